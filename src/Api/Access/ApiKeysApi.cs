@@ -1,0 +1,35 @@
+using Engine.Api.Http;
+using Engine.Silo.Access;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Engine.Api.Access;
+
+public sealed record CreateApiKeyRequest(string? Name, string? Role);
+
+/// <summary>The key itself appears only in this response; only its hash is stored.</summary>
+public sealed record CreatedApiKey(ApiKeyInfo Info, string Key);
+
+/// <summary>API keys for integrations: Administrator only.</summary>
+public static class ApiKeysApi
+{
+    public static void MapApiKeys(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/api-keys").WithTags("Access").RequireAuthorization(Permissions.ManageSettings);
+        group.MapPost("/", Create).WithSummary("Create a key with a role (Administrator, Editor, Agent, Analyst). The key is shown once.");
+        group.MapGet("/", async (HttpContext http, AccessStore s, CancellationToken ct) => TypedResults.Ok(await s.ListKeysAsync(http.User.BusinessId(), ct)));
+        group.MapDelete("/{id:guid}", Revoke).WithSummary("Revoke a key: it stops working at once.");
+    }
+
+    private static async Task<Results<Created<CreatedApiKey>, ValidationProblem>> Create(CreateApiKeyRequest req, HttpContext http, AccessStore store, CancellationToken ct)
+    {
+        var v = new Validation()
+            .Require(!string.IsNullOrWhiteSpace(req.Name) && req.Name.Length <= 100, "name", "Required, at most 100 characters.")
+            .Require(req.Role is not null && Roles.All.Contains(req.Role), "role", $"One of {string.Join(", ", Roles.All)}.");
+        if (!v.IsValid) return v.Problem();
+        var (info, key) = await store.CreateKeyAsync(http.User.BusinessId(), req.Name!.Trim(), req.Role!, ct);
+        return TypedResults.Created($"/api/v1/api-keys/{info.Id}", new CreatedApiKey(info, key));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> Revoke(Guid id, HttpContext http, AccessStore store, CancellationToken ct) =>
+        await store.RevokeKeyAsync(http.User.BusinessId(), id, ct) ? TypedResults.NoContent() : Problems.NotFound("active API key", id);
+}

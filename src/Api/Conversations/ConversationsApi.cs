@@ -1,0 +1,64 @@
+using Engine.Api.Access;
+using Engine.Api.Http;
+using Engine.Silo.Queries;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Engine.Api.Conversations;
+
+/// <summary>Read API for integrators: conversations, their messages, and contacts. Cursor-paginated.</summary>
+public static class ConversationsApi
+{
+    public static void MapConversationReads(this IEndpointRouteBuilder app)
+    {
+        var conversations = app.MapGroup("/api/v1/conversations").WithTags("Conversations").RequireAuthorization(Permissions.ReadConversations);
+        conversations.MapGet("/", List).WithSummary("Conversations, newest change first (order=asc for oldest first, e.g. to sync with updatedSince). Pass nextCursor back as cursor.");
+        conversations.MapGet("/{id:guid}", Get);
+        conversations.MapGet("/{id:guid}/messages", Messages).WithSummary("The conversation's messages, oldest first, each with the provider's content.");
+
+        var contacts = app.MapGroup("/api/v1/contacts").WithTags("Contacts").RequireAuthorization(Permissions.ReadConversations);
+        contacts.MapGet("/", Contacts).WithSummary("Contacts; search matches name, phone or external id.");
+        contacts.MapGet("/{id:guid}", Contact);
+    }
+
+    private static async Task<Results<Ok<Page<ConversationView>>, ValidationProblem>> List(
+        HttpContext http, ConversationQueries queries, CancellationToken ct,
+        string? status = null, Guid? channelId = null, Guid? contactId = null, Guid? assigneeId = null,
+        string? label = null, DateTimeOffset? updatedSince = null, string? cursor = null, int limit = 50, string order = "desc")
+    {
+        var v = new Validation()
+            .Require(status is null or "open" or "resolved", "status", "Must be 'open' or 'resolved'.")
+            .Require(order is "asc" or "desc", "order", "Must be 'asc' or 'desc'.")
+            .Require(limit is >= 1 and <= 200, "limit", "Between 1 and 200.")
+            .Require(cursor is null || Cursor.TryDecode(cursor, out _), "cursor", "Not a cursor this API returned.");
+        if (!v.IsValid) return v.Problem();
+        var filter = new ConversationFilter(status, channelId, contactId, assigneeId, label, updatedSince, cursor, limit);
+        return TypedResults.Ok(await queries.ListAsync(http.User.BusinessId(), filter, order == "asc", ct));
+    }
+
+    private static async Task<Results<Ok<ConversationView>, ProblemHttpResult>> Get(Guid id, HttpContext http, ConversationQueries q, CancellationToken ct) =>
+        await q.GetAsync(http.User.BusinessId(), id, ct) is { } c ? TypedResults.Ok(c) : Problems.NotFound("conversation", id);
+
+    private static async Task<Results<Ok<Page<MessageView>>, ProblemHttpResult, ValidationProblem>> Messages(
+        Guid id, HttpContext http, ConversationQueries q, CancellationToken ct, string? cursor = null, int limit = 100)
+    {
+        var v = new Validation()
+            .Require(limit is >= 1 and <= 500, "limit", "Between 1 and 500.")
+            .Require(cursor is null || Cursor.TryDecode(cursor, out _), "cursor", "Not a cursor this API returned.");
+        if (!v.IsValid) return v.Problem();
+        return await q.MessagesAsync(http.User.BusinessId(), id, cursor, limit, ct) is { } page
+            ? TypedResults.Ok(page) : Problems.NotFound("conversation", id);
+    }
+
+    private static async Task<Results<Ok<Page<ContactView>>, ValidationProblem>> Contacts(
+        HttpContext http, ConversationQueries q, CancellationToken ct, Guid? channelId = null, string? search = null, string? cursor = null, int limit = 50)
+    {
+        var v = new Validation()
+            .Require(limit is >= 1 and <= 200, "limit", "Between 1 and 200.")
+            .Require(cursor is null || Cursor.TryDecode(cursor, out _), "cursor", "Not a cursor this API returned.");
+        if (!v.IsValid) return v.Problem();
+        return TypedResults.Ok(await q.ContactsAsync(http.User.BusinessId(), channelId, search, cursor, limit, ct));
+    }
+
+    private static async Task<Results<Ok<ContactView>, ProblemHttpResult>> Contact(Guid id, HttpContext http, ConversationQueries q, CancellationToken ct) =>
+        await q.ContactAsync(http.User.BusinessId(), id, ct) is { } c ? TypedResults.Ok(c) : Problems.NotFound("contact", id);
+}

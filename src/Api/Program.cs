@@ -1,0 +1,71 @@
+using System.Text.Json.Serialization;
+using Engine.Api.Access;
+using Engine.Api.Channels;
+using Engine.Api.Conversations;
+using Engine.Api.Operations;
+using Engine.Api.Webhooks.WeChat;
+using Engine.Api.Webhooks.WhatsApp;
+using Engine.Silo;
+using Engine.Silo.Access;
+using Engine.Silo.Database;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.Services.AddSilo(builder.Configuration);
+builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
+    ctx.ProblemDetails.Extensions.TryAdd("code", ctx.ProblemDetails.Status switch
+    {
+        400 => "bad_request",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        _ => "error",
+    }));
+builder.Services.AddAuthentication(ApiKeyAuthentication.SchemeName)
+    .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
+builder.Services.AddAuthorization(Permissions.Add);
+builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+builder.Services.AddEndpointsApiExplorer();
+builder.Services.AddSwaggerGen(o =>
+{
+    o.SwaggerDoc("v1", new() { Title = "Conversation engine API", Version = "v1",
+        Description = "REST API for integrators. Authenticate with an API key: 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'. Errors are RFC 9457 problem details with a machine-readable 'code'." });
+    var xml = Path.Combine(AppContext.BaseDirectory, "Api.xml");
+    if (File.Exists(xml)) o.IncludeXmlComments(xml);
+});
+
+var app = builder.Build();
+await InitializeAsync(app.Services);
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseSwagger();
+app.UseSwaggerUI();
+
+app.MapWhatsAppWebhooks();
+app.MapWeChatWebhooks();
+app.MapChannels();
+app.MapConversationReads();
+app.MapApiKeys();
+app.MapNodes();
+
+app.Run();
+
+// Schema first (numbered migrations), then the first business and the bootstrap administrator key.
+static async Task InitializeAsync(IServiceProvider services)
+{
+    await Migrator.MigrateAsync(services.GetRequiredService<NpgsqlDataSource>());
+    var options = services.GetRequiredService<IOptions<EngineOptions>>().Value;
+    var access = services.GetRequiredService<AccessStore>();
+    var business = await access.EnsureBusinessAsync(options.BusinessName, CancellationToken.None);
+    if (!string.IsNullOrEmpty(options.BootstrapAdminKey))
+        await access.EnsureKeyAsync(business, "bootstrap administrator", options.BootstrapAdminKey, Roles.Administrator, CancellationToken.None);
+}
+
+/// <summary>Entry point, visible to the tests' WebApplicationFactory.</summary>
+public partial class Program;

@@ -1,0 +1,78 @@
+using Engine.Grains.Interfaces.Conversations;
+using Engine.Grains.Interfaces.Runtime;
+
+namespace Engine.Grains.Conversations;
+
+/// <summary>
+/// The conversation grain: one customer's thread on one channel. Pure: the runtime
+/// loads the state under a row lock, calls one of these methods with the clock's
+/// "now", and persists the decision in the same transaction.
+/// </summary>
+public static class ConversationGrain
+{
+    /// <summary>A customer with no open conversation on this channel writes: a new conversation opens.</summary>
+    public static ConversationState Open(Guid id, Guid businessId, Guid channelId, Guid contactId, DateTimeOffset now) =>
+        new(id, businessId, channelId, contactId, ConversationStatus.Open, now, null, null, null, null, 0, 0, now, 0);
+
+    public static bool IsNew(ConversationState state) => state.Version == 0;
+
+    /// <summary>
+    /// Customer messages stored for the first time (duplicates never reach here). The response
+    /// window runs from the newest customer message's provider time, and never moves back when an
+    /// older message arrives late.
+    /// </summary>
+    public static Decision<ConversationState> Receive(
+        ConversationState state, IReadOnlyList<ReceivedMessage> messages, ConversationPolicy policy, DateTimeOffset now)
+    {
+        if (state.Status != ConversationStatus.Open)
+            throw new InvalidOperationException($"Conversation {state.Id} is resolved; a new message opens a new conversation.");
+        if (messages.Count == 0) return Decision<ConversationState>.Unchanged(state) with { Changed = false };
+
+        var events = new List<DomainEvent>();
+        if (IsNew(state)) events.Add(new DomainEvent(ConversationEvents.Opened, now, new { state.ChannelId, state.ContactId }));
+
+        var lastInbound = state.LastInboundAt;
+        foreach (var m in messages.OrderBy(m => m.SentAt))
+        {
+            if (lastInbound is null || m.SentAt > lastInbound) lastInbound = m.SentAt;
+            events.Add(new DomainEvent(ConversationEvents.MessageReceived, now, new { m.MessageId, m.Type, m.SentAt }));
+        }
+
+        var windowClosesAt = lastInbound + policy.ResponseWindow;
+        var next = state with
+        {
+            LastInboundAt = lastInbound,
+            LastMessageAt = Max(state.LastMessageAt, now),
+            WindowClosesAt = windowClosesAt,
+            UnreadCount = state.UnreadCount + messages.Count,
+            MessageCount = state.MessageCount + messages.Count,
+            UpdatedAt = now,
+        };
+        var timers = windowClosesAt != state.WindowClosesAt
+            ? new[] { TimerIntent.Schedule(ConversationTimers.ResponseWindow, windowClosesAt!.Value) }
+            : [];
+        return new Decision<ConversationState>(next, events, timers, []);
+    }
+
+    /// <summary>A timer of this conversation is due.</summary>
+    public static Decision<ConversationState> TimerDue(ConversationState state, string kind, DateTimeOffset now) => kind switch
+    {
+        ConversationTimers.ResponseWindow => ResponseWindowDue(state, now),
+        _ => throw new InvalidOperationException($"Conversation has no timer '{kind}'."),
+    };
+
+    private static Decision<ConversationState> ResponseWindowDue(ConversationState state, DateTimeOffset now)
+    {
+        // A newer customer message moved the window: the runtime re-scheduled the timer, so this is not the firing that counts.
+        if (state.WindowClosesAt is not { } closes || closes > now)
+            return Decision<ConversationState>.Unchanged(state) with { Changed = false };
+        var next = state with { UpdatedAt = now };
+        return new Decision<ConversationState>(next,
+            [new DomainEvent(ConversationEvents.WindowClosed, now, new { ClosedAt = closes })], [], []);
+    }
+
+    public static bool IsWindowOpen(ConversationState state, DateTimeOffset now) =>
+        state.WindowClosesAt is { } closes && now < closes;
+
+    private static DateTimeOffset Max(DateTimeOffset? a, DateTimeOffset b) => a is { } x && x > b ? x : b;
+}

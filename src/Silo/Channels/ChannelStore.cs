@@ -1,0 +1,87 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Engine.Silo.Database;
+using Engine.Silo.Runtime;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Engine.Silo.Channels;
+
+/// <summary>Channel rows, and a short-lived per-node cache for the webhook hot path.</summary>
+public sealed class ChannelStore(NpgsqlDataSource db, TimeProvider clock, IOptions<EngineOptions> options)
+{
+    private const string Columns = "id, business_id, kind, name, enabled, settings, secrets, created_at, updated_at, version";
+    private readonly ConcurrentDictionary<Guid, (Channel? Channel, DateTimeOffset Until)> _cache = new();
+
+    public async Task<Channel> CreateAsync(Guid businessId, string kind, string name, ChannelSettings settings, ChannelSecrets secrets, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var channel = new Channel(Guid.CreateVersion7(), businessId, kind, name, true, settings, secrets, now, now, 1);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var cmd = Sql.Command(conn, null, """
+            insert into channels (id, business_id, kind, name, enabled, settings, secrets, created_at, updated_at, version)
+            values (@id, @b, @k, @n, true, @s, @x, @now, @now, 1)
+            """, ("id", channel.Id), ("b", businessId), ("k", kind), ("n", name), ("now", now));
+        cmd.Parameters.Add(Jsonb("s", settings));
+        cmd.Parameters.Add(Jsonb("x", secrets));
+        await cmd.ExecuteNonQueryAsync(ct);
+        return channel;
+    }
+
+    public async Task<IReadOnlyList<Channel>> ListAsync(Guid businessId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await Sql.QueryAsync(conn, null, $"select {Columns} from channels where business_id = @b order by created_at, id",
+            Read, ct, ("b", businessId));
+    }
+
+    public async Task<Channel?> GetAsync(Guid businessId, Guid id, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return (await Sql.QueryAsync(conn, null, $"select {Columns} from channels where id = @id and business_id = @b",
+            Read, ct, ("id", id), ("b", businessId))).SingleOrDefault();
+    }
+
+    /// <summary>Read-modify-write under a row lock; <paramref name="change"/> returns the new channel (or throws a validation error).</summary>
+    public async Task<Channel?> UpdateAsync(Guid businessId, Guid id, Func<Channel, Channel> change, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var current = (await Sql.QueryAsync(conn, tx, $"select {Columns} from channels where id = @id and business_id = @b for update",
+            Read, ct, ("id", id), ("b", businessId))).SingleOrDefault();
+        if (current is null) return null;
+        var next = change(current) with { UpdatedAt = clock.GetUtcNow(), Version = current.Version + 1 };
+        await using var cmd = Sql.Command(conn, tx, """
+            update channels set name = @n, enabled = @e, settings = @s, secrets = @x, updated_at = @u, version = @v
+             where id = @id and version = @old
+            """, ("n", next.Name), ("e", next.Enabled), ("u", next.UpdatedAt), ("v", next.Version), ("id", id), ("old", current.Version));
+        cmd.Parameters.Add(Jsonb("s", next.Settings));
+        cmd.Parameters.Add(Jsonb("x", next.Secrets));
+        if (await cmd.ExecuteNonQueryAsync(ct) != 1) throw new VersionConflictException("channel");
+        await tx.CommitAsync(ct);
+        _cache.TryRemove(id, out _);
+        return next;
+    }
+
+    /// <summary>For webhooks: the channel by id, cached for <see cref="EngineOptions.ChannelCacheTtl"/> (settings changes reach every node within that).</summary>
+    public async Task<Channel?> FindCachedAsync(Guid id, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        if (_cache.TryGetValue(id, out var hit) && hit.Until > now && Math.Abs((hit.Until - now).Ticks) <= options.Value.ChannelCacheTtl.Ticks)
+            return hit.Channel;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var channel = (await Sql.QueryAsync(conn, null, $"select {Columns} from channels where id = @id", Read, ct, ("id", id))).SingleOrDefault();
+        _cache[id] = (channel, now + options.Value.ChannelCacheTtl);
+        return channel;
+    }
+
+    private static NpgsqlParameter Jsonb<T>(string name, T value) =>
+        new(name, NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(value, Effects.Json) };
+
+    private static Channel Read(NpgsqlDataReader r) => new(
+        r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetBoolean(4),
+        JsonSerializer.Deserialize<ChannelSettings>(r.GetString(5), Effects.Json)!,
+        JsonSerializer.Deserialize<ChannelSecrets>(r.GetString(6), Effects.Json)!,
+        r.Time(7), r.Time(8), r.GetInt64(9));
+}

@@ -1,0 +1,102 @@
+using Engine.Grains.Interfaces.Conversations;
+using Engine.Silo.Database;
+using Engine.Silo.Runtime;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Engine.Silo.Conversations;
+
+/// <summary>Loads conversation grains under row locks and writes them back fenced by version.</summary>
+public static class ConversationStore
+{
+    public const string EntityType = "conversation";
+
+    private const string Columns = """
+        id, business_id, channel_id, contact_id, status, opened_at, resolved_at, last_inbound_at,
+        last_message_at, window_closes_at, unread_count, message_count, updated_at, version
+        """;
+
+    public static async Task<ConversationState?> LockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, CancellationToken ct) =>
+        (await Sql.QueryAsync(conn, tx, $"select {Columns} from conversations where id = @id for update", Read, ct, ("id", id)))
+            .SingleOrDefault();
+
+    /// <summary>The open conversation of each contact (contacts are per channel), locked for this transaction.</summary>
+    public static async Task<Dictionary<Guid, ConversationState>> LockOpenByContactsAsync(
+        NpgsqlConnection conn, NpgsqlTransaction tx, Guid[] contactIds, CancellationToken ct)
+    {
+        var rows = await Sql.QueryAsync(conn, tx,
+            $"select {Columns} from conversations where contact_id = any(@ids) and status = 'open' order by id for update",
+            Read, ct, ("ids", contactIds));
+        return rows.ToDictionary(r => r.ContactId);
+    }
+
+    /// <summary>
+    /// Adds the writes for these states: new grains (version 0) are inserted, the others updated only
+    /// where the stored version is still the one loaded. Returns a check to run after the batch.
+    /// </summary>
+    public static Action Save(NpgsqlBatch batch, IReadOnlyCollection<ConversationState> states)
+    {
+        var inserts = states.Where(s => s.Version == 0).ToList();
+        var updates = states.Where(s => s.Version > 0).ToList();
+        if (inserts.Count > 0) batch.BatchCommands.Add(Write(inserts, """
+            insert into conversations (id, business_id, channel_id, contact_id, status, opened_at, resolved_at, last_inbound_at,
+                last_message_at, window_closes_at, unread_count, message_count, created_at, updated_at, version)
+            select id, business_id, channel_id, contact_id, status, opened_at, resolved_at, last_inbound_at,
+                last_message_at, window_closes_at, unread_count, message_count, opened_at, updated_at, 1
+              from unnest(@id, @business_id, @channel_id, @contact_id, @status, @opened_at, @resolved_at, @last_inbound_at,
+                   @last_message_at, @window_closes_at, @unread_count, @message_count, @updated_at, @version)
+                as u(id, business_id, channel_id, contact_id, status, opened_at, resolved_at, last_inbound_at,
+                   last_message_at, window_closes_at, unread_count, message_count, updated_at, version)
+            """));
+        NpgsqlBatchCommand? update = null;
+        if (updates.Count > 0) batch.BatchCommands.Add(update = Write(updates, """
+            update conversations c set
+                status = u.status, resolved_at = u.resolved_at, last_inbound_at = u.last_inbound_at,
+                last_message_at = u.last_message_at, window_closes_at = u.window_closes_at,
+                unread_count = u.unread_count, message_count = u.message_count, updated_at = u.updated_at,
+                version = c.version + 1
+              from unnest(@id, @business_id, @channel_id, @contact_id, @status, @opened_at, @resolved_at, @last_inbound_at,
+                   @last_message_at, @window_closes_at, @unread_count, @message_count, @updated_at, @version)
+                as u(id, business_id, channel_id, contact_id, status, opened_at, resolved_at, last_inbound_at,
+                   last_message_at, window_closes_at, unread_count, message_count, updated_at, version)
+             where c.id = u.id and c.version = u.version
+            """));
+        return () =>
+        {
+            if (update is not null && update.RecordsAffected != updates.Count)
+                throw new VersionConflictException(EntityType);
+        };
+    }
+
+    private static NpgsqlBatchCommand Write(List<ConversationState> s, string sql)
+    {
+        var cmd = new NpgsqlBatchCommand(sql);
+        var p = cmd.Parameters;
+        p.Add(new NpgsqlParameter("id", s.Select(x => x.Id).ToArray()));
+        p.Add(new NpgsqlParameter("business_id", s.Select(x => x.BusinessId).ToArray()));
+        p.Add(new NpgsqlParameter("channel_id", s.Select(x => x.ChannelId).ToArray()));
+        p.Add(new NpgsqlParameter("contact_id", s.Select(x => x.ContactId).ToArray()));
+        p.Add(new NpgsqlParameter("status", s.Select(x => StatusText(x.Status)).ToArray()));
+        p.Add(new NpgsqlParameter("opened_at", s.Select(x => x.OpenedAt).ToArray()));
+        p.Add(Times("resolved_at", s.Select(x => x.ResolvedAt)));
+        p.Add(Times("last_inbound_at", s.Select(x => x.LastInboundAt)));
+        p.Add(Times("last_message_at", s.Select(x => x.LastMessageAt)));
+        p.Add(Times("window_closes_at", s.Select(x => x.WindowClosesAt)));
+        p.Add(new NpgsqlParameter("unread_count", s.Select(x => x.UnreadCount).ToArray()));
+        p.Add(new NpgsqlParameter("message_count", s.Select(x => x.MessageCount).ToArray()));
+        p.Add(new NpgsqlParameter("updated_at", s.Select(x => x.UpdatedAt).ToArray()));
+        p.Add(new NpgsqlParameter("version", s.Select(x => x.Version).ToArray()));
+        return cmd;
+    }
+
+    private static NpgsqlParameter Times(string name, IEnumerable<DateTimeOffset?> values) =>
+        new(name, NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = values.Select(v => v is { } t ? (object)t : DBNull.Value).ToArray() };
+
+    public static string StatusText(ConversationStatus s) => s == ConversationStatus.Open ? "open" : "resolved";
+
+    private static ConversationState Read(NpgsqlDataReader r) => new(
+        r.GetGuid(0), r.GetGuid(1), r.GetGuid(2), r.GetGuid(3),
+        r.GetString(4) == "open" ? ConversationStatus.Open : ConversationStatus.Resolved,
+        r.Time(5), r.NullableTime(6), r.NullableTime(7), r.NullableTime(8), r.NullableTime(9),
+        r.GetInt32(10), r.GetInt32(11), r.Time(12), r.GetInt64(13));
+}

@@ -1,0 +1,36 @@
+namespace Engine.Silo;
+
+/// <summary>Configuration section "Engine".</summary>
+public sealed class EngineOptions
+{
+    /// <summary>This node's id in the cluster table; default host-pid-random.</summary>
+    public string? NodeId { get; set; }
+
+    /// <summary>Run the background workers (timer claimer, outbox dispatcher, heartbeats). A node can also run them without serving HTTP.</summary>
+    public bool Workers { get; set; } = true;
+
+    /// <summary>API key created (hashed) at start-up with the Administrator role when set.</summary>
+    public string? BootstrapAdminKey { get; set; }
+
+    /// <summary>Name of the business created on first start.</summary>
+    public string BusinessName { get; set; } = "Default business";
+
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan TimerLease { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan OutboxLease { get; set; } = TimeSpan.FromSeconds(60);
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Concurrent group-commit writers for inbound webhooks, and the most updates one transaction takes.</summary>
+    public int IngestWriters { get; set; } = 4;
+    public int IngestMaxBatch { get; set; } = 2000;
+
+    /// <summary>How long a node keeps channel settings before reading them again (disabling a channel takes effect within this).</summary>
+    public TimeSpan ChannelCacheTtl { get; set; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>The id under which this node claims leases and heartbeats.</summary>
+public sealed record NodeIdentity(string Id)
+{
+    public static NodeIdentity Create(string? configured) =>
+        new(configured ?? $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}");
+}

@@ -1,0 +1,190 @@
+using Engine.Grains.Conversations;
+using Engine.Grains.Interfaces.Conversations;
+using Engine.Grains.Interfaces.Ingestion;
+using Engine.Grains.Messages;
+using Engine.Silo.Channels;
+using Engine.Silo.Conversations;
+using Engine.Silo.Messages;
+using Engine.Silo.Runtime;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Engine.Silo.Ingestion;
+
+/// <summary>
+/// Writes a group of webhook deliveries in one transaction with a fixed number of set-based
+/// statements: upsert contacts (taking their row locks in key order), lock their open
+/// conversations, insert messages with <c>ON CONFLICT DO NOTHING</c> (the provider id is unique
+/// per channel: exactly once), let each conversation grain decide over its new messages, then
+/// write conversations, events, timers and statuses in one round trip.
+/// </summary>
+public static class InboundWriter
+{
+    public sealed record Delivery(Channel Channel, InboundBatch Batch);
+
+    public static async Task WriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<Delivery> deliveries, DateTimeOffset now, CancellationToken ct)
+    {
+        var messages = deliveries
+            .SelectMany(d => d.Batch.Messages.Select(m => (d.Channel, Message: m)))
+            .DistinctBy(x => (x.Channel.Id, x.Message.ProviderMessageId))
+            .OrderBy(x => x.Channel.Id).ThenBy(x => x.Message.ProviderMessageId, StringComparer.Ordinal)
+            .ToList();
+        var events = deliveries
+            .SelectMany(d => d.Batch.Events.Select(e => (d.Channel, Event: e)))
+            .DistinctBy(x => (x.Channel.Id, x.Event.EventKey))
+            .ToList();
+
+        var contacts = await UpsertContactsAsync(conn, tx,
+            messages.Select(x => (x.Channel, x.Message.Contact)).Concat(events.Select(x => (x.Channel, x.Event.Contact))).ToList(), now, ct);
+
+        var batch = new NpgsqlBatch(conn, tx);
+        var versionCheck = messages.Count > 0 ? await WriteMessagesAsync(conn, tx, batch, messages, contacts, now, ct) : null;
+        AppendEvents(batch, events, contacts, now);
+        AppendStatuses(batch, deliveries, now);
+        if (batch.BatchCommands.Count == 0) return;
+        await batch.ExecuteNonQueryAsync(ct);
+        versionCheck?.Invoke();
+    }
+
+    private static async Task<Dictionary<(Guid Channel, string ExternalId), Guid>> UpsertContactsAsync(
+        NpgsqlConnection conn, NpgsqlTransaction tx, List<(Channel Channel, InboundContact Contact)> seen, DateTimeOffset now, CancellationToken ct)
+    {
+        var result = new Dictionary<(Guid, string), Guid>();
+        if (seen.Count == 0) return result;
+        // The last mention of a contact carries the freshest profile; key order keeps lock order the same in every transaction.
+        var rows = seen.GroupBy(x => (x.Channel.Id, x.Contact.ExternalId))
+            .Select(g => (Channel: g.First().Channel, Contact: g.Aggregate(g.First().Contact, (a, b) => new InboundContact(
+                a.ExternalId, b.Contact.Name ?? a.Name, b.Contact.Phone ?? a.Phone, b.Contact.Bsuid ?? a.Bsuid))))
+            .OrderBy(x => x.Channel.Id).ThenBy(x => x.Contact.ExternalId, StringComparer.Ordinal)
+            .ToList();
+        await using var cmd = new NpgsqlCommand("""
+            insert into contacts as c (id, business_id, channel_id, external_id, name, phone, bsuid, first_seen_at, last_seen_at, created_at, updated_at)
+            select id, business_id, channel_id, external_id, name, phone, bsuid, @now, @now, @now, @now
+              from unnest(@id, @business_id, @channel_id, @external_id, @name, @phone, @bsuid) with ordinality
+                as u(id, business_id, channel_id, external_id, name, phone, bsuid, n)
+             order by n
+            on conflict (channel_id, external_id) do update set
+                name = coalesce(excluded.name, c.name), phone = coalesce(excluded.phone, c.phone),
+                bsuid = coalesce(excluded.bsuid, c.bsuid), last_seen_at = greatest(c.last_seen_at, excluded.last_seen_at),
+                updated_at = excluded.updated_at, version = c.version + 1
+            returning c.id, c.channel_id, c.external_id
+            """, conn, tx);
+        cmd.Parameters.Add(new NpgsqlParameter("id", rows.Select(_ => Guid.CreateVersion7()).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter("business_id", rows.Select(r => r.Channel.BusinessId).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter("channel_id", rows.Select(r => r.Channel.Id).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter("external_id", rows.Select(r => r.Contact.ExternalId).ToArray()));
+        cmd.Parameters.Add(Texts("name", rows.Select(r => r.Contact.Name)));
+        cmd.Parameters.Add(Texts("phone", rows.Select(r => r.Contact.Phone)));
+        cmd.Parameters.Add(Texts("bsuid", rows.Select(r => r.Contact.Bsuid)));
+        cmd.Parameters.Add(new NpgsqlParameter("now", now));
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct)) result[(r.GetGuid(1), r.GetString(2))] = r.GetGuid(0);
+        return result;
+    }
+
+    private static async Task<Action?> WriteMessagesAsync(
+        NpgsqlConnection conn, NpgsqlTransaction tx, NpgsqlBatch batch,
+        List<(Channel Channel, InboundMessage Message)> messages,
+        Dictionary<(Guid, string), Guid> contacts, DateTimeOffset now, CancellationToken ct)
+    {
+        var contactIds = messages.Select(m => contacts[(m.Channel.Id, m.Message.Contact.ExternalId)]).Distinct().ToArray();
+        var open = await ConversationStore.LockOpenByContactsAsync(conn, tx, contactIds, ct);
+
+        // A contact without an open conversation gets a new one, written only if one of its messages is new.
+        var conversations = new Dictionary<Guid, (ConversationState State, Channel Channel)>();
+        var rows = new List<(Guid Id, Guid ConversationId, Guid ContactId, Channel Channel, InboundMessage Message)>();
+        foreach (var (channel, m) in messages)
+        {
+            var contactId = contacts[(channel.Id, m.Contact.ExternalId)];
+            if (!conversations.TryGetValue(contactId, out var conv))
+            {
+                var state = open.TryGetValue(contactId, out var existing)
+                    ? existing
+                    : ConversationGrain.Open(Guid.CreateVersion7(), channel.BusinessId, channel.Id, contactId, now);
+                conversations[contactId] = conv = (state, channel);
+            }
+            rows.Add((Guid.CreateVersion7(), conv.State.Id, contactId, channel, m));
+        }
+
+        await using var insert = new NpgsqlCommand("""
+            insert into messages (id, business_id, conversation_id, channel_id, contact_id, direction, provider_message_id,
+                                  type, text, content, reply_to_provider_id, sent_at, created_at, updated_at)
+            select id, business_id, conversation_id, channel_id, contact_id, 'in', provider_message_id,
+                   type, text, content::jsonb, reply_to, sent_at, @now, @now
+              from unnest(@id, @business_id, @conversation_id, @channel_id, @contact_id, @provider_message_id,
+                          @type, @text, @content, @reply_to, @sent_at) with ordinality
+                as u(id, business_id, conversation_id, channel_id, contact_id, provider_message_id, type, text, content, reply_to, sent_at, n)
+             order by n
+            on conflict (channel_id, provider_message_id) do nothing
+            returning id
+            """, conn, tx);
+        var p = insert.Parameters;
+        p.Add(new NpgsqlParameter("id", rows.Select(r => r.Id).ToArray()));
+        p.Add(new NpgsqlParameter("business_id", rows.Select(r => r.Channel.BusinessId).ToArray()));
+        p.Add(new NpgsqlParameter("conversation_id", rows.Select(r => r.ConversationId).ToArray()));
+        p.Add(new NpgsqlParameter("channel_id", rows.Select(r => r.Channel.Id).ToArray()));
+        p.Add(new NpgsqlParameter("contact_id", rows.Select(r => r.ContactId).ToArray()));
+        p.Add(new NpgsqlParameter("provider_message_id", rows.Select(r => r.Message.ProviderMessageId).ToArray()));
+        p.Add(new NpgsqlParameter("type", rows.Select(r => r.Message.Type).ToArray()));
+        p.Add(Texts("text", rows.Select(r => r.Message.Text)));
+        p.Add(new NpgsqlParameter("content", rows.Select(r => r.Message.ContentJson).ToArray()));
+        p.Add(Texts("reply_to", rows.Select(r => r.Message.ReplyToProviderId)));
+        p.Add(new NpgsqlParameter("sent_at", rows.Select(r => r.Message.SentAt).ToArray()));
+        p.Add(new NpgsqlParameter("now", now));
+        var inserted = new HashSet<Guid>();
+        await using (var r = await insert.ExecuteReaderAsync(ct))
+            while (await r.ReadAsync(ct)) inserted.Add(r.GetGuid(0));
+
+        var effects = new Effects();
+        var changed = new List<ConversationState>();
+        foreach (var group in rows.Where(r => inserted.Contains(r.Id)).GroupBy(r => r.ContactId))
+        {
+            var (state, channel) = conversations[group.Key];
+            var decision = ConversationGrain.Receive(state,
+                group.Select(r => new ReceivedMessage(r.Id, r.Message.Type, r.Message.SentAt)).ToList(),
+                new ConversationPolicy(channel.ResponseWindow), now);
+            changed.Add(decision.State);
+            effects.Add(ConversationStore.EntityType, state.Id, state.BusinessId, decision, now);
+        }
+        if (changed.Count == 0) return null;
+        var check = ConversationStore.Save(batch, changed);
+        effects.AppendTo(batch, now);
+        return check;
+    }
+
+    private static void AppendEvents(NpgsqlBatch batch, List<(Channel Channel, InboundEvent Event)> events,
+        Dictionary<(Guid, string), Guid> contacts, DateTimeOffset now)
+    {
+        if (events.Count == 0) return;
+        var cmd = new NpgsqlBatchCommand("""
+            insert into channel_events (channel_id, contact_id, event_key, event, content, occurred_at, created_at)
+            select c, p, k, e, j::jsonb, a, @now from unnest(@c, @p, @k, @e, @j, @a) as u(c, p, k, e, j, a)
+            on conflict (channel_id, event_key) do nothing
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter("c", events.Select(e => e.Channel.Id).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter("p", events.Select(e => contacts[(e.Channel.Id, e.Event.Contact.ExternalId)]).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter("k", events.Select(e => e.Event.EventKey).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter("e", events.Select(e => e.Event.Event).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter("j", events.Select(e => e.Event.ContentJson).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter("a", events.Select(e => e.Event.At).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter("now", now));
+        batch.BatchCommands.Add(cmd);
+    }
+
+    private static void AppendStatuses(NpgsqlBatch batch, IReadOnlyList<Delivery> deliveries, DateTimeOffset now)
+    {
+        // Per message only the highest-ranked status of this group matters.
+        var best = deliveries
+            .SelectMany(d => d.Batch.Statuses.Where(s => MessageStatusRule.IsKnown(s.Status)).Select(s => (d.Channel.Id, Status: s)))
+            .GroupBy(x => (x.Id, x.Status.ProviderMessageId))
+            .Select(g => g.Aggregate((a, b) => MessageStatusRule.Advances(a.Status.Status, b.Status.Status) ? b : a))
+            .OrderBy(x => x.Id).ThenBy(x => x.Status.ProviderMessageId, StringComparer.Ordinal)
+            .ToList();
+        if (best.Count == 0) return;
+        var cmd = StatusBook.ApplyOrHold(best.Select(b => b.Id), best.Select(b => b.Status), now);
+        batch.BatchCommands.Add(cmd);
+    }
+
+    internal static NpgsqlParameter Texts(string name, IEnumerable<string?> values) =>
+        new(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = values.Select(v => (object?)v ?? DBNull.Value).ToArray() };
+}

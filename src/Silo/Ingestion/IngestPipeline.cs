@@ -1,0 +1,99 @@
+using System.Threading.Channels;
+using Engine.Grains.Interfaces.Ingestion;
+using Engine.Silo.Runtime;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ChannelRecord = Engine.Silo.Channels.Channel;
+
+namespace Engine.Silo.Ingestion;
+
+/// <summary>
+/// Group commit for webhook deliveries. Concurrent deliveries queue here; a few writers each take
+/// whatever has queued (up to a limit) and commit it in one transaction, so one WAL flush serves many
+/// deliveries. Each delivery's task completes only after the transaction holding its data committed,
+/// and the webhook acknowledges only then. If a shared transaction fails, its deliveries are retried
+/// one by one so a single bad delivery cannot fail the others.
+/// </summary>
+public sealed class IngestPipeline : IHostedService, IAsyncDisposable
+{
+    private sealed record Pending(InboundWriter.Delivery Delivery, TaskCompletionSource Done);
+
+    private readonly Channel<Pending> _queue = System.Threading.Channels.Channel.CreateUnbounded<Pending>(new() { SingleWriter = false });
+    private readonly EntityRuntime _runtime;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<IngestPipeline> _log;
+    private readonly int _maxBatch;
+    private readonly Task[] _writers;
+
+    public IngestPipeline(EntityRuntime runtime, TimeProvider clock, IOptions<EngineOptions> options, ILogger<IngestPipeline> log)
+    {
+        _runtime = runtime;
+        _clock = clock;
+        _log = log;
+        _maxBatch = options.Value.IngestMaxBatch;
+        _writers = Enumerable.Range(0, Math.Max(1, options.Value.IngestWriters)).Select(_ => Task.Run(WriteLoopAsync)).ToArray();
+    }
+
+    /// <summary>Completes once everything in <paramref name="batch"/> is durably committed.</summary>
+    public Task IngestAsync(ChannelRecord channel, InboundBatch batch)
+    {
+        if (batch.Count == 0) return Task.CompletedTask;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_queue.Writer.TryWrite(new Pending(new InboundWriter.Delivery(channel, batch), done)))
+            throw new InvalidOperationException("The ingest pipeline is stopping.");
+        return done.Task;
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var group = new List<Pending>();
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            group.Clear();
+            var items = 0;
+            while (items < _maxBatch && _queue.Reader.TryRead(out var next))
+            {
+                group.Add(next);
+                items += next.Delivery.Batch.Count;
+            }
+            if (group.Count == 0) continue;
+            try
+            {
+                await CommitAsync(group);
+                foreach (var p in group) p.Done.TrySetResult();
+            }
+            catch (Exception e) when (group.Count > 1)
+            {
+                _log.LogWarning(e, "Group of {Count} deliveries failed; committing them one by one.", group.Count);
+                foreach (var p in group)
+                {
+                    try { await CommitAsync([p]); p.Done.TrySetResult(); }
+                    catch (Exception one) { p.Done.TrySetException(one); }
+                }
+            }
+            catch (Exception e)
+            {
+                group[0].Done.TrySetException(e);
+            }
+        }
+    }
+
+    private Task CommitAsync(List<Pending> group) =>
+        _runtime.CallAsync((conn, tx, ct) =>
+            InboundWriter.WriteAsync(conn, tx, group.Select(p => p.Delivery).ToList(), _clock.GetUtcNow(), ct), CancellationToken.None);
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        await Task.WhenAny(Task.WhenAll(_writers), Task.Delay(Timeout.Infinite, cancellationToken));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await Task.WhenAll(_writers);
+    }
+}

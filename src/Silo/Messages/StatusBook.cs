@@ -1,0 +1,71 @@
+using Engine.Grains.Interfaces.Ingestion;
+using Engine.Grains.Messages;
+using Engine.Silo.Database;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Engine.Silo.Messages;
+
+/// <summary>
+/// Delivery statuses of outbound messages. A status only moves a message forward
+/// (<see cref="MessageStatusRule"/>); a status whose message id is not known yet — the webhook
+/// overtook the send's response — is held and applied when the send records that id.
+/// </summary>
+public static class StatusBook
+{
+    // The monotonic rule, in SQL: a higher rank wins, nothing replaces 'failed'.
+    private const string Advances = "{0}.status_rank < {1}.rank and {0}.status is distinct from 'failed'";
+
+    public static NpgsqlBatchCommand ApplyOrHold(IEnumerable<Guid> channelIds, IEnumerable<InboundStatus> statuses, DateTimeOffset now)
+    {
+        var list = statuses.ToList();
+        var cmd = new NpgsqlBatchCommand($"""
+            with s as (
+                select * from unnest(@c, @p, @st, @rk, @at, @err) as s(channel_id, pid, status, rank, at, error)),
+            applied as (
+                update messages m set status = s.status, status_rank = s.rank, status_at = s.at,
+                       error = coalesce(s.error::jsonb, m.error), updated_at = @now
+                  from s
+                 where m.channel_id = s.channel_id and m.provider_message_id = s.pid and m.direction = 'out'
+                   and {string.Format(Advances, "m", "s")}
+                returning m.id)
+            insert into pending_statuses as ps (channel_id, provider_message_id, status, status_rank, status_at, error, received_at)
+            select s.channel_id, s.pid, s.status, s.rank, s.at, s.error::jsonb, @now from s
+             where not exists (select 1 from messages m where m.channel_id = s.channel_id and m.provider_message_id = s.pid)
+            on conflict (channel_id, provider_message_id) do update
+               set status = excluded.status, status_rank = excluded.status_rank, status_at = excluded.status_at,
+                   error = coalesce(excluded.error, ps.error)
+             where ps.status_rank < excluded.status_rank and ps.status is distinct from 'failed'
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter("c", channelIds.ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter("p", list.Select(s => s.ProviderMessageId).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter("st", list.Select(s => s.Status).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter("rk", list.Select(s => MessageStatusRule.Rank(s.Status)).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter("at", list.Select(s => s.At).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter("err", NpgsqlDbType.Array | NpgsqlDbType.Text)
+            { Value = list.Select(s => (object?)s.ErrorJson ?? DBNull.Value).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter("now", now));
+        return cmd;
+    }
+
+    /// <summary>
+    /// A send came back with the provider's id for an outbound message: record it, and apply any
+    /// status that arrived before it. Runs in the sender's transaction.
+    /// </summary>
+    public static async Task RecordProviderIdAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid messageId, string providerMessageId, DateTimeOffset now, CancellationToken ct)
+    {
+        var channel = (await Sql.QueryAsync(conn, tx, """
+            update messages set provider_message_id = @pid, updated_at = @now where id = @id and direction = 'out' returning channel_id
+            """, r => r.GetGuid(0), ct, ("id", messageId), ("pid", providerMessageId), ("now", now))).SingleOrDefault();
+        if (channel == Guid.Empty) throw new InvalidOperationException($"Outbound message {messageId} does not exist.");
+        await Sql.ExecAsync(conn, tx, $"""
+            with held as (
+                delete from pending_statuses where channel_id = @c and provider_message_id = @pid
+                returning status, status_rank as rank, status_at, error)
+            update messages x set status = held.status, status_rank = held.rank, status_at = held.status_at,
+                   error = coalesce(held.error, x.error), updated_at = @now
+              from held
+             where x.id = @id and {string.Format(Advances, "x", "held")}
+            """, ct, ("id", messageId), ("c", channel), ("pid", providerMessageId), ("now", now));
+    }
+}

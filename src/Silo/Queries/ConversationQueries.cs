@@ -1,0 +1,117 @@
+using System.Text;
+using System.Text.Json;
+using Engine.Silo.Database;
+using Npgsql;
+
+namespace Engine.Silo.Queries;
+
+/// <summary>Read side of conversations, messages and contacts for the REST API. Always scoped to one business.</summary>
+public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
+{
+    private const string ConversationSelect = """
+        select c.id, c.channel_id, c.contact_id, p.external_id, p.name, p.phone, c.status, c.assignee_id, c.labels,
+               c.opened_at, c.resolved_at, c.last_inbound_at, c.last_message_at, c.window_closes_at,
+               c.unread_count, c.message_count, c.created_at, c.updated_at, c.version
+          from conversations c join contacts p on p.id = c.contact_id
+        """;
+
+    public async Task<Page<ConversationView>> ListAsync(Guid businessId, ConversationFilter f, bool ascending, CancellationToken ct)
+    {
+        var sql = new StringBuilder(ConversationSelect).Append(" where c.business_id = @b");
+        var ps = new List<(string, object?)> { ("b", businessId), ("limit", f.Limit + 1) };
+        if (f.Status is not null) { sql.Append(" and c.status = @status"); ps.Add(("status", f.Status)); }
+        if (f.ChannelId is not null) { sql.Append(" and c.channel_id = @channel"); ps.Add(("channel", f.ChannelId)); }
+        if (f.ContactId is not null) { sql.Append(" and c.contact_id = @contact"); ps.Add(("contact", f.ContactId)); }
+        if (f.AssigneeId is not null) { sql.Append(" and c.assignee_id = @assignee"); ps.Add(("assignee", f.AssigneeId)); }
+        if (f.Label is not null) { sql.Append(" and @label = any(c.labels)"); ps.Add(("label", f.Label)); }
+        if (f.UpdatedSince is not null) { sql.Append(" and c.updated_at >= @since"); ps.Add(("since", f.UpdatedSince)); }
+        if (Cursor.TryDecode(f.Cursor, out var after))
+        {
+            sql.Append(ascending ? " and (c.updated_at, c.id) > (@at, @id)" : " and (c.updated_at, c.id) < (@at, @id)");
+            ps.Add(("at", after.At)); ps.Add(("id", after.Id));
+        }
+        sql.Append(ascending ? " order by c.updated_at, c.id" : " order by c.updated_at desc, c.id desc").Append(" limit @limit");
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var now = clock.GetUtcNow();
+        var rows = await Sql.QueryAsync(conn, null, sql.ToString(), r => ReadConversation(r, now), ct, ps.ToArray());
+        return Paged(rows, f.Limit, c => Cursor.Encode(c.UpdatedAt, c.Id));
+    }
+
+    public async Task<ConversationView?> GetAsync(Guid businessId, Guid id, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var now = clock.GetUtcNow();
+        return (await Sql.QueryAsync(conn, null, ConversationSelect + " where c.business_id = @b and c.id = @id",
+            r => ReadConversation(r, now), ct, ("b", businessId), ("id", id))).SingleOrDefault();
+    }
+
+    /// <summary>Messages oldest first; null when the conversation is not this business's.</summary>
+    public async Task<Page<MessageView>?> MessagesAsync(Guid businessId, Guid conversationId, string? cursor, int limit, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var exists = await Sql.QueryAsync(conn, null, "select 1 from conversations where id = @id and business_id = @b",
+            r => r.GetInt32(0), ct, ("id", conversationId), ("b", businessId));
+        if (exists.Count == 0) return null;
+        var sql = new StringBuilder("""
+            select id, conversation_id, direction, provider_message_id, type, text, content::text, reply_to_provider_id,
+                   sent_at, status, status_at, error::text, created_at, updated_at
+              from messages where conversation_id = @c
+            """);
+        var ps = new List<(string, object?)> { ("c", conversationId), ("limit", limit + 1) };
+        if (Cursor.TryDecode(cursor, out var after)) { sql.Append(" and (created_at, id) > (@at, @id)"); ps.Add(("at", after.At)); ps.Add(("id", after.Id)); }
+        sql.Append(" order by created_at, id limit @limit");
+        var rows = await Sql.QueryAsync(conn, null, sql.ToString(), r => new MessageView(
+            r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.NullableString(3), r.GetString(4), r.NullableString(5),
+            Parse(r.GetString(6)), r.NullableString(7), r.Time(8), r.NullableString(9), r.NullableTime(10),
+            r.IsDBNull(11) ? null : Parse(r.GetString(11)), r.Time(12), r.Time(13)), ct, ps.ToArray());
+        return Paged(rows, limit, m => Cursor.Encode(m.CreatedAt, m.Id));
+    }
+
+    public async Task<Page<ContactView>> ContactsAsync(Guid businessId, Guid? channelId, string? search, string? cursor, int limit, CancellationToken ct)
+    {
+        var sql = new StringBuilder("""
+            select id, channel_id, external_id, name, phone, bsuid, first_seen_at, last_seen_at, created_at, updated_at
+              from contacts where business_id = @b
+            """);
+        var ps = new List<(string, object?)> { ("b", businessId), ("limit", limit + 1) };
+        if (channelId is not null) { sql.Append(" and channel_id = @channel"); ps.Add(("channel", channelId)); }
+        if (!string.IsNullOrWhiteSpace(search))
+        {
+            sql.Append(" and (name ilike @q or phone like @q or external_id like @q)");
+            ps.Add(("q", "%" + search.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%"));
+        }
+        if (Cursor.TryDecode(cursor, out var after)) { sql.Append(" and (created_at, id) > (@at, @id)"); ps.Add(("at", after.At)); ps.Add(("id", after.Id)); }
+        sql.Append(" order by created_at, id limit @limit");
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var rows = await Sql.QueryAsync(conn, null, sql.ToString(), ReadContact, ct, ps.ToArray());
+        return Paged(rows, limit, c => Cursor.Encode(c.CreatedAt, c.Id));
+    }
+
+    public async Task<ContactView?> ContactAsync(Guid businessId, Guid id, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return (await Sql.QueryAsync(conn, null, """
+            select id, channel_id, external_id, name, phone, bsuid, first_seen_at, last_seen_at, created_at, updated_at
+              from contacts where business_id = @b and id = @id
+            """, ReadContact, ct, ("b", businessId), ("id", id))).SingleOrDefault();
+    }
+
+    private static Page<T> Paged<T>(List<T> rows, int limit, Func<T, string> cursorOf) =>
+        rows.Count > limit ? new Page<T>(rows.Take(limit).ToList(), cursorOf(rows[limit - 1])) : new Page<T>(rows, null);
+
+    private static JsonElement Parse(string json) => JsonDocument.Parse(json).RootElement.Clone();
+
+    private static ContactView ReadContact(NpgsqlDataReader r) => new(
+        r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.NullableString(3), r.NullableString(4), r.NullableString(5),
+        r.Time(6), r.Time(7), r.Time(8), r.Time(9));
+
+    private static ConversationView ReadConversation(NpgsqlDataReader r, DateTimeOffset now)
+    {
+        var windowCloses = r.NullableTime(13);
+        return new ConversationView(
+            r.GetGuid(0), r.GetGuid(1), new ContactRef(r.GetGuid(2), r.GetString(3), r.NullableString(4), r.NullableString(5)),
+            r.GetString(6), r.NullableGuid(7), r.GetFieldValue<string[]>(8),
+            r.Time(9), r.NullableTime(10), r.NullableTime(11), r.NullableTime(12), windowCloses,
+            windowCloses is { } w && now < w, r.GetInt32(14), r.GetInt32(15), r.Time(16), r.Time(17), r.GetInt64(18));
+    }
+}

@@ -1,0 +1,26 @@
+using System.Text.Json;
+
+namespace Engine.Silo.Queries;
+
+public sealed record ContactRef(Guid Id, string ExternalId, string? Name, string? Phone);
+
+/// <summary>A conversation as integrators read it.</summary>
+public sealed record ConversationView(
+    Guid Id, Guid ChannelId, ContactRef Contact, string Status, Guid? AssigneeId, IReadOnlyList<string> Labels,
+    DateTimeOffset OpenedAt, DateTimeOffset? ResolvedAt, DateTimeOffset? LastInboundAt, DateTimeOffset? LastMessageAt,
+    DateTimeOffset? WindowClosesAt, bool WindowOpen, int UnreadCount, int MessageCount,
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, long Version);
+
+/// <summary>A message with its type-specific content as the provider sent it.</summary>
+public sealed record MessageView(
+    Guid Id, Guid ConversationId, string Direction, string? ProviderMessageId, string Type, string? Text, JsonElement Content,
+    string? ReplyToProviderId, DateTimeOffset SentAt, string? Status, DateTimeOffset? StatusAt, JsonElement? Error,
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+public sealed record ContactView(
+    Guid Id, Guid ChannelId, string ExternalId, string? Name, string? Phone, string? Bsuid,
+    DateTimeOffset FirstSeenAt, DateTimeOffset LastSeenAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+public sealed record ConversationFilter(
+    string? Status = null, Guid? ChannelId = null, Guid? ContactId = null, Guid? AssigneeId = null,
+    string? Label = null, DateTimeOffset? UpdatedSince = null, string? Cursor = null, int Limit = 50);

@@ -1,0 +1,98 @@
+using System.Text.Json;
+using Engine.Grains.Interfaces.Runtime;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Engine.Silo.Runtime;
+
+/// <summary>
+/// Collects what grain decisions asked for (events, timers, outbox rows) during one transaction and
+/// writes each kind with a single set-based statement, so a batch of a thousand decisions costs a
+/// handful of round trips.
+/// </summary>
+public sealed class Effects
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private readonly List<(Guid Business, string Type, Guid Id, DomainEvent Event)> _events = [];
+    private readonly Dictionary<(string Type, Guid Id, string Kind), DateTimeOffset?> _timers = [];
+    private readonly List<(Guid Business, OutboxIntent Intent, DateTimeOffset Due)> _outbox = [];
+
+    public void Add<TState>(string entityType, Guid entityId, Guid businessId, Decision<TState> decision, DateTimeOffset now)
+    {
+        foreach (var e in decision.Events) _events.Add((businessId, entityType, entityId, e));
+        foreach (var t in decision.Timers) _timers[(entityType, entityId, t.Kind)] = t.DueAt;
+        foreach (var o in decision.Outbox) _outbox.Add((businessId, o, now));
+    }
+
+    public bool IsEmpty => _events.Count == 0 && _timers.Count == 0 && _outbox.Count == 0;
+
+    public void AppendTo(NpgsqlBatch batch, DateTimeOffset now)
+    {
+        if (_events.Count > 0)
+        {
+            var cmd = new NpgsqlBatchCommand("""
+                insert into entity_events (business_id, entity_type, entity_id, type, occurred_at, data)
+                select * from unnest(@b, @t, @i, @y, @a, @d)
+                """);
+            cmd.Parameters.Add(new NpgsqlParameter("b", _events.Select(e => e.Business).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter("t", _events.Select(e => e.Type).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter("i", _events.Select(e => e.Id).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter("y", _events.Select(e => e.Event.Type).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter("a", _events.Select(e => e.Event.At).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter("d", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
+                { Value = _events.Select(e => JsonSerializer.Serialize(e.Event.Data, Json)).ToArray() });
+            batch.BatchCommands.Add(cmd);
+        }
+
+        var scheduled = _timers.Where(t => t.Value is not null).ToList();
+        if (scheduled.Count > 0)
+        {
+            // Scheduling again replaces the due time and bumps the generation: a firing already
+            // claimed under the old generation then finds nothing to do.
+            var cmd = new NpgsqlBatchCommand("""
+                insert into timers (entity_type, entity_id, kind, due_at, created_at)
+                select t, i, k, d, @now from unnest(@t, @i, @k, @d) as u(t, i, k, d)
+                on conflict (entity_type, entity_id, kind) do update
+                   set due_at = excluded.due_at, generation = nextval('timer_generation'), lease_owner = null, lease_until = null
+                """);
+            cmd.Parameters.Add(new NpgsqlParameter("t", scheduled.Select(t => t.Key.Type).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter("i", scheduled.Select(t => t.Key.Id).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter("k", scheduled.Select(t => t.Key.Kind).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter("d", scheduled.Select(t => t.Value!.Value).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter("now", now));
+            batch.BatchCommands.Add(cmd);
+        }
+
+        var cancelled = _timers.Where(t => t.Value is null).ToList();
+        if (cancelled.Count > 0)
+        {
+            var cmd = new NpgsqlBatchCommand("""
+                delete from timers t using unnest(@t, @i, @k) as u(t, i, k)
+                 where t.entity_type = u.t and t.entity_id = u.i and t.kind = u.k
+                """);
+            cmd.Parameters.Add(new NpgsqlParameter("t", cancelled.Select(t => t.Key.Type).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter("i", cancelled.Select(t => t.Key.Id).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter("k", cancelled.Select(t => t.Key.Kind).ToArray()));
+            batch.BatchCommands.Add(cmd);
+        }
+
+        if (_outbox.Count > 0)
+        {
+            var cmd = new NpgsqlBatchCommand("""
+                insert into outbox (business_id, topic, ordering_key, idempotency_key, payload, due_at, created_at, updated_at)
+                select b, t, o, k, p, d, @now, @now from unnest(@b, @t, @o, @k, @p, @d) as u(b, t, o, k, p, d)
+                on conflict (idempotency_key) do nothing
+                """);
+            cmd.Parameters.Add(new NpgsqlParameter("b", _outbox.Select(o => o.Business).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter("t", _outbox.Select(o => o.Intent.Topic).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter("o", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = _outbox.Select(o => o.Intent.OrderingKey).ToArray() });
+            cmd.Parameters.Add(new NpgsqlParameter("k", _outbox.Select(o => o.Intent.IdempotencyKey).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter("p", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
+                { Value = _outbox.Select(o => JsonSerializer.Serialize(o.Intent.Payload, Json)).ToArray() });
+            cmd.Parameters.Add(new NpgsqlParameter("d", _outbox.Select(o => o.Due).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter("now", now));
+            batch.BatchCommands.Add(cmd);
+        }
+    }
+}

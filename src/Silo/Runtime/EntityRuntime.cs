@@ -1,0 +1,47 @@
+using Npgsql;
+
+namespace Engine.Silo.Runtime;
+
+/// <summary>A fenced write found a newer version: another call got there first; the call is retried.</summary>
+public sealed class VersionConflictException(string entity) : Exception($"{entity} was changed by another call; retrying.");
+
+/// <summary>
+/// One grain call = one short transaction: lock the row (<c>SELECT … FOR UPDATE</c>), decide in pure
+/// C#, write back fenced by version, commit. Transient conflicts (deadlock, serialization, a racing
+/// insert, a stale version) re-run the whole call; the decision is recomputed from fresh state.
+/// </summary>
+public sealed class EntityRuntime(NpgsqlDataSource db)
+{
+    private const int MaxAttempts = 6;
+
+    public async Task<T> CallAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<T>> call, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var conn = await db.OpenConnectionAsync(ct);
+                await using var tx = await conn.BeginTransactionAsync(ct);
+                var result = await call(conn, tx, ct);
+                await tx.CommitAsync(ct);
+                return result;
+            }
+            catch (Exception e) when (IsTransient(e) && attempt < MaxAttempts)
+            {
+                await Task.Delay(Random.Shared.Next(1, 10 * attempt), ct);
+            }
+        }
+    }
+
+    public Task CallAsync(Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task> call, CancellationToken ct) =>
+        CallAsync<bool>(async (c, t, k) => { await call(c, t, k); return true; }, ct);
+
+    public static bool IsTransient(Exception e) => e switch
+    {
+        VersionConflictException => true,
+        PostgresException p => p.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected
+            or PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.LockNotAvailable,
+        NpgsqlException { IsTransient: true } => true,
+        _ => false,
+    };
+}

@@ -1,0 +1,39 @@
+using Engine.Silo.Access;
+using Engine.Silo.Channels;
+using Engine.Silo.Conversations;
+using Engine.Silo.Ingestion;
+using Engine.Silo.Membership;
+using Engine.Silo.Queries;
+using Engine.Silo.Runtime;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Npgsql;
+
+namespace Engine.Silo;
+
+public static class SiloServices
+{
+    /// <summary>Registers the entity runtime on PostgreSQL (ConnectionStrings:Postgres) and its workers.</summary>
+    public static IServiceCollection AddSilo(this IServiceCollection services, IConfiguration config)
+    {
+        services.Configure<EngineOptions>(config.GetSection("Engine"));
+        var connectionString = config.GetConnectionString("Postgres")
+            ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not set (environment ConnectionStrings__Postgres).");
+        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => NodeIdentity.Create(config["Engine:NodeId"]));
+        services.AddSingleton<EntityRuntime>();
+        services.AddSingleton<TimerService>();
+        services.AddSingleton<ITimerHandler, ConversationTimerHandler>();
+        services.AddSingleton<OutboxDispatcher>();
+        services.AddSingleton<NodeRegistry>();
+        services.AddSingleton<ChannelStore>();
+        services.AddSingleton<AccessStore>();
+        services.AddSingleton<ConversationQueries>();
+        services.AddSingleton<IngestPipeline>();
+        services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
+        services.AddHostedService<SiloWorkers>();
+        return services;
+    }
+}
