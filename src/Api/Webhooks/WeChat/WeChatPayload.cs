@@ -29,9 +29,15 @@ public static class WeChatPayload
         {
             reader.MoveToContent();
             if (reader.Name != "xml") throw new PayloadException("Expected an <xml> document.");
-            while (reader.Read())
+            reader.Read();
+            while (!reader.EOF)
+            {
+                // Reading an element's content moves past it, so only read on when nothing was consumed.
                 if (reader.NodeType == XmlNodeType.Element && reader.Depth == 1)
                     fields[reader.Name] = reader.ReadElementContentAsString();
+                else
+                    reader.Read();
+            }
         }
         catch (XmlException e) { throw new PayloadException($"The body is not valid XML: {e.Message}"); }
         return fields;

@@ -1,0 +1,81 @@
+using Engine.Grains.Conversations;
+using Engine.Grains.Interfaces.Conversations;
+
+namespace Engine.Tests.Grains;
+
+public class ConversationGrainTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 3, 2, 9, 0, 0, TimeSpan.Zero);
+    private static readonly ConversationPolicy WhatsApp24h = new(TimeSpan.FromHours(24));
+
+    private static ConversationState Fresh() => ConversationGrain.Open(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Now);
+
+    private static ReceivedMessage Msg(DateTimeOffset sentAt, string type = "text") => new(Guid.NewGuid(), type, sentAt);
+
+    [Fact]
+    public void First_message_opens_the_conversation_and_records_it()
+    {
+        var d = ConversationGrain.Receive(Fresh(), [Msg(Now.AddSeconds(-2))], WhatsApp24h, Now);
+        Assert.Equal([ConversationEvents.Opened, ConversationEvents.MessageReceived], d.Events.Select(e => e.Type));
+        Assert.Equal(1, d.State.MessageCount);
+        Assert.Equal(1, d.State.UnreadCount);
+    }
+
+    [Fact]
+    public void Response_window_runs_from_the_customers_last_message_provider_time()
+    {
+        var sent = Now.AddMinutes(-10);
+        var d = ConversationGrain.Receive(Fresh(), [Msg(sent)], WhatsApp24h, Now);
+        Assert.Equal(sent.AddHours(24), d.State.WindowClosesAt);
+        var timer = Assert.Single(d.Timers);
+        Assert.Equal(ConversationTimers.ResponseWindow, timer.Kind);
+        Assert.Equal(sent.AddHours(24), timer.DueAt);
+    }
+
+    [Theory]
+    [InlineData(24)]
+    [InlineData(48)]
+    public void Window_length_is_the_channels(int hours)
+    {
+        var d = ConversationGrain.Receive(Fresh(), [Msg(Now)], new ConversationPolicy(TimeSpan.FromHours(hours)), Now);
+        Assert.Equal(Now.AddHours(hours), d.State.WindowClosesAt);
+    }
+
+    [Fact]
+    public void A_late_older_message_does_not_shrink_the_window_or_reschedule()
+    {
+        var first = ConversationGrain.Receive(Fresh(), [Msg(Now)], WhatsApp24h, Now).State with { Version = 1 };
+        var late = ConversationGrain.Receive(first, [Msg(Now.AddMinutes(-30))], WhatsApp24h, Now.AddMinutes(1));
+        Assert.Equal(Now.AddHours(24), late.State.WindowClosesAt);
+        Assert.Empty(late.Timers);
+        Assert.Equal(2, late.State.MessageCount);
+        Assert.DoesNotContain(late.Events, e => e.Type == ConversationEvents.Opened);
+    }
+
+    [Fact]
+    public void Window_timer_closes_only_once_the_window_has_passed()
+    {
+        var open = ConversationGrain.Receive(Fresh(), [Msg(Now)], WhatsApp24h, Now).State with { Version = 1 };
+        var early = ConversationGrain.TimerDue(open, ConversationTimers.ResponseWindow, Now.AddHours(24).AddTicks(-1));
+        Assert.False(early.Changed);
+        Assert.True(ConversationGrain.IsWindowOpen(open, Now.AddHours(24).AddTicks(-1)));
+
+        var due = ConversationGrain.TimerDue(open, ConversationTimers.ResponseWindow, Now.AddHours(24));
+        Assert.True(due.Changed);
+        Assert.Equal(ConversationEvents.WindowClosed, Assert.Single(due.Events).Type);
+        Assert.False(ConversationGrain.IsWindowOpen(open, Now.AddHours(24)));
+    }
+
+    [Fact]
+    public void A_resolved_conversation_takes_no_messages()
+    {
+        var resolved = Fresh() with { Status = ConversationStatus.Resolved, Version = 3 };
+        Assert.Throws<InvalidOperationException>(() => ConversationGrain.Receive(resolved, [Msg(Now)], WhatsApp24h, Now));
+    }
+
+    [Fact]
+    public void An_unknown_timer_kind_is_an_error_not_a_silent_no_op()
+    {
+        Assert.Throws<InvalidOperationException>(() => ConversationGrain.TimerDue(Fresh(), "nope", Now));
+    }
+}

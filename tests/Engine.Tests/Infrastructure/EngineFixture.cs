@@ -1,0 +1,51 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Engine.Tests.Infrastructure;
+
+/// <summary>A fresh database and one engine node on it, shared by the tests of one class, with a WhatsApp and a WeChat channel.</summary>
+public class EngineFixture : IAsyncLifetime
+{
+    public TestDatabase Db { get; } = new();
+    public FakeClock Clock { get; } = new();
+    public EngineHost Host { get; private set; } = null!;
+    public HttpClient Admin { get; private set; } = null!;
+    public Guid WhatsAppChannel { get; private set; }
+    public Guid WeChatChannel { get; private set; }
+
+    public const string AppSecret = "test_app_secret";
+    public const string VerifyToken = "verify-me";
+    public const string WeChatToken = "AAAAA";
+    public const string WeChatAppId = "wx1234567890abcdef";
+    public const string AesKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+    public virtual async Task InitializeAsync()
+    {
+        await Db.InitializeAsync();
+        Host = new EngineHost(Db.ConnectionString, Clock);
+        Admin = Host.Admin();
+        WhatsAppChannel = await CreateChannelAsync(Admin, new
+        {
+            kind = "whatsapp", name = "Main number", phoneNumberId = "990123456789012", displayPhoneNumber = "15557654321",
+            appSecret = AppSecret, verifyToken = VerifyToken, accessToken = "EAAG-test",
+        });
+        WeChatChannel = await CreateChannelAsync(Admin, new
+        {
+            kind = "wechat", name = "Service account", appId = WeChatAppId, token = WeChatToken, appSecret = "wechat-secret", encodingAesKey = AesKey,
+        });
+    }
+
+    public static async Task<Guid> CreateChannelAsync(HttpClient admin, object body)
+    {
+        var response = await admin.PostAsJsonAsync("/api/v1/channels", body);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"Creating a channel failed: {response.StatusCode} {text}");
+        return JsonDocument.Parse(text).RootElement.GetProperty("id").GetGuid();
+    }
+
+    public virtual async Task DisposeAsync()
+    {
+        await Host.DisposeAsync();
+        await Db.DisposeAsync();
+    }
+}
