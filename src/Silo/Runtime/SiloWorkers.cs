@@ -9,9 +9,15 @@ namespace Engine.Silo.Runtime;
 public sealed class SiloWorkers(
     NodeRegistry nodes, TimerService timers, OutboxDispatcher outbox, IOptions<EngineOptions> options, ILogger<SiloWorkers> log) : BackgroundService
 {
+    /// <summary>The node is in the cluster table before the host reports started.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await nodes.RegisterAsync(options.Value.Workers ? "api,workers" : "api", cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await nodes.RegisterAsync(options.Value.Workers ? "api,workers" : "api", stoppingToken);
         var loops = new List<Task> { Loop("heartbeat", options.Value.HeartbeatInterval, nodes.HeartbeatAsync, stoppingToken) };
         if (options.Value.Workers)
         {
