@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using Engine.Silo.Database;
+using Npgsql;
+
+namespace Engine.Simulator;
+
+/// <summary>
+/// The ingest benchmark. In one run, on one fresh database: (a) the raw ceiling — the minimal durable
+/// writes of an inbound message (dedupe, contact, conversation, message) straight through Npgsql,
+/// one message per transaction, at the best of several concurrencies; (b) the engine end to end —
+/// signed webhooks over HTTP, acknowledged after commit — with one node and with two nodes.
+/// Prints messages/s, acknowledgement latency, and engine ÷ raw.
+/// </summary>
+public static class Benchmark
+{
+    private const string AdminKey = "ek_benchmark_admin";
+    private const string Secret = "bench-secret";
+
+    public static async Task<int> RunAsync(string adminConnectionString, int messages, int customers)
+    {
+        var dbName = $"bench_{DateTime.UtcNow:yyyyMMddHHmmss}";
+        var admin = new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = "postgres", Pooling = false }.ConnectionString;
+        await Exec(admin, $"create database {dbName}");
+        var cs = new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = dbName, MaxPoolSize = 200 }.ConnectionString;
+        var nodes = new List<Process>();
+        try
+        {
+            await using var db = NpgsqlDataSource.Create(cs);
+            await Migrator.MigrateAsync(db);
+            Console.WriteLine($"database {dbName}; fsync={await Scalar(db, "show fsync")}, synchronous_commit={await Scalar(db, "show synchronous_commit")}; {Environment.ProcessorCount} cores");
+
+            var node1 = StartNode(cs, 18081, "bench-1");
+            nodes.Add(node1);
+            await WaitHealthy(new Uri("http://127.0.0.1:18081"));
+            var channel = await Traffic.CreateChannelAsync(new Uri("http://127.0.0.1:18081"), AdminKey, "whatsapp", Secret, null, null);
+            var business = (Guid)(await Scalar(db, "select business_id from channels limit 1"))!;
+
+            var raw = new List<(int Concurrency, TrafficReport Report)>();
+            foreach (var c in new[] { 8, 32, 64 })
+                raw.Add((c, await RawAsync(db, business, channel, messages, customers, c, seed: c)));
+            var bestRaw = raw.MaxBy(r => r.Report.PerSecond);
+
+            var one = new List<(int Concurrency, TrafficReport Report)>();
+            foreach (var c in new[] { 32, 64, 128 })
+                one.Add((c, await Traffic.RunAsync(Options([new Uri("http://127.0.0.1:18081")], channel, messages, customers, c, seed: 100 + c))));
+            var bestOne = one.MaxBy(r => r.Report.PerSecond);
+
+            nodes.Add(StartNode(cs, 18082, "bench-2"));
+            await WaitHealthy(new Uri("http://127.0.0.1:18082"));
+            var two = await Traffic.RunAsync(Options([new Uri("http://127.0.0.1:18081"), new Uri("http://127.0.0.1:18082")],
+                channel, messages, customers, bestOne.Concurrency, seed: 999));
+
+            var stored = (long)(await Scalar(db, "select count(*) from messages"))!;
+            Console.WriteLine();
+            Console.WriteLine("| run | concurrency | messages/s | p50 ms | p99 ms |");
+            Console.WriteLine("|---|---:|---:|---:|---:|");
+            foreach (var (c, r) in raw) Console.WriteLine($"| raw Npgsql, 1 msg/tx | {c} | {r.PerSecond:F0} | {r.P50Ms:F1} | {r.P99Ms:F1} |");
+            foreach (var (c, r) in one) Console.WriteLine($"| engine, 1 node | {c} | {r.PerSecond:F0} | {r.P50Ms:F1} | {r.P99Ms:F1} |");
+            Console.WriteLine($"| engine, 2 nodes | {bestOne.Concurrency} | {two.PerSecond:F0} | {two.P50Ms:F1} | {two.P99Ms:F1} |");
+            Console.WriteLine();
+            Console.WriteLine($"ratio engine/raw, 1 node: {bestOne.Report.PerSecond / bestRaw.Report.PerSecond:F2}");
+            Console.WriteLine($"ratio engine/raw, 2 nodes: {two.PerSecond / bestRaw.Report.PerSecond:F2}");
+            var failed = one.Sum(r => r.Report.Failed) + two.Failed;
+            Console.WriteLine($"failed deliveries: {failed}; messages stored: {stored}");
+            return failed == 0 ? 0 : 1;
+        }
+        finally
+        {
+            foreach (var n in nodes) { try { n.Kill(true); n.WaitForExit(10_000); } catch (InvalidOperationException) { } }
+            NpgsqlConnection.ClearAllPools();
+            await Exec(admin, $"drop database if exists {dbName} with (force)");
+        }
+    }
+
+    private static TrafficOptions Options(Uri[] nodes, Guid channel, int messages, int customers, int concurrency, int seed) =>
+        new(nodes, "whatsapp", channel, Secret, null, null, customers, Rate: 0, Duration: TimeSpan.FromMinutes(5),
+            DuplicateShare: 0, Concurrency: concurrency, MaxMessages: messages, Seed: seed);
+
+    /// <summary>One message per transaction, one statement per message: the least work a durable, deduplicated ingest can do.</summary>
+    private static async Task<TrafficReport> RawAsync(NpgsqlDataSource db, Guid business, Guid channel, int messages, int customers, int concurrency, int seed)
+    {
+        var latencies = new List<double>();
+        var next = 0;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async w =>
+        {
+            var random = new Random(seed * 1000 + w);
+            await using var conn = await db.OpenConnectionAsync();
+            await using var cmd = new NpgsqlCommand("""
+                with c as (
+                    insert into contacts (id, business_id, channel_id, external_id, name, first_seen_at, last_seen_at, created_at, updated_at)
+                    values (gen_random_uuid(), @b, @ch, @ext, 'raw', now(), now(), now(), now())
+                    on conflict (channel_id, external_id) do update set last_seen_at = now() returning id),
+                v as (
+                    insert into conversations (id, business_id, channel_id, contact_id, status, opened_at, last_inbound_at, created_at, updated_at, message_count)
+                    select gen_random_uuid(), @b, @ch, c.id, 'open', now(), now(), now(), now(), 1 from c
+                    on conflict (channel_id, contact_id) where status = 'open'
+                    do update set message_count = conversations.message_count + 1, last_inbound_at = now(), updated_at = now(), version = conversations.version + 1
+                    returning id, contact_id)
+                insert into messages (id, business_id, conversation_id, channel_id, contact_id, direction, provider_message_id, type, text, content, sent_at, created_at, updated_at)
+                select gen_random_uuid(), @b, v.id, @ch, v.contact_id, 'in', @pid, 'text', 'raw', '{}', now(), now(), now() from v
+                on conflict (channel_id, provider_message_id) do nothing
+                """, conn);
+            cmd.Parameters.AddWithValue("b", business);
+            cmd.Parameters.AddWithValue("ch", channel);
+            var ext = cmd.Parameters.AddWithValue("ext", "");
+            var pid = cmd.Parameters.AddWithValue("pid", "");
+            await cmd.PrepareAsync();
+            while (Interlocked.Increment(ref next) <= messages)
+            {
+                ext.Value = $"raw{seed:000}{random.Next(customers):000000}";
+                pid.Value = $"raw.{Guid.NewGuid():N}";
+                var started = Stopwatch.GetTimestamp();
+                await cmd.ExecuteNonQueryAsync();
+                var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                lock (latencies) latencies.Add(ms);
+            }
+        }));
+        var seconds = clock.Elapsed.TotalSeconds;
+        latencies.Sort();
+        return new TrafficReport(messages, messages, 0, 0, seconds, Traffic.Percentile(latencies, 0.5), Traffic.Percentile(latencies, 0.99));
+    }
+
+    private static Process StartNode(string cs, int port, string nodeId)
+    {
+        var psi = new ProcessStartInfo("dotnet", $"\"{Path.Combine(AppContext.BaseDirectory, "Api.dll")}\" --urls http://127.0.0.1:{port}")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        psi.Environment["ConnectionStrings__Postgres"] = cs;
+        psi.Environment["Engine__BootstrapAdminKey"] = AdminKey;
+        psi.Environment["Engine__NodeId"] = nodeId;
+        psi.Environment["Logging__LogLevel__Default"] = "Warning";
+        var p = Process.Start(psi)!;
+        p.OutputDataReceived += (_, _) => { };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[{nodeId}] {e.Data}"); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return p;
+    }
+
+    private static async Task WaitHealthy(Uri node)
+    {
+        using var client = new HttpClient { BaseAddress = node };
+        for (var i = 0; i < 300; i++)
+        {
+            try { if ((await client.GetAsync("/health")).IsSuccessStatusCode) return; }
+            catch (HttpRequestException) { }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"Node {node} did not become healthy.");
+    }
+
+    private static async Task Exec(string cs, string sql)
+    {
+        await using var conn = new NpgsqlConnection(cs);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<object?> Scalar(NpgsqlDataSource db, string sql)
+    {
+        await using var cmd = db.CreateCommand(sql);
+        return await cmd.ExecuteScalarAsync();
+    }
+}
