@@ -40,6 +40,9 @@ public static class Benchmark
                 raw.Add((c, await RawAsync(db, business, channel, messages, customers, c, seed: c)));
             var bestRaw = raw.MaxBy(r => r.Report.PerSecond);
 
+            // Untimed warm-up (JIT, connection pools) so no configuration pays for it.
+            await Traffic.RunAsync(Options([new Uri("http://127.0.0.1:18081")], channel, 1000, customers, 32, seed: 7));
+
             var one = new List<(int Concurrency, TrafficReport Report)>();
             foreach (var c in new[] { 32, 64, 128 })
                 one.Add((c, await Traffic.RunAsync(Options([new Uri("http://127.0.0.1:18081")], channel, messages, customers, c, seed: 100 + c))));
@@ -47,6 +50,7 @@ public static class Benchmark
 
             nodes.Add(StartNode(cs, 18082, "bench-2"));
             await WaitHealthy(new Uri("http://127.0.0.1:18082"));
+            await Traffic.RunAsync(Options([new Uri("http://127.0.0.1:18082")], channel, 1000, customers, 32, seed: 8));
             var two = await Traffic.RunAsync(Options([new Uri("http://127.0.0.1:18081"), new Uri("http://127.0.0.1:18082")],
                 channel, messages, customers, bestOne.Concurrency, seed: 999));
 
