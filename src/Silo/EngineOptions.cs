@@ -21,7 +21,7 @@ public sealed class EngineOptions
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Concurrent group-commit writers for inbound webhooks, and the most updates one transaction takes.</summary>
-    public int IngestWriters { get; set; } = 4;
+    public int IngestWriters { get; set; } = 2;
     public int IngestMaxBatch { get; set; } = 2000;
 
     /// <summary>How long a node keeps channel settings before reading them again (disabling a channel takes effect within this).</summary>
