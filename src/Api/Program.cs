@@ -2,7 +2,9 @@ using System.Text.Json.Serialization;
 using Engine.Api.Access;
 using Engine.Api.Channels;
 using Engine.Api.Conversations;
+using Engine.Api.Messaging;
 using Engine.Api.Operations;
+using Engine.Api.Usage;
 using Engine.Api.Webhooks.WeChat;
 using Engine.Api.Webhooks.WhatsApp;
 using Engine.Silo;
@@ -51,6 +53,8 @@ app.MapWhatsAppWebhooks();
 app.MapWeChatWebhooks();
 app.MapChannels();
 app.MapConversationReads();
+app.MapMessages();
+app.MapUsage();
 app.MapApiKeys();
 app.MapNodes();
 

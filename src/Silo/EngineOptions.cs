@@ -24,6 +24,17 @@ public sealed class EngineOptions
     public int IngestWriters { get; set; } = 2;
     public int IngestMaxBatch { get; set; } = 2000;
 
+    /// <summary>A contact whose first message is younger than this is a new customer: at most <see cref="NewCustomerSendsPerMinute"/> messages a minute.</summary>
+    public TimeSpan NewCustomerAge { get; set; } = TimeSpan.FromHours(24);
+    public int NewCustomerSendsPerMinute { get; set; } = 5;
+
+    /// <summary>The provider's pair limit per recipient (WhatsApp: about one message every 6 s, bursts borrowed): sends per <see cref="PairWindow"/>.</summary>
+    public int PairLimit { get; set; } = 10;
+    public TimeSpan PairWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Prices for the usage ledger.</summary>
+    public Engine.Grains.Messaging.PricingPlan Pricing { get; set; } = new();
+
     /// <summary>How long a node keeps channel settings before reading them again (disabling a channel takes effect within this).</summary>
     public TimeSpan ChannelCacheTtl { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -62,12 +62,16 @@ public static class Permissions
     public const string ManageSettings = "manage-settings";       // Administrator
     public const string ReadConversations = "read-conversations"; // Administrator, Editor, Agent
     public const string Operate = "operate";                      // Administrator
+    public const string Reply = "reply";                          // Administrator, Editor, Agent
+    public const string ReadReports = "read-reports";             // Administrator, Editor, Analyst
 
     public static void Add(Microsoft.AspNetCore.Authorization.AuthorizationOptions o)
     {
         o.AddPolicy(ManageSettings, p => p.RequireRole(Roles.Administrator));
         o.AddPolicy(ReadConversations, p => p.RequireRole(Roles.Administrator, Roles.Editor, Roles.Agent));
         o.AddPolicy(Operate, p => p.RequireRole(Roles.Administrator));
+        o.AddPolicy(Reply, p => p.RequireRole(Roles.Administrator, Roles.Editor, Roles.Agent));
+        o.AddPolicy(ReadReports, p => p.RequireRole(Roles.Administrator, Roles.Editor, Roles.Analyst));
     }
 }
 

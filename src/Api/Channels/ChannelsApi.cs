@@ -12,7 +12,8 @@ public sealed record ChannelRequest(
     string? Kind, string? Name,
     string? PhoneNumberId, string? DisplayPhoneNumber, string? AppSecret, string? VerifyToken, string? AccessToken,
     string? AppId, string? Token, string? EncodingAesKey,
-    string? ApiBaseUrl, string? ApiVersion, int? ResponseWindowHours);
+    string? ApiBaseUrl, string? ApiVersion, int? ResponseWindowHours,
+    string? OutsideWindowPolicy = null, int? RateLimitPerSecond = null, int? WindowQuota = null);
 
 /// <summary>Which secrets are set; their values are never returned.</summary>
 public sealed record SecretsSet(bool AppSecret, bool VerifyToken, bool AccessToken, bool Token, bool EncodingAesKey);
@@ -21,11 +22,13 @@ public sealed record ChannelResponse(
     Guid Id, string Kind, string Name, bool Enabled,
     string? PhoneNumberId, string? DisplayPhoneNumber, string? AppId,
     string ApiBaseUrl, string? ApiVersion, int ResponseWindowHours,
+    string OutsideWindowPolicy, int RateLimitPerSecond, int WindowQuota,
     SecretsSet Secrets, string WebhookPath, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, long Version)
 {
     public static ChannelResponse From(Channel c) => new(
         c.Id, c.Kind, c.Name, c.Enabled, c.Settings.PhoneNumberId, c.Settings.DisplayPhoneNumber, c.Settings.AppId,
         c.Settings.ApiBaseUrl, c.Settings.ApiVersion, c.Settings.ResponseWindowHours,
+        c.OutsideWindowPolicy, c.RateLimitPerSecond, c.WindowQuota,
         new SecretsSet(Has(c.Secrets.AppSecret), Has(c.Secrets.VerifyToken), Has(c.Secrets.AccessToken), Has(c.Secrets.Token), Has(c.Secrets.EncodingAesKey)),
         $"/webhooks/{c.Kind}/{c.Id}", c.CreatedAt, c.UpdatedAt, c.Version);
 
@@ -123,6 +126,9 @@ public static class ChannelsApi
                 ApiBaseUrl = r.ApiBaseUrl?.TrimEnd('/') ?? s.ApiBaseUrl,
                 ApiVersion = r.ApiVersion ?? s.ApiVersion,
                 ResponseWindowHours = r.ResponseWindowHours ?? s.ResponseWindowHours,
+                OutsideWindowPolicy = r.OutsideWindowPolicy ?? s.OutsideWindowPolicy,
+                RateLimitPerSecond = r.RateLimitPerSecond ?? s.RateLimitPerSecond,
+                WindowQuota = r.WindowQuota ?? s.WindowQuota,
             },
             Secrets = x with
             {
@@ -142,7 +148,10 @@ public static class ChannelsApi
             .Require(!string.IsNullOrWhiteSpace(c.Name) && c.Name.Length <= 100, "name", "Required, at most 100 characters.")
             .Require(Uri.TryCreate(c.Settings.ApiBaseUrl, UriKind.Absolute, out var u) && u.Scheme is "http" or "https",
                 "apiBaseUrl", "Must be an absolute http(s) URL.")
-            .Require(c.Settings.ResponseWindowHours is >= 1 and <= 168, "responseWindowHours", "Between 1 and 168 hours.");
+            .Require(c.Settings.ResponseWindowHours is >= 1 and <= 168, "responseWindowHours", "Between 1 and 168 hours.")
+            .Require(c.Settings.OutsideWindowPolicy is null or "refuse" or "surcharge", "outsideWindowPolicy", "'refuse' or 'surcharge'.")
+            .Require(c.Settings.RateLimitPerSecond is null or (>= 1 and <= 1000), "rateLimitPerSecond", "Between 1 and 1,000 messages per second.")
+            .Require(c.Settings.WindowQuota is null or (>= 1 and <= 100), "windowQuota", "Between 1 and 100 messages per customer message.");
         if (c.Kind == ChannelKinds.WhatsApp)
             v.Require(c.Settings.PhoneNumberId is { } p && Regex.IsMatch(p, @"^\d{5,20}$"), "phoneNumberId", "Required: the numeric phone number id from Meta.")
              .Require(!string.IsNullOrEmpty(c.Secrets.AppSecret), "appSecret", "Required: the app secret signs every webhook.")

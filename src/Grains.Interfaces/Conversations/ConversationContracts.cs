@@ -16,6 +16,7 @@ public sealed record ConversationState(
     DateTimeOffset? WindowClosesAt,
     int UnreadCount,
     int MessageCount,
+    int WindowSends,
     DateTimeOffset UpdatedAt,
     long Version);
 
@@ -36,4 +37,5 @@ public static class ConversationEvents
     public const string Opened = "conversation.opened";
     public const string MessageReceived = "message.received";
     public const string WindowClosed = "conversation.window_closed";
+    public const string MessageQueued = "message.queued";
 }

@@ -1,4 +1,5 @@
 using Engine.Grains.Interfaces.Conversations;
+using Engine.Grains.Interfaces.Messaging;
 using Engine.Grains.Interfaces.Runtime;
 
 namespace Engine.Grains.Conversations;
@@ -12,7 +13,7 @@ public static class ConversationGrain
 {
     /// <summary>A customer with no open conversation on this channel writes: a new conversation opens.</summary>
     public static ConversationState Open(Guid id, Guid businessId, Guid channelId, Guid contactId, DateTimeOffset now) =>
-        new(id, businessId, channelId, contactId, ConversationStatus.Open, now, null, null, null, null, 0, 0, now, 0);
+        new(id, businessId, channelId, contactId, ConversationStatus.Open, now, null, null, null, null, 0, 0, 0, now, 0);
 
     public static bool IsNew(ConversationState state) => state.Version == 0;
 
@@ -46,12 +47,50 @@ public static class ConversationGrain
             WindowClosesAt = windowClosesAt,
             UnreadCount = state.UnreadCount + messages.Count,
             MessageCount = state.MessageCount + messages.Count,
+            WindowSends = 0, // each customer message renews the per-window quota
             UpdatedAt = now,
         };
         var timers = windowClosesAt != state.WindowClosesAt
             ? new[] { TimerIntent.Schedule(ConversationTimers.ResponseWindow, windowClosesAt!.Value) }
             : [];
         return new Decision<ConversationState>(next, events, timers, []);
+    }
+
+    /// <summary>The outcome of a send: accepted with its decision, or refused with a machine-readable code.</summary>
+    public sealed record SendOutcome(Decision<ConversationState>? Decision, string? RefusalCode, string? Detail, bool OutOfWindow, string Category)
+    {
+        public bool Accepted => Decision is not null;
+    }
+
+    public const string SendTopic = "message.send";
+
+    /// <summary>
+    /// The business sends a message. The response window decides: WeChat refuses any send once the
+    /// window has closed and any send past its per-window quota; WhatsApp accepts templates always and
+    /// free-form messages outside the window only under the surcharge policy. Open means now &lt; closes-at.
+    /// </summary>
+    public static SendOutcome Send(ConversationState state, Guid messageId, bool isTemplate, SendPolicy policy, DateTimeOffset now)
+    {
+        var open = IsWindowOpen(state, now);
+        if (policy.ChannelKind == "wechat")
+        {
+            if (!open) return Refuse("window_closed", "WeChat accepts customer-service messages only within 48 h of the customer's last message (errcode 45015).");
+            if (state.WindowSends >= policy.WindowQuota)
+                return Refuse("window_quota_exhausted", $"WeChat allows {policy.WindowQuota} messages per customer message (errcode 45047); wait for the customer to write.");
+        }
+        else if (!open && !isTemplate && policy.OutsideWindowPolicy != OutsideWindowPolicies.Surcharge)
+            return Refuse("window_closed", "The customer-service window is closed: send an approved template (WhatsApp error 131047).");
+
+        var category = isTemplate || !open ? MessageCategories.BusinessInitiated : MessageCategories.Service;
+        if (policy.ChannelKind == "wechat") category = MessageCategories.Service;
+        var next = state with { WindowSends = state.WindowSends + 1, LastMessageAt = now, UpdatedAt = now };
+        var decision = new Decision<ConversationState>(next,
+            [new DomainEvent(ConversationEvents.MessageQueued, now, new { MessageId = messageId, OutOfWindow = !open, Category = category })],
+            [],
+            [new OutboxIntent(SendTopic, $"send:{messageId}", new { MessageId = messageId }, OrderingKey: $"conversation:{state.Id}")]);
+        return new SendOutcome(decision, null, null, !open, category);
+
+        SendOutcome Refuse(string code, string detail) => new(null, code, detail, !open, MessageCategories.Service);
     }
 
     /// <summary>A timer of this conversation is due.</summary>

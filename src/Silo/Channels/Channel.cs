@@ -13,7 +13,10 @@ public sealed record ChannelSettings(
     string? AppId,
     string ApiBaseUrl,
     string? ApiVersion,
-    int ResponseWindowHours);
+    int ResponseWindowHours,
+    string? OutsideWindowPolicy = null,
+    int? RateLimitPerSecond = null,
+    int? WindowQuota = null);
 
 /// <summary>Credentials: used by webhooks and senders, never returned by the API.</summary>
 public sealed record ChannelSecrets(
@@ -37,6 +40,15 @@ public sealed record Channel(
     long Version)
 {
     public TimeSpan ResponseWindow => TimeSpan.FromHours(Settings.ResponseWindowHours);
+
+    /// <summary>Sends per second to the provider for this number: the platform default is 80 (up to 1,000).</summary>
+    public int RateLimitPerSecond => Settings.RateLimitPerSecond ?? 80;
+
+    /// <summary>WhatsApp: refuse free-form messages outside the window, or send them with the surcharge.</summary>
+    public string OutsideWindowPolicy => Settings.OutsideWindowPolicy ?? Engine.Grains.Interfaces.Messaging.OutsideWindowPolicies.Refuse;
+
+    /// <summary>WeChat: customer-service messages allowed per customer message (currently 5).</summary>
+    public int WindowQuota => Settings.WindowQuota ?? 5;
 
     public static ChannelSettings DefaultSettings(string kind) => kind == ChannelKinds.WhatsApp
         ? new(null, null, null, "https://graph.facebook.com", "v24.0", 24)

@@ -13,7 +13,7 @@ public static class ConversationStore
 
     private const string Columns = """
         id, business_id, channel_id, contact_id, status, opened_at, resolved_at, last_inbound_at,
-        last_message_at, window_closes_at, unread_count, message_count, updated_at, version
+        last_message_at, window_closes_at, unread_count, message_count, window_sends, updated_at, version
         """;
 
     public static async Task<ConversationState?> LockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, CancellationToken ct) =>
@@ -40,25 +40,25 @@ public static class ConversationStore
         var updates = states.Where(s => s.Version > 0).ToList();
         if (inserts.Count > 0) batch.BatchCommands.Add(Write(inserts, """
             insert into conversations (id, business_id, channel_id, contact_id, status, opened_at, resolved_at, last_inbound_at,
-                last_message_at, window_closes_at, unread_count, message_count, created_at, updated_at, version)
+                last_message_at, window_closes_at, unread_count, message_count, window_sends, created_at, updated_at, version)
             select id, business_id, channel_id, contact_id, status, opened_at, resolved_at, last_inbound_at,
-                last_message_at, window_closes_at, unread_count, message_count, opened_at, updated_at, 1
+                last_message_at, window_closes_at, unread_count, message_count, window_sends, opened_at, updated_at, 1
               from unnest(@id, @business_id, @channel_id, @contact_id, @status, @opened_at, @resolved_at, @last_inbound_at,
-                   @last_message_at, @window_closes_at, @unread_count, @message_count, @updated_at, @version)
+                   @last_message_at, @window_closes_at, @unread_count, @message_count, @window_sends, @updated_at, @version)
                 as u(id, business_id, channel_id, contact_id, status, opened_at, resolved_at, last_inbound_at,
-                   last_message_at, window_closes_at, unread_count, message_count, updated_at, version)
+                   last_message_at, window_closes_at, unread_count, message_count, window_sends, updated_at, version)
             """));
         NpgsqlBatchCommand? update = null;
         if (updates.Count > 0) batch.BatchCommands.Add(update = Write(updates, """
             update conversations c set
                 status = u.status, resolved_at = u.resolved_at, last_inbound_at = u.last_inbound_at,
                 last_message_at = u.last_message_at, window_closes_at = u.window_closes_at,
-                unread_count = u.unread_count, message_count = u.message_count, updated_at = u.updated_at,
+                unread_count = u.unread_count, message_count = u.message_count, window_sends = u.window_sends, updated_at = u.updated_at,
                 version = c.version + 1
               from unnest(@id, @business_id, @channel_id, @contact_id, @status, @opened_at, @resolved_at, @last_inbound_at,
-                   @last_message_at, @window_closes_at, @unread_count, @message_count, @updated_at, @version)
+                   @last_message_at, @window_closes_at, @unread_count, @message_count, @window_sends, @updated_at, @version)
                 as u(id, business_id, channel_id, contact_id, status, opened_at, resolved_at, last_inbound_at,
-                   last_message_at, window_closes_at, unread_count, message_count, updated_at, version)
+                   last_message_at, window_closes_at, unread_count, message_count, window_sends, updated_at, version)
              where c.id = u.id and c.version = u.version
             """));
         return () =>
@@ -84,6 +84,7 @@ public static class ConversationStore
         p.Add(Times("window_closes_at", s.Select(x => x.WindowClosesAt)));
         p.Add(new NpgsqlParameter("unread_count", s.Select(x => x.UnreadCount).ToArray()));
         p.Add(new NpgsqlParameter("message_count", s.Select(x => x.MessageCount).ToArray()));
+        p.Add(new NpgsqlParameter("window_sends", s.Select(x => x.WindowSends).ToArray()));
         p.Add(new NpgsqlParameter("updated_at", s.Select(x => x.UpdatedAt).ToArray()));
         p.Add(new NpgsqlParameter("version", s.Select(x => x.Version).ToArray()));
         return cmd;
@@ -98,5 +99,5 @@ public static class ConversationStore
         r.GetGuid(0), r.GetGuid(1), r.GetGuid(2), r.GetGuid(3),
         r.GetString(4) == "open" ? ConversationStatus.Open : ConversationStatus.Resolved,
         r.Time(5), r.NullableTime(6), r.NullableTime(7), r.NullableTime(8), r.NullableTime(9),
-        r.GetInt32(10), r.GetInt32(11), r.Time(12), r.GetInt64(13));
+        r.GetInt32(10), r.GetInt32(11), r.GetInt32(12), r.Time(13), r.GetInt64(14));
 }

@@ -49,15 +49,21 @@ public static class StatusBook
     }
 
     /// <summary>
-    /// A send came back with the provider's id for an outbound message: record it, and apply any
-    /// status that arrived before it. Runs in the sender's transaction.
+    /// The provider accepted an outbound message: record its id (WeChat gives none), mark it accepted,
+    /// and apply any status that arrived before the id was known. Runs in the sender's transaction.
     /// </summary>
-    public static async Task RecordProviderIdAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid messageId, string providerMessageId, DateTimeOffset now, CancellationToken ct)
+    public static async Task MarkAcceptedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid messageId, string? providerMessageId, DateTimeOffset now, CancellationToken ct)
     {
         var channel = (await Sql.QueryAsync(conn, tx, """
-            update messages set provider_message_id = @pid, updated_at = @now where id = @id and direction = 'out' returning channel_id
-            """, r => r.GetGuid(0), ct, ("id", messageId), ("pid", providerMessageId), ("now", now))).SingleOrDefault();
+            update messages set provider_message_id = coalesce(@pid, provider_message_id), accepted_at = @now, updated_at = @now,
+                   status = case when status_rank < 1 then @status else status end,
+                   status_rank = greatest(status_rank, 1), status_at = case when status_rank < 1 then @now else status_at end
+             where id = @id and direction = 'out'
+            returning channel_id
+            """, r => r.GetGuid(0), ct, ("id", messageId), ("pid", providerMessageId), ("now", now),
+            ("status", providerMessageId is null ? "sent" : "accepted"))).SingleOrDefault();
         if (channel == Guid.Empty) throw new InvalidOperationException($"Outbound message {messageId} does not exist.");
+        if (providerMessageId is null) return;
         await Sql.ExecAsync(conn, tx, $"""
             with held as (
                 delete from pending_statuses where channel_id = @c and provider_message_id = @pid
@@ -68,4 +74,12 @@ public static class StatusBook
              where x.id = @id and {string.Format(Advances, "x", "held")}
             """, ct, ("id", messageId), ("c", channel), ("pid", providerMessageId), ("now", now));
     }
+
+    /// <summary>The provider refused the message for good (or retries ran out): failed, with the provider's code and a readable reason.</summary>
+    public static Task MarkFailedAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid messageId, int? code, string reason, DateTimeOffset now, CancellationToken ct) =>
+        Sql.ExecAsync(conn, tx, """
+            update messages set status = 'failed', status_rank = greatest(status_rank, 4), status_at = @now, updated_at = @now,
+                   failure_code = @code, failure_reason = @reason
+             where id = @id and status is distinct from 'failed' and status_rank < 5
+            """, ct, ("id", messageId), ("code", code), ("reason", reason), ("now", now));
 }

@@ -11,7 +11,7 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
     private const string ConversationSelect = """
         select c.id, c.channel_id, c.contact_id, p.external_id, p.name, p.phone, c.status, c.assignee_id, c.labels,
                c.opened_at, c.resolved_at, c.last_inbound_at, c.last_message_at, c.window_closes_at,
-               c.unread_count, c.message_count, c.created_at, c.updated_at, c.version
+               c.unread_count, c.message_count, c.created_at, c.updated_at, c.version, c.window_sends
           from conversations c join contacts p on p.id = c.contact_id
         """;
 
@@ -52,20 +52,34 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
         var exists = await Sql.QueryAsync(conn, null, "select 1 from conversations where id = @id and business_id = @b",
             r => r.GetInt32(0), ct, ("id", conversationId), ("b", businessId));
         if (exists.Count == 0) return null;
-        var sql = new StringBuilder("""
-            select id, conversation_id, direction, provider_message_id, type, text, content::text, reply_to_provider_id,
-                   sent_at, status, status_at, error::text, created_at, updated_at
-              from messages where conversation_id = @c
-            """);
+        var sql = new StringBuilder(MessageSelect + " where conversation_id = @c");
         var ps = new List<(string, object?)> { ("c", conversationId), ("limit", limit + 1) };
         if (Cursor.TryDecode(cursor, out var after)) { sql.Append(" and (created_at, id) > (@at, @id)"); ps.Add(("at", after.At)); ps.Add(("id", after.Id)); }
         sql.Append(" order by created_at, id limit @limit");
-        var rows = await Sql.QueryAsync(conn, null, sql.ToString(), r => new MessageView(
-            r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.NullableString(3), r.GetString(4), r.NullableString(5),
-            Parse(r.GetString(6)), r.NullableString(7), r.Time(8), r.NullableString(9), r.NullableTime(10),
-            r.IsDBNull(11) ? null : Parse(r.GetString(11)), r.Time(12), r.Time(13)), ct, ps.ToArray());
+        var rows = await Sql.QueryAsync(conn, null, sql.ToString(), ReadMessage, ct, ps.ToArray());
         return Paged(rows, limit, m => Cursor.Encode(m.CreatedAt, m.Id));
     }
+
+    public async Task<MessageView?> MessageAsync(Guid businessId, Guid messageId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return (await Sql.QueryAsync(conn, null, MessageSelect + " where id = @id and business_id = @b", ReadMessage, ct,
+            ("id", messageId), ("b", businessId))).SingleOrDefault();
+    }
+
+    private const string MessageSelect = """
+        select id, conversation_id, direction, provider_message_id, type, text, content::text, reply_to_provider_id,
+               sent_at, status, status_at, error::text, created_at, updated_at,
+               out_of_window, category, failure_code, failure_reason, warnings, accepted_at
+          from messages
+        """;
+
+    private static MessageView ReadMessage(NpgsqlDataReader r) => new(
+        r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.NullableString(3), r.GetString(4), r.NullableString(5),
+        Parse(r.GetString(6)), r.NullableString(7), r.Time(8), r.NullableString(9), r.NullableTime(10),
+        r.IsDBNull(11) ? null : Parse(r.GetString(11)), r.Time(12), r.Time(13),
+        r.GetBoolean(14), r.NullableString(15), r.IsDBNull(16) ? null : r.GetInt32(16), r.NullableString(17),
+        r.GetFieldValue<string[]>(18), r.NullableTime(19));
 
     public async Task<Page<ContactView>> ContactsAsync(Guid businessId, Guid? channelId, string? search, string? cursor, int limit, CancellationToken ct)
     {
@@ -112,6 +126,6 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
             r.GetGuid(0), r.GetGuid(1), new ContactRef(r.GetGuid(2), r.GetString(3), r.NullableString(4), r.NullableString(5)),
             r.GetString(6), r.NullableGuid(7), r.GetFieldValue<string[]>(8),
             r.Time(9), r.NullableTime(10), r.NullableTime(11), r.NullableTime(12), windowCloses,
-            windowCloses is { } w && now < w, r.GetInt32(14), r.GetInt32(15), r.Time(16), r.Time(17), r.GetInt64(18));
+            windowCloses is { } w && now < w, r.GetInt32(19), r.GetInt32(14), r.GetInt32(15), r.Time(16), r.Time(17), r.GetInt64(18));
     }
 }

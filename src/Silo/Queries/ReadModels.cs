@@ -8,14 +8,15 @@ public sealed record ContactRef(Guid Id, string ExternalId, string? Name, string
 public sealed record ConversationView(
     Guid Id, Guid ChannelId, ContactRef Contact, string Status, Guid? AssigneeId, IReadOnlyList<string> Labels,
     DateTimeOffset OpenedAt, DateTimeOffset? ResolvedAt, DateTimeOffset? LastInboundAt, DateTimeOffset? LastMessageAt,
-    DateTimeOffset? WindowClosesAt, bool WindowOpen, int UnreadCount, int MessageCount,
+    DateTimeOffset? WindowClosesAt, bool WindowOpen, int WindowSends, int UnreadCount, int MessageCount,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, long Version);
 
 /// <summary>A message with its type-specific content as the provider sent it.</summary>
 public sealed record MessageView(
     Guid Id, Guid ConversationId, string Direction, string? ProviderMessageId, string Type, string? Text, JsonElement Content,
     string? ReplyToProviderId, DateTimeOffset SentAt, string? Status, DateTimeOffset? StatusAt, JsonElement? Error,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    bool OutOfWindow, string? Category, int? FailureCode, string? FailureReason, IReadOnlyList<string> Warnings, DateTimeOffset? AcceptedAt);
 
 public sealed record ContactView(
     Guid Id, Guid ChannelId, string ExternalId, string? Name, string? Phone, string? Bsuid,

@@ -13,6 +13,8 @@ public abstract record OutboxResult
     public sealed record Done : OutboxResult;
     public sealed record Retry(string Error, TimeSpan? After = null) : OutboxResult;
     public sealed record Failed(string Error) : OutboxResult;
+    /// <summary>Not an attempt: a limit says wait (rate limits). The row keeps its place and its attempt count.</summary>
+    public sealed record Defer(TimeSpan After, string Reason) : OutboxResult;
 }
 
 /// <summary>Performs the side effect of one outbox topic (provider send, CRM webhook…). It must pass the idempotency key on so a re-driven row is not done twice.</summary>
@@ -66,6 +68,7 @@ public sealed class OutboxDispatcher(
         var now = clock.GetUtcNow();
         var (status, error, due) = result switch
         {
+            OutboxResult.Defer d => ("pending", d.Reason, now + d.After),
             OutboxResult.Done => ("done", (string?)null, now),
             OutboxResult.Failed f => ("failed", f.Error, now),
             OutboxResult.Retry r => ("pending", r.Error, now + (r.After ?? Backoff(item.Attempts))),
@@ -74,9 +77,11 @@ public sealed class OutboxDispatcher(
         await using var conn = await db.OpenConnectionAsync(ct);
         // Only the lease holder records the outcome: a row re-claimed by another node after our lease ran out is theirs now.
         await Sql.ExecAsync(conn, null, """
-            update outbox set status = @s, last_error = @e, due_at = @d, lease_owner = null, lease_until = null, updated_at = @now
+            update outbox set status = @s, last_error = @e, due_at = @d, lease_owner = null, lease_until = null, updated_at = @now,
+                   attempts = attempts - @deferred
              where id = @id and lease_owner = @node
-            """, ct, ("s", status), ("e", error), ("d", due), ("now", now), ("id", item.Id), ("node", node.Id));
+            """, ct, ("s", status), ("e", error), ("d", due), ("now", now), ("id", item.Id), ("node", node.Id),
+            ("deferred", result is OutboxResult.Defer ? 1 : 0));
         return result;
     }
 

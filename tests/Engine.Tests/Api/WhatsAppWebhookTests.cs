@@ -192,7 +192,7 @@ public class WhatsAppWebhookTests(EngineFixture f) : IClassFixture<EngineFixture
         await using (var conn = await f.Db.DataSource.OpenConnectionAsync())
         await using (var tx = await conn.BeginTransactionAsync())
         {
-            await StatusBook.RecordProviderIdAsync(conn, tx, messageId, wamid, f.Clock.GetUtcNow(), CancellationToken.None);
+            await StatusBook.MarkAcceptedAsync(conn, tx, messageId, wamid, f.Clock.GetUtcNow(), CancellationToken.None);
             await tx.CommitAsync();
         }
         Assert.Equal("delivered", await f.Db.ScalarAsync<string>("select status from messages where id = @id", ("id", messageId)));

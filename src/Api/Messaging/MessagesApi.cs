@@ -1,0 +1,63 @@
+using Engine.Api.Access;
+using Engine.Api.Http;
+using Engine.Grains.Interfaces.Messaging;
+using Engine.Grains.Messaging;
+using Engine.Silo.Channels;
+using Engine.Silo.Outbound;
+using Engine.Silo.Queries;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Engine.Api.Messaging;
+
+/// <summary>
+/// A message to send. <c>type</c>: text | image | video | audio | document | buttons | list | template.
+/// The same <c>idempotencyKey</c> (or <c>Idempotency-Key</c> header) never sends twice.
+/// </summary>
+public sealed record SendMessageRequest(
+    string? Type, string? Text, bool PreviewUrl, OutboundMedia? Media, string? Header, string? Footer,
+    IReadOnlyList<ReplyButton>? Buttons, OutboundList? List, OutboundTemplate? Template, string? ReplyToProviderId,
+    string? IdempotencyKey);
+
+/// <summary>The accepted message (status 'queued' until the provider takes it), with warnings and the window it was sent in.</summary>
+public sealed record SendMessageResponse(MessageView Message, IReadOnlyList<string> Warnings, bool WindowOpen, DateTimeOffset? WindowClosesAt);
+
+public static class MessagesApi
+{
+    public static void MapMessages(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/v1/conversations/{id:guid}/messages", Send)
+            .WithTags("Conversations").RequireAuthorization(Permissions.Reply)
+            .WithSummary("Send a message. Validated against the channel's limits and the response window before it is accepted; " +
+                         "refusals: window_closed, window_quota_exhausted, channel_disabled (409). 202 when accepted, 200 when the idempotency key was already used.");
+    }
+
+    private static async Task<Results<Accepted<SendMessageResponse>, Ok<SendMessageResponse>, ValidationProblem, ProblemHttpResult>> Send(
+        Guid id, SendMessageRequest req, HttpContext http, OutboundService outbound, ConversationQueries queries, ChannelStore channels,
+        [FromHeader(Name = "Idempotency-Key")] string? idempotencyHeader, CancellationToken ct)
+    {
+        var business = http.User.BusinessId();
+        var conversation = await queries.GetAsync(business, id, ct);
+        if (conversation is null) return Problems.NotFound("conversation", id);
+        var channel = await channels.FindCachedAsync(conversation.ChannelId, ct);
+        var key = req.IdempotencyKey ?? idempotencyHeader;
+        if (key is { Length: > 200 }) return Problems.Invalid("idempotencyKey", "At most 200 characters.");
+
+        var message = new OutboundMessage(req.Type ?? "", req.Text, req.PreviewUrl, req.Media, req.Header, req.Footer,
+            req.Buttons, req.List, req.Template, req.ReplyToProviderId);
+        var check = OutboundRules.Validate(message, channel?.Kind ?? ChannelKinds.WhatsApp);
+        if (!check.IsValid) return Problems.Invalid(check.Errors.ToDictionary(e => e.Key, e => e.Value));
+
+        var result = await outbound.SendAsync(business, id, message, check.Warnings, key, http.User.Identity?.Name ?? "api", ct);
+        switch (result)
+        {
+            case SendResult.NotFound: return Problems.NotFound("conversation", id);
+            case SendResult.Refused r: return Problems.Of(409, r.Code, r.Detail);
+        }
+        var accepted = (SendResult.Accepted)result;
+        var view = (await queries.MessageAsync(business, accepted.MessageId, ct))!;
+        var after = (await queries.GetAsync(business, id, ct))!;
+        var response = new SendMessageResponse(view, view.Warnings, after.WindowOpen, after.WindowClosesAt);
+        return accepted.Repeated ? TypedResults.Ok(response) : TypedResults.Accepted($"/api/v1/conversations/{id}/messages", response);
+    }
+}

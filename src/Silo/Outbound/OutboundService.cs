@@ -1,0 +1,77 @@
+using System.Text.Json;
+using Engine.Grains.Conversations;
+using Engine.Grains.Interfaces.Messaging;
+using Engine.Silo.Channels;
+using Engine.Silo.Conversations;
+using Engine.Silo.Database;
+using Engine.Silo.Runtime;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Engine.Silo.Outbound;
+
+public abstract record SendResult
+{
+    public sealed record Accepted(Guid MessageId, bool Repeated) : SendResult;
+    public sealed record Refused(string Code, string Detail) : SendResult;
+    public sealed record NotFound : SendResult;
+}
+
+/// <summary>
+/// Accepting a send: in one transaction, lock the conversation, let its grain decide under the
+/// channel's window rules, and write the message and its outbox row together. An idempotency key
+/// already used returns the message it created; nothing is sent twice.
+/// </summary>
+public sealed class OutboundService(EntityRuntime runtime, ChannelStore channels, TimeProvider clock)
+{
+    public Task<SendResult> SendAsync(Guid businessId, Guid conversationId, OutboundMessage message, IReadOnlyList<string> warnings,
+        string? idempotencyKey, string authorId, CancellationToken ct) =>
+        runtime.CallAsync<SendResult>(async (conn, tx, ct2) =>
+        {
+            if (idempotencyKey is not null)
+            {
+                var existing = await Sql.QueryAsync(conn, tx, "select id from messages where business_id = @b and idempotency_key = @k",
+                    r => r.GetGuid(0), ct2, ("b", businessId), ("k", idempotencyKey));
+                if (existing.Count > 0) return new SendResult.Accepted(existing[0], true);
+            }
+            var state = await ConversationStore.LockAsync(conn, tx, conversationId, ct2);
+            if (state is null || state.BusinessId != businessId) return new SendResult.NotFound();
+            var channel = await channels.FindCachedAsync(state.ChannelId, ct2)
+                ?? throw new InvalidOperationException($"Channel {state.ChannelId} is gone.");
+            if (!channel.Enabled) return new SendResult.Refused("channel_disabled", "The conversation's channel is disabled.");
+
+            var now = clock.GetUtcNow();
+            var messageId = Guid.CreateVersion7();
+            var outcome = ConversationGrain.Send(state, messageId, message.Type == "template",
+                new SendPolicy(channel.Kind, channel.OutsideWindowPolicy, channel.WindowQuota), now);
+            if (!outcome.Accepted) return new SendResult.Refused(outcome.RefusalCode!, outcome.Detail!);
+
+            var batch = new NpgsqlBatch(conn, tx);
+            var insert = Sql.Command("""
+                insert into messages (id, business_id, conversation_id, channel_id, contact_id, direction, type, text, content, payload,
+                                      reply_to_provider_id, sent_at, status, status_rank, idempotency_key, author_id, out_of_window,
+                                      category, warnings, created_at, updated_at)
+                values (@id, @b, @conv, @ch, @contact, 'out', @type, @text, @content, @content, @reply, @now, 'queued', 0, @key, @author,
+                        @oow, @cat, @warnings, @now, @now)
+                """, ("id", messageId), ("b", businessId), ("conv", state.Id), ("ch", state.ChannelId), ("contact", state.ContactId),
+                ("type", message.Type), ("text", DisplayText(message)), ("reply", message.ReplyToProviderId), ("now", now),
+                ("key", idempotencyKey), ("author", authorId), ("oow", outcome.OutOfWindow), ("cat", outcome.Category),
+                ("warnings", warnings.ToArray()));
+            insert.Parameters.Add(new NpgsqlParameter("content", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(message, Effects.Json) });
+            batch.BatchCommands.Add(insert);
+            var check = ConversationStore.Save(batch, [outcome.Decision!.State]);
+            var effects = new Effects();
+            effects.Add(ConversationStore.EntityType, state.Id, businessId, outcome.Decision, now);
+            effects.AppendTo(batch, now);
+            await batch.ExecuteNonQueryAsync(ct2);
+            check();
+            return new SendResult.Accepted(messageId, false);
+        }, ct);
+
+    private static string? DisplayText(OutboundMessage m) => m.Type switch
+    {
+        "template" => $"[template {m.Template?.Name}]",
+        "image" or "video" or "audio" or "document" => m.Media?.Caption,
+        _ => m.Text,
+    };
+}

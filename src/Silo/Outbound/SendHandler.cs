@@ -1,0 +1,102 @@
+using System.Text.Json;
+using Engine.Grains.Conversations;
+using Engine.Grains.Interfaces.Messaging;
+using Engine.Grains.Messaging;
+using Engine.Silo.Channels;
+using Engine.Silo.Database;
+using Engine.Silo.Messages;
+using Engine.Silo.Runtime;
+using Engine.Silo.Usage;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Engine.Silo.Outbound;
+
+/// <summary>
+/// Dispatches one accepted message to its provider. Limits first — the recipient's pair limit and the
+/// new-customer limit (sends to one conversation are serialised by the outbox's ordering key, so
+/// these counts cannot race), then a slot in the number's per-second budget shared by all nodes — and
+/// a message over a limit waits its turn. Then the provider call with the message id as idempotency
+/// key; the outcome is recorded (and priced) in one transaction.
+/// </summary>
+public sealed class SendHandler(
+    NpgsqlDataSource db, ChannelStore channels, WhatsAppClient whatsApp, WeChatClient weChat, UsageLedger ledger,
+    TimeProvider clock, IOptions<EngineOptions> options) : IOutboxHandler
+{
+    public string Topic => ConversationGrain.SendTopic;
+
+    public async Task<OutboxResult> HandleAsync(OutboxItem item, CancellationToken ct)
+    {
+        var messageId = item.Payload.GetProperty("messageId").GetGuid();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var row = (await Sql.QueryAsync(conn, null, """
+            select m.status, m.payload::text, m.channel_id, m.contact_id, c.external_id, c.phone, c.bsuid, c.first_seen_at
+              from messages m join contacts c on c.id = m.contact_id where m.id = @id
+            """, r => (Status: r.GetString(0), Payload: r.GetString(1), Channel: r.GetGuid(2), Contact: r.GetGuid(3),
+                To: new Recipient(r.GetString(4), r.NullableString(5), r.NullableString(6)), FirstSeen: r.Time(7)), ct, ("id", messageId)))
+            .SingleOrDefault();
+        if (row.Payload is null) return new OutboxResult.Failed($"message {messageId} does not exist");
+        if (row.Status != "queued") return new OutboxResult.Done(); // already went out (a re-driven row)
+        var channel = await channels.FindCachedAsync(row.Channel, ct) ?? throw new InvalidOperationException("channel is gone");
+
+        var now = clock.GetUtcNow();
+        if (await RecipientWaitAsync(conn, row.Contact, row.FirstSeen, now, ct) is { } until)
+            return new OutboxResult.Defer(until - now, "recipient rate limit");
+        if (!await TakeNumberSlotAsync(conn, channel, now, ct))
+            return new OutboxResult.Defer(TimeSpan.FromSeconds(1) - TimeSpan.FromTicks(now.UtcTicks % TimeSpan.TicksPerSecond), "number rate limit");
+
+        var message = JsonSerializer.Deserialize<OutboundMessage>(row.Payload, Effects.Json)!;
+        var result = channel.Kind == ChannelKinds.WhatsApp
+            ? await whatsApp.SendAsync(channel, row.To, message, messageId.ToString(), ct)
+            : await weChat.SendAsync(channel, row.To, message, ct);
+
+        now = clock.GetUtcNow();
+        switch (result)
+        {
+            case ProviderResult.Sent sent:
+                await using (var tx = await conn.BeginTransactionAsync(ct))
+                {
+                    await StatusBook.MarkAcceptedAsync(conn, tx, messageId, sent.ProviderMessageId, now, ct);
+                    await ledger.RecordAsync(conn, tx, messageId, now, ct);
+                    await tx.CommitAsync(ct);
+                }
+                return new OutboxResult.Done();
+            case ProviderResult.Permanent p:
+                await StatusBook.MarkFailedAsync(conn, null, messageId, p.Code, p.Reason, now, ct);
+                return new OutboxResult.Failed($"{p.Code}: {p.Reason}");
+            case ProviderResult.Transient t when item.Attempts >= OutboxDispatcher.MaxAttempts:
+                await StatusBook.MarkFailedAsync(conn, null, messageId, t.Code, $"gave up after {item.Attempts} attempts: {t.Reason}", now, ct);
+                return new OutboxResult.Failed(t.Reason);
+            case ProviderResult.Transient t:
+                return new OutboxResult.Retry($"{t.Code}: {t.Reason}", t.After);
+            default:
+                throw new InvalidOperationException();
+        }
+    }
+
+    private async Task<DateTimeOffset?> RecipientWaitAsync(NpgsqlConnection conn, Guid contact, DateTimeOffset firstSeen, DateTimeOffset now, CancellationToken ct)
+    {
+        var o = options.Value;
+        var lookBack = o.PairWindow > TimeSpan.FromMinutes(1) ? o.PairWindow : TimeSpan.FromMinutes(1);
+        var recent = await Sql.QueryAsync(conn, null, """
+            select accepted_at from messages where contact_id = @c and direction = 'out' and accepted_at > @since
+            """, r => r.Time(0), ct, ("c", contact), ("since", now - lookBack));
+        var isNew = now - firstSeen < o.NewCustomerAge;
+        return SendLimits.Latest(
+            SendLimits.WaitUntil(recent, o.PairLimit, o.PairWindow, now),
+            isNew ? SendLimits.WaitUntil(recent, o.NewCustomerSendsPerMinute, TimeSpan.FromMinutes(1), now) : null);
+    }
+
+    /// <summary>One of the number's sends for this second, counted in a row every node shares.</summary>
+    private static async Task<bool> TakeNumberSlotAsync(NpgsqlConnection conn, Channel channel, DateTimeOffset now, CancellationToken ct)
+    {
+        var second = now.ToUnixTimeSeconds();
+        var taken = await Sql.QueryAsync(conn, null, """
+            with old as (delete from send_rate where channel_id = @c and second < @s - 10)
+            insert into send_rate (channel_id, second, sends) values (@c, @s, 1)
+            on conflict (channel_id, second) do update set sends = send_rate.sends + 1 where send_rate.sends < @limit
+            returning sends
+            """, r => r.GetInt32(0), ct, ("c", channel.Id), ("s", second), ("limit", channel.RateLimitPerSecond));
+        return taken.Count == 1;
+    }
+}

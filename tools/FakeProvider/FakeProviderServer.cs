@@ -1,0 +1,232 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Engine.FakeProvider;
+
+public sealed record SentMessage(string Provider, string Sender, string Recipient, string Type, string Body, string? IdempotencyKey, string? ProviderMessageId);
+
+/// <summary>
+/// A local stand-in for Meta's Graph API send endpoint and WeChat's token and customer-service
+/// endpoints, over real HTTP. It answers with the providers' documented success and error bodies
+/// (window closed 131047/45015, rate limited 130429/45009, invalid recipient 131026, token errors),
+/// enforces a per-number rate, can be told to fail or stall, honours an Idempotency-Key (a repeated
+/// key gets the first answer and is not a second send), and posts the resulting status webhooks
+/// back — sent, delivered, read or failed — optionally out of order and duplicated, as Meta does.
+/// </summary>
+public sealed class FakeProviderServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, string> _idempotent = new();
+    private readonly ConcurrentQueue<(string Status, string Wamid, string Recipient, string? Errors)> _statuses = new();
+    private readonly ConcurrentDictionary<(string Number, long Second), int> _rate = new();
+    private readonly ConcurrentDictionary<string, int> _weChatWindowSends = new();
+    private readonly object _failLock = new();
+    private readonly Queue<(int Status, string Body)> _failures = new();
+    private int _stalls;
+    private TimeSpan _stallFor;
+    private int _tokenCounter, _fetchesInFlight;
+    private readonly HashSet<string> _validTokens = [];
+    private readonly Random _chaos = new(7);
+
+    public Uri BaseUrl { get; private set; } = null!;
+    public ConcurrentQueue<SentMessage> Sent { get; } = new();
+    public int SendRequests;
+    public int TokenFetches;
+    public int MaxConcurrentTokenFetches;
+
+    /// <summary>Per phone-number-id sends per second (WhatsApp's default is 80).</summary>
+    public int RatePerSecond { get; set; } = 80;
+    public ConcurrentDictionary<string, bool> ClosedWindow { get; } = new();
+    public ConcurrentDictionary<string, bool> Unreachable { get; } = new();
+    public int WeChatWindowQuota { get; set; } = 5;
+    public string? StatusWebhookUrl { get; set; }
+    public string? StatusWebhookSecret { get; set; }
+    /// <summary>Deliver statuses shuffled, with a duplicate, as Meta sometimes does.</summary>
+    public bool StatusChaos { get; set; }
+    public TimeSpan TokenFetchDelay { get; set; } = TimeSpan.Zero;
+
+    private FakeProviderServer(WebApplication app) => _app = app;
+
+    public static async Task<FakeProviderServer> StartAsync(string url = "http://127.0.0.1:0")
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.UseUrls(url);
+        var app = builder.Build();
+        var fake = new FakeProviderServer(app);
+        fake.Map(app);
+        await app.StartAsync();
+        fake.BaseUrl = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        return fake;
+    }
+
+    /// <summary>The next <paramref name="count"/> sends fail with this HTTP status and Graph/WeChat error.</summary>
+    public void FailNext(int count, int httpStatus, int code, string message, bool weChat = false)
+    {
+        var body = weChat
+            ? Json(new { errcode = code, errmsg = message })
+            : Json(new { error = new { message = $"(#{code}) {message}", type = "OAuthException", code, error_data = new { messaging_product = "whatsapp", details = message }, fbtrace_id = "Afake" } });
+        lock (_failLock) for (var i = 0; i < count; i++) _failures.Enqueue((httpStatus, body));
+    }
+
+    public void StallNext(int count, TimeSpan stall) { _stallFor = stall; Interlocked.Exchange(ref _stalls, count); }
+
+    /// <summary>Invalidates every WeChat token, as a fetch elsewhere or an expiry would.</summary>
+    public void ExpireTokens() { lock (_validTokens) _validTokens.Clear(); }
+
+    private void Map(WebApplication app)
+    {
+        app.MapPost("/{version}/{phoneNumberId}/messages", WhatsAppSend);
+        app.MapGet("/cgi-bin/token", WeChatToken);
+        app.MapPost("/cgi-bin/message/custom/send", WeChatSend);
+        // Control endpoints for running the fake by hand (tests use the object directly).
+        app.MapPost("/_fake/fail", (FailRequest r) => { FailNext(r.Count, r.Status, r.Code, r.Message, r.WeChat); return Results.Ok(); });
+        app.MapPost("/_fake/stall", (StallRequest r) => { StallNext(r.Count, TimeSpan.FromMilliseconds(r.Milliseconds)); return Results.Ok(); });
+        app.MapPost("/_fake/recipients/{id}", (string id, RecipientRequest r) =>
+        {
+            ClosedWindow[id] = r.WindowClosed;
+            Unreachable[id] = r.Unreachable;
+            return Results.Ok();
+        });
+        app.MapPost("/_fake/webhook", (WebhookRequest r) => { StatusWebhookUrl = r.Url; StatusWebhookSecret = r.AppSecret; StatusChaos = r.Chaos; return Results.Ok(); });
+        app.MapPost("/_fake/statuses/deliver", async () => Results.Ok(new { delivered = await DeliverStatusesAsync() }));
+        app.MapGet("/_fake/sent", () => Results.Ok(Sent.ToArray()));
+    }
+
+    private async Task<IResult> WhatsAppSend(string version, string phoneNumberId, HttpRequest request)
+    {
+        Interlocked.Increment(ref SendRequests);
+        var key = request.Headers["Idempotency-Key"].FirstOrDefault();
+        if (key is not null && _idempotent.TryGetValue(key, out var earlier)) return Results.Text(earlier, "application/json");
+        if (await Injected() is { } injected) return injected;
+        if (request.Headers.Authorization.FirstOrDefault() is not { } auth || !auth.StartsWith("Bearer ") || auth.Length <= 7)
+            return GraphError(401, 190, "Access token has expired", "Error validating access token");
+        JsonNode? body;
+        try { body = JsonNode.Parse(await new StreamReader(request.Body).ReadToEndAsync()); }
+        catch (JsonException) { return GraphError(400, 100, "Invalid parameter", "Request body is not JSON"); }
+        var to = (body?["to"]?.GetValue<string>() ?? body?["recipient"]?.GetValue<string>() ?? "").TrimStart('+');
+        var type = body?["type"]?.GetValue<string>() ?? "";
+        if (body?["messaging_product"]?.GetValue<string>() != "whatsapp" || to.Length == 0 || type.Length == 0)
+            return GraphError(400, 100, "Invalid parameter", "messaging_product, to and type are required");
+        if (type == "text" && (body?["text"]?["body"]?.GetValue<string>()?.Length ?? 0) > 4096)
+            return GraphError(400, 100, "Invalid parameter", "Param text['body'] must be at most 4096 characters long.");
+        var second = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        if (_rate.AddOrUpdate((phoneNumberId, second), 1, (_, n) => n + 1) > RatePerSecond)
+            return GraphError(400, 130429, "Rate limit hit", "Cloud API message throughput has been reached.");
+        if (Unreachable.GetValueOrDefault(to))
+            return GraphError(400, 131026, "Message undeliverable", "Unable to deliver message: the recipient is not on WhatsApp or cannot receive it.");
+        if (ClosedWindow.GetValueOrDefault(to) && type != "template")
+            return GraphError(400, 131047, "Re-engagement message", "Message failed to send because more than 24 hours have passed since the customer last replied to this number.");
+
+        var wamid = "wamid.FAKE" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(12));
+        var response = Json(new { messaging_product = "whatsapp", contacts = new[] { new { input = to, wa_id = to } }, messages = new[] { new { id = wamid } } });
+        if (key is not null && !_idempotent.TryAdd(key, response)) return Results.Text(_idempotent[key], "application/json");
+        Sent.Enqueue(new SentMessage("whatsapp", phoneNumberId, to, type, body!.ToJsonString(), key, wamid));
+        foreach (var s in new[] { "sent", "delivered", "read" }) _statuses.Enqueue((s, wamid, to, null));
+        return Results.Text(response, "application/json");
+    }
+
+    private async Task<IResult> WeChatToken(string? grant_type, string? appid, string? secret)
+    {
+        Interlocked.Increment(ref TokenFetches);
+        var inFlight = Interlocked.Increment(ref _fetchesInFlight);
+        try
+        {
+            lock (_validTokens) MaxConcurrentTokenFetches = Math.Max(MaxConcurrentTokenFetches, inFlight);
+            if (TokenFetchDelay > TimeSpan.Zero) await Task.Delay(TokenFetchDelay);
+            if (grant_type != "client_credential" || string.IsNullOrEmpty(appid)) return Results.Text(Json(new { errcode = 40013, errmsg = "invalid appid" }), "application/json");
+            if (string.IsNullOrEmpty(secret)) return Results.Text(Json(new { errcode = 40001, errmsg = "invalid credential" }), "application/json");
+            var token = $"TOKEN_{Interlocked.Increment(ref _tokenCounter)}_{Convert.ToHexString(RandomNumberGenerator.GetBytes(8))}";
+            // A new fetch invalidates the previous token (WeChat keeps it usable briefly; here it ends at once).
+            lock (_validTokens) { _validTokens.Clear(); _validTokens.Add(token); }
+            return Results.Text(Json(new { access_token = token, expires_in = 7200 }), "application/json");
+        }
+        finally { Interlocked.Decrement(ref _fetchesInFlight); }
+    }
+
+    private async Task<IResult> WeChatSend(string? access_token, HttpRequest request)
+    {
+        Interlocked.Increment(ref SendRequests);
+        if (await Injected() is { } injected) return injected;
+        bool valid;
+        lock (_validTokens) valid = access_token is not null && _validTokens.Contains(access_token);
+        if (!valid) return WeChatError(40001, "invalid credential, access_token is invalid or not latest");
+        JsonNode? body;
+        try { body = JsonNode.Parse(await new StreamReader(request.Body).ReadToEndAsync()); }
+        catch (JsonException) { return WeChatError(47001, "data format error"); }
+        var to = body?["touser"]?.GetValue<string>() ?? "";
+        var type = body?["msgtype"]?.GetValue<string>() ?? "";
+        if (to.Length == 0 || type.Length == 0) return WeChatError(44002, "empty post data");
+        if (Unreachable.GetValueOrDefault(to)) return WeChatError(40003, "invalid openid");
+        if (ClosedWindow.GetValueOrDefault(to)) return WeChatError(45015, "response out of time limit or subscription is canceled");
+        if (_weChatWindowSends.AddOrUpdate(to, 1, (_, n) => n + 1) > WeChatWindowQuota) return WeChatError(45047, "out of response count limit");
+        Sent.Enqueue(new SentMessage("wechat", "", to, type, body!.ToJsonString(), null, null));
+        return WeChatError(0, "ok");
+    }
+
+    /// <summary>The customer wrote again: WeChat's per-message quota starts over.</summary>
+    public void CustomerWrote(string openId) => _weChatWindowSends.TryRemove(openId, out _);
+
+    private async Task<IResult?> Injected()
+    {
+        if (Interlocked.Decrement(ref _stalls) >= 0) await Task.Delay(_stallFor);
+        lock (_failLock)
+            if (_failures.TryDequeue(out var f)) return Results.Text(f.Body, "application/json", statusCode: f.Status);
+        return null;
+    }
+
+    /// <summary>Posts the queued status webhooks (signed like Meta's) to <see cref="StatusWebhookUrl"/>; returns how many were posted.</summary>
+    public async Task<int> DeliverStatusesAsync()
+    {
+        if (StatusWebhookUrl is null) return 0;
+        var batch = new List<(string Status, string Wamid, string Recipient, string? Errors)>();
+        while (_statuses.TryDequeue(out var s)) batch.Add(s);
+        if (StatusChaos && batch.Count > 0)
+        {
+            batch = batch.OrderBy(_ => _chaos.Next()).ToList();
+            batch.Add(batch[_chaos.Next(batch.Count)]);
+        }
+        using var client = new HttpClient();
+        foreach (var (status, wamid, recipient, errors) in batch)
+        {
+            var statusJson = $$"""{"id":"{{wamid}}","status":"{{status}}","timestamp":"{{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}}","recipient_id":"{{recipient}}"{{(errors is null ? "" : ",\"errors\":" + errors)}}}""";
+            var payload = "{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\"1\",\"changes\":[{\"field\":\"messages\",\"value\":{\"messaging_product\":\"whatsapp\",\"metadata\":{\"phone_number_id\":\"0\"},\"statuses\":[" + statusJson + "]}}]}]}";
+            var bytes = Encoding.UTF8.GetBytes(payload);
+            var request = new HttpRequestMessage(HttpMethod.Post, StatusWebhookUrl) { Content = new ByteArrayContent(bytes) };
+            request.Content.Headers.ContentType = new("application/json");
+            request.Headers.Add("X-Hub-Signature-256", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(StatusWebhookSecret ?? ""), bytes)));
+            using var response = await client.SendAsync(request);
+            if (response.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"The engine refused a status webhook: {(int)response.StatusCode}");
+        }
+        return batch.Count;
+    }
+
+    private static IResult GraphError(int http, int code, string title, string details) =>
+        Results.Text(Json(new { error = new { message = $"(#{code}) {title}", type = "OAuthException", code, error_data = new { messaging_product = "whatsapp", details }, fbtrace_id = "Afake" } }),
+            "application/json", statusCode: http);
+
+    private static IResult WeChatError(int code, string message) => Results.Text(Json(new { errcode = code, errmsg = message }), "application/json");
+
+    private static string Json(object o) => JsonSerializer.Serialize(o);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private sealed record FailRequest(int Count, int Status, int Code, string Message, bool WeChat);
+    private sealed record StallRequest(int Count, int Milliseconds);
+    private sealed record RecipientRequest(bool WindowClosed, bool Unreachable);
+    private sealed record WebhookRequest(string Url, string AppSecret, bool Chaos);
+}
