@@ -54,6 +54,8 @@ public sealed class FakeProviderServer : IAsyncDisposable
     /// <summary>Deliver statuses shuffled, with a duplicate, as Meta sometimes does.</summary>
     public bool StatusChaos { get; set; }
     public TimeSpan TokenFetchDelay { get; set; } = TimeSpan.Zero;
+    /// <summary>Posts status webhooks through this client (e.g. to an in-process test host) instead of a new one.</summary>
+    public HttpClient? StatusClient { get; set; }
 
     private FakeProviderServer(WebApplication app) => _app = app;
 
@@ -196,7 +198,8 @@ public sealed class FakeProviderServer : IAsyncDisposable
             batch = batch.OrderBy(_ => _chaos.Next()).ToList();
             batch.Add(batch[_chaos.Next(batch.Count)]);
         }
-        using var client = new HttpClient();
+        using var own = new HttpClient();
+        var client = StatusClient ?? own;
         foreach (var (status, wamid, recipient, errors) in batch)
         {
             var statusJson = $$"""{"id":"{{wamid}}","status":"{{status}}","timestamp":"{{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}}","recipient_id":"{{recipient}}"{{(errors is null ? "" : ",\"errors\":" + errors)}}}""";

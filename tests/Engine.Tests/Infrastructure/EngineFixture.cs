@@ -19,6 +19,9 @@ public class EngineFixture : IAsyncLifetime
     public const string WeChatAppId = "wx1234567890abcdef";
     public const string AesKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 
+    /// <summary>Where the channels send (the fake provider in outbound tests); null keeps the providers' defaults.</summary>
+    protected string? ProviderBaseUrl { get; set; }
+
     public virtual async Task InitializeAsync()
     {
         await Db.InitializeAsync();
@@ -27,11 +30,12 @@ public class EngineFixture : IAsyncLifetime
         WhatsAppChannel = await CreateChannelAsync(Admin, new
         {
             kind = "whatsapp", name = "Main number", phoneNumberId = "990123456789012", displayPhoneNumber = "15557654321",
-            appSecret = AppSecret, verifyToken = VerifyToken, accessToken = "EAAG-test",
+            appSecret = AppSecret, verifyToken = VerifyToken, accessToken = "EAAG-test", apiBaseUrl = ProviderBaseUrl,
         });
         WeChatChannel = await CreateChannelAsync(Admin, new
         {
             kind = "wechat", name = "Service account", appId = WeChatAppId, token = WeChatToken, appSecret = "wechat-secret", encodingAesKey = AesKey,
+            apiBaseUrl = ProviderBaseUrl,
         });
     }
 
