@@ -32,6 +32,9 @@ public sealed class EngineOptions
     public int PairLimit { get; set; } = 10;
     public TimeSpan PairWindow { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>How long a provider call may take before it counts as failed (and is retried).</summary>
+    public TimeSpan ProviderTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
     /// <summary>Prices for the usage ledger.</summary>
     public Engine.Grains.Messaging.PricingPlan Pricing { get; set; } = new();
 

@@ -34,7 +34,8 @@ public static class SiloServices
         services.AddSingleton<AccessStore>();
         services.AddSingleton<ConversationQueries>();
         services.AddSingleton<IngestPipeline>();
-        services.AddHttpClient("providers", c => c.Timeout = TimeSpan.FromSeconds(20));
+        var providerTimeout = config.GetValue<TimeSpan?>("Engine:ProviderTimeout") ?? TimeSpan.FromSeconds(20);
+        services.AddHttpClient("providers", c => c.Timeout = providerTimeout);
         services.AddSingleton<OutboundService>();
         services.AddSingleton<WhatsAppClient>();
         services.AddSingleton<WeChatClient>();

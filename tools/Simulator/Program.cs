@@ -3,6 +3,7 @@ using Engine.Simulator;
 // Load and demo traffic for the engine, and the ingest benchmark.
 //   simulate --url http://127.0.0.1:8080 [--url …] (--channel ID --secret S | --admin-key K) [--kind whatsapp|wechat]
 //            [--aes-key KEY --app-id APPID] [--customers 50] [--rate 20] [--seconds 30] [--duplicates 0.05] [--concurrency 16]
+//            [--api-base-url http://127.0.0.1:9099]   (a created channel sends to this provider, e.g. tools/FakeProvider)
 //   bench --postgres "Host=…;Database=…" [--messages 6000] [--customers 1000]
 var command = args.FirstOrDefault() ?? "help";
 var opts = Args.Parse(args.Skip(1));
@@ -17,7 +18,7 @@ switch (command)
         var appId = opts.GetOrNull("app-id");
         var channel = opts.GetOrNull("channel") is { } c ? Guid.Parse(c)
             : await Traffic.CreateChannelAsync(urls[0], opts.GetOrNull("admin-key") ?? throw new ArgumentException("Give --channel and --secret, or --admin-key to create a channel."),
-                kind, secret, aesKey, appId ?? (aesKey is null ? null : "wxsimulator00001"));
+                kind, secret, aesKey, appId ?? (aesKey is null ? null : "wxsimulator00001"), opts.GetOrNull("api-base-url"));
         if (aesKey is not null) appId ??= "wxsimulator00001";
         Console.WriteLine($"channel {channel} ({kind}) on {string.Join(", ", urls.Select(u => u.ToString()))}");
         var report = await Traffic.RunAsync(new TrafficOptions(urls, kind, channel, secret, aesKey, appId,

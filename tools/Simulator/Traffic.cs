@@ -72,14 +72,14 @@ public static class Traffic
         sorted.Count == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
 
     /// <summary>Creates a channel through the REST API for a demo run; returns its id.</summary>
-    public static async Task<Guid> CreateChannelAsync(Uri node, string adminKey, string kind, string secret, string? aesKey, string? appId)
+    public static async Task<Guid> CreateChannelAsync(Uri node, string adminKey, string kind, string secret, string? aesKey, string? appId, string? apiBaseUrl = null)
     {
         using var client = new HttpClient { BaseAddress = node };
         client.DefaultRequestHeaders.Authorization = new("Bearer", adminKey);
         object body = kind == "wechat"
-            ? new { kind, name = "Simulated WeChat", appId = appId ?? "wxsimulator00001", token = secret, appSecret = "sim", encodingAesKey = aesKey }
+            ? new { kind, name = "Simulated WeChat", appId = appId ?? "wxsimulator00001", token = secret, appSecret = "sim", encodingAesKey = aesKey, apiBaseUrl }
             : new { kind, name = "Simulated WhatsApp", phoneNumberId = Random.Shared.NextInt64(100_000_000_000, 999_999_999_999).ToString(),
-                    appSecret = secret, verifyToken = "simulator", accessToken = "simulator" };
+                    appSecret = secret, verifyToken = "simulator", accessToken = "simulator", apiBaseUrl };
         var response = await client.PostAsJsonAsync("/api/v1/channels", body);
         var text = await response.Content.ReadAsStringAsync();
         if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"Creating the channel failed: {(int)response.StatusCode} {text}");

@@ -283,6 +283,22 @@ public class OutboundWhatsAppTests(OutboundFixture f) : IClassFixture<OutboundFi
     }
 
     [Fact]
+    public async Task A_stalled_provider_times_out_and_the_send_is_retried()
+    {
+        var phone = NewPhone();
+        var conversation = await f.CustomerWritesAsync(phone);
+        f.Provider.StallNext(1, TimeSpan.FromSeconds(3)); // longer than the node's 1 s provider timeout
+        var id = await OutboundFixture.MessageIdOf(await f.SendAsync(conversation, new { type = "text", text = "are you there" }));
+        await f.DrainAsync();
+        Assert.Equal("queued", (await f.MessageAsync(conversation, id)).GetProperty("status").GetString());
+        Assert.Contains("timeout", await f.Db.ScalarAsync<string>("select last_error from outbox where idempotency_key = @k", ("k", $"send:{id}")));
+        f.Clock.Advance(TimeSpan.FromMinutes(10));
+        await f.DrainAsync();
+        Assert.Equal("accepted", (await f.MessageAsync(conversation, id)).GetProperty("status").GetString());
+        f.Clock.Advance(-TimeSpan.FromMinutes(10));
+    }
+
+    [Fact]
     public async Task Sending_to_an_unknown_conversation_is_404()
     {
         var r = await f.SendAsync(Guid.NewGuid(), new { type = "text", text = "x" });

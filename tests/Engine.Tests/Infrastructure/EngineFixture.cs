@@ -22,10 +22,13 @@ public class EngineFixture : IAsyncLifetime
     /// <summary>Where the channels send (the fake provider in outbound tests); null keeps the providers' defaults.</summary>
     protected string? ProviderBaseUrl { get; set; }
 
+    /// <summary>Extra configuration for the node.</summary>
+    protected Dictionary<string, string> Settings { get; } = [];
+
     public virtual async Task InitializeAsync()
     {
         await Db.InitializeAsync();
-        Host = new EngineHost(Db.ConnectionString, Clock);
+        Host = new EngineHost(Db.ConnectionString, Clock, settings: Settings);
         Admin = Host.Admin();
         WhatsAppChannel = await CreateChannelAsync(Admin, new
         {

@@ -11,7 +11,8 @@ namespace Engine.Tests.Infrastructure;
 /// are several nodes. Background workers are off unless asked for: tests drive timers and the
 /// outbox explicitly after moving the fake clock.
 /// </summary>
-public sealed class EngineHost(string connectionString, FakeClock clock, string nodeId = "node-a", bool workers = false)
+public sealed class EngineHost(string connectionString, FakeClock clock, string nodeId = "node-a", bool workers = false,
+    IReadOnlyDictionary<string, string>? settings = null)
     : WebApplicationFactory<Program>
 {
     public const string AdminKey = "ek_test_admin_key";
@@ -25,6 +26,7 @@ public sealed class EngineHost(string connectionString, FakeClock clock, string 
         builder.UseSetting("Engine:NodeId", nodeId);
         builder.UseSetting("Engine:Workers", workers ? "true" : "false");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) builder.UseSetting(key, value);
         builder.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(Clock));
     }
 
