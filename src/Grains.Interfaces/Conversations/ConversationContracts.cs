@@ -18,7 +18,30 @@ public sealed record ConversationState(
     int MessageCount,
     int WindowSends,
     DateTimeOffset UpdatedAt,
-    long Version);
+    long Version,
+    Guid? TeamId = null,
+    Guid? AssigneeId = null,
+    int Priority = 0,
+    DateTimeOffset? QueuedAt = null,
+    string? RequiredTier = null,
+    DateTimeOffset? AssignedAt = null,
+    DateTimeOffset? FirstHumanReplyAt = null,
+    Guid? LockHolder = null,
+    DateTimeOffset? LockUntil = null,
+    DateTimeOffset? LockLastActionAt = null,
+    int Handovers = 0)
+{
+    /// <summary>Waiting in a team's queue: open, routed to a team, nobody assigned.</summary>
+    public bool IsQueued => Status == ConversationStatus.Open && TeamId is not null && AssigneeId is null;
+
+    public bool IsLockedFor(Guid user, DateTimeOffset now) => LockHolder is { } h && h != user && LockUntil > now;
+}
+
+/// <summary>The business's collaboration rules a conversation needs: lock length (5–15 min) and idle release.</summary>
+public sealed record LockPolicy(TimeSpan LockLength, TimeSpan IdleRelease)
+{
+    public static readonly LockPolicy Default = new(TimeSpan.FromMinutes(7), TimeSpan.FromMinutes(3));
+}
 
 /// <summary>A customer message just stored (exactly once) for this conversation.</summary>
 public sealed record ReceivedMessage(Guid MessageId, string Type, DateTimeOffset SentAt);
@@ -30,6 +53,10 @@ public static class ConversationTimers
 {
     /// <summary>Fires when the customer-service window closes (the customer's last message + the channel's window).</summary>
     public const string ResponseWindow = "response-window";
+    /// <summary>The conversation lock's end (7 minutes after the holder's last action by default).</summary>
+    public const string LockExpiry = "lock-expiry";
+    /// <summary>No action by the lock holder for 3 minutes: back to the shared pool.</summary>
+    public const string IdleRelease = "idle-release";
 }
 
 public static class ConversationEvents
@@ -38,4 +65,15 @@ public static class ConversationEvents
     public const string MessageReceived = "message.received";
     public const string WindowClosed = "conversation.window_closed";
     public const string MessageQueued = "message.queued";
+    public const string Queued = "conversation.queued";
+    public const string Assigned = "conversation.assigned";
+    public const string Transferred = "conversation.transferred";
+    public const string Escalated = "conversation.escalated";
+    public const string Resolved = "conversation.resolved";
+    public const string Reopened = "conversation.reopened";
+    public const string LockTaken = "conversation.lock_taken";
+    public const string LockReleased = "conversation.lock_released";
+    public const string IdleReleased = "conversation.idle_released";
+    public const string HumanReplied = "conversation.human_replied";
+    public const string NoteAdded = "conversation.note_added";
 }

@@ -9,7 +9,7 @@ namespace Engine.Grains.Conversations;
 /// loads the state under a row lock, calls one of these methods with the clock's
 /// "now", and persists the decision in the same transaction.
 /// </summary>
-public static class ConversationGrain
+public static partial class ConversationGrain
 {
     /// <summary>A customer with no open conversation on this channel writes: a new conversation opens.</summary>
     public static ConversationState Open(Guid id, Guid businessId, Guid channelId, Guid contactId, DateTimeOffset now) =>
@@ -94,9 +94,11 @@ public static class ConversationGrain
     }
 
     /// <summary>A timer of this conversation is due.</summary>
-    public static Decision<ConversationState> TimerDue(ConversationState state, string kind, DateTimeOffset now) => kind switch
+    public static Decision<ConversationState> TimerDue(ConversationState state, string kind, LockPolicy locks, DateTimeOffset now) => kind switch
     {
         ConversationTimers.ResponseWindow => ResponseWindowDue(state, now),
+        ConversationTimers.LockExpiry => LockExpiryDue(state, now),
+        ConversationTimers.IdleRelease => IdleReleaseDue(state, locks, now),
         _ => throw new InvalidOperationException($"Conversation has no timer '{kind}'."),
     };
 

@@ -11,10 +11,15 @@ public static class ConversationStore
 {
     public const string EntityType = "conversation";
 
-    private const string Columns = """
-        id, business_id, channel_id, contact_id, status, opened_at, resolved_at, last_inbound_at,
-        last_message_at, window_closes_at, unread_count, message_count, window_sends, updated_at, version
-        """;
+    // Every persisted field of the grain, in the order Read expects.
+    private static readonly string[] Fields =
+    [
+        "id", "business_id", "channel_id", "contact_id", "status", "opened_at", "resolved_at", "last_inbound_at",
+        "last_message_at", "window_closes_at", "unread_count", "message_count", "window_sends", "updated_at", "version",
+        "team_id", "assignee_id", "priority", "queued_at", "required_tier", "assigned_at", "first_human_reply_at",
+        "lock_holder", "lock_until", "lock_last_action_at", "handovers",
+    ];
+    private static readonly string Columns = string.Join(", ", Fields);
 
     public static async Task<ConversationState?> LockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, CancellationToken ct) =>
         (await Sql.QueryAsync(conn, tx, $"select {Columns} from conversations where id = @id for update", Read, ct, ("id", id)))
@@ -38,27 +43,16 @@ public static class ConversationStore
     {
         var inserts = states.Where(s => s.Version == 0).ToList();
         var updates = states.Where(s => s.Version > 0).ToList();
-        if (inserts.Count > 0) batch.BatchCommands.Add(Write(inserts, """
-            insert into conversations (id, business_id, channel_id, contact_id, status, opened_at, resolved_at, last_inbound_at,
-                last_message_at, window_closes_at, unread_count, message_count, window_sends, created_at, updated_at, version)
-            select id, business_id, channel_id, contact_id, status, opened_at, resolved_at, last_inbound_at,
-                last_message_at, window_closes_at, unread_count, message_count, window_sends, opened_at, updated_at, 1
-              from unnest(@id, @business_id, @channel_id, @contact_id, @status, @opened_at, @resolved_at, @last_inbound_at,
-                   @last_message_at, @window_closes_at, @unread_count, @message_count, @window_sends, @updated_at, @version)
-                as u(id, business_id, channel_id, contact_id, status, opened_at, resolved_at, last_inbound_at,
-                   last_message_at, window_closes_at, unread_count, message_count, window_sends, updated_at, version)
+        var unnest = $"unnest({string.Join(", ", Fields.Select(f => "@" + f))}) as u({Columns})";
+        if (inserts.Count > 0) batch.BatchCommands.Add(Write(inserts, $"""
+            insert into conversations ({Columns}, created_at)
+            select {string.Join(", ", Fields.Select(f => f == "version" ? "1" : "u." + f))}, u.opened_at from {unnest}
             """));
         NpgsqlBatchCommand? update = null;
-        if (updates.Count > 0) batch.BatchCommands.Add(update = Write(updates, """
-            update conversations c set
-                status = u.status, resolved_at = u.resolved_at, last_inbound_at = u.last_inbound_at,
-                last_message_at = u.last_message_at, window_closes_at = u.window_closes_at,
-                unread_count = u.unread_count, message_count = u.message_count, window_sends = u.window_sends, updated_at = u.updated_at,
-                version = c.version + 1
-              from unnest(@id, @business_id, @channel_id, @contact_id, @status, @opened_at, @resolved_at, @last_inbound_at,
-                   @last_message_at, @window_closes_at, @unread_count, @message_count, @window_sends, @updated_at, @version)
-                as u(id, business_id, channel_id, contact_id, status, opened_at, resolved_at, last_inbound_at,
-                   last_message_at, window_closes_at, unread_count, message_count, window_sends, updated_at, version)
+        if (updates.Count > 0) batch.BatchCommands.Add(update = Write(updates, $"""
+            update conversations c set {string.Join(", ", Fields.Where(f => f is not ("id" or "business_id" or "channel_id" or "contact_id" or "opened_at" or "version")).Select(f => $"{f} = u.{f}"))},
+                   version = c.version + 1
+              from {unnest}
              where c.id = u.id and c.version = u.version
             """));
         return () =>
@@ -87,11 +81,25 @@ public static class ConversationStore
         p.Add(new NpgsqlParameter("window_sends", s.Select(x => x.WindowSends).ToArray()));
         p.Add(new NpgsqlParameter("updated_at", s.Select(x => x.UpdatedAt).ToArray()));
         p.Add(new NpgsqlParameter("version", s.Select(x => x.Version).ToArray()));
+        p.Add(Guids("team_id", s.Select(x => x.TeamId)));
+        p.Add(Guids("assignee_id", s.Select(x => x.AssigneeId)));
+        p.Add(new NpgsqlParameter("priority", s.Select(x => x.Priority).ToArray()));
+        p.Add(Times("queued_at", s.Select(x => x.QueuedAt)));
+        p.Add(new NpgsqlParameter("required_tier", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = s.Select(x => (object?)x.RequiredTier ?? DBNull.Value).ToArray() });
+        p.Add(Times("assigned_at", s.Select(x => x.AssignedAt)));
+        p.Add(Times("first_human_reply_at", s.Select(x => x.FirstHumanReplyAt)));
+        p.Add(Guids("lock_holder", s.Select(x => x.LockHolder)));
+        p.Add(Times("lock_until", s.Select(x => x.LockUntil)));
+        p.Add(Times("lock_last_action_at", s.Select(x => x.LockLastActionAt)));
+        p.Add(new NpgsqlParameter("handovers", s.Select(x => x.Handovers).ToArray()));
         return cmd;
     }
 
     private static NpgsqlParameter Times(string name, IEnumerable<DateTimeOffset?> values) =>
         new(name, NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = values.Select(v => v is { } t ? (object)t : DBNull.Value).ToArray() };
+
+    private static NpgsqlParameter Guids(string name, IEnumerable<Guid?> values) =>
+        new(name, NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = values.Select(v => v is { } g ? (object)g : DBNull.Value).ToArray() };
 
     public static string StatusText(ConversationStatus s) => s == ConversationStatus.Open ? "open" : "resolved";
 
@@ -99,5 +107,7 @@ public static class ConversationStore
         r.GetGuid(0), r.GetGuid(1), r.GetGuid(2), r.GetGuid(3),
         r.GetString(4) == "open" ? ConversationStatus.Open : ConversationStatus.Resolved,
         r.Time(5), r.NullableTime(6), r.NullableTime(7), r.NullableTime(8), r.NullableTime(9),
-        r.GetInt32(10), r.GetInt32(11), r.GetInt32(12), r.Time(13), r.GetInt64(14));
+        r.GetInt32(10), r.GetInt32(11), r.GetInt32(12), r.Time(13), r.GetInt64(14),
+        r.NullableGuid(15), r.NullableGuid(16), r.GetInt32(17), r.NullableTime(18), r.NullableString(19), r.NullableTime(20),
+        r.NullableTime(21), r.NullableGuid(22), r.NullableTime(23), r.NullableTime(24), r.GetInt32(25));
 }

@@ -1,5 +1,6 @@
 using Engine.Grains.Conversations;
 using Engine.Silo.Runtime;
+using Engine.Silo.Team;
 using Npgsql;
 
 namespace Engine.Silo.Conversations;
@@ -13,7 +14,7 @@ public sealed class ConversationTimerHandler : ITimerHandler
     {
         var state = await ConversationStore.LockAsync(conn, tx, entityId, ct);
         if (state is null) return;
-        var decision = ConversationGrain.TimerDue(state, kind, now);
+        var decision = ConversationGrain.TimerDue(state, kind, await BusinessSettings.LockPolicyAsync(conn, tx, state.BusinessId, ct), now);
         if (!decision.Changed) return;
         var batch = new NpgsqlBatch(conn, tx);
         var check = ConversationStore.Save(batch, [decision.State]);

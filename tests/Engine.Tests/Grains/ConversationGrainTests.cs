@@ -56,11 +56,11 @@ public class ConversationGrainTests
     public void Window_timer_closes_only_once_the_window_has_passed()
     {
         var open = ConversationGrain.Receive(Fresh(), [Msg(Now)], WhatsApp24h, Now).State with { Version = 1 };
-        var early = ConversationGrain.TimerDue(open, ConversationTimers.ResponseWindow, Now.AddHours(24).AddTicks(-1));
+        var early = ConversationGrain.TimerDue(open, ConversationTimers.ResponseWindow, LockPolicy.Default, Now.AddHours(24).AddTicks(-1));
         Assert.False(early.Changed);
         Assert.True(ConversationGrain.IsWindowOpen(open, Now.AddHours(24).AddTicks(-1)));
 
-        var due = ConversationGrain.TimerDue(open, ConversationTimers.ResponseWindow, Now.AddHours(24));
+        var due = ConversationGrain.TimerDue(open, ConversationTimers.ResponseWindow, LockPolicy.Default, Now.AddHours(24));
         Assert.True(due.Changed);
         Assert.Equal(ConversationEvents.WindowClosed, Assert.Single(due.Events).Type);
         Assert.False(ConversationGrain.IsWindowOpen(open, Now.AddHours(24)));
@@ -76,6 +76,6 @@ public class ConversationGrainTests
     [Fact]
     public void An_unknown_timer_kind_is_an_error_not_a_silent_no_op()
     {
-        Assert.Throws<InvalidOperationException>(() => ConversationGrain.TimerDue(Fresh(), "nope", Now));
+        Assert.Throws<InvalidOperationException>(() => ConversationGrain.TimerDue(Fresh(), "nope", LockPolicy.Default, Now));
     }
 }
