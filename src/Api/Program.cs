@@ -4,6 +4,7 @@ using Engine.Api.Channels;
 using Engine.Api.Conversations;
 using Engine.Api.Messaging;
 using Engine.Api.Operations;
+using Engine.Api.Team;
 using Engine.Api.Usage;
 using Engine.Api.Webhooks.WeChat;
 using Engine.Api.Webhooks.WhatsApp;
@@ -26,6 +27,7 @@ builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
         415 => "unsupported_media_type",
         _ => "error",
     }));
+builder.Services.AddExceptionHandler<Engine.Api.Http.RefusedHandler>();
 builder.Services.AddAuthentication(ApiKeyAuthentication.SchemeName)
     .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
 builder.Services.AddAuthorization(Permissions.Add);
@@ -57,6 +59,12 @@ app.MapMessages();
 app.MapUsage();
 app.MapApiKeys();
 app.MapNodes();
+app.MapAuth();
+app.MapUsers();
+app.MapTeams();
+app.MapSettings();
+app.MapConversationCommands();
+app.MapAudit();
 
 app.Run();
 

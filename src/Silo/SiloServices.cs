@@ -1,9 +1,12 @@
 using Engine.Silo.Access;
+using Engine.Silo.Assignment;
+using Engine.Silo.Audit;
 using Engine.Silo.Channels;
 using Engine.Silo.Conversations;
 using Engine.Silo.Ingestion;
 using Engine.Silo.Membership;
 using Engine.Silo.Outbound;
+using Engine.Silo.Team;
 using Engine.Silo.Usage;
 using Engine.Silo.Queries;
 using Engine.Silo.Runtime;
@@ -41,6 +44,15 @@ public static class SiloServices
         services.AddSingleton<WeChatClient>();
         services.AddSingleton<UsageLedger>();
         services.AddSingleton<IOutboxHandler, SendHandler>();
+        services.AddSingleton<UserStore>();
+        services.AddSingleton<TeamStore>();
+        services.AddSingleton<AuditLog>();
+        services.AddSingleton<AssignmentService>();
+        services.AddSingleton<ConversationCommands>();
+        services.AddSingleton<Engine.Silo.Contacts.ContactStore>();
+        services.AddSingleton<IOutboxHandler, OfferHandler>();
+        services.AddSingleton<IOutboxHandler, DrainHandler>();
+        services.AddSingleton<IOutboxHandler, Notices>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
         services.AddHostedService<SiloWorkers>();
         return services;

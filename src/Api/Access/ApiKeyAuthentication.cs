@@ -1,42 +1,76 @@
+using System.Collections.Concurrent;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Engine.Silo.Access;
+using Engine.Silo.Audit;
+using Engine.Silo.Team;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 
 namespace Engine.Api.Access;
 
 /// <summary>
-/// API keys for integrations: <c>Authorization: Bearer ek_…</c> or <c>X-Api-Key: ek_…</c>. The key
-/// carries its business and role. Failures answer with problem details.
+/// Who is calling. Integrations send an API key (<c>Authorization: Bearer ek_…</c> or <c>X-Api-Key</c>);
+/// people send the session token from log-in (<c>Authorization: Bearer es_…</c> or the
+/// <c>engine_session</c> cookie). Both carry a business and a role; a session (or a key issued for a
+/// user) also carries the user, whose activity keeps them online. Failures answer with problem details.
 /// </summary>
 public sealed class ApiKeyAuthentication(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AccessStore access)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AccessStore access, UserStore users,
+    TimeProvider clock)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
     public const string BusinessClaim = "business";
+    public const string UserClaim = "user";
+    public const string ActorTypeClaim = "actor_type";
+    public const string SessionCookie = "engine_session";
+
+    // Activity is written at most every 30 s per user and node: enough for "online = active in the last 5 minutes".
+    private static readonly ConcurrentDictionary<Guid, DateTimeOffset> LastSeen = new();
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var key = Request.Headers["X-Api-Key"].FirstOrDefault();
+        var token = Request.Headers["X-Api-Key"].FirstOrDefault();
         var auth = Request.Headers.Authorization.FirstOrDefault();
-        if (key is null && auth is not null && auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) key = auth[7..].Trim();
-        if (string.IsNullOrEmpty(key)) return AuthenticateResult.NoResult();
-        var info = await access.FindActiveAsync(key, Context.RequestAborted);
-        if (info is null) return AuthenticateResult.Fail("Unknown or revoked API key.");
-        var identity = new ClaimsIdentity([
-            new Claim(ClaimTypes.NameIdentifier, info.Id.ToString()),
-            new Claim(ClaimTypes.Name, info.Name),
-            new Claim(ClaimTypes.Role, info.Role),
-            new Claim(BusinessClaim, info.BusinessId.ToString()),
-        ], SchemeName);
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+        if (token is null && auth is not null && auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) token = auth[7..].Trim();
+        token ??= Request.Cookies[SessionCookie];
+        if (string.IsNullOrEmpty(token)) return AuthenticateResult.NoResult();
+
+        if (token.StartsWith("es_"))
+        {
+            if (await users.FindSessionAsync(token, Context.RequestAborted) is not { } s) return AuthenticateResult.Fail("Unknown or expired session.");
+            await SeenAsync(s.Id);
+            return Success("user", s.Id.ToString(), s.Name, s.Role, s.Business, s.Id);
+        }
+        var key = await access.FindActiveAsync(token, Context.RequestAborted);
+        if (key is null) return AuthenticateResult.Fail("Unknown or revoked API key.");
+        if (key.UserId is { } user) await SeenAsync(user);
+        return Success("api_key", key.Id.ToString(), key.Name, key.Role, key.BusinessId, key.UserId);
+    }
+
+    private async Task SeenAsync(Guid user)
+    {
+        var now = clock.GetUtcNow();
+        if (LastSeen.TryGetValue(user, out var last) && now - last < TimeSpan.FromSeconds(30) && now >= last) return;
+        LastSeen[user] = now;
+        await users.TouchAsync(user, null, null, Context.RequestAborted);
+    }
+
+    private static AuthenticateResult Success(string type, string id, string name, string role, Guid business, Guid? user)
+    {
+        var claims = new List<Claim>
+        {
+            new(ClaimTypes.NameIdentifier, id), new(ClaimTypes.Name, name), new(ClaimTypes.Role, role),
+            new(BusinessClaim, business.ToString()), new(ActorTypeClaim, type),
+        };
+        if (user is { } u) claims.Add(new Claim(UserClaim, u.ToString()));
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
-        Write(401, "unauthenticated", "Send an API key as 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'.");
+        Write(401, "unauthenticated", "Send an API key ('Authorization: Bearer <key>' or 'X-Api-Key: <key>') or log in.");
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         Write(403, "forbidden", "Your role does not allow this action.");
@@ -60,10 +94,13 @@ public sealed class ApiKeyAuthentication(
 public static class Permissions
 {
     public const string ManageSettings = "manage-settings";       // Administrator
-    public const string ReadConversations = "read-conversations"; // Administrator, Editor, Agent
+    public const string ReadConversations = "read-conversations"; // Administrator, Editor, Agent (agents: their own and their queues)
     public const string Operate = "operate";                      // Administrator
     public const string Reply = "reply";                          // Administrator, Editor, Agent
+    public const string ManageConversations = "manage-conversations"; // Administrator, Editor
+    public const string ReadTeam = "read-team";                   // Administrator, Editor
     public const string ReadReports = "read-reports";             // Administrator, Editor, Analyst
+    public const string Authenticated = "authenticated";          // any role
 
     public static void Add(Microsoft.AspNetCore.Authorization.AuthorizationOptions o)
     {
@@ -71,11 +108,21 @@ public static class Permissions
         o.AddPolicy(ReadConversations, p => p.RequireRole(Roles.Administrator, Roles.Editor, Roles.Agent));
         o.AddPolicy(Operate, p => p.RequireRole(Roles.Administrator));
         o.AddPolicy(Reply, p => p.RequireRole(Roles.Administrator, Roles.Editor, Roles.Agent));
+        o.AddPolicy(ManageConversations, p => p.RequireRole(Roles.Administrator, Roles.Editor));
+        o.AddPolicy(ReadTeam, p => p.RequireRole(Roles.Administrator, Roles.Editor));
         o.AddPolicy(ReadReports, p => p.RequireRole(Roles.Administrator, Roles.Editor, Roles.Analyst));
+        o.AddPolicy(Authenticated, p => p.RequireAuthenticatedUser());
     }
 }
 
 public static class PrincipalExtensions
 {
     public static Guid BusinessId(this ClaimsPrincipal user) => Guid.Parse(user.FindFirstValue(ApiKeyAuthentication.BusinessClaim)!);
+
+    public static Guid? UserId(this ClaimsPrincipal user) =>
+        user.FindFirstValue(ApiKeyAuthentication.UserClaim) is { } u ? Guid.Parse(u) : null;
+
+    public static Actor Actor(this ClaimsPrincipal user) => new(
+        user.FindFirstValue(ApiKeyAuthentication.ActorTypeClaim) ?? "api_key", user.FindFirstValue(ClaimTypes.NameIdentifier)!,
+        user.FindFirstValue(ClaimTypes.Name), user.BusinessId(), user.FindFirstValue(ClaimTypes.Role)!, user.UserId());
 }

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Engine.Api.Access;
 
-public sealed record CreateApiKeyRequest(string? Name, string? Role);
+public sealed record CreateApiKeyRequest(string? Name, string? Role, Guid? UserId = null);
 
 /// <summary>The key itself appears only in this response; only its hash is stored.</summary>
 public sealed record CreatedApiKey(ApiKeyInfo Info, string Key);
@@ -20,16 +20,20 @@ public static class ApiKeysApi
         group.MapDelete("/{id:guid}", Revoke).WithSummary("Revoke a key: it stops working at once.");
     }
 
-    private static async Task<Results<Created<CreatedApiKey>, ValidationProblem>> Create(CreateApiKeyRequest req, HttpContext http, AccessStore store, CancellationToken ct)
+    private static async Task<Results<Created<CreatedApiKey>, ValidationProblem>> Create(CreateApiKeyRequest req, HttpContext http, AccessStore store,
+        Engine.Silo.Team.UserStore users, CancellationToken ct)
     {
+        var user = req.UserId is { } u ? await users.GetAsync(http.User.BusinessId(), u, ct) : null;
         var v = new Validation()
             .Require(!string.IsNullOrWhiteSpace(req.Name) && req.Name.Length <= 100, "name", "Required, at most 100 characters.")
-            .Require(req.Role is not null && Roles.All.Contains(req.Role), "role", $"One of {string.Join(", ", Roles.All)}.");
+            .Require(req.Role is not null && Roles.All.Contains(req.Role), "role", $"One of {string.Join(", ", Roles.All)}.")
+            .Require(req.UserId is null || user is not null, "userId", "No such user in this business.")
+            .Require(user is null || user.Role == req.Role, "role", "A key issued for a user carries that user's role.");
         if (!v.IsValid) return v.Problem();
-        var (info, key) = await store.CreateKeyAsync(http.User.BusinessId(), req.Name!.Trim(), req.Role!, ct);
+        var (info, key) = await store.CreateKeyAsync(http.User.Actor(), req.Name!.Trim(), req.Role!, req.UserId, ct);
         return TypedResults.Created($"/api/v1/api-keys/{info.Id}", new CreatedApiKey(info, key));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Revoke(Guid id, HttpContext http, AccessStore store, CancellationToken ct) =>
-        await store.RevokeKeyAsync(http.User.BusinessId(), id, ct) ? TypedResults.NoContent() : Problems.NotFound("active API key", id);
+        await store.RevokeKeyAsync(http.User.Actor(), id, ct) ? TypedResults.NoContent() : Problems.NotFound("active API key", id);
 }

@@ -62,7 +62,7 @@ public static class ChannelsApi
         if (!check.IsValid) return check.Problem();
         try
         {
-            var created = await store.CreateAsync(http.User.BusinessId(), kind, draft.Name, draft.Settings, draft.Secrets, ct);
+            var created = await store.CreateAsync(http.User.Actor(), kind, draft.Name, draft.Settings, draft.Secrets, ct);
             return TypedResults.Created($"/api/v1/channels/{created.Id}", ChannelResponse.From(created));
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
@@ -83,7 +83,7 @@ public static class ChannelsApi
         if (req.Kind is not null) return Problems.Invalid("kind", "A channel's kind cannot change; create a new channel.");
         try
         {
-            var updated = await store.UpdateAsync(http.User.BusinessId(), id, current =>
+            var updated = await store.UpdateAsync(http.User.Actor(), id, current =>
             {
                 var next = Merge(current, req);
                 var check = Validate(next);
@@ -101,7 +101,7 @@ public static class ChannelsApi
 
     private static async Task<Results<Ok<ChannelResponse>, ProblemHttpResult>> SetEnabled(
         Guid id, bool enabled, HttpContext http, ChannelStore store, CancellationToken ct) =>
-        await store.UpdateAsync(http.User.BusinessId(), id, c => c with { Enabled = enabled }, ct) is { } c
+        await store.UpdateAsync(http.User.Actor(), id, c => c with { Enabled = enabled }, ct) is { } c
             ? TypedResults.Ok(ChannelResponse.From(c)) : Problems.NotFound("channel", id);
 
     /// <summary>Aborts the locked read-modify-write without writing.</summary>

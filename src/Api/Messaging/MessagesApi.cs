@@ -48,11 +48,11 @@ public static class MessagesApi
         var check = OutboundRules.Validate(message, channel?.Kind ?? ChannelKinds.WhatsApp);
         if (!check.IsValid) return Problems.Invalid(check.Errors.ToDictionary(e => e.Key, e => e.Value));
 
-        var result = await outbound.SendAsync(business, id, message, check.Warnings, key, http.User.Identity?.Name ?? "api", ct);
+        var result = await outbound.SendAsync(business, id, message, check.Warnings, key, http.User.Actor(), ct);
         switch (result)
         {
             case SendResult.NotFound: return Problems.NotFound("conversation", id);
-            case SendResult.Refused r: return Problems.Of(409, r.Code, r.Detail);
+            case SendResult.Refused r: return Problems.Of(r.Code is "not_assigned" ? 403 : 409, r.Code, r.Detail);
         }
         var accepted = (SendResult.Accepted)result;
         var view = (await queries.MessageAsync(business, accepted.MessageId, ct))!;

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Engine.Silo.Audit;
 using Engine.Silo.Database;
 using Npgsql;
 
@@ -13,7 +14,8 @@ public static class Roles
     public static readonly IReadOnlyList<string> All = [Administrator, Editor, Agent, Analyst];
 }
 
-public sealed record ApiKeyInfo(Guid Id, Guid BusinessId, string Name, string Prefix, string Role, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DateTimeOffset? RevokedAt);
+public sealed record ApiKeyInfo(Guid Id, Guid BusinessId, string Name, string Prefix, string Role, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    DateTimeOffset? RevokedAt, Guid? UserId = null);
 
 /// <summary>Businesses (tenants) and their API keys. Keys are random 256-bit secrets, stored as SHA-256 hashes; the plain key is shown once.</summary>
 public sealed class AccessStore(NpgsqlDataSource db, TimeProvider clock)
@@ -48,16 +50,20 @@ public sealed class AccessStore(NpgsqlDataSource db, TimeProvider clock)
             """, ct, ("id", Guid.CreateVersion7()), ("b", businessId), ("n", name), ("p", Prefix(key)), ("h", Hash(key)), ("r", role), ("now", now));
     }
 
-    public async Task<(ApiKeyInfo Info, string Key)> CreateKeyAsync(Guid businessId, string name, string role, CancellationToken ct)
+    /// <summary>A new key; with <paramref name="userId"/> it acts as that user (their role, their assignments).</summary>
+    public async Task<(ApiKeyInfo Info, string Key)> CreateKeyAsync(Actor actor, string name, string role, Guid? userId, CancellationToken ct)
     {
         var key = "ek_" + Base64Url(RandomNumberGenerator.GetBytes(32));
         var now = clock.GetUtcNow();
-        var info = new ApiKeyInfo(Guid.CreateVersion7(), businessId, name, Prefix(key), role, now, now, null);
+        var info = new ApiKeyInfo(Guid.CreateVersion7(), actor.BusinessId, name, Prefix(key), role, now, now, null, userId);
         await using var conn = await db.OpenConnectionAsync(ct);
-        await Sql.ExecAsync(conn, null, """
-            insert into api_keys (id, business_id, name, prefix, key_hash, role, created_at, updated_at)
-            values (@id, @b, @n, @p, @h, @r, @now, @now)
-            """, ct, ("id", info.Id), ("b", businessId), ("n", name), ("p", info.Prefix), ("h", Hash(key)), ("r", role), ("now", now));
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await Sql.ExecAsync(conn, tx, """
+            insert into api_keys (id, business_id, name, prefix, key_hash, role, user_id, created_at, updated_at)
+            values (@id, @b, @n, @p, @h, @r, @u, @now, @now)
+            """, ct, ("id", info.Id), ("b", actor.BusinessId), ("n", name), ("p", info.Prefix), ("h", Hash(key)), ("r", role), ("u", userId), ("now", now));
+        await AuditLog.WriteAsync(conn, tx, actor, "api_key.created", "api_key", info.Id, null, info, now, ct);
+        await tx.CommitAsync(ct);
         return (info, key);
     }
 
@@ -75,19 +81,23 @@ public sealed class AccessStore(NpgsqlDataSource db, TimeProvider clock)
             ReadKey, ct, ("b", businessId));
     }
 
-    public async Task<bool> RevokeKeyAsync(Guid businessId, Guid id, CancellationToken ct)
+    public async Task<bool> RevokeKeyAsync(Actor actor, Guid id, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         await using var conn = await db.OpenConnectionAsync(ct);
-        return await Sql.ExecAsync(conn, null,
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var revoked = await Sql.ExecAsync(conn, tx,
             "update api_keys set revoked_at = @now, updated_at = @now where id = @id and business_id = @b and revoked_at is null",
-            ct, ("now", now), ("id", id), ("b", businessId)) == 1;
+            ct, ("now", now), ("id", id), ("b", actor.BusinessId)) == 1;
+        if (revoked) await AuditLog.WriteAsync(conn, tx, actor, "api_key.revoked", "api_key", id, null, null, now, ct);
+        await tx.CommitAsync(ct);
+        return revoked;
     }
 
-    private const string KeyColumns = "id, business_id, name, prefix, role, created_at, updated_at, revoked_at";
+    private const string KeyColumns = "id, business_id, name, prefix, role, created_at, updated_at, revoked_at, user_id";
 
     private static ApiKeyInfo ReadKey(NpgsqlDataReader r) =>
-        new(r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetString(4), r.Time(5), r.Time(6), r.NullableTime(7));
+        new(r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetString(4), r.Time(5), r.Time(6), r.NullableTime(7), r.NullableGuid(8));
 
     private static byte[] Hash(string key) => SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key));
     private static string Prefix(string key) => key.Length <= 8 ? key[..Math.Min(3, key.Length)] : key[..8];

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Engine.Silo.Audit;
 using Engine.Silo.Database;
 using Engine.Silo.Runtime;
 using Microsoft.Extensions.Options;
@@ -14,18 +15,22 @@ public sealed class ChannelStore(NpgsqlDataSource db, TimeProvider clock, IOptio
     private const string Columns = "id, business_id, kind, name, enabled, settings, secrets, created_at, updated_at, version";
     private readonly ConcurrentDictionary<Guid, (Channel? Channel, DateTimeOffset Until)> _cache = new();
 
-    public async Task<Channel> CreateAsync(Guid businessId, string kind, string name, ChannelSettings settings, ChannelSecrets secrets, CancellationToken ct)
+    public async Task<Channel> CreateAsync(Actor actor, string kind, string name, ChannelSettings settings, ChannelSecrets secrets, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
+        var businessId = actor.BusinessId;
         var channel = new Channel(Guid.CreateVersion7(), businessId, kind, name, true, settings, secrets, now, now, 1);
         await using var conn = await db.OpenConnectionAsync(ct);
-        await using var cmd = Sql.Command(conn, null, """
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using var cmd = Sql.Command(conn, tx, """
             insert into channels (id, business_id, kind, name, enabled, settings, secrets, created_at, updated_at, version)
             values (@id, @b, @k, @n, true, @s, @x, @now, @now, 1)
             """, ("id", channel.Id), ("b", businessId), ("k", kind), ("n", name), ("now", now));
         cmd.Parameters.Add(Jsonb("s", settings));
         cmd.Parameters.Add(Jsonb("x", secrets));
         await cmd.ExecuteNonQueryAsync(ct);
+        await AuditLog.WriteAsync(conn, tx, actor, "channel.created", "channel", channel.Id, null, new { kind, name, settings }, now, ct);
+        await tx.CommitAsync(ct);
         return channel;
     }
 
@@ -44,8 +49,9 @@ public sealed class ChannelStore(NpgsqlDataSource db, TimeProvider clock, IOptio
     }
 
     /// <summary>Read-modify-write under a row lock; <paramref name="change"/> returns the new channel (or throws a validation error).</summary>
-    public async Task<Channel?> UpdateAsync(Guid businessId, Guid id, Func<Channel, Channel> change, CancellationToken ct)
+    public async Task<Channel?> UpdateAsync(Actor actor, Guid id, Func<Channel, Channel> change, CancellationToken ct)
     {
+        var businessId = actor.BusinessId;
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var current = (await Sql.QueryAsync(conn, tx, $"select {Columns} from channels where id = @id and business_id = @b for update",
@@ -59,6 +65,9 @@ public sealed class ChannelStore(NpgsqlDataSource db, TimeProvider clock, IOptio
         cmd.Parameters.Add(Jsonb("s", next.Settings));
         cmd.Parameters.Add(Jsonb("x", next.Secrets));
         if (await cmd.ExecuteNonQueryAsync(ct) != 1) throw new VersionConflictException("channel");
+        // Secrets stay out of the log: only whether each is set, and settings.
+        await AuditLog.WriteAsync(conn, tx, actor, "channel.updated", "channel", id,
+            new { current.Name, current.Enabled, current.Settings }, new { next.Name, next.Enabled, next.Settings, SecretsChanged = next.Secrets != current.Secrets }, next.UpdatedAt, ct);
         await tx.CommitAsync(ct);
         _cache.TryRemove(id, out _);
         return next;

@@ -1,4 +1,6 @@
 using Engine.Grains.Conversations;
+using Engine.Silo.Assignment;
+using Engine.Silo.Audit;
 using Engine.Silo.Runtime;
 using Engine.Silo.Team;
 using Npgsql;
@@ -16,7 +18,12 @@ public sealed class ConversationTimerHandler : ITimerHandler
         if (state is null) return;
         var decision = ConversationGrain.TimerDue(state, kind, await BusinessSettings.LockPolicyAsync(conn, tx, state.BusinessId, ct), now);
         if (!decision.Changed) return;
+        // Idle release hands the conversation back to its queue: the agent's load goes with it.
+        await AgentLoad.ApplyAsync(conn, tx, state, decision.State, AgentLoad.Limit.Capacity, now, ct);
         var batch = new NpgsqlBatch(conn, tx);
+        if (decision.State.LockHolder != state.LockHolder || decision.State.AssigneeId != state.AssigneeId)
+            batch.BatchCommands.Add(AuditLog.Entry(Actor.System(state.BusinessId), $"conversation.{kind}", "conversation", state.Id,
+                new { state.LockHolder, state.AssigneeId }, new { decision.State.LockHolder, decision.State.AssigneeId }, now));
         var check = ConversationStore.Save(batch, [decision.State]);
         var effects = new Effects();
         effects.Add(EntityType, state.Id, state.BusinessId, decision, now);

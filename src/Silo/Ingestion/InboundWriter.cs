@@ -137,12 +137,20 @@ public static class InboundWriter
 
         var effects = new Effects();
         var changed = new List<ConversationState>();
-        foreach (var group in rows.Where(r => inserted.Contains(r.Id)).GroupBy(r => r.ContactId))
+        var fresh = rows.Where(r => inserted.Contains(r.Id)).GroupBy(r => r.ContactId).ToList();
+        var routing = await RoutingAsync(conn, tx, fresh.Where(g => ConversationGrain.IsNew(conversations[g.Key].State)).Select(g => g.Key).ToArray(), ct);
+        foreach (var group in fresh)
         {
             var (state, channel) = conversations[group.Key];
             var decision = ConversationGrain.Receive(state,
                 group.Select(r => new ReceivedMessage(r.Id, r.Message.Type, r.Message.SentAt)).ToList(),
                 new ConversationPolicy(channel.ResponseWindow), now);
+            // A new conversation waits in the business's default team's queue (VIP first) and is offered at once.
+            if (routing.TryGetValue(group.Key, out var route) && route.Team is { } team)
+            {
+                var queued = ConversationGrain.Queue(decision.State, team, route.Vip ? 1 : 0, now, "new");
+                decision = new(queued.State, [.. decision.Events, .. queued.Events], decision.Timers, [.. decision.Outbox, .. queued.Outbox]);
+            }
             changed.Add(decision.State);
             effects.Add(ConversationStore.EntityType, state.Id, state.BusinessId, decision, now);
         }
@@ -150,6 +158,20 @@ public static class InboundWriter
         var check = ConversationStore.Save(batch, changed);
         effects.AppendTo(batch, now);
         return check;
+    }
+
+    private static async Task<Dictionary<Guid, (bool Vip, Guid? Team)>> RoutingAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid[] contacts, CancellationToken ct)
+    {
+        if (contacts.Length == 0) return [];
+        await using var cmd = new NpgsqlCommand("""
+            select c.id, c.vip, t.id from contacts c left join teams t on t.business_id = c.business_id and t.is_default
+             where c.id = any(@ids)
+            """, conn, tx);
+        cmd.Parameters.Add(new NpgsqlParameter("ids", contacts));
+        var result = new Dictionary<Guid, (bool, Guid?)>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct)) result[r.GetGuid(0)] = (r.GetBoolean(1), r.IsDBNull(2) ? null : r.GetGuid(2));
+        return result;
     }
 
     private static void AppendEvents(NpgsqlBatch batch, List<(Channel Channel, InboundEvent Event)> events,

@@ -1,10 +1,14 @@
 using System.Text.Json;
 using Engine.Grains.Conversations;
 using Engine.Grains.Interfaces.Messaging;
+using Engine.Grains.Interfaces.Conversations;
+using Engine.Grains.Interfaces.Runtime;
+using Engine.Silo.Audit;
 using Engine.Silo.Channels;
 using Engine.Silo.Conversations;
 using Engine.Silo.Database;
 using Engine.Silo.Runtime;
+using Engine.Silo.Team;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -18,14 +22,16 @@ public abstract record SendResult
 }
 
 /// <summary>
-/// Accepting a send: in one transaction, lock the conversation, let its grain decide under the
-/// channel's window rules, and write the message and its outbox row together. An idempotency key
-/// already used returns the message it created; nothing is sent twice.
+/// Accepting a send: in one transaction, lock the conversation, check who may reply (an agent only to
+/// conversations assigned to them; nobody while another holds the lock), let its grain decide under
+/// the channel's window rules, and write the message and its outbox row together. A person's reply
+/// extends their lock, counts as the first response, and makes them the customer's last agent
+/// (sticky ownership). An idempotency key already used returns the message it created.
 /// </summary>
 public sealed class OutboundService(EntityRuntime runtime, ChannelStore channels, TimeProvider clock)
 {
     public Task<SendResult> SendAsync(Guid businessId, Guid conversationId, OutboundMessage message, IReadOnlyList<string> warnings,
-        string? idempotencyKey, string authorId, CancellationToken ct) =>
+        string? idempotencyKey, Actor actor, CancellationToken ct) =>
         runtime.CallAsync<SendResult>(async (conn, tx, ct2) =>
         {
             if (idempotencyKey is not null)
@@ -39,10 +45,20 @@ public sealed class OutboundService(EntityRuntime runtime, ChannelStore channels
             var channel = await channels.FindCachedAsync(state.ChannelId, ct2)
                 ?? throw new InvalidOperationException($"Channel {state.ChannelId} is gone.");
             if (!channel.Enabled) return new SendResult.Refused("channel_disabled", "The conversation's channel is disabled.");
+            if (actor.Role == "Agent" && (actor.UserId is null || state.AssigneeId != actor.UserId))
+                return new SendResult.Refused("not_assigned", "Agents reply only to conversations assigned to them.");
 
             var now = clock.GetUtcNow();
+            var locks = await BusinessSettings.LockPolicyAsync(conn, tx, businessId, ct2);
+            Decision<ConversationState> touched, replied;
+            try
+            {
+                touched = ConversationGrain.Touch(state, actor.UserId ?? Guid.Empty, locks, now);
+                replied = actor.UserId is { } u ? ConversationGrain.HumanReplied(touched.State, u, now) : Decision<ConversationState>.Unchanged(touched.State);
+            }
+            catch (RefusedException e) { return new SendResult.Refused(e.Code, e.Message); }
             var messageId = Guid.CreateVersion7();
-            var outcome = ConversationGrain.Send(state, messageId, message.Type == "template",
+            var outcome = ConversationGrain.Send(replied.State, messageId, message.Type == "template",
                 new SendPolicy(channel.Kind, channel.OutsideWindowPolicy, channel.WindowQuota), now);
             if (!outcome.Accepted) return new SendResult.Refused(outcome.RefusalCode!, outcome.Detail!);
 
@@ -55,14 +71,19 @@ public sealed class OutboundService(EntityRuntime runtime, ChannelStore channels
                         @oow, @cat, @warnings, @now, @now)
                 """, ("id", messageId), ("b", businessId), ("conv", state.Id), ("ch", state.ChannelId), ("contact", state.ContactId),
                 ("type", message.Type), ("text", DisplayText(message)), ("reply", message.ReplyToProviderId), ("now", now),
-                ("key", idempotencyKey), ("author", authorId), ("oow", outcome.OutOfWindow), ("cat", outcome.Category),
+                ("key", idempotencyKey), ("author", actor.UserId?.ToString() ?? actor.Id), ("oow", outcome.OutOfWindow), ("cat", outcome.Category),
                 ("warnings", warnings.ToArray()));
             insert.Parameters.Add(new NpgsqlParameter("content", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(message, Effects.Json) });
             batch.BatchCommands.Add(insert);
             var check = ConversationStore.Save(batch, [outcome.Decision!.State]);
             var effects = new Effects();
-            effects.Add(ConversationStore.EntityType, state.Id, businessId, outcome.Decision, now);
+            foreach (var d in new[] { touched, replied, outcome.Decision }) effects.Add(ConversationStore.EntityType, state.Id, businessId, d, now);
             effects.AppendTo(batch, now);
+            if (actor.UserId is { } agent)
+                batch.BatchCommands.Add(Sql.Command("update contacts set last_agent_id = @a, last_served_at = @now where id = @c",
+                    ("a", agent), ("now", now), ("c", state.ContactId)));
+            batch.BatchCommands.Add(AuditLog.Entry(actor, "message.sent", "message", messageId, null,
+                new { ConversationId = state.Id, message.Type, outcome.OutOfWindow, outcome.Category }, now));
             await batch.ExecuteNonQueryAsync(ct2);
             check();
             return new SendResult.Accepted(messageId, false);

@@ -11,14 +11,22 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
     private const string ConversationSelect = """
         select c.id, c.channel_id, c.contact_id, p.external_id, p.name, p.phone, c.status, c.assignee_id, c.labels,
                c.opened_at, c.resolved_at, c.last_inbound_at, c.last_message_at, c.window_closes_at,
-               c.unread_count, c.message_count, c.created_at, c.updated_at, c.version, c.window_sends
-          from conversations c join contacts p on p.id = c.contact_id
+               c.unread_count, c.message_count, c.created_at, c.updated_at, c.version, c.window_sends,
+               c.team_id, c.priority, c.queued_at, c.required_tier, c.assigned_at, c.first_human_reply_at,
+               c.lock_holder, lu.name, c.lock_until, c.handovers, p.vip
+          from conversations c join contacts p on p.id = c.contact_id left join users lu on lu.id = c.lock_holder
         """;
 
-    public async Task<Page<ConversationView>> ListAsync(Guid businessId, ConversationFilter f, bool ascending, CancellationToken ct)
+    /// <summary>An agent (<paramref name="agent"/>) sees conversations assigned to them and those waiting in their teams' queues.</summary>
+    private const string AgentScope = " and (c.assignee_id = @agent or (c.assignee_id is null and c.team_id in (select team_id from team_members where user_id = @agent)))";
+
+    public async Task<Page<ConversationView>> ListAsync(Guid businessId, ConversationFilter f, bool ascending, CancellationToken ct, Guid? agent = null)
     {
         var sql = new StringBuilder(ConversationSelect).Append(" where c.business_id = @b");
         var ps = new List<(string, object?)> { ("b", businessId), ("limit", f.Limit + 1) };
+        if (agent is not null) { sql.Append(AgentScope); ps.Add(("agent", agent)); }
+        if (f.TeamId is not null) { sql.Append(" and c.team_id = @team"); ps.Add(("team", f.TeamId)); }
+        if (f.Queued == true) sql.Append(" and c.status = 'open' and c.assignee_id is null and c.team_id is not null");
         if (f.Status is not null) { sql.Append(" and c.status = @status"); ps.Add(("status", f.Status)); }
         if (f.ChannelId is not null) { sql.Append(" and c.channel_id = @channel"); ps.Add(("channel", f.ChannelId)); }
         if (f.ContactId is not null) { sql.Append(" and c.contact_id = @contact"); ps.Add(("contact", f.ContactId)); }
@@ -37,20 +45,20 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
         return Paged(rows, f.Limit, c => Cursor.Encode(c.UpdatedAt, c.Id));
     }
 
-    public async Task<ConversationView?> GetAsync(Guid businessId, Guid id, CancellationToken ct)
+    public async Task<ConversationView?> GetAsync(Guid businessId, Guid id, CancellationToken ct, Guid? agent = null)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         var now = clock.GetUtcNow();
-        return (await Sql.QueryAsync(conn, null, ConversationSelect + " where c.business_id = @b and c.id = @id",
-            r => ReadConversation(r, now), ct, ("b", businessId), ("id", id))).SingleOrDefault();
+        return (await Sql.QueryAsync(conn, null, ConversationSelect + " where c.business_id = @b and c.id = @id" + (agent is null ? "" : AgentScope),
+            r => ReadConversation(r, now), ct, ("b", businessId), ("id", id), ("agent", agent))).SingleOrDefault();
     }
 
     /// <summary>Messages oldest first; null when the conversation is not this business's.</summary>
-    public async Task<Page<MessageView>?> MessagesAsync(Guid businessId, Guid conversationId, string? cursor, int limit, CancellationToken ct)
+    public async Task<Page<MessageView>?> MessagesAsync(Guid businessId, Guid conversationId, string? cursor, int limit, CancellationToken ct, Guid? agent = null)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        var exists = await Sql.QueryAsync(conn, null, "select 1 from conversations where id = @id and business_id = @b",
-            r => r.GetInt32(0), ct, ("id", conversationId), ("b", businessId));
+        var exists = await Sql.QueryAsync(conn, null, "select 1 from conversations c where c.id = @id and c.business_id = @b" + (agent is null ? "" : AgentScope),
+            r => r.GetInt32(0), ct, ("id", conversationId), ("b", businessId), ("agent", agent));
         if (exists.Count == 0) return null;
         var sql = new StringBuilder(MessageSelect + " where conversation_id = @c");
         var ps = new List<(string, object?)> { ("c", conversationId), ("limit", limit + 1) };
@@ -84,7 +92,8 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
     public async Task<Page<ContactView>> ContactsAsync(Guid businessId, Guid? channelId, string? search, string? cursor, int limit, CancellationToken ct)
     {
         var sql = new StringBuilder("""
-            select id, channel_id, external_id, name, phone, bsuid, first_seen_at, last_seen_at, created_at, updated_at
+            select id, channel_id, external_id, name, phone, bsuid, first_seen_at, last_seen_at, created_at, updated_at,
+                   vip, language, dedicated_agent_id, last_agent_id, last_served_at
               from contacts where business_id = @b
             """);
         var ps = new List<(string, object?)> { ("b", businessId), ("limit", limit + 1) };
@@ -105,7 +114,8 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         return (await Sql.QueryAsync(conn, null, """
-            select id, channel_id, external_id, name, phone, bsuid, first_seen_at, last_seen_at, created_at, updated_at
+            select id, channel_id, external_id, name, phone, bsuid, first_seen_at, last_seen_at, created_at, updated_at,
+                   vip, language, dedicated_agent_id, last_agent_id, last_served_at
               from contacts where business_id = @b and id = @id
             """, ReadContact, ct, ("b", businessId), ("id", id))).SingleOrDefault();
     }
@@ -117,7 +127,7 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
 
     private static ContactView ReadContact(NpgsqlDataReader r) => new(
         r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.NullableString(3), r.NullableString(4), r.NullableString(5),
-        r.Time(6), r.Time(7), r.Time(8), r.Time(9));
+        r.Time(6), r.Time(7), r.Time(8), r.Time(9), r.GetBoolean(10), r.NullableString(11), r.NullableGuid(12), r.NullableGuid(13), r.NullableTime(14));
 
     private static ConversationView ReadConversation(NpgsqlDataReader r, DateTimeOffset now)
     {
@@ -126,6 +136,9 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
             r.GetGuid(0), r.GetGuid(1), new ContactRef(r.GetGuid(2), r.GetString(3), r.NullableString(4), r.NullableString(5)),
             r.GetString(6), r.NullableGuid(7), r.GetFieldValue<string[]>(8),
             r.Time(9), r.NullableTime(10), r.NullableTime(11), r.NullableTime(12), windowCloses,
-            windowCloses is { } w && now < w, r.GetInt32(19), r.GetInt32(14), r.GetInt32(15), r.Time(16), r.Time(17), r.GetInt64(18));
+            windowCloses is { } w && now < w, r.GetInt32(19), r.GetInt32(14), r.GetInt32(15), r.Time(16), r.Time(17), r.GetInt64(18),
+            r.NullableGuid(20), r.GetInt32(21), r.NullableTime(22), r.NullableString(23), r.NullableTime(24), r.NullableTime(25),
+            r.NullableTime(28) is { } until && until > now && r.NullableGuid(26) is { } holder ? new LockView(holder, r.NullableString(27), until) : null,
+            r.GetInt32(29), r.GetBoolean(30));
     }
 }

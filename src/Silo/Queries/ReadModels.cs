@@ -9,7 +9,12 @@ public sealed record ConversationView(
     Guid Id, Guid ChannelId, ContactRef Contact, string Status, Guid? AssigneeId, IReadOnlyList<string> Labels,
     DateTimeOffset OpenedAt, DateTimeOffset? ResolvedAt, DateTimeOffset? LastInboundAt, DateTimeOffset? LastMessageAt,
     DateTimeOffset? WindowClosesAt, bool WindowOpen, int WindowSends, int UnreadCount, int MessageCount,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, long Version);
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, long Version,
+    Guid? TeamId, int Priority, DateTimeOffset? QueuedAt, string? RequiredTier, DateTimeOffset? AssignedAt, DateTimeOffset? FirstHumanReplyAt,
+    LockView? Lock, int Handovers, bool Vip);
+
+/// <summary>Who holds the conversation's lock, until when.</summary>
+public sealed record LockView(Guid HolderId, string? HolderName, DateTimeOffset Until);
 
 /// <summary>A message with its type-specific content as the provider sent it.</summary>
 public sealed record MessageView(
@@ -20,8 +25,9 @@ public sealed record MessageView(
 
 public sealed record ContactView(
     Guid Id, Guid ChannelId, string ExternalId, string? Name, string? Phone, string? Bsuid,
-    DateTimeOffset FirstSeenAt, DateTimeOffset LastSeenAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    DateTimeOffset FirstSeenAt, DateTimeOffset LastSeenAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    bool Vip, string? Language, Guid? DedicatedAgentId, Guid? LastAgentId, DateTimeOffset? LastServedAt);
 
 public sealed record ConversationFilter(
     string? Status = null, Guid? ChannelId = null, Guid? ContactId = null, Guid? AssigneeId = null,
-    string? Label = null, DateTimeOffset? UpdatedSince = null, string? Cursor = null, int Limit = 50);
+    string? Label = null, DateTimeOffset? UpdatedSince = null, string? Cursor = null, int Limit = 50, Guid? TeamId = null, bool? Queued = null);

@@ -1,0 +1,24 @@
+using Engine.Grains.Interfaces.Runtime;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace Engine.Api.Http;
+
+/// <summary>A grain's refusal becomes a problem-details answer carrying its code (and, for a lock, who holds it until when).</summary>
+public sealed class RefusedHandler(IProblemDetailsService problems) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
+    {
+        if (exception is not RefusedException refused) return false;
+        http.Response.StatusCode = refused.Code switch
+        {
+            "not_found" => 404,
+            "forbidden" or "not_assigned" or "not_your_team" or "user_required" => 403,
+            "comment_required" or "invalid_target" => 400,
+            _ => 409,
+        };
+        var details = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = http.Response.StatusCode, Title = "The request was refused.", Detail = refused.Message };
+        details.Extensions["code"] = refused.Code;
+        if (refused.Data2 is not null) details.Extensions["details"] = refused.Data2;
+        return await problems.TryWriteAsync(new() { HttpContext = http, ProblemDetails = details, Exception = exception });
+    }
+}

@@ -1,0 +1,52 @@
+using Engine.Api.Access;
+using Engine.Api.Http;
+using Engine.Silo.Audit;
+using Engine.Silo.Team;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace Engine.Api.Team;
+
+public sealed record SettingsRequest(string? Name, string? TimeZone, int? LockMinutes, int? IdleReleaseMinutes, int? StickyHours);
+
+/// <summary>The business's settings: name, time zone, lock length (5–15 minutes), idle release, sticky-ownership window.</summary>
+public static class SettingsApi
+{
+    public static void MapSettings(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/settings").WithTags("Team");
+        group.MapGet("/", Get).RequireAuthorization(Permissions.ReadTeam);
+        group.MapPatch("/", Update).RequireAuthorization(Permissions.ManageSettings);
+    }
+
+    private static async Task<Ok<BusinessSettingsView>> Get(HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return TypedResults.Ok((await BusinessSettings.GetAsync(conn, null, http.User.BusinessId(), ct))!);
+    }
+
+    private static async Task<Results<Ok<BusinessSettingsView>, ValidationProblem>> Update(SettingsRequest r, HttpContext http, NpgsqlDataSource db, TimeProvider clock, CancellationToken ct)
+    {
+        var v = new Validation()
+            .Require(r.LockMinutes is null or (>= 5 and <= 15), "lockMinutes", "Between 5 and 15 minutes.")
+            .Require(r.IdleReleaseMinutes is null or (>= 1 and <= 60), "idleReleaseMinutes", "Between 1 and 60 minutes.")
+            .Require(r.StickyHours is null or (>= 0 and <= 720), "stickyHours", "Between 0 and 720 hours.")
+            .Require(r.Name is null || r.Name.Trim().Length is > 0 and <= 100, "name", "At most 100 characters.")
+            .Require(r.TimeZone is null || TimeZoneInfo.TryFindSystemTimeZoneById(r.TimeZone, out _), "timeZone", "An IANA time zone such as Asia/Bangkok.");
+        if (!v.IsValid) return v.Problem();
+        var now = clock.GetUtcNow();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var before = (await BusinessSettings.GetAsync(conn, tx, http.User.BusinessId(), ct, forUpdate: true))!;
+        var after = before with
+        {
+            Name = r.Name?.Trim() ?? before.Name, TimeZone = r.TimeZone ?? before.TimeZone, LockMinutes = r.LockMinutes ?? before.LockMinutes,
+            IdleReleaseMinutes = r.IdleReleaseMinutes ?? before.IdleReleaseMinutes, StickyHours = r.StickyHours ?? before.StickyHours,
+        };
+        await BusinessSettings.SaveAsync(conn, tx, after, now, ct);
+        var saved = (await BusinessSettings.GetAsync(conn, tx, before.Id, ct))!;
+        await AuditLog.WriteAsync(conn, tx, http.User.Actor(), "settings.updated", "business", before.Id, before, saved, now, ct);
+        await tx.CommitAsync(ct);
+        return TypedResults.Ok(saved);
+    }
+}

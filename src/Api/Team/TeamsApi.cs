@@ -1,0 +1,62 @@
+using Engine.Api.Access;
+using Engine.Api.Http;
+using Engine.Grains.Interfaces.Conversations;
+using Engine.Silo.Team;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace Engine.Api.Team;
+
+public sealed record TeamRequest(string? Name, string? Strategy, IReadOnlyList<string>? RequiredSkills, bool? MatchLanguage, bool? IsDefault, IReadOnlyList<Guid>? Members);
+
+/// <summary>Teams: routing targets with an assignment strategy (round_robin, least_open, round_robin_online, manual) and a queue each.</summary>
+public static class TeamsApi
+{
+    public static void MapTeams(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/teams").WithTags("Team");
+        group.MapPost("/", Create).RequireAuthorization(Permissions.ManageSettings)
+            .WithSummary("Create a team. isDefault: new conversations wait in its queue until routed elsewhere.");
+        group.MapGet("/", async (HttpContext http, TeamStore s, CancellationToken ct) => TypedResults.Ok(await s.ListAsync(http.User.BusinessId(), ct)))
+            .RequireAuthorization(Permissions.ReadTeam).WithSummary("Teams with members and how many conversations wait in each queue.");
+        group.MapGet("/{id:guid}", Get).RequireAuthorization(Permissions.ReadTeam);
+        group.MapPatch("/{id:guid}", Update).RequireAuthorization(Permissions.ManageSettings);
+    }
+
+    private static async Task<Results<Created<TeamView>, ValidationProblem, ProblemHttpResult>> Create(TeamRequest req, HttpContext http, TeamStore teams, UserStore users, CancellationToken ct)
+    {
+        var v = await ValidateAsync(req, http, users, creating: true, ct);
+        if (!v.IsValid) return v.Problem();
+        try
+        {
+            var team = await teams.CreateAsync(http.User.Actor(), new TeamChange(req.Name!.Trim(), req.Strategy, req.RequiredSkills, req.MatchLanguage, req.IsDefault, req.Members), ct);
+            return TypedResults.Created($"/api/v1/teams/{team.Id}", team);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation) { return Problems.Of(409, "team_exists", $"A team named {req.Name} exists."); }
+    }
+
+    private static async Task<Results<Ok<TeamView>, ProblemHttpResult>> Get(Guid id, HttpContext http, TeamStore teams, CancellationToken ct) =>
+        await teams.GetAsync(http.User.BusinessId(), id, ct) is { } t ? TypedResults.Ok(t) : Problems.NotFound("team", id);
+
+    private static async Task<Results<Ok<TeamView>, ValidationProblem, ProblemHttpResult>> Update(Guid id, TeamRequest req, HttpContext http, TeamStore teams, UserStore users, CancellationToken ct)
+    {
+        var v = await ValidateAsync(req, http, users, creating: false, ct);
+        if (!v.IsValid) return v.Problem();
+        try
+        {
+            return await teams.UpdateAsync(http.User.Actor(), id, new TeamChange(req.Name?.Trim(), req.Strategy, req.RequiredSkills, req.MatchLanguage, req.IsDefault, req.Members), ct)
+                is { } t ? TypedResults.Ok(t) : Problems.NotFound("team", id);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation) { return Problems.Of(409, "team_exists", $"A team named {req.Name} exists."); }
+    }
+
+    private static async Task<Validation> ValidateAsync(TeamRequest r, HttpContext http, UserStore users, bool creating, CancellationToken ct)
+    {
+        var known = (await users.ListAsync(http.User.BusinessId(), ct)).Where(u => !u.Disabled && u.Role != "Analyst").Select(u => u.Id).ToHashSet();
+        return new Validation()
+            .Require(!creating || !string.IsNullOrWhiteSpace(r.Name), "name", "Required.")
+            .Require(r.Name is null || r.Name.Trim().Length is > 0 and <= 100, "name", "At most 100 characters.")
+            .Require(r.Strategy is null || Strategies.All.Contains(r.Strategy), "strategy", $"One of {string.Join(", ", Strategies.All)}.")
+            .Require(r.Members is null || r.Members.All(known.Contains), "members", "Members must be active users of this business who can take conversations (not Analysts).");
+    }
+}

@@ -1,0 +1,126 @@
+using Engine.Grains.Assignment;
+using Engine.Grains.Conversations;
+using Engine.Grains.Interfaces.Conversations;
+using Engine.Grains.Interfaces.Runtime;
+using Engine.Silo.Audit;
+using Engine.Silo.Conversations;
+using Engine.Silo.Database;
+using Engine.Silo.Runtime;
+using Npgsql;
+
+namespace Engine.Silo.Assignment;
+
+/// <summary>
+/// Assigns waiting conversations. Every path locks the team row first (so one team's queue is worked
+/// by one transaction at a time on any node), then the conversation, then takes the agent's capacity
+/// with a conditional update: no conversation goes to two agents, no agent goes over a limit.
+/// </summary>
+public sealed class AssignmentService(EntityRuntime runtime, TimeProvider clock)
+{
+    private sealed record Team(Guid Id, Guid BusinessId, string Strategy, string[] RequiredSkills, bool MatchLanguage);
+
+    /// <summary>Offer one conversation that just entered its queue.</summary>
+    public Task<Guid?> OfferAsync(Guid conversationId, CancellationToken ct) => runtime.CallAsync<Guid?>(async (conn, tx, ct2) =>
+    {
+        var teamId = (await Sql.QueryAsync(conn, tx, "select team_id from conversations where id = @id", r => r.NullableGuid(0), ct2, ("id", conversationId))).SingleOrDefault();
+        if (teamId is null || await LockTeamAsync(conn, tx, teamId.Value, ct2) is not { } team) return null;
+        var conversation = await ConversationStore.LockAsync(conn, tx, conversationId, ct2);
+        if (conversation is not { IsQueued: true } || conversation.TeamId != team.Id) return null;
+        return await TryAssignAsync(conn, tx, team, conversation, ct2);
+    }, ct);
+
+    /// <summary>Assign from the team's queue, VIP first then longest waiting, while someone can take one. Returns how many were assigned.</summary>
+    public Task<int> DrainAsync(Guid teamId, CancellationToken ct) => runtime.CallAsync(async (conn, tx, ct2) =>
+    {
+        if (await LockTeamAsync(conn, tx, teamId, ct2) is not { } team) return 0;
+        var waiting = await Sql.QueryAsync(conn, tx, """
+            select id from conversations where team_id = @t and status = 'open' and assignee_id is null
+             order by priority desc, queued_at, id limit 100 for update skip locked
+            """, r => r.GetGuid(0), ct2, ("t", teamId));
+        var assigned = 0;
+        foreach (var id in waiting)
+        {
+            var conversation = await ConversationStore.LockAsync(conn, tx, id, ct2);
+            if (conversation is { IsQueued: true } && await TryAssignAsync(conn, tx, team, conversation, ct2) is not null) assigned++;
+        }
+        return assigned;
+    }, ct);
+
+    /// <summary>Claim mode: an agent takes a specific waiting conversation, or the oldest (VIP first) of their teams' queues.</summary>
+    public Task<Guid?> ClaimAsync(Actor actor, Guid? conversationId, CancellationToken ct) => runtime.CallAsync<Guid?>(async (conn, tx, ct2) =>
+    {
+        var agent = actor.UserId ?? throw new RefusedException("user_required", "Claiming needs a signed-in agent (or an API key issued for one).");
+        var teams = await Sql.QueryAsync(conn, tx, "select team_id from team_members where user_id = @u order by team_id", r => r.GetGuid(0), ct2, ("u", agent));
+        var id = conversationId ?? (await Sql.QueryAsync(conn, tx, """
+            select id from conversations where team_id = any(@t) and status = 'open' and assignee_id is null
+             order by priority desc, queued_at, id limit 1 for update skip locked
+            """, r => r.GetGuid(0), ct2, ("t", teams.ToArray()))).Cast<Guid?>().FirstOrDefault();
+        if (id is null) return null;
+        var before = await ConversationStore.LockAsync(conn, tx, id.Value, ct2);
+        if (before is null || before.BusinessId != actor.BusinessId) throw new RefusedException("not_found", "No such conversation.");
+        if (!before.IsQueued) throw new RefusedException("not_waiting", "The conversation is not waiting in a queue.");
+        if (actor.Role == "Agent" && !teams.Contains(before.TeamId!.Value)) throw new RefusedException("not_your_team", "The conversation waits in another team's queue.");
+        await CommitAssignmentAsync(conn, tx, actor, before, ConversationGrain.Assign(before, agent, "claim", clock.GetUtcNow()), AgentLoad.Limit.Capacity, ct2);
+        return before.Id;
+    }, ct);
+
+    private async Task<Guid?> TryAssignAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Team team, ConversationState conversation, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var contact = (await Sql.QueryAsync(conn, tx, """
+            select c.language, c.dedicated_agent_id, c.last_agent_id, c.last_served_at, b.sticky_hours
+              from contacts c join businesses b on b.id = c.business_id where c.id = @id
+            """, r => (Language: r.NullableString(0), Dedicated: r.NullableGuid(1), Last: r.NullableGuid(2), Served: r.NullableTime(3), StickyHours: r.GetInt32(4)),
+            ct, ("id", conversation.ContactId))).Single();
+        var members = await CandidatesAsync(conn, tx, "u.id in (select user_id from team_members where team_id = @x)", team.Id, ct);
+        var outsiderIds = new[] { contact.Dedicated, contact.Last }.OfType<Guid>().Where(g => members.All(m => m.Id != g)).ToArray();
+        var outsiders = outsiderIds.Length == 0 ? [] : await CandidatesAsync(conn, tx, "u.id = any(@x)", outsiderIds, ct);
+        var request = new AssignmentRequest(team.Strategy, team.RequiredSkills, team.MatchLanguage ? contact.Language : null,
+            conversation.RequiredTier, contact.Dedicated, contact.Last, contact.Served);
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var choice = AssignmentRules.Choose(request, members, outsiders, now, TimeSpan.FromHours(contact.StickyHours));
+            if (choice is null) return null;
+            var decision = ConversationGrain.Assign(conversation, choice.AgentId, choice.Via, now);
+            if (await CommitAssignmentAsync(conn, tx, Actor.System(team.BusinessId), conversation, decision, AgentLoad.Limit.Auto, ct))
+                return choice.AgentId;
+            // Another node filled this agent meanwhile: ask again without them.
+            members = members.Where(m => m.Id != choice.AgentId).ToList();
+            outsiders = outsiders.Where(m => m.Id != choice.AgentId).ToList();
+            request = request with { DedicatedAgent = request.DedicatedAgent == choice.AgentId ? null : request.DedicatedAgent,
+                                     LastAgent = request.LastAgent == choice.AgentId ? null : request.LastAgent };
+        }
+        return null;
+    }
+
+    private static async Task<bool> CommitAssignmentAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Actor actor, ConversationState before,
+        Decision<ConversationState> decision, AgentLoad.Limit limit, CancellationToken ct)
+    {
+        var now = decision.State.UpdatedAt;
+        if (!await AgentLoad.ApplyAsync(conn, tx, before, decision.State, limit, now, ct)) return false;
+        var batch = new NpgsqlBatch(conn, tx);
+        var check = ConversationStore.Save(batch, [decision.State]);
+        var effects = new Effects();
+        effects.Add(ConversationStore.EntityType, before.Id, before.BusinessId, decision with
+        {
+            Outbox = [.. decision.Outbox, Notices.Assigned(before.Id, now)],
+        }, now);
+        effects.AppendTo(batch, now);
+        batch.BatchCommands.Add(AuditLog.Entry(actor, "conversation.assigned", "conversation", before.Id,
+            new { before.AssigneeId, before.TeamId }, new { decision.State.AssigneeId, decision.State.TeamId }, now));
+        await batch.ExecuteNonQueryAsync(ct);
+        check();
+        return true;
+    }
+
+    private static async Task<Team?> LockTeamAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, CancellationToken ct) =>
+        (await Sql.QueryAsync(conn, tx, "select id, business_id, strategy, required_skills, match_language from teams where id = @id for update",
+            r => new Team(r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetFieldValue<string[]>(3), r.GetBoolean(4)), ct, ("id", id))).SingleOrDefault();
+
+    private static Task<List<AgentCandidate>> CandidatesAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string where, object arg, CancellationToken ct) =>
+        Sql.QueryAsync(conn, tx, $"""
+            select u.id, u.presence, u.last_active_at, u.open_load, u.capacity, u.skills, u.languages, u.tier, u.last_assigned_at
+              from users u where {where} and u.disabled_at is null and u.role <> 'Analyst' order by u.id
+            """, r => new AgentCandidate(r.GetGuid(0), r.GetString(1), r.NullableTime(2), r.GetInt32(3), r.GetInt32(4),
+                r.GetFieldValue<string[]>(5), r.GetFieldValue<string[]>(6), r.GetString(7), r.NullableTime(8)), ct, ("x", arg));
+}

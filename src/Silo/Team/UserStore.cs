@@ -1,0 +1,170 @@
+using System.Security.Cryptography;
+using System.Text;
+using Engine.Grains.Assignment;
+using Engine.Grains.Interfaces.Conversations;
+using Engine.Silo.Assignment;
+using Engine.Silo.Audit;
+using Engine.Silo.Database;
+using Engine.Silo.Runtime;
+using Npgsql;
+
+namespace Engine.Silo.Team;
+
+public sealed record UserView(
+    Guid Id, string Email, string Name, string Role, IReadOnlyList<string> Skills, IReadOnlyList<string> Languages, string Tier,
+    int Capacity, string Presence, bool Online, DateTimeOffset? LastActiveAt, int OpenLoad, string Load, int Handovers,
+    IReadOnlyList<Guid> Teams, bool Disabled, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, long Version);
+
+public sealed record UserChange(string? Name, string? Role, IReadOnlyList<string>? Skills, IReadOnlyList<string>? Languages, string? Tier, int? Capacity, string? Password);
+
+/// <summary>People: accounts (PBKDF2 passwords), sessions, agent profiles and presence.</summary>
+public sealed class UserStore(NpgsqlDataSource db, TimeProvider clock)
+{
+    public static readonly TimeSpan SessionLength = TimeSpan.FromHours(12);
+
+    private const string Select = """
+        select u.id, u.email, u.name, u.role, u.skills, u.languages, u.tier, u.capacity, u.presence, u.last_active_at, u.open_load, u.handovers,
+               coalesce(array(select team_id from team_members m where m.user_id = u.id order by team_id), '{}'),
+               u.disabled_at is not null, u.created_at, u.updated_at, u.version
+          from users u
+        """;
+
+    public async Task<UserView> CreateAsync(Actor actor, string email, string name, string role, string password, UserChange profile, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var id = Guid.CreateVersion7();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await Sql.ExecAsync(conn, tx, """
+            insert into users (id, business_id, email, name, role, password_hash, skills, languages, tier, capacity, created_at, updated_at)
+            values (@id, @b, @e, @n, @r, @p, @s, @l, @t, @c, @now, @now)
+            """, ct, ("id", id), ("b", actor.BusinessId), ("e", email.Trim().ToLowerInvariant()), ("n", name), ("r", role), ("p", Passwords.Hash(password)),
+            ("s", (profile.Skills ?? []).ToArray()), ("l", (profile.Languages ?? []).ToArray()), ("t", profile.Tier ?? "frontline"),
+            ("c", profile.Capacity ?? 5), ("now", now));
+        var user = (await GetAsync(conn, tx, actor.BusinessId, id, ct))!;
+        await AuditLog.WriteAsync(conn, tx, actor, "user.created", "user", id, null, user, now, ct);
+        await tx.CommitAsync(ct);
+        return user;
+    }
+
+    public async Task<UserView?> UpdateAsync(Actor actor, Guid id, UserChange change, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var before = await GetAsync(conn, tx, actor.BusinessId, id, ct, forUpdate: true);
+        if (before is null) return null;
+        await Sql.ExecAsync(conn, tx, """
+            update users set name = coalesce(@n, name), role = coalesce(@r, role), skills = coalesce(@s, skills), languages = coalesce(@l, languages),
+                   tier = coalesce(@t, tier), capacity = coalesce(@c, capacity), password_hash = coalesce(@p, password_hash),
+                   updated_at = @now, version = version + 1
+             where id = @id
+            """, ct, ("n", change.Name), ("r", change.Role), ("s", change.Skills?.ToArray()), ("l", change.Languages?.ToArray()), ("t", change.Tier),
+            ("c", change.Capacity), ("p", change.Password is null ? null : Passwords.Hash(change.Password)), ("now", now), ("id", id));
+        var after = (await GetAsync(conn, tx, actor.BusinessId, id, ct))!;
+        await AuditLog.WriteAsync(conn, tx, actor, "user.updated", "user", id, before, after, now, ct);
+        if (change.Capacity is not null) await AssignmentTriggers.DrainTeamsOfAsync(conn, tx, id, now, ct);
+        await tx.CommitAsync(ct);
+        return after;
+    }
+
+    public async Task<bool> DisableAsync(Actor actor, Guid id, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var before = await GetAsync(conn, tx, actor.BusinessId, id, ct, forUpdate: true);
+        if (before is null || before.Disabled) return false;
+        await Sql.ExecAsync(conn, tx, "update users set disabled_at = @now, presence = 'offline', updated_at = @now, version = version + 1 where id = @id", ct, ("now", now), ("id", id));
+        await Sql.ExecAsync(conn, tx, "delete from user_sessions where user_id = @id", ct, ("id", id));
+        await AuditLog.WriteAsync(conn, tx, actor, "user.disabled", "user", id, before, null, now, ct);
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
+    public async Task<IReadOnlyList<UserView>> ListAsync(Guid businessId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var now = clock.GetUtcNow();
+        return await Sql.QueryAsync(conn, null, Select + " where u.business_id = @b order by u.name, u.id", r => Read(r, now), ct, ("b", businessId));
+    }
+
+    public async Task<UserView?> GetAsync(Guid businessId, Guid id, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await GetAsync(conn, null, businessId, id, ct);
+    }
+
+    private async Task<UserView?> GetAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid businessId, Guid id, CancellationToken ct, bool forUpdate = false)
+    {
+        var now = clock.GetUtcNow();
+        return (await Sql.QueryAsync(conn, tx, Select + $" where u.business_id = @b and u.id = @id {(forUpdate ? "for update of u" : "")}",
+            r => Read(r, now), ct, ("b", businessId), ("id", id))).SingleOrDefault();
+    }
+
+    /// <summary>A session token for a valid email and password, or null.</summary>
+    public async Task<(string Token, DateTimeOffset ExpiresAt, UserView User)?> LogInAsync(string email, string password, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var row = (await Sql.QueryAsync(conn, null, "select id, business_id, password_hash from users where email = @e and disabled_at is null",
+            r => (Id: r.GetGuid(0), Business: r.GetGuid(1), Hash: r.GetString(2)), ct, ("e", email.Trim().ToLowerInvariant()))).SingleOrDefault();
+        if (row.Hash is null || !Passwords.Verify(password, row.Hash)) return null;
+        var token = "es_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        await Sql.ExecAsync(conn, null, "insert into user_sessions (token_hash, user_id, created_at, expires_at) values (@h, @u, @now, @e)",
+            ct, ("h", SHA256.HashData(Encoding.UTF8.GetBytes(token))), ("u", row.Id), ("now", now), ("e", now + SessionLength));
+        var user = (await GetAsync(conn, null, row.Business, row.Id, ct))!;
+        await AuditLog.WriteAsync(conn, null, new Actor("user", row.Id.ToString(), user.Name, row.Business, user.Role, row.Id), "user.logged_in", "user", row.Id, null, null, now, ct);
+        return (token, now + SessionLength, user);
+    }
+
+    public async Task LogOutAsync(string token, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await Sql.ExecAsync(conn, null, "delete from user_sessions where token_hash = @h", ct, ("h", SHA256.HashData(Encoding.UTF8.GetBytes(token))));
+    }
+
+    /// <summary>The user behind a live session token: (id, business, name, role).</summary>
+    public async Task<(Guid Id, Guid Business, string Name, string Role)?> FindSessionAsync(string token, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var rows = await Sql.QueryAsync(conn, null, """
+            select u.id, u.business_id, u.name, u.role from user_sessions s join users u on u.id = s.user_id
+             where s.token_hash = @h and s.expires_at > @now and u.disabled_at is null
+            """, r => (r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetString(3)), ct,
+            ("h", SHA256.HashData(Encoding.UTF8.GetBytes(token))), ("now", clock.GetUtcNow()));
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    /// <summary>
+    /// Any authenticated action by a user counts as activity (online = active in the last 5 minutes).
+    /// An agent who becomes online again — explicitly or by acting after a lapse — has their teams' queues drained to them.
+    /// </summary>
+    public async Task TouchAsync(Guid userId, string? presence, Actor? actor, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var before = (await Sql.QueryAsync(conn, tx, "select presence, last_active_at from users where id = @id for update",
+            r => (Presence: r.GetString(0), Last: r.NullableTime(1)), ct, ("id", userId))).SingleOrDefault();
+        if (before.Presence is null) return;
+        var wasOnline = before.Presence == Presence.Online && before.Last is { } t && now - t < AssignmentRules.OnlineWindow;
+        var next = presence ?? before.Presence;
+        await Sql.ExecAsync(conn, tx, "update users set presence = @p, last_active_at = @now where id = @id", ct, ("p", next), ("now", now), ("id", userId));
+        if (presence is not null && presence != before.Presence && actor is not null)
+            await AuditLog.WriteAsync(conn, tx, actor, "user.presence", "user", userId, new { presence = before.Presence }, new { presence = next }, now, ct);
+        if (!wasOnline && next == Presence.Online) await AssignmentTriggers.DrainTeamsOfAsync(conn, tx, userId, now, ct);
+        await tx.CommitAsync(ct);
+    }
+
+    public static UserView Read(NpgsqlDataReader r, DateTimeOffset now)
+    {
+        var presence = r.GetString(8);
+        var last = r.NullableTime(9);
+        var load = r.GetInt32(10);
+        var capacity = r.GetInt32(7);
+        return new UserView(r.GetGuid(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetFieldValue<string[]>(4), r.GetFieldValue<string[]>(5),
+            r.GetString(6), capacity, presence, presence == Presence.Online && last is { } t && now - t < AssignmentRules.OnlineWindow, last,
+            load, AssignmentRules.LoadText(load, capacity), r.GetInt32(11), r.GetFieldValue<Guid[]>(12), r.GetBoolean(13), r.Time(14), r.Time(15), r.GetInt64(16));
+    }
+}
