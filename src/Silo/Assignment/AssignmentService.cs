@@ -19,32 +19,38 @@ public sealed class AssignmentService(EntityRuntime runtime, TimeProvider clock)
 {
     private sealed record Team(Guid Id, Guid BusinessId, string Strategy, string[] RequiredSkills, bool MatchLanguage);
 
-    /// <summary>Offer one conversation that just entered its queue.</summary>
+    /// <summary>
+    /// A conversation entered its queue: work the team's queue in order (VIP first, then longest
+    /// waiting) rather than this one alone, so offers racing on several nodes still respect the order.
+    /// Returns the agent it went to, or null while it waits.
+    /// </summary>
     public Task<Guid?> OfferAsync(Guid conversationId, CancellationToken ct) => runtime.CallAsync<Guid?>(async (conn, tx, ct2) =>
     {
         var teamId = (await Sql.QueryAsync(conn, tx, "select team_id from conversations where id = @id", r => r.NullableGuid(0), ct2, ("id", conversationId))).SingleOrDefault();
         if (teamId is null || await LockTeamAsync(conn, tx, teamId.Value, ct2) is not { } team) return null;
-        var conversation = await ConversationStore.LockAsync(conn, tx, conversationId, ct2);
-        if (conversation is not { IsQueued: true } || conversation.TeamId != team.Id) return null;
-        return await TryAssignAsync(conn, tx, team, conversation, ct2);
+        var assigned = await DrainLockedAsync(conn, tx, team, ct2);
+        return assigned.TryGetValue(conversationId, out var agent) ? agent
+            : (await Sql.QueryAsync(conn, tx, "select assignee_id from conversations where id = @id", r => r.NullableGuid(0), ct2, ("id", conversationId))).SingleOrDefault();
     }, ct);
 
-    /// <summary>Assign from the team's queue, VIP first then longest waiting, while someone can take one. Returns how many were assigned.</summary>
+    /// <summary>Assign from the team's queue while someone can take one. Returns how many were assigned.</summary>
     public Task<int> DrainAsync(Guid teamId, CancellationToken ct) => runtime.CallAsync(async (conn, tx, ct2) =>
+        await LockTeamAsync(conn, tx, teamId, ct2) is { } team ? (await DrainLockedAsync(conn, tx, team, ct2)).Count : 0, ct);
+
+    private async Task<Dictionary<Guid, Guid>> DrainLockedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Team team, CancellationToken ct)
     {
-        if (await LockTeamAsync(conn, tx, teamId, ct2) is not { } team) return 0;
         var waiting = await Sql.QueryAsync(conn, tx, """
             select id from conversations where team_id = @t and status = 'open' and assignee_id is null
              order by priority desc, queued_at, id limit 100 for update skip locked
-            """, r => r.GetGuid(0), ct2, ("t", teamId));
-        var assigned = 0;
+            """, r => r.GetGuid(0), ct, ("t", team.Id));
+        var assigned = new Dictionary<Guid, Guid>();
         foreach (var id in waiting)
         {
-            var conversation = await ConversationStore.LockAsync(conn, tx, id, ct2);
-            if (conversation is { IsQueued: true } && await TryAssignAsync(conn, tx, team, conversation, ct2) is not null) assigned++;
+            var conversation = await ConversationStore.LockAsync(conn, tx, id, ct);
+            if (conversation is { IsQueued: true } && await TryAssignAsync(conn, tx, team, conversation, ct) is { } agent) assigned[id] = agent;
         }
         return assigned;
-    }, ct);
+    }
 
     /// <summary>Claim mode: an agent takes a specific waiting conversation, or the oldest (VIP first) of their teams' queues.</summary>
     public Task<Guid?> ClaimAsync(Actor actor, Guid? conversationId, CancellationToken ct) => runtime.CallAsync<Guid?>(async (conn, tx, ct2) =>
