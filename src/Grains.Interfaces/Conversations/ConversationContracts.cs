@@ -29,7 +29,8 @@ public sealed record ConversationState(
     Guid? LockHolder = null,
     DateTimeOffset? LockUntil = null,
     DateTimeOffset? LockLastActionAt = null,
-    int Handovers = 0)
+    int Handovers = 0,
+    Guid? ReleasedFrom = null)
 {
     /// <summary>Waiting in a team's queue: open, routed to a team, nobody assigned.</summary>
     public bool IsQueued => Status == ConversationStatus.Open && TeamId is not null && AssigneeId is null;

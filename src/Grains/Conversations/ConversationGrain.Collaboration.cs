@@ -21,7 +21,7 @@ public static partial class ConversationGrain
     public static Decision<ConversationState> Assign(ConversationState s, Guid agentId, string via, DateTimeOffset now)
     {
         Require(s.Status == ConversationStatus.Open, "conversation_resolved", "A resolved conversation cannot be assigned.");
-        var next = s with { AssigneeId = agentId, AssignedAt = now, QueuedAt = null, UpdatedAt = now };
+        var next = s with { AssigneeId = agentId, AssignedAt = now, QueuedAt = null, ReleasedFrom = null, UpdatedAt = now };
         return new(next, [new(ConversationEvents.Assigned, now, new { AgentId = agentId, Previous = s.AssigneeId, Via = via, WaitedFrom = s.QueuedAt })], [], []);
     }
 
@@ -73,7 +73,7 @@ public static partial class ConversationGrain
             var assigned = Assign(moved, agent, "transfer", now);
             return new(assigned.State, [ev, .. assigned.Events], cancel, []);
         }
-        var queued = Queue(moved, toTeam!.Value, s.Priority, now, "transfer");
+        var queued = Queue(moved with { ReleasedFrom = from }, toTeam!.Value, s.Priority, now, "transfer");
         return new(queued.State, [ev, .. queued.Events], cancel, queued.Outbox);
     }
 
@@ -122,7 +122,7 @@ public static partial class ConversationGrain
         var unlocked = Unlocked(s, now, "idle");
         var ev = new DomainEvent(ConversationEvents.IdleReleased, now, new { UserId = holder, AgentId = s.AssigneeId });
         if (s.Status != ConversationStatus.Open || s.TeamId is not { } team) return unlocked with { Events = [ev, .. unlocked.Events] };
-        var queued = Queue(unlocked.State, team, s.Priority, now, "idle_release");
+        var queued = Queue(unlocked.State with { ReleasedFrom = s.AssigneeId }, team, s.Priority, now, "idle_release");
         return new(queued.State, [ev, .. unlocked.Events, .. queued.Events], unlocked.Timers, queued.Outbox);
     }
 

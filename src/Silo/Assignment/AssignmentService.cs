@@ -78,8 +78,11 @@ public sealed class AssignmentService(EntityRuntime runtime, TimeProvider clock)
               from contacts c join businesses b on b.id = c.business_id where c.id = @id
             """, r => (Language: r.NullableString(0), Dedicated: r.NullableGuid(1), Last: r.NullableGuid(2), Served: r.NullableTime(3), StickyHours: r.GetInt32(4)),
             ct, ("id", conversation.ContactId))).Single();
-        var members = await CandidatesAsync(conn, tx, "u.id in (select user_id from team_members where team_id = @x)", team.Id, ct);
-        var outsiderIds = new[] { contact.Dedicated, contact.Last }.OfType<Guid>().Where(g => members.All(m => m.Id != g)).ToArray();
+        // The agent it was just taken from (idle release, transfer away) is not offered it back.
+        var members = (await CandidatesAsync(conn, tx, "u.id in (select user_id from team_members where team_id = @x)", team.Id, ct))
+            .Where(m => m.Id != conversation.ReleasedFrom).ToList();
+        var outsiderIds = new[] { contact.Dedicated, contact.Last }.OfType<Guid>()
+            .Where(g => g != conversation.ReleasedFrom && members.All(m => m.Id != g)).ToArray();
         var outsiders = outsiderIds.Length == 0 ? [] : await CandidatesAsync(conn, tx, "u.id = any(@x)", outsiderIds, ct);
         var request = new AssignmentRequest(team.Strategy, team.RequiredSkills, team.MatchLanguage ? contact.Language : null,
             conversation.RequiredTier, contact.Dedicated, contact.Last, contact.Served);

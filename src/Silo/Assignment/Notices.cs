@@ -31,13 +31,23 @@ public sealed class Notices(NpgsqlDataSource db, OutboundService outbound) : IOu
     {
         var id = item.Payload.GetProperty("conversationId").GetGuid();
         var kind = item.Payload.GetProperty("kind").GetString();
-        await using var conn = await db.OpenConnectionAsync(ct);
+        var business = Guid.Empty;
+        string? text;
+        await using (var conn = await db.OpenConnectionAsync(ct)) (business, text) = await ComposeAsync(conn, id, kind, ct);
+        if (text is null) return new OutboxResult.Done();
+        // Refusals (window closed, quota) mean the customer cannot be told now: nothing to retry.
+        await outbound.SendAsync(business, id, new OutboundMessage("text", Text: text), [], item.IdempotencyKey, Actor.System(business), ct);
+        return new OutboxResult.Done();
+    }
+
+    private static async Task<(Guid Business, string? Text)> ComposeAsync(NpgsqlConnection conn, Guid id, string? kind, CancellationToken ct)
+    {
         var c = (await Sql.QueryAsync(conn, null, """
             select c.business_id, c.team_id, c.assignee_id, u.name, c.queued_at, c.priority, c.status
               from conversations c left join users u on u.id = c.assignee_id where c.id = @id
             """, r => (Business: r.GetGuid(0), Team: r.NullableGuid(1), Assignee: r.NullableGuid(2), Agent: r.NullableString(3),
                 QueuedAt: r.NullableTime(4), Priority: r.GetInt32(5), Status: r.GetString(6)), ct, ("id", id))).SingleOrDefault();
-        if (c.Business == Guid.Empty || c.Status != "open") return new OutboxResult.Done();
+        if (c.Business == Guid.Empty || c.Status != "open") return (c.Business, null);
         string? text = null;
         if (kind == "assigned" && c.Agent is not null)
         {
@@ -58,10 +68,7 @@ public sealed class Notices(NpgsqlDataSource db, OutboundService outbound) : IOu
             var wait = handling * position / Math.Max(1, agents);
             text = $"Thanks for waiting — you are number {position} in the queue. Estimated wait: about {Minutes(wait)}.";
         }
-        if (text is null) return new OutboxResult.Done();
-        // Refusals (window closed, quota) mean the customer cannot be told now: nothing to retry.
-        await outbound.SendAsync(c.Business, id, new OutboundMessage("text", Text: text), [], item.IdempotencyKey, Actor.System(c.Business), ct);
-        return new OutboxResult.Done();
+        return (c.Business, text);
     }
 
     /// <summary>Mean of a duration over the team's last 50 conversations that have it.</summary>

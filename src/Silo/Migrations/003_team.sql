@@ -78,7 +78,8 @@ alter table conversations
     add column lock_holder uuid references users(id),
     add column lock_until timestamptz,
     add column lock_last_action_at timestamptz,
-    add column handovers int not null default 0;
+    add column handovers int not null default 0,
+    add column released_from uuid references users(id);  -- the agent it was taken from (idle release, transfer): not offered back to them
 create index conversations_queue on conversations (team_id, priority desc, queued_at, id)
     where status = 'open' and assignee_id is null and team_id is not null;
 create index conversations_assignee on conversations (assignee_id) where status = 'open';

@@ -92,10 +92,12 @@ public sealed class OutboxDispatcher(
         return TimeSpan.FromSeconds(seconds * (0.5 + Random.Shared.NextDouble()));
     }
 
+    /// <summary>Claims up to 50 due rows and runs them, at most 8 at a time (each may hold a database connection).</summary>
     public async Task<int> RunDueAsync(CancellationToken ct)
     {
         var items = await ClaimAsync(50, ct);
-        await Task.WhenAll(items.Select(i => DispatchAsync(i, ct)));
+        await Parallel.ForEachAsync(items, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct },
+            async (item, token) => await DispatchAsync(item, token));
         return items.Count;
     }
 }

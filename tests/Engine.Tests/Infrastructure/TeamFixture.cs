@@ -15,13 +15,22 @@ public sealed class TeamFixture
         var created = await f.Admin.PostAsJsonAsync("/api/v1/users", new { email, name, role, password = "correct horse battery", capacity, skills, tier });
         created.EnsureSuccessStatusCode();
         var id = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
-        var login = await f.Host.CreateClient().PostAsJsonAsync("/api/v1/auth/login", new { email, password = "correct horse battery" });
+        Emails[id] = email;
+        return (id, await SignInAsync(f, id, online));
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, string> Emails = new();
+
+    /// <summary>Logs the user in (sessions last 12 hours) and optionally sets them online.</summary>
+    public static async Task<HttpClient> SignInAsync(OutboundFixture f, Guid user, bool online = true)
+    {
+        var login = await f.Host.CreateClient().PostAsJsonAsync("/api/v1/auth/login", new { email = Emails[user], password = "correct horse battery" });
         login.EnsureSuccessStatusCode();
         var token = JsonDocument.Parse(await login.Content.ReadAsStringAsync()).RootElement.GetProperty("token").GetString()!;
         var client = f.Host.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         if (online) (await client.PostAsJsonAsync("/api/v1/me/presence", new { presence = "online" })).EnsureSuccessStatusCode();
-        return (id, client);
+        return client;
     }
 
     public static async Task<Guid> TeamAsync(OutboundFixture f, string name, string strategy, IEnumerable<Guid> members, bool isDefault = false, string[]? skills = null)

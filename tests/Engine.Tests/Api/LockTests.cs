@@ -1,0 +1,119 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Engine.Grains.Interfaces.Conversations;
+using Engine.Silo;
+using Engine.Silo.Runtime;
+using Engine.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Engine.Tests.Api;
+
+/// <summary>The conversation lock and idle release, end to end with a fake clock.</summary>
+public class LockTests(OutboundFixture f) : IClassFixture<OutboundFixture>
+{
+    private async Task<(Guid Conversation, Guid Team, (Guid Id, HttpClient Client) A, (Guid Id, HttpClient Client) B)> SetUpAsync()
+    {
+        var a = await TeamFixture.AgentAsync(f, "Anna Lock");
+        var b = await TeamFixture.AgentAsync(f, "Ben Second", role: "Editor");
+        var team = await TeamFixture.TeamAsync(f, "Locks", "least_open", [a.Id]);
+        var conversation = await f.CustomerWritesAsync("6690" + Random.Shared.NextInt64(1_000_000, 9_999_999));
+        (await f.Admin.PostAsJsonAsync($"/api/v1/conversations/{conversation}/transfer", new { toTeamId = team, comment = "route" })).EnsureSuccessStatusCode();
+        await f.DrainAsync();
+        Assert.Equal(a.Id, TeamFixture.Assignee(await TeamFixture.ConversationAsync(f, conversation)));
+        return (conversation, team, a, b);
+    }
+
+    [Fact]
+    public async Task A_second_agent_is_refused_while_the_first_holds_the_lock_and_sees_who_until_when()
+    {
+        var (conversation, _, a, b) = await SetUpAsync();
+        var locked = await a.Client.PostAsync($"/api/v1/conversations/{conversation}/lock", null);
+        Assert.Equal(HttpStatusCode.OK, locked.StatusCode);
+        var view = JsonDocument.Parse(await locked.Content.ReadAsStringAsync()).RootElement.GetProperty("lock");
+        Assert.Equal("Anna Lock", view.GetProperty("holderName").GetString());
+        Assert.Equal(f.Clock.GetUtcNow().AddMinutes(7), view.GetProperty("until").GetDateTimeOffset());
+
+        foreach (var attempt in new[]
+        {
+            b.Client.PostAsJsonAsync($"/api/v1/conversations/{conversation}/messages", new { type = "text", text = "I'll take this" }),
+            b.Client.PostAsJsonAsync($"/api/v1/conversations/{conversation}/notes", new { text = "mine" }),
+            b.Client.PostAsync($"/api/v1/conversations/{conversation}/lock", null),
+            b.Client.PostAsync($"/api/v1/conversations/{conversation}/resolve", null),
+        })
+        {
+            var r = await attempt;
+            Assert.Equal(HttpStatusCode.Conflict, r.StatusCode);
+            Assert.Equal("conversation_locked", JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("code").GetString());
+        }
+        Assert.Equal(HttpStatusCode.Accepted, (await a.Client.PostAsJsonAsync($"/api/v1/conversations/{conversation}/messages", new { type = "text", text = "On it" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await a.Client.PostAsync($"/api/v1/conversations/{conversation}/unlock", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await b.Client.PostAsJsonAsync($"/api/v1/conversations/{conversation}/notes", new { text = "now free" })).StatusCode);
+    }
+
+    [Fact]
+    public async Task Idle_for_3_minutes_the_holder_loses_the_conversation_to_the_pool_and_the_next_agent_takes_it()
+    {
+        var (conversation, team, a, b) = await SetUpAsync();
+        await a.Client.PostAsync($"/api/v1/conversations/{conversation}/lock", null);
+        f.Clock.Advance(TimeSpan.FromMinutes(2));
+        await a.Client.PostAsJsonAsync($"/api/v1/conversations/{conversation}/messages", new { type = "text", text = "checking" }); // extends
+        f.Clock.Advance(TimeSpan.FromMinutes(2));
+        await TeamFixture.RunTimersAsync(f);
+        Assert.Equal(a.Id, TeamFixture.Assignee(await TeamFixture.ConversationAsync(f, conversation))); // 2 min idle: still hers
+
+        f.Clock.Advance(TimeSpan.FromMinutes(1));
+        await TeamFixture.RunTimersAsync(f);
+        var released = await TeamFixture.ConversationAsync(f, conversation);
+        Assert.Equal(JsonValueKind.Null, released.GetProperty("lock").ValueKind);
+        Assert.Null(TeamFixture.Assignee(released));
+        Assert.Equal("0/5", (await f.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/users/{a.Id}")).GetProperty("load").GetString());
+
+        // Ben (active: his heartbeat keeps him online) joins the team and takes it; Anna is not offered it back.
+        Assert.Equal(HttpStatusCode.NoContent, (await b.Client.PostAsync("/api/v1/me/heartbeat", null)).StatusCode);
+        await f.Admin.PatchAsJsonAsync($"/api/v1/teams/{team}", new { members = new[] { b.Id } });
+        await f.DrainAsync();
+        Assert.Equal(b.Id, TeamFixture.Assignee(await TeamFixture.ConversationAsync(f, conversation)));
+        Assert.Equal(HttpStatusCode.OK, (await b.Client.PostAsync($"/api/v1/conversations/{conversation}/lock", null)).StatusCode);
+        Assert.Equal(1, await f.Db.CountAsync("from entity_events where entity_id = @c and type = @t", ("c", conversation), ("t", ConversationEvents.IdleReleased)));
+    }
+
+    [Fact]
+    public async Task A_node_killed_while_holding_the_idle_timer_still_releases_once()
+    {
+        var (conversation, _, a, _) = await SetUpAsync();
+        await a.Client.PostAsync($"/api/v1/conversations/{conversation}/lock", null);
+        f.Clock.Advance(TimeSpan.FromMinutes(3));
+        TimerService Node(string id) => new(f.Host.Service<NpgsqlDataSource>(), f.Host.Service<EntityRuntime>(), f.Clock, new NodeIdentity(id),
+            f.Host.Services.GetServices<ITimerHandler>(), f.Host.Service<IOptions<EngineOptions>>());
+        var dying = Node("dies");
+        var claimed = (await dying.ClaimDueAsync(1000, CancellationToken.None)).Single(t => t.EntityId == conversation && t.Kind == ConversationTimers.IdleRelease);
+        await Node("survivor").RunDueAsync(CancellationToken.None);
+        Assert.NotNull(TeamFixture.Assignee(await TeamFixture.ConversationAsync(f, conversation))); // leased by the dead node
+
+        f.Clock.Advance(TimeSpan.FromSeconds(31));
+        await Node("survivor").RunDueAsync(CancellationToken.None);
+        Assert.False(await dying.FireAsync(claimed, CancellationToken.None));
+        Assert.Null(TeamFixture.Assignee(await TeamFixture.ConversationAsync(f, conversation)));
+        Assert.Equal(1, await f.Db.CountAsync("from entity_events where entity_id = @c and type = @t", ("c", conversation), ("t", ConversationEvents.IdleReleased)));
+        Assert.Equal(0, await f.Db.ScalarAsync<int>("select open_load from users where id = @a", ("a", a.Id)));
+    }
+
+    [Theory]
+    [InlineData(4, false)]
+    [InlineData(5, true)]
+    [InlineData(15, true)]
+    [InlineData(16, false)]
+    public async Task The_lock_length_is_adjustable_between_5_and_15_minutes(int minutes, bool ok)
+    {
+        var r = await f.Admin.PatchAsJsonAsync("/api/v1/settings", new { lockMinutes = minutes });
+        Assert.Equal(ok ? HttpStatusCode.OK : HttpStatusCode.BadRequest, r.StatusCode);
+        if (!ok) return;
+        var (conversation, _, a, _) = await SetUpAsync();
+        var locked = JsonDocument.Parse(await (await a.Client.PostAsync($"/api/v1/conversations/{conversation}/lock", null)).Content.ReadAsStringAsync());
+        Assert.Equal(f.Clock.GetUtcNow().AddMinutes(minutes), locked.RootElement.GetProperty("lock").GetProperty("until").GetDateTimeOffset());
+        await f.Admin.PatchAsJsonAsync("/api/v1/settings", new { lockMinutes = 7 });
+    }
+}
