@@ -1,0 +1,92 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Engine.Tests.Infrastructure;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Engine.Tests.Api;
+
+/// <summary>Every endpoint × every role: 403 exactly for the roles the endpoint does not admit.</summary>
+public class PermissionMatrixTests(EngineFixture f) : IClassFixture<EngineFixture>
+{
+    private const string A = "Administrator", E = "Editor", G = "Agent", N = "Analyst";
+    private static readonly string[] All = [A, E, G, N];
+
+    /// <summary>The contract: who may call what. A new endpoint must be added here (the test fails otherwise).</summary>
+    private static readonly Dictionary<string, string[]> Allowed = new()
+    {
+        ["GET /api/v1/channels/"] = [A], ["POST /api/v1/channels/"] = [A], ["GET /api/v1/channels/{id:guid}"] = [A],
+        ["PATCH /api/v1/channels/{id:guid}"] = [A], ["POST /api/v1/channels/{id:guid}/disable"] = [A], ["POST /api/v1/channels/{id:guid}/enable"] = [A],
+        ["GET /api/v1/api-keys/"] = [A], ["POST /api/v1/api-keys/"] = [A], ["DELETE /api/v1/api-keys/{id:guid}"] = [A],
+        ["GET /api/v1/nodes"] = [A], ["GET /api/v1/audit"] = [A],
+        ["GET /api/v1/users/"] = [A, E], ["POST /api/v1/users/"] = [A], ["GET /api/v1/users/{id:guid}"] = [A, E],
+        ["PATCH /api/v1/users/{id:guid}"] = [A], ["POST /api/v1/users/{id:guid}/disable"] = [A],
+        ["GET /api/v1/teams/"] = [A, E], ["POST /api/v1/teams/"] = [A], ["GET /api/v1/teams/{id:guid}"] = [A, E], ["PATCH /api/v1/teams/{id:guid}"] = [A],
+        ["GET /api/v1/settings/"] = [A, E], ["PATCH /api/v1/settings/"] = [A],
+        ["GET /api/v1/conversations/"] = [A, E, G], ["GET /api/v1/conversations/{id:guid}"] = [A, E, G],
+        ["GET /api/v1/conversations/{id:guid}/messages"] = [A, E, G], ["POST /api/v1/conversations/{id:guid}/messages"] = [A, E, G],
+        ["POST /api/v1/conversations/{id:guid}/lock"] = [A, E, G], ["POST /api/v1/conversations/{id:guid}/unlock"] = [A, E, G],
+        ["POST /api/v1/conversations/{id:guid}/assign"] = [A, E], ["POST /api/v1/conversations/{id:guid}/claim"] = [A, E, G],
+        ["POST /api/v1/conversations/claim"] = [A, E, G], ["POST /api/v1/conversations/{id:guid}/transfer"] = [A, E, G],
+        ["POST /api/v1/conversations/{id:guid}/escalate"] = [A, E, G], ["POST /api/v1/conversations/{id:guid}/resolve"] = [A, E, G],
+        ["POST /api/v1/conversations/{id:guid}/reopen"] = [A, E], ["GET /api/v1/conversations/{id:guid}/notes"] = [A, E, G],
+        ["POST /api/v1/conversations/{id:guid}/notes"] = [A, E, G],
+        ["GET /api/v1/contacts/"] = [A, E, G], ["GET /api/v1/contacts/{id:guid}"] = [A, E, G], ["PATCH /api/v1/contacts/{id:guid}"] = [A, E],
+        ["GET /api/v1/usage"] = [A, E, N],
+        ["POST /api/v1/auth/logout"] = All, ["GET /api/v1/me/"] = All, ["POST /api/v1/me/presence"] = All, ["POST /api/v1/me/heartbeat"] = All,
+    };
+
+    /// <summary>Open by design: provider webhooks (signed), log-in, health, the OpenAPI document.</summary>
+    private static readonly string[] Anonymous = ["/webhooks/", "/api/v1/auth/login", "/health", "/swagger"];
+
+    private IEnumerable<string> Endpoints() => f.Host.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+        .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? []).Select(m => $"{m} /{e.RoutePattern.RawText!.TrimStart('/')}"))
+        .Where(k => !Anonymous.Any(a => k.Split(' ')[1].StartsWith(a)));
+
+    [Fact]
+    public void Every_endpoint_declares_its_roles_here() =>
+        Assert.Empty(Endpoints().Except(Allowed.Keys).Order());
+
+    public static TheoryData<string, string> Cases()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var endpoint in Allowed.Keys) foreach (var role in All) data.Add(endpoint, role);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Each_role_is_admitted_or_refused_as_declared(string endpoint, string role)
+    {
+        var key = await KeyAsync(role);
+        var (method, pattern) = (endpoint.Split(' ')[0], endpoint.Split(' ')[1]);
+        var request = new HttpRequestMessage(new HttpMethod(method), pattern.Replace("{id:guid}", Guid.Empty.ToString()));
+        if (method is "POST" or "PATCH") request.Content = JsonContent.Create(new { });
+        var client = f.Host.WithKey(key);
+        var r = await client.SendAsync(request);
+        if (Allowed[endpoint].Contains(role))
+            Assert.True(r.StatusCode is not (HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized), $"{role} {endpoint}: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}");
+        else
+            Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
+    }
+
+    private static readonly Dictionary<string, string> Keys = [];
+    private static readonly SemaphoreSlim KeyLock = new(1, 1);
+
+    private async Task<string> KeyAsync(string role)
+    {
+        await KeyLock.WaitAsync();
+        try
+        {
+            var cacheKey = $"{f.Db.Name}:{role}";
+            if (Keys.TryGetValue(cacheKey, out var known)) return known;
+            // A key issued for a user of that role: it acts as a person would.
+            var user = await f.Admin.PostAsJsonAsync("/api/v1/users", new { email = $"{role}.{Guid.NewGuid():N}@matrix.test", name = $"{role} person", role, password = "matrix-password-1" });
+            var userId = JsonDocument.Parse(await user.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
+            var r = await f.Admin.PostAsJsonAsync("/api/v1/api-keys", new { name = $"{role} matrix", role, userId });
+            return Keys[cacheKey] = JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("key").GetString()!;
+        }
+        finally { KeyLock.Release(); }
+    }
+}
