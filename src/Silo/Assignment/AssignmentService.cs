@@ -33,6 +33,21 @@ public sealed class AssignmentService(EntityRuntime runtime, TimeProvider clock)
             : (await Sql.QueryAsync(conn, tx, "select assignee_id from conversations where id = @id", r => r.NullableGuid(0), ct2, ("id", conversationId))).SingleOrDefault();
     }, ct);
 
+    /// <summary>
+    /// The slow safety sweep (not the mechanism): drains every team that has waiting conversations, in
+    /// case an agent became available without an event (e.g. their lapsed activity resumed on another path).
+    /// </summary>
+    public async Task<int> SweepAsync(NpgsqlDataSource db, CancellationToken ct)
+    {
+        List<Guid> teams;
+        await using (var conn = await db.OpenConnectionAsync(ct))
+            teams = await Sql.QueryAsync(conn, null, "select distinct team_id from conversations where status = 'open' and assignee_id is null and team_id is not null",
+                r => r.GetGuid(0), ct);
+        var assigned = 0;
+        foreach (var team in teams) assigned += await DrainAsync(team, ct);
+        return assigned;
+    }
+
     /// <summary>Assign from the team's queue while someone can take one. Returns how many were assigned.</summary>
     public Task<int> DrainAsync(Guid teamId, CancellationToken ct) => runtime.CallAsync(async (conn, tx, ct2) =>
         await LockTeamAsync(conn, tx, teamId, ct2) is { } team ? (await DrainLockedAsync(conn, tx, team, ct2)).Count : 0, ct);

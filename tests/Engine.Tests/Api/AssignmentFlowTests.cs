@@ -189,6 +189,20 @@ public class AssignmentFlowTests(OutboundFixture f) : IClassFixture<OutboundFixt
     }
 
     [Fact]
+    public async Task The_safety_sweep_assigns_what_no_event_offered()
+    {
+        var (agent, _) = await TeamFixture.AgentAsync(f, "Swept Sue", online: false);
+        var team = await TeamFixture.TeamAsync(f, "Sweep", "least_open", [agent]);
+        var conversation = await WaitingInAsync(team);
+        await f.DrainAsync();
+        // The agent becomes available with no event at all (written behind the engine's back).
+        await f.Db.ExecAsync("update users set presence = 'online', last_active_at = @now where id = @a", ("now", f.Clock.GetUtcNow()), ("a", agent));
+        Assert.Null(TeamFixture.Assignee(await TeamFixture.ConversationAsync(f, conversation)));
+        await f.Host.Service<Engine.Silo.Assignment.AssignmentService>().SweepAsync(f.Db.DataSource, CancellationToken.None);
+        Assert.Equal(agent, TeamFixture.Assignee(await TeamFixture.ConversationAsync(f, conversation)));
+    }
+
+    [Fact]
     public async Task Manual_assignment_refuses_an_agent_at_capacity()
     {
         var (agent, _) = await TeamFixture.AgentAsync(f, "Full Fiona", capacity: 1);
