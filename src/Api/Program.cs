@@ -1,7 +1,9 @@
 using System.Text.Json.Serialization;
 using Engine.Api.Access;
 using Engine.Api.Channels;
+using Engine.Api.Contacts;
 using Engine.Api.Conversations;
+using Engine.Api.Integrations;
 using Engine.Api.Messaging;
 using Engine.Api.Operations;
 using Engine.Api.Team;
@@ -65,6 +67,9 @@ app.MapTeams();
 app.MapSettings();
 app.MapConversationCommands();
 app.MapAudit();
+app.MapContacts();
+app.MapCrm();
+app.MapWebhooks();
 
 app.Run();
 

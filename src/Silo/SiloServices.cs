@@ -50,6 +50,12 @@ public static class SiloServices
         services.AddSingleton<AssignmentService>();
         services.AddSingleton<ConversationCommands>();
         services.AddSingleton<Engine.Silo.Contacts.ContactStore>();
+        services.AddSingleton<Engine.Silo.Contacts.CrmEvents>();
+        services.AddSingleton<IOutboxHandler, Engine.Silo.Contacts.ContactMatchHandler>();
+        services.AddSingleton<Engine.Silo.Webhooks.WebhookStore>();
+        services.AddSingleton<IOutboxHandler, Engine.Silo.Webhooks.WebhookDelivery>();
+        var webhookTimeout = config.GetValue<TimeSpan?>("Engine:WebhookTimeout") ?? TimeSpan.FromSeconds(10);
+        services.AddHttpClient("webhooks", c => c.Timeout = webhookTimeout);
         services.AddSingleton<IOutboxHandler, OfferHandler>();
         services.AddSingleton<IOutboxHandler, DrainHandler>();
         services.AddSingleton<IOutboxHandler, Notices>();

@@ -7,9 +7,9 @@ using Npgsql;
 
 namespace Engine.Api.Team;
 
-public sealed record SettingsRequest(string? Name, string? TimeZone, int? LockMinutes, int? IdleReleaseMinutes, int? StickyHours);
+public sealed record SettingsRequest(string? Name, string? TimeZone, int? LockMinutes, int? IdleReleaseMinutes, int? StickyHours, bool? AutoMergeVerifiedPhone = null);
 
-/// <summary>The business's settings: name, time zone, lock length (5–15 minutes), idle release, sticky-ownership window.</summary>
+/// <summary>The business's settings: name, time zone, lock length (5–15 minutes), idle release, sticky-ownership window, and the contact matching rule (merge contacts that share a verified phone).</summary>
 public static class SettingsApi
 {
     public static void MapSettings(this IEndpointRouteBuilder app)
@@ -42,6 +42,7 @@ public static class SettingsApi
         {
             Name = r.Name?.Trim() ?? before.Name, TimeZone = r.TimeZone ?? before.TimeZone, LockMinutes = r.LockMinutes ?? before.LockMinutes,
             IdleReleaseMinutes = r.IdleReleaseMinutes ?? before.IdleReleaseMinutes, StickyHours = r.StickyHours ?? before.StickyHours,
+            AutoMergeVerifiedPhone = r.AutoMergeVerifiedPhone ?? before.AutoMergeVerifiedPhone,
         };
         await BusinessSettings.SaveAsync(conn, tx, after, now, ct);
         var saved = (await BusinessSettings.GetAsync(conn, tx, before.Id, ct))!;

@@ -1,4 +1,7 @@
+using Engine.Grains.Contacts;
 using Engine.Grains.Conversations;
+using Engine.Grains.Interfaces.Runtime;
+using Engine.Silo.Contacts;
 using Engine.Grains.Interfaces.Conversations;
 using Engine.Grains.Interfaces.Ingestion;
 using Engine.Grains.Messages;
@@ -34,11 +37,13 @@ public static class InboundWriter
             .DistinctBy(x => (x.Channel.Id, x.Event.EventKey))
             .ToList();
 
+        var effects = new Effects();
         var contacts = await UpsertContactsAsync(conn, tx,
-            messages.Select(x => (x.Channel, x.Message.Contact)).Concat(events.Select(x => (x.Channel, x.Event.Contact))).ToList(), now, ct);
+            messages.Select(x => (x.Channel, x.Message.Contact)).Concat(events.Select(x => (x.Channel, x.Event.Contact))).ToList(), effects, now, ct);
 
         var batch = new NpgsqlBatch(conn, tx);
-        var versionCheck = messages.Count > 0 ? await WriteMessagesAsync(conn, tx, batch, messages, contacts, now, ct) : null;
+        var versionCheck = messages.Count > 0 ? await WriteMessagesAsync(conn, tx, batch, messages, contacts, effects, now, ct) : null;
+        effects.AppendTo(batch, now);
         AppendEvents(batch, events, contacts, now);
         AppendStatuses(batch, deliveries, now);
         if (batch.BatchCommands.Count == 0) return;
@@ -47,7 +52,7 @@ public static class InboundWriter
     }
 
     private static async Task<Dictionary<(Guid Channel, string ExternalId), Guid>> UpsertContactsAsync(
-        NpgsqlConnection conn, NpgsqlTransaction tx, List<(Channel Channel, InboundContact Contact)> seen, DateTimeOffset now, CancellationToken ct)
+        NpgsqlConnection conn, NpgsqlTransaction tx, List<(Channel Channel, InboundContact Contact)> seen, Effects effects, DateTimeOffset now, CancellationToken ct)
     {
         var result = new Dictionary<(Guid, string), Guid>();
         if (seen.Count == 0) return result;
@@ -58,16 +63,16 @@ public static class InboundWriter
             .OrderBy(x => x.Channel.Id).ThenBy(x => x.Contact.ExternalId, StringComparer.Ordinal)
             .ToList();
         await using var cmd = new NpgsqlCommand("""
-            insert into contacts as c (id, business_id, channel_id, external_id, name, phone, bsuid, first_seen_at, last_seen_at, created_at, updated_at)
-            select id, business_id, channel_id, external_id, name, phone, bsuid, @now, @now, @now, @now
-              from unnest(@id, @business_id, @channel_id, @external_id, @name, @phone, @bsuid) with ordinality
-                as u(id, business_id, channel_id, external_id, name, phone, bsuid, n)
+            insert into contacts as c (id, business_id, channel_id, external_id, name, phone, phone_e164, bsuid, first_seen_at, last_seen_at, created_at, updated_at)
+            select id, business_id, channel_id, external_id, name, phone, phone_e164, bsuid, @now, @now, @now, @now
+              from unnest(@id, @business_id, @channel_id, @external_id, @name, @phone, @phone_e164, @bsuid) with ordinality
+                as u(id, business_id, channel_id, external_id, name, phone, phone_e164, bsuid, n)
              order by n
             on conflict (channel_id, external_id) do update set
-                name = coalesce(excluded.name, c.name), phone = coalesce(excluded.phone, c.phone),
+                name = coalesce(excluded.name, c.name), phone = coalesce(excluded.phone, c.phone), phone_e164 = coalesce(excluded.phone_e164, c.phone_e164),
                 bsuid = coalesce(excluded.bsuid, c.bsuid), last_seen_at = greatest(c.last_seen_at, excluded.last_seen_at),
                 updated_at = excluded.updated_at, version = c.version + 1
-            returning c.id, c.channel_id, c.external_id
+            returning c.id, c.channel_id, c.external_id, (xmax = 0), c.business_id, c.phone_e164
             """, conn, tx);
         cmd.Parameters.Add(new NpgsqlParameter("id", rows.Select(_ => Guid.CreateVersion7()).ToArray()));
         cmd.Parameters.Add(new NpgsqlParameter("business_id", rows.Select(r => r.Channel.BusinessId).ToArray()));
@@ -75,17 +80,26 @@ public static class InboundWriter
         cmd.Parameters.Add(new NpgsqlParameter("external_id", rows.Select(r => r.Contact.ExternalId).ToArray()));
         cmd.Parameters.Add(Texts("name", rows.Select(r => r.Contact.Name)));
         cmd.Parameters.Add(Texts("phone", rows.Select(r => r.Contact.Phone)));
+        cmd.Parameters.Add(Texts("phone_e164", rows.Select(r => PhoneNumbers.ToE164(r.Contact.Phone))));
         cmd.Parameters.Add(Texts("bsuid", rows.Select(r => r.Contact.Bsuid)));
         cmd.Parameters.Add(new NpgsqlParameter("now", now));
         await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct)) result[(r.GetGuid(1), r.GetString(2))] = r.GetGuid(0);
+        while (await r.ReadAsync(ct))
+        {
+            result[(r.GetGuid(1), r.GetString(2))] = r.GetGuid(0);
+            // A customer seen for the first time: published, and checked against the business's matching rule.
+            if (r.GetBoolean(3))
+                effects.Add(ContactEvents.EntityType, r.GetGuid(0), r.GetGuid(4), new Decision<int>(0,
+                    [new DomainEvent(ContactEvents.Created, now, new { ChannelId = r.GetGuid(1), ExternalId = r.GetString(2) })], [],
+                    r.IsDBNull(5) ? [] : [ContactEvents.Match(r.GetGuid(0))]), now);
+        }
         return result;
     }
 
     private static async Task<Action?> WriteMessagesAsync(
         NpgsqlConnection conn, NpgsqlTransaction tx, NpgsqlBatch batch,
         List<(Channel Channel, InboundMessage Message)> messages,
-        Dictionary<(Guid, string), Guid> contacts, DateTimeOffset now, CancellationToken ct)
+        Dictionary<(Guid, string), Guid> contacts, Effects effects, DateTimeOffset now, CancellationToken ct)
     {
         var contactIds = messages.Select(m => contacts[(m.Channel.Id, m.Message.Contact.ExternalId)]).Distinct().ToArray();
         var open = await ConversationStore.LockOpenByContactsAsync(conn, tx, contactIds, ct);
@@ -135,7 +149,6 @@ public static class InboundWriter
         await using (var r = await insert.ExecuteReaderAsync(ct))
             while (await r.ReadAsync(ct)) inserted.Add(r.GetGuid(0));
 
-        var effects = new Effects();
         var changed = new List<ConversationState>();
         var fresh = rows.Where(r => inserted.Contains(r.Id)).GroupBy(r => r.ContactId).ToList();
         var routing = await RoutingAsync(conn, tx, fresh.Where(g => ConversationGrain.IsNew(conversations[g.Key].State)).Select(g => g.Key).ToArray(), ct);
@@ -154,10 +167,7 @@ public static class InboundWriter
             changed.Add(decision.State);
             effects.Add(ConversationStore.EntityType, state.Id, state.BusinessId, decision, now);
         }
-        if (changed.Count == 0) return null;
-        var check = ConversationStore.Save(batch, changed);
-        effects.AppendTo(batch, now);
-        return check;
+        return changed.Count == 0 ? null : ConversationStore.Save(batch, changed);
     }
 
     private static async Task<Dictionary<Guid, (bool Vip, Guid? Team)>> RoutingAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid[] contacts, CancellationToken ct)

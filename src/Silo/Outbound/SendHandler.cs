@@ -30,10 +30,11 @@ public sealed class SendHandler(
         var messageId = item.Payload.GetProperty("messageId").GetGuid();
         await using var conn = await db.OpenConnectionAsync(ct);
         var row = (await Sql.QueryAsync(conn, null, """
-            select m.status, m.payload::text, m.channel_id, m.contact_id, c.external_id, c.phone, c.bsuid, c.first_seen_at
+            select m.status, m.payload::text, m.channel_id, m.contact_id, c.external_id, c.phone, c.bsuid, c.first_seen_at, m.conversation_id, m.business_id
               from messages m join contacts c on c.id = m.contact_id where m.id = @id
             """, r => (Status: r.GetString(0), Payload: r.GetString(1), Channel: r.GetGuid(2), Contact: r.GetGuid(3),
-                To: new Recipient(r.GetString(4), r.NullableString(5), r.NullableString(6)), FirstSeen: r.Time(7)), ct, ("id", messageId)))
+                To: new Recipient(r.GetString(4), r.NullableString(5), r.NullableString(6)), FirstSeen: r.Time(7), Conversation: r.GetGuid(8),
+                Business: r.GetGuid(9)), ct, ("id", messageId)))
             .SingleOrDefault();
         if (row.Payload is null) return new OutboxResult.Failed($"message {messageId} does not exist");
         if (row.Status != "queued") return new OutboxResult.Done(); // already went out (a re-driven row)
@@ -58,20 +59,40 @@ public sealed class SendHandler(
                 {
                     await StatusBook.MarkAcceptedAsync(conn, tx, messageId, sent.ProviderMessageId, now, ct);
                     await ledger.RecordAsync(conn, tx, messageId, now, ct);
+                    await RecordAsync(conn, tx, row.Conversation, row.Business, "message.sent", new { MessageId = messageId, ProviderMessageId = sent.ProviderMessageId }, now, ct);
                     await tx.CommitAsync(ct);
                 }
                 return new OutboxResult.Done();
             case ProviderResult.Permanent p:
-                await StatusBook.MarkFailedAsync(conn, null, messageId, p.Code, p.Reason, now, ct);
+                await FailAsync(conn, row.Conversation, row.Business, messageId, p.Code, p.Reason, now, ct);
                 return new OutboxResult.Failed($"{p.Code}: {p.Reason}");
             case ProviderResult.Transient t when item.Attempts >= OutboxDispatcher.MaxAttempts:
-                await StatusBook.MarkFailedAsync(conn, null, messageId, t.Code, $"gave up after {item.Attempts} attempts: {t.Reason}", now, ct);
+                await FailAsync(conn, row.Conversation, row.Business, messageId, t.Code, $"gave up after {item.Attempts} attempts: {t.Reason}", now, ct);
                 return new OutboxResult.Failed(t.Reason);
             case ProviderResult.Transient t:
                 return new OutboxResult.Retry($"{t.Code}: {t.Reason}", t.After);
             default:
                 throw new InvalidOperationException();
         }
+    }
+
+    private static async Task FailAsync(NpgsqlConnection conn, Guid conversation, Guid business, Guid messageId, int? code, string reason, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await StatusBook.MarkFailedAsync(conn, tx, messageId, code, reason, now, ct);
+        await RecordAsync(conn, tx, conversation, business, "message.failed", new { MessageId = messageId, Code = code, Reason = reason }, now, ct);
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>The send's outcome as an event of its conversation (published to webhook subscribers in order).</summary>
+    private static async Task RecordAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid conversation, Guid business, string type, object data, DateTimeOffset now, CancellationToken ct)
+    {
+        var effects = new Effects();
+        effects.Add(Conversations.ConversationStore.EntityType, conversation, business,
+            new Engine.Grains.Interfaces.Runtime.Decision<int>(0, [new(type, now, data)], [], []), now);
+        var batch = new NpgsqlBatch(conn, tx);
+        effects.AppendTo(batch, now);
+        await batch.ExecuteNonQueryAsync(ct);
     }
 
     private async Task<DateTimeOffset?> RecipientWaitAsync(NpgsqlConnection conn, Guid contact, DateTimeOffset firstSeen, DateTimeOffset now, CancellationToken ct)

@@ -89,18 +89,25 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
         r.GetBoolean(14), r.NullableString(15), r.IsDBNull(16) ? null : r.GetInt32(16), r.NullableString(17),
         r.GetFieldValue<string[]>(18), r.NullableTime(19));
 
-    public async Task<Page<ContactView>> ContactsAsync(Guid businessId, Guid? channelId, string? search, string? cursor, int limit, CancellationToken ct)
+    public async Task<Page<ContactView>> ContactsAsync(Guid businessId, Guid? channelId, string? search, string? cursor, int limit, CancellationToken ct,
+        string? phoneE164 = null, string? email = null, (string Key, string Value)? attribute = null, bool includeMerged = false)
     {
         var sql = new StringBuilder("""
             select id, channel_id, external_id, name, phone, bsuid, first_seen_at, last_seen_at, created_at, updated_at,
-                   vip, language, dedicated_agent_id, last_agent_id, last_served_at
+                   vip, language, dedicated_agent_id, last_agent_id, last_served_at,
+                   email, country, phone_e164, attributes::text, lifetime_spend, last_order::text, tags, merged_into,
+                   coalesce(array(select m.id from contacts m where m.merged_into = contacts.id order by m.id), '{}')
               from contacts where business_id = @b
             """);
         var ps = new List<(string, object?)> { ("b", businessId), ("limit", limit + 1) };
         if (channelId is not null) { sql.Append(" and channel_id = @channel"); ps.Add(("channel", channelId)); }
+        if (!includeMerged) sql.Append(" and merged_into is null");
+        if (phoneE164 is not null) { sql.Append(" and phone_e164 = @e164"); ps.Add(("e164", phoneE164)); }
+        if (email is not null) { sql.Append(" and lower(email) = lower(@email)"); ps.Add(("email", email)); }
+        if (attribute is { } a) { sql.Append(" and attributes->>@ak = @av"); ps.Add(("ak", a.Key)); ps.Add(("av", a.Value)); }
         if (!string.IsNullOrWhiteSpace(search))
         {
-            sql.Append(" and (name ilike @q or phone like @q or external_id like @q)");
+            sql.Append(" and (name ilike @q or phone like @q or external_id like @q or email ilike @q)");
             ps.Add(("q", "%" + search.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%"));
         }
         if (Cursor.TryDecode(cursor, out var after)) { sql.Append(" and (created_at, id) > (@at, @id)"); ps.Add(("at", after.At)); ps.Add(("id", after.Id)); }
@@ -110,12 +117,25 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
         return Paged(rows, limit, c => Cursor.Encode(c.CreatedAt, c.Id));
     }
 
+    /// <summary>One customer's conversations on every channel: the contact's own and those of the identities merged into it.</summary>
+    public async Task<IReadOnlyList<ConversationView>> HistoryAsync(Guid businessId, Guid contactId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var now = clock.GetUtcNow();
+        return await Sql.QueryAsync(conn, null, ConversationSelect + """
+             where c.business_id = @b and (c.contact_id = @id or c.contact_id in (select id from contacts where merged_into = @id))
+             order by c.opened_at desc, c.id desc
+            """, r => ReadConversation(r, now), ct, ("b", businessId), ("id", contactId));
+    }
+
     public async Task<ContactView?> ContactAsync(Guid businessId, Guid id, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         return (await Sql.QueryAsync(conn, null, """
             select id, channel_id, external_id, name, phone, bsuid, first_seen_at, last_seen_at, created_at, updated_at,
-                   vip, language, dedicated_agent_id, last_agent_id, last_served_at
+                   vip, language, dedicated_agent_id, last_agent_id, last_served_at,
+                   email, country, phone_e164, attributes::text, lifetime_spend, last_order::text, tags, merged_into,
+                   coalesce(array(select m.id from contacts m where m.merged_into = contacts.id order by m.id), '{}')
               from contacts where business_id = @b and id = @id
             """, ReadContact, ct, ("b", businessId), ("id", id))).SingleOrDefault();
     }
@@ -127,7 +147,9 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
 
     private static ContactView ReadContact(NpgsqlDataReader r) => new(
         r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.NullableString(3), r.NullableString(4), r.NullableString(5),
-        r.Time(6), r.Time(7), r.Time(8), r.Time(9), r.GetBoolean(10), r.NullableString(11), r.NullableGuid(12), r.NullableGuid(13), r.NullableTime(14));
+        r.Time(6), r.Time(7), r.Time(8), r.Time(9), r.GetBoolean(10), r.NullableString(11), r.NullableGuid(12), r.NullableGuid(13), r.NullableTime(14),
+        r.NullableString(15), r.NullableString(16), r.NullableString(17), Parse(r.GetString(18)), r.GetDecimal(19),
+        r.IsDBNull(20) ? null : Parse(r.GetString(20)), r.GetFieldValue<string[]>(21), r.NullableGuid(22), r.GetFieldValue<Guid[]>(23));
 
     private static ConversationView ReadConversation(NpgsqlDataReader r, DateTimeOffset now)
     {

@@ -26,7 +26,9 @@ public sealed record MessageView(
 public sealed record ContactView(
     Guid Id, Guid ChannelId, string ExternalId, string? Name, string? Phone, string? Bsuid,
     DateTimeOffset FirstSeenAt, DateTimeOffset LastSeenAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
-    bool Vip, string? Language, Guid? DedicatedAgentId, Guid? LastAgentId, DateTimeOffset? LastServedAt);
+    bool Vip, string? Language, Guid? DedicatedAgentId, Guid? LastAgentId, DateTimeOffset? LastServedAt,
+    string? Email, string? Country, string? PhoneE164, JsonElement Attributes, decimal LifetimeSpend, JsonElement? LastOrder,
+    IReadOnlyList<string> Tags, Guid? MergedInto, IReadOnlyList<Guid> MergedIdentities);
 
 public sealed record ConversationFilter(
     string? Status = null, Guid? ChannelId = null, Guid? ContactId = null, Guid? AssigneeId = null,

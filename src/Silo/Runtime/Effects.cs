@@ -31,10 +31,20 @@ public sealed class Effects
     {
         if (_events.Count > 0)
         {
+            // Each published event becomes one delivery per subscription, in the same transaction, ordered per entity
+            // (a conversation's or a contact's events reach a subscriber in the order they happened).
             var cmd = new NpgsqlBatchCommand("""
-                insert into entity_events (business_id, entity_type, entity_id, type, occurred_at, data)
-                select * from unnest(@b, @t, @i, @y, @a, @d)
+                with e as (
+                    insert into entity_events (business_id, entity_type, entity_id, type, occurred_at, data)
+                    select * from unnest(@b, @t, @i, @y, @a, @d)
+                    returning id, business_id, entity_id, type)
+                insert into outbox (business_id, topic, ordering_key, idempotency_key, payload, due_at, created_at, updated_at)
+                select e.business_id, 'webhook.deliver', 'webhook:' || s.id || ':' || e.entity_id, 'webhook:' || s.id || ':' || e.id,
+                       jsonb_build_object('subscriptionId', s.id, 'eventId', e.id), @now, @now, @now
+                  from e join webhook_subscriptions s on s.business_id = e.business_id and webhook_event_type(e.type) = any(s.events)
+                 order by e.id
                 """);
+            cmd.Parameters.Add(new NpgsqlParameter("now", now));
             cmd.Parameters.Add(new NpgsqlParameter("b", _events.Select(e => e.Business).ToArray()));
             cmd.Parameters.Add(new NpgsqlParameter("t", _events.Select(e => e.Type).ToArray()));
             cmd.Parameters.Add(new NpgsqlParameter("i", _events.Select(e => e.Id).ToArray()));

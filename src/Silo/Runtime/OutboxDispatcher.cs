@@ -22,6 +22,9 @@ public interface IOutboxHandler
 {
     string Topic { get; }
     Task<OutboxResult> HandleAsync(OutboxItem item, CancellationToken ct);
+
+    /// <summary>Attempts before a retried row is given up; null when the handler keeps its own policy (webhooks: a day of failure pauses the subscription).</summary>
+    int? MaxAttempts => OutboxDispatcher.MaxAttempts;
 }
 
 /// <summary>
@@ -61,9 +64,10 @@ public sealed class OutboxDispatcher(
     public async Task<OutboxResult> DispatchAsync(OutboxItem item, CancellationToken ct)
     {
         OutboxResult result;
-        try { result = await _handlers[item.Topic].HandleAsync(item, ct); }
+        var handler = _handlers[item.Topic];
+        try { result = await handler.HandleAsync(item, ct); }
         catch (Exception e) when (e is not OperationCanceledException) { result = new OutboxResult.Retry(e.Message); }
-        if (result is OutboxResult.Retry && item.Attempts >= MaxAttempts) result = new OutboxResult.Failed(((OutboxResult.Retry)result).Error);
+        if (result is OutboxResult.Retry retry && item.Attempts >= (handler.MaxAttempts ?? int.MaxValue)) result = new OutboxResult.Failed(retry.Error);
 
         var now = clock.GetUtcNow();
         var (status, error, due) = result switch

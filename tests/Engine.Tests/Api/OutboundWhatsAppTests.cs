@@ -78,7 +78,7 @@ public class OutboundWhatsAppTests(OutboundFixture f) : IClassFixture<OutboundFi
         Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
         Assert.Contains("buttons[0].title", await r.Content.ReadAsStringAsync());
         Assert.Equal(before, await f.Db.CountAsync("from messages where direction = 'out'"));
-        Assert.Equal(0, await f.Db.CountAsync("from outbox o where not exists (select 1 from messages m where o.idempotency_key = 'send:' || m.id)"));
+        Assert.Equal(0, await f.Db.CountAsync("from outbox o where o.topic = 'message.send' and not exists (select 1 from messages m where o.idempotency_key = 'send:' || m.id)"));
     }
 
     [Fact]

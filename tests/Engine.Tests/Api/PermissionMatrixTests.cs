@@ -34,6 +34,13 @@ public class PermissionMatrixTests(EngineFixture f) : IClassFixture<EngineFixtur
         ["POST /api/v1/conversations/{id:guid}/notes"] = [A, E, G],
         ["GET /api/v1/contacts/"] = [A, E, G], ["GET /api/v1/contacts/{id:guid}"] = [A, E, G], ["PATCH /api/v1/contacts/{id:guid}"] = [A, E],
         ["GET /api/v1/usage"] = [A, E, N],
+        ["GET /api/v1/contacts/{id:guid}/conversations"] = [A, E, G], ["GET /api/v1/contacts/{id:guid}/notes"] = [A, E, G],
+        ["POST /api/v1/contacts/{id:guid}/notes"] = [A, E, G], ["POST /api/v1/contacts/{id:guid}/merge"] = [A, E],
+        ["GET /api/v1/contact-attributes/"] = [A, E, G], ["POST /api/v1/contact-attributes/"] = [A],
+        ["POST /api/v1/crm/events"] = [A, E],
+        ["POST /api/v1/webhooks/"] = [A], ["GET /api/v1/webhooks/"] = [A], ["GET /api/v1/webhooks/{id:guid}"] = [A], ["PATCH /api/v1/webhooks/{id:guid}"] = [A],
+        ["DELETE /api/v1/webhooks/{id:guid}"] = [A], ["GET /api/v1/webhooks/{id:guid}/attempts"] = [A], ["GET /api/v1/webhooks/{id:guid}/deliveries"] = [A],
+        ["POST /api/v1/webhooks/{id:guid}/replay"] = [A], ["GET /api/v1/notifications"] = [A],
         ["POST /api/v1/auth/logout"] = All, ["GET /api/v1/me/"] = All, ["POST /api/v1/me/presence"] = All, ["POST /api/v1/me/heartbeat"] = All,
     };
 
