@@ -15,6 +15,7 @@ public sealed class OutboundFixture : EngineFixture
         Provider = await FakeProviderServer.StartAsync();
         ProviderBaseUrl = Provider.BaseUrl.ToString().TrimEnd('/');
         Settings["Engine:ProviderTimeout"] = "00:00:01";
+        Settings["Engine:WebhookTimeout"] = "00:00:01";
         await base.InitializeAsync();
         Provider.StatusClient = Host.CreateClient();
         Provider.StatusWebhookUrl = $"/webhooks/whatsapp/{WhatsAppChannel}";
