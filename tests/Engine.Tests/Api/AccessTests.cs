@@ -52,6 +52,10 @@ public class AccessTests(EngineFixture f) : IClassFixture<EngineFixture>
         var doc = await f.Host.CreateClient().GetStringAsync("/swagger/v1/swagger.json");
         Assert.Contains("/webhooks/whatsapp/{channelId}", doc);
         Assert.Contains("/api/v1/conversations", doc);
+        // Request bodies come with examples.
+        Assert.Contains("order-7781-paid", doc);
+        Assert.Contains("https://crm.example.com/hooks/engine", doc);
+        Assert.Contains("/api/v1/webhooks", doc);
         var ui = await f.Host.CreateClient().GetAsync("/swagger/index.html");
         Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
     }
