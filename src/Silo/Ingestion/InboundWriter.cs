@@ -72,7 +72,8 @@ public static class InboundWriter
                 name = coalesce(excluded.name, c.name), phone = coalesce(excluded.phone, c.phone), phone_e164 = coalesce(excluded.phone_e164, c.phone_e164),
                 bsuid = coalesce(excluded.bsuid, c.bsuid), last_seen_at = greatest(c.last_seen_at, excluded.last_seen_at),
                 updated_at = excluded.updated_at, version = c.version + 1
-            returning c.id, c.channel_id, c.external_id, (xmax = 0), c.business_id, c.phone_e164
+            returning c.id, c.channel_id, c.external_id, (xmax = 0), c.business_id, c.phone_e164,
+                      (select b.auto_merge_verified_phone from businesses b where b.id = c.business_id)
             """, conn, tx);
         cmd.Parameters.Add(new NpgsqlParameter("id", rows.Select(_ => Guid.CreateVersion7()).ToArray()));
         cmd.Parameters.Add(new NpgsqlParameter("business_id", rows.Select(r => r.Channel.BusinessId).ToArray()));
@@ -91,7 +92,7 @@ public static class InboundWriter
             if (r.GetBoolean(3))
                 effects.Add(ContactEvents.EntityType, r.GetGuid(0), r.GetGuid(4), new Decision<int>(0,
                     [new DomainEvent(ContactEvents.Created, now, new { ChannelId = r.GetGuid(1), ExternalId = r.GetString(2) })], [],
-                    r.IsDBNull(5) ? [] : [ContactEvents.Match(r.GetGuid(0))]), now);
+                    r.IsDBNull(5) || !r.GetBoolean(6) ? [] : [ContactEvents.Match(r.GetGuid(0))]), now);
         }
         return result;
     }
