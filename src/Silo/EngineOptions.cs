@@ -35,6 +35,9 @@ public sealed class EngineOptions
     /// <summary>How long a provider call may take before it counts as failed (and is retried).</summary>
     public TimeSpan ProviderTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>Seed for the bot's choice among reply variants (unset: a shared random source).</summary>
+    public int? BotSeed { get; set; }
+
     /// <summary>Prices for the usage ledger.</summary>
     public Engine.Grains.Messaging.PricingPlan Pricing { get; set; } = new();
 

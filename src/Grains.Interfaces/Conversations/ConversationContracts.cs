@@ -30,7 +30,9 @@ public sealed record ConversationState(
     DateTimeOffset? LockUntil = null,
     DateTimeOffset? LockLastActionAt = null,
     int Handovers = 0,
-    Guid? ReleasedFrom = null)
+    Guid? ReleasedFrom = null,
+    string? BotOutcome = null,
+    int BotReplies = 0)
 {
     /// <summary>Waiting in a team's queue: open, routed to a team, nobody assigned.</summary>
     public bool IsQueued => Status == ConversationStatus.Open && TeamId is not null && AssigneeId is null;
@@ -77,4 +79,6 @@ public static class ConversationEvents
     public const string IdleReleased = "conversation.idle_released";
     public const string HumanReplied = "conversation.human_replied";
     public const string NoteAdded = "conversation.note_added";
+    public const string BotReplied = "bot.replied";
+    public const string BotHandedOver = "bot.handed_over";
 }

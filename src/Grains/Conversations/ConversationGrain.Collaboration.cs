@@ -95,7 +95,10 @@ public static partial class ConversationGrain
     public static Decision<ConversationState> Resolve(ConversationState s, Guid? byUser, DateTimeOffset now)
     {
         Require(s.Status == ConversationStatus.Open, "already_resolved", "The conversation is already resolved.");
-        var next = s with { Status = ConversationStatus.Resolved, ResolvedAt = now, QueuedAt = null, LockHolder = null, LockUntil = null, LockLastActionAt = null, UpdatedAt = now };
+        // Resolved with only the bot having answered: the bot resolved it.
+        var botOutcome = s.BotOutcome ?? (s.FirstHumanReplyAt is null && s.BotReplies > 0 ? "resolved" : null);
+        var next = s with { Status = ConversationStatus.Resolved, ResolvedAt = now, QueuedAt = null, LockHolder = null, LockUntil = null, LockLastActionAt = null,
+            BotOutcome = botOutcome, UpdatedAt = now };
         return new(next, [new(ConversationEvents.Resolved, now, new { By = byUser, AgentId = s.AssigneeId, s.TeamId })],
             [TimerIntent.Cancel(ConversationTimers.LockExpiry), TimerIntent.Cancel(ConversationTimers.IdleRelease)], []);
     }

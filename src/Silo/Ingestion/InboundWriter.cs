@@ -1,6 +1,7 @@
 using Engine.Grains.Contacts;
 using Engine.Grains.Conversations;
 using Engine.Grains.Interfaces.Runtime;
+using Engine.Silo.Automation;
 using Engine.Silo.Contacts;
 using Engine.Grains.Interfaces.Conversations;
 using Engine.Grains.Interfaces.Ingestion;
@@ -25,7 +26,8 @@ public static class InboundWriter
 {
     public sealed record Delivery(Channel Channel, InboundBatch Batch);
 
-    public static async Task WriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<Delivery> deliveries, DateTimeOffset now, CancellationToken ct)
+    public static async Task WriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<Delivery> deliveries, DateTimeOffset now, CancellationToken ct,
+        Random? random = null)
     {
         var messages = deliveries
             .SelectMany(d => d.Batch.Messages.Select(m => (d.Channel, Message: m)))
@@ -38,11 +40,13 @@ public static class InboundWriter
             .ToList();
 
         var effects = new Effects();
+        var firstContacts = new HashSet<Guid>();
         var contacts = await UpsertContactsAsync(conn, tx,
-            messages.Select(x => (x.Channel, x.Message.Contact)).Concat(events.Select(x => (x.Channel, x.Event.Contact))).ToList(), effects, now, ct);
+            messages.Select(x => (x.Channel, x.Message.Contact)).Concat(events.Select(x => (x.Channel, x.Event.Contact))).ToList(), effects, firstContacts, now, ct);
 
         var batch = new NpgsqlBatch(conn, tx);
-        var versionCheck = messages.Count > 0 ? await WriteMessagesAsync(conn, tx, batch, messages, contacts, effects, now, ct) : null;
+        var versionCheck = messages.Count > 0
+            ? await WriteMessagesAsync(conn, tx, batch, messages, contacts, firstContacts, effects, random ?? Random.Shared, now, ct) : null;
         effects.AppendTo(batch, now);
         AppendEvents(batch, events, contacts, now);
         AppendStatuses(batch, deliveries, now);
@@ -52,7 +56,8 @@ public static class InboundWriter
     }
 
     private static async Task<Dictionary<(Guid Channel, string ExternalId), Guid>> UpsertContactsAsync(
-        NpgsqlConnection conn, NpgsqlTransaction tx, List<(Channel Channel, InboundContact Contact)> seen, Effects effects, DateTimeOffset now, CancellationToken ct)
+        NpgsqlConnection conn, NpgsqlTransaction tx, List<(Channel Channel, InboundContact Contact)> seen, Effects effects, HashSet<Guid> inserted,
+        DateTimeOffset now, CancellationToken ct)
     {
         var result = new Dictionary<(Guid, string), Guid>();
         if (seen.Count == 0) return result;
@@ -89,6 +94,7 @@ public static class InboundWriter
         {
             result[(r.GetGuid(1), r.GetString(2))] = r.GetGuid(0);
             // A customer seen for the first time: published, and checked against the business's matching rule.
+            if (r.GetBoolean(3)) inserted.Add(r.GetGuid(0));
             if (r.GetBoolean(3))
                 effects.Add(ContactEvents.EntityType, r.GetGuid(0), r.GetGuid(4), new Decision<int>(0,
                     [new DomainEvent(ContactEvents.Created, now, new { ChannelId = r.GetGuid(1), ExternalId = r.GetString(2) })], [],
@@ -100,7 +106,7 @@ public static class InboundWriter
     private static async Task<Action?> WriteMessagesAsync(
         NpgsqlConnection conn, NpgsqlTransaction tx, NpgsqlBatch batch,
         List<(Channel Channel, InboundMessage Message)> messages,
-        Dictionary<(Guid, string), Guid> contacts, Effects effects, DateTimeOffset now, CancellationToken ct)
+        Dictionary<(Guid, string), Guid> contacts, HashSet<Guid> firstContacts, Effects effects, Random random, DateTimeOffset now, CancellationToken ct)
     {
         var contactIds = messages.Select(m => contacts[(m.Channel.Id, m.Message.Contact.ExternalId)]).Distinct().ToArray();
         var open = await ConversationStore.LockOpenByContactsAsync(conn, tx, contactIds, ct);
@@ -152,36 +158,39 @@ public static class InboundWriter
 
         var changed = new List<ConversationState>();
         var fresh = rows.Where(r => inserted.Contains(r.Id)).GroupBy(r => r.ContactId).ToList();
-        var routing = await RoutingAsync(conn, tx, fresh.Where(g => ConversationGrain.IsNew(conversations[g.Key].State)).Select(g => g.Key).ToArray(), ct);
+        if (fresh.Count == 0) return null;
+        var automation = await AutomationStore.LoadAsync(conn, tx, fresh.Select(g => conversations[g.Key].State.BusinessId).Distinct().ToArray(), ct);
+        var facts = await ContactFactsAsync(conn, tx, fresh.Select(g => g.Key).ToArray(), firstContacts, now, ct);
         foreach (var group in fresh)
         {
             var (state, channel) = conversations[group.Key];
+            var ordered = group.OrderBy(r => r.Message.SentAt).ToList();
             var decision = ConversationGrain.Receive(state,
-                group.Select(r => new ReceivedMessage(r.Id, r.Message.Type, r.Message.SentAt)).ToList(),
+                ordered.Select(r => new ReceivedMessage(r.Id, r.Message.Type, r.Message.SentAt)).ToList(),
                 new ConversationPolicy(channel.ResponseWindow), now);
-            // A new conversation waits in the business's default team's queue (VIP first) and is offered at once.
-            if (routing.TryGetValue(group.Key, out var route) && route.Team is { } team)
-            {
-                var queued = ConversationGrain.Queue(decision.State, team, route.Vip ? 1 : 0, now, "new");
-                decision = new(queued.State, [.. decision.Events, .. queued.Events], decision.Timers, [.. decision.Outbox, .. queued.Outbox]);
-            }
+            decision = BotStep.Apply(decision, channel, ordered.Select(r => (r.Message.Text, r.Message.ContentJson, r.Message.Contact.Name)).ToList(),
+                facts[group.Key], automation[state.BusinessId], random, batch, now);
             changed.Add(decision.State);
             effects.Add(ConversationStore.EntityType, state.Id, state.BusinessId, decision, now);
         }
         return changed.Count == 0 ? null : ConversationStore.Save(batch, changed);
     }
 
-    private static async Task<Dictionary<Guid, (bool Vip, Guid? Team)>> RoutingAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid[] contacts, CancellationToken ct)
+    /// <summary>VIP flag, language, and automated messages in the last 24 hours (sliding) per contact; the contact row locks taken above make the count exact.</summary>
+    private static async Task<Dictionary<Guid, ContactFacts>> ContactFactsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid[] contacts, HashSet<Guid> first,
+        DateTimeOffset now, CancellationToken ct)
     {
-        if (contacts.Length == 0) return [];
         await using var cmd = new NpgsqlCommand("""
-            select c.id, c.vip, t.id from contacts c left join teams t on t.business_id = c.business_id and t.is_default
-             where c.id = any(@ids)
+            select c.id, c.vip, c.language,
+                   (select count(*)::int from messages m where m.contact_id = c.id and m.author_id = 'bot' and m.created_at > @since)
+              from contacts c where c.id = any(@ids)
             """, conn, tx);
         cmd.Parameters.Add(new NpgsqlParameter("ids", contacts));
-        var result = new Dictionary<Guid, (bool, Guid?)>();
+        cmd.Parameters.Add(new NpgsqlParameter("since", now - TimeSpan.FromHours(24)));
+        var result = new Dictionary<Guid, ContactFacts>();
         await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct)) result[r.GetGuid(0)] = (r.GetBoolean(1), r.IsDBNull(2) ? null : r.GetGuid(2));
+        while (await r.ReadAsync(ct))
+            result[r.GetGuid(0)] = new ContactFacts(r.GetBoolean(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetInt32(3), first.Contains(r.GetGuid(0)));
         return result;
     }
 

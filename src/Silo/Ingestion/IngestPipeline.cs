@@ -24,6 +24,7 @@ public sealed class IngestPipeline : IHostedService, IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly ILogger<IngestPipeline> _log;
     private readonly int _maxBatch;
+    private readonly Random _random;
     private readonly Task[] _writers;
 
     public IngestPipeline(EntityRuntime runtime, TimeProvider clock, IOptions<EngineOptions> options, ILogger<IngestPipeline> log)
@@ -32,6 +33,7 @@ public sealed class IngestPipeline : IHostedService, IAsyncDisposable
         _clock = clock;
         _log = log;
         _maxBatch = options.Value.IngestMaxBatch;
+        _random = options.Value.BotSeed is { } seed ? new Random(seed) : Random.Shared;
         _writers = Enumerable.Range(0, Math.Max(1, options.Value.IngestWriters)).Select(_ => Task.Run(WriteLoopAsync)).ToArray();
     }
 
@@ -81,7 +83,7 @@ public sealed class IngestPipeline : IHostedService, IAsyncDisposable
 
     private Task CommitAsync(List<Pending> group) =>
         _runtime.CallAsync((conn, tx, ct) =>
-            InboundWriter.WriteAsync(conn, tx, group.Select(p => p.Delivery).ToList(), _clock.GetUtcNow(), ct), CancellationToken.None);
+            InboundWriter.WriteAsync(conn, tx, group.Select(p => p.Delivery).ToList(), _clock.GetUtcNow(), ct, _random), CancellationToken.None);
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

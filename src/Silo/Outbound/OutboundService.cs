@@ -63,17 +63,8 @@ public sealed class OutboundService(EntityRuntime runtime, ChannelStore channels
             if (!outcome.Accepted) return new SendResult.Refused(outcome.RefusalCode!, outcome.Detail!);
 
             var batch = new NpgsqlBatch(conn, tx);
-            var insert = Sql.Command("""
-                insert into messages (id, business_id, conversation_id, channel_id, contact_id, direction, type, text, content, payload,
-                                      reply_to_provider_id, sent_at, status, status_rank, idempotency_key, author_id, out_of_window,
-                                      category, warnings, created_at, updated_at)
-                values (@id, @b, @conv, @ch, @contact, 'out', @type, @text, @content, @content, @reply, @now, 'queued', 0, @key, @author,
-                        @oow, @cat, @warnings, @now, @now)
-                """, ("id", messageId), ("b", businessId), ("conv", state.Id), ("ch", state.ChannelId), ("contact", state.ContactId),
-                ("type", message.Type), ("text", DisplayText(message)), ("reply", message.ReplyToProviderId), ("now", now),
-                ("key", idempotencyKey), ("author", actor.UserId?.ToString() ?? actor.Id), ("oow", outcome.OutOfWindow), ("cat", outcome.Category),
-                ("warnings", warnings.ToArray()));
-            insert.Parameters.Add(new NpgsqlParameter("content", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(message, Effects.Json) });
+            var insert = OutboundMessages.Insert(messageId, state, message, actor.UserId?.ToString() ?? actor.Id, outcome.OutOfWindow, outcome.Category,
+                warnings, idempotencyKey, now);
             batch.BatchCommands.Add(insert);
             var check = ConversationStore.Save(batch, [outcome.Decision!.State]);
             var effects = new Effects();
@@ -88,11 +79,4 @@ public sealed class OutboundService(EntityRuntime runtime, ChannelStore channels
             check();
             return new SendResult.Accepted(messageId, false);
         }, ct);
-
-    private static string? DisplayText(OutboundMessage m) => m.Type switch
-    {
-        "template" => $"[template {m.Template?.Name}]",
-        "image" or "video" or "audio" or "document" => m.Media?.Caption,
-        _ => m.Text,
-    };
 }

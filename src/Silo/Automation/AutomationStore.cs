@@ -1,0 +1,156 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Engine.Grains.Automation;
+using Engine.Silo.Audit;
+using Engine.Silo.Database;
+using Engine.Silo.Runtime;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Engine.Silo.Automation;
+
+public sealed record RoutingRule(Guid Id, Guid TeamId, IReadOnlyList<string> Keywords, string? Pattern, int Priority, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    public bool Matches(string text) =>
+        Keywords.Any(k => KeywordMatcher.Matches(text, k)) || (Pattern is not null && Regex.IsMatch(text, Pattern, RegexOptions.None, TimeSpan.FromMilliseconds(50)));
+}
+
+/// <summary>What automation needs for one business, read fresh from the database for every message (so a change made on one node is used by all at once).</summary>
+public sealed record AutomationSet(IReadOnlyList<AutoReplyRule> Rules, IReadOnlyList<RoutingRule> Routing, BusinessHours Hours, Guid? DefaultTeam);
+
+/// <summary>Auto-reply rules, keyword routing rules and business hours.</summary>
+public sealed class AutomationStore(NpgsqlDataSource db, TimeProvider clock)
+{
+    private const string RuleColumns = "id, name, trigger, keywords, language, active_from, active_to, variants, buttons::text, priority, enabled, updated_at";
+
+    public async Task<AutoReplyRule> SaveRuleAsync(Actor actor, AutoReplyRule rule, bool creating, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var before = creating ? null : await GetRuleAsync(conn, tx, actor.BusinessId, rule.Id, ct);
+        await using (var cmd = Sql.Command(conn, tx, creating ? """
+            insert into auto_reply_rules (id, business_id, name, trigger, keywords, language, active_from, active_to, variants, buttons, priority, enabled, created_at, updated_at)
+            values (@id, @b, @n, @t, @k, @l, @f, @to, @v, @btn, @p, @e, @now, @now)
+            """ : """
+            update auto_reply_rules set name = @n, trigger = @t, keywords = @k, language = @l, active_from = @f, active_to = @to, variants = @v,
+                   buttons = @btn, priority = @p, enabled = @e, updated_at = @now, version = version + 1
+             where id = @id and business_id = @b
+            """, ("id", rule.Id), ("b", actor.BusinessId), ("n", rule.Name), ("t", rule.Trigger), ("k", rule.Keywords.ToArray()), ("l", rule.Language),
+            ("f", rule.ActiveFrom), ("to", rule.ActiveTo), ("v", rule.Variants.ToArray()), ("p", rule.Priority), ("e", rule.Enabled), ("now", now)))
+        {
+            cmd.Parameters.Add(new NpgsqlParameter("btn", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(rule.Buttons, Effects.Json) });
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        await AuditLog.WriteAsync(conn, tx, actor, creating ? "auto_reply.created" : "auto_reply.updated", "auto_reply", rule.Id, before, rule, now, ct);
+        await tx.CommitAsync(ct);
+        return rule;
+    }
+
+    public async Task<bool> DeleteRuleAsync(Actor actor, Guid id, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var before = await GetRuleAsync(conn, tx, actor.BusinessId, id, ct);
+        if (before is null) return false;
+        await Sql.ExecAsync(conn, tx, "delete from auto_reply_rules where id = @id", ct, ("id", id));
+        await AuditLog.WriteAsync(conn, tx, actor, "auto_reply.deleted", "auto_reply", id, before, null, clock.GetUtcNow(), ct);
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
+    public async Task<AutoReplyRule?> GetRuleAsync(Guid business, Guid id, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await GetRuleAsync(conn, null, business, id, ct);
+    }
+
+    public async Task<IReadOnlyList<AutoReplyRule>> ListRulesAsync(Guid business, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return (await LoadAsync(conn, null, [business], ct))[business].Rules;
+    }
+
+    private static async Task<AutoReplyRule?> GetRuleAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid business, Guid id, CancellationToken ct) =>
+        (await Sql.QueryAsync(conn, tx, $"select {RuleColumns} from auto_reply_rules where business_id = @b and id = @id", ReadRule, ct, ("b", business), ("id", id))).SingleOrDefault();
+
+    public async Task<RoutingRule> AddRoutingAsync(Actor actor, Guid team, IReadOnlyList<string> keywords, string? pattern, int priority, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var rule = new RoutingRule(Guid.CreateVersion7(), team, keywords, pattern, priority, now, now);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await Sql.ExecAsync(conn, tx, """
+            insert into routing_rules (id, business_id, team_id, keywords, pattern, priority, created_at, updated_at) values (@id, @b, @t, @k, @p, @pr, @now, @now)
+            """, ct, ("id", rule.Id), ("b", actor.BusinessId), ("t", team), ("k", keywords.ToArray()), ("p", pattern), ("pr", priority), ("now", now));
+        await AuditLog.WriteAsync(conn, tx, actor, "routing_rule.created", "routing_rule", rule.Id, null, rule, now, ct);
+        await tx.CommitAsync(ct);
+        return rule;
+    }
+
+    public async Task<bool> DeleteRoutingAsync(Actor actor, Guid id, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var deleted = await Sql.ExecAsync(conn, tx, "delete from routing_rules where id = @id and business_id = @b", ct, ("id", id), ("b", actor.BusinessId)) == 1;
+        if (deleted) await AuditLog.WriteAsync(conn, tx, actor, "routing_rule.deleted", "routing_rule", id, null, null, clock.GetUtcNow(), ct);
+        await tx.CommitAsync(ct);
+        return deleted;
+    }
+
+    public async Task<AutomationSet> ForBusinessAsync(Guid business, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return (await LoadAsync(conn, null, [business], ct))[business];
+    }
+
+    public async Task SetHoursAsync(Actor actor, BusinessHoursDocument hours, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using (var cmd = Sql.Command(conn, tx, "update businesses set hours = @h, time_zone = @tz, updated_at = @now, version = version + 1 where id = @b",
+            ("tz", hours.TimeZone), ("now", now), ("b", actor.BusinessId)))
+        {
+            cmd.Parameters.Add(new NpgsqlParameter("h", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(hours, Effects.Json) });
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        await AuditLog.WriteAsync(conn, tx, actor, "business_hours.updated", "business", actor.BusinessId, null, hours, now, ct);
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>Rules, routing, hours and default team of several businesses in three queries (one ingest group).</summary>
+    public static async Task<Dictionary<Guid, AutomationSet>> LoadAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid[] businesses, CancellationToken ct)
+    {
+        var rules = await Sql.QueryAsync(conn, tx, $"select business_id, {RuleColumns} from auto_reply_rules where business_id = any(@b)",
+            r => (Business: r.GetGuid(0), Rule: ReadRule(r, 1)), ct, ("b", businesses));
+        var routing = await Sql.QueryAsync(conn, tx, "select business_id, id, team_id, keywords, pattern, priority, created_at, updated_at from routing_rules where business_id = any(@b) order by priority desc, created_at",
+            r => (Business: r.GetGuid(0), Rule: new RoutingRule(r.GetGuid(1), r.GetGuid(2), r.GetFieldValue<string[]>(3), r.NullableString(4), r.GetInt32(5), r.Time(6), r.Time(7))),
+            ct, ("b", businesses));
+        var settings = await Sql.QueryAsync(conn, tx, """
+            select b.id, b.time_zone, b.hours::text, (select t.id from teams t where t.business_id = b.id and t.is_default) from businesses b where b.id = any(@b)
+            """, r => (Business: r.GetGuid(0), Tz: r.GetString(1), Hours: r.NullableString(2), Default: r.NullableGuid(3)), ct, ("b", businesses));
+        return settings.ToDictionary(s => s.Business, s => new AutomationSet(
+            rules.Where(r => r.Business == s.Business).Select(r => r.Rule).ToList(),
+            routing.Where(r => r.Business == s.Business).Select(r => r.Rule).ToList(),
+            s.Hours is null ? BusinessHours.Default(s.Tz) : JsonSerializer.Deserialize<BusinessHoursDocument>(s.Hours, Effects.Json)!.ToHours(),
+            s.Default));
+    }
+
+    private static AutoReplyRule ReadRule(NpgsqlDataReader r) => ReadRule(r, 0);
+
+    private static AutoReplyRule ReadRule(NpgsqlDataReader r, int o) => new(
+        r.GetGuid(o), r.GetString(o + 1), r.GetString(o + 2), r.GetFieldValue<string[]>(o + 3), r.NullableString(o + 4),
+        r.IsDBNull(o + 5) ? null : r.GetFieldValue<TimeOnly>(o + 5), r.IsDBNull(o + 6) ? null : r.GetFieldValue<TimeOnly>(o + 6),
+        r.GetFieldValue<string[]>(o + 7), JsonSerializer.Deserialize<List<BotButton>>(r.GetString(o + 8), Effects.Json)!, r.GetInt32(o + 9), r.GetBoolean(o + 10));
+}
+
+/// <summary>Business hours as stored and as the API takes them: intervals per day ("08:00"–"22:00"), holidays, IANA time zone.</summary>
+public sealed record BusinessHoursDocument(string TimeZone, Dictionary<DayOfWeek, List<IntervalDocument>> Week, List<DateOnly> Holidays)
+{
+    public BusinessHours ToHours() => new(TimeZone,
+        Week.ToDictionary(d => d.Key, d => (IReadOnlyList<OpeningInterval>)d.Value.Select(i => new OpeningInterval(TimeOnly.Parse(i.From), TimeOnly.Parse(i.To))).ToList()),
+        Holidays.ToHashSet());
+}
+
+public sealed record IntervalDocument(string From, string To);

@@ -1,0 +1,84 @@
+using System.Text.Json;
+using Engine.Grains.Automation;
+using Engine.Grains.Conversations;
+using Engine.Grains.Interfaces.Conversations;
+using Engine.Grains.Interfaces.Messaging;
+using Engine.Grains.Interfaces.Runtime;
+using Engine.Silo.Channels;
+using Engine.Silo.Outbound;
+using Npgsql;
+
+namespace Engine.Silo.Automation;
+
+/// <summary>What the inbound transaction knows about one contact for the bot.</summary>
+public sealed record ContactFacts(bool Vip, string? Language, int AutomatedInLast24h, bool FirstContact);
+
+/// <summary>
+/// The bot turn inside the inbound transaction: after the conversation received its new messages it may
+/// answer (the reply and its outbox row are written in the same transaction, so a welcome is queued the
+/// moment the message is stored), hand over to people, and — when the bot does not answer — the
+/// conversation is routed: keyword routing picks the team, else the default team.
+/// </summary>
+public static class BotStep
+{
+    public static Decision<ConversationState> Apply(Decision<ConversationState> received, Channel channel, IReadOnlyList<(string? Text, string ContentJson, string? Name)> messages,
+        ContactFacts contact, AutomationSet automation, Random random, NpgsqlBatch batch, DateTimeOffset now)
+    {
+        var state = received.State;
+        var last = messages[^1];
+        var text = string.Join(" ", messages.Select(m => m.Text).OfType<string>());
+        var human = state.AssigneeId is not null || state.FirstHumanReplyAt is not null || state.BotOutcome == "handed_over";
+        BotDecision bot;
+        lock (random)
+            bot = BotTurn.Decide(new BotContext(text.Length == 0 ? null : text, ButtonId(last.ContentJson), contact.FirstContact, human, contact.AutomatedInLast24h,
+                automation.Rules, automation.Hours, now, last.Name, contact.Language, BotTurn.DefaultHandOverKeywords), random);
+
+        var decision = received;
+        var replied = false;
+        if (bot.Reply is { } reply)
+        {
+            var message = reply.Buttons.Count == 0
+                ? new OutboundMessage("text", Text: reply.Text)
+                : new OutboundMessage("buttons", Text: reply.Text, Buttons: reply.Buttons.Select(b => new ReplyButton(b.Id, b.Title)).ToList());
+            var id = Guid.CreateVersion7();
+            var send = ConversationGrain.Send(state, id, false, new SendPolicy(channel.Kind, channel.OutsideWindowPolicy, channel.WindowQuota), now);
+            if (send.Accepted)
+            {
+                var after = send.Decision!.State with { BotReplies = state.BotReplies + 1 };
+                decision = Merge(decision, send.Decision with { State = after },
+                    new DomainEvent(ConversationEvents.BotReplied, now, new { MessageId = id, reply.RuleId, reply.RuleName }));
+                batch.BatchCommands.Add(OutboundMessages.Insert(id, state, message, "bot", send.OutOfWindow, send.Category, [], null, now));
+                replied = true;
+            }
+        }
+        else if (bot.HandOver && state.BotOutcome is null)
+            decision = Merge(decision, Decision<ConversationState>.Unchanged(decision.State with { BotOutcome = "handed_over" }),
+                new DomainEvent(ConversationEvents.BotHandedOver, now, new { Why = bot.Why }));
+
+        var current = decision.State;
+        if (!replied && current.Status == ConversationStatus.Open && current.TeamId is null)
+        {
+            var team = automation.Routing.FirstOrDefault(r => text.Length > 0 && r.Matches(text))?.TeamId ?? automation.DefaultTeam;
+            if (team is { } t)
+                decision = Merge(decision, ConversationGrain.Queue(current, t, contact.Vip ? 1 : 0, now, automation.Routing.Any(r => r.TeamId == t && r.Matches(text)) ? "keyword_routing" : "new"));
+        }
+        return decision;
+    }
+
+    /// <summary>The reply button the customer pressed (WhatsApp interactive reply or template quick reply).</summary>
+    private static string? ButtonId(string contentJson)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(contentJson);
+            var root = doc.RootElement;
+            if (root.TryGetProperty("interactive", out var i) && i.TryGetProperty("button_reply", out var b) && b.TryGetProperty("id", out var id)) return id.GetString();
+            if (root.TryGetProperty("button", out var t) && t.TryGetProperty("payload", out var p)) return p.GetString();
+        }
+        catch (JsonException) { }
+        return null;
+    }
+
+    private static Decision<ConversationState> Merge(Decision<ConversationState> a, Decision<ConversationState> b, params DomainEvent[] extra) =>
+        new(b.State, [.. a.Events, .. b.Events, .. extra], [.. a.Timers, .. b.Timers], [.. a.Outbox, .. b.Outbox]);
+}
