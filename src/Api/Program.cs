@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Engine.Api.Access;
+using Engine.Api.Automation;
 using Engine.Api.Channels;
 using Engine.Api.Contacts;
 using Engine.Api.Conversations;
@@ -71,6 +72,7 @@ app.MapAudit();
 app.MapContacts();
 app.MapCrm();
 app.MapWebhooks();
+app.MapAutomation();
 
 app.Run();
 

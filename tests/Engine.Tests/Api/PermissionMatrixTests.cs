@@ -41,6 +41,10 @@ public class PermissionMatrixTests(EngineFixture f) : IClassFixture<EngineFixtur
         ["POST /api/v1/webhooks/"] = [A], ["GET /api/v1/webhooks/"] = [A], ["GET /api/v1/webhooks/{id:guid}"] = [A], ["PATCH /api/v1/webhooks/{id:guid}"] = [A],
         ["DELETE /api/v1/webhooks/{id:guid}"] = [A], ["GET /api/v1/webhooks/{id:guid}/attempts"] = [A], ["GET /api/v1/webhooks/{id:guid}/deliveries"] = [A],
         ["POST /api/v1/webhooks/{id:guid}/replay"] = [A], ["GET /api/v1/notifications"] = [A],
+        ["POST /api/v1/auto-replies/"] = [A], ["GET /api/v1/auto-replies/"] = [A, E], ["GET /api/v1/auto-replies/{id:guid}"] = [A, E],
+        ["PATCH /api/v1/auto-replies/{id:guid}"] = [A, E], ["DELETE /api/v1/auto-replies/{id:guid}"] = [A], ["POST /api/v1/auto-replies/dry-run"] = [A, E],
+        ["POST /api/v1/routing-rules/"] = [A], ["GET /api/v1/routing-rules/"] = [A, E], ["DELETE /api/v1/routing-rules/{id:guid}"] = [A],
+        ["GET /api/v1/business-hours/"] = [A, E], ["PUT /api/v1/business-hours/"] = [A],
         ["POST /api/v1/auth/logout"] = All, ["GET /api/v1/me/"] = All, ["POST /api/v1/me/presence"] = All, ["POST /api/v1/me/heartbeat"] = All,
     };
 
@@ -69,7 +73,7 @@ public class PermissionMatrixTests(EngineFixture f) : IClassFixture<EngineFixtur
         var key = await KeyAsync(role);
         var (method, pattern) = (endpoint.Split(' ')[0], endpoint.Split(' ')[1]);
         var request = new HttpRequestMessage(new HttpMethod(method), pattern.Replace("{id:guid}", Guid.Empty.ToString()));
-        if (method is "POST" or "PATCH") request.Content = JsonContent.Create(new { });
+        if (method is "POST" or "PATCH" or "PUT") request.Content = JsonContent.Create(new { });
         var client = f.Host.WithKey(key);
         var r = await client.SendAsync(request);
         if (Allowed[endpoint].Contains(role))

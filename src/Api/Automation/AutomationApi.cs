@@ -1,0 +1,173 @@
+using Engine.Api.Access;
+using Engine.Api.Http;
+using Engine.Grains.Automation;
+using Engine.Silo.Automation;
+using Engine.Silo.Database;
+using Engine.Silo.Team;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+
+namespace Engine.Api.Automation;
+
+public sealed record AutoReplyRequest(string? Name, string? Trigger, IReadOnlyList<string>? Keywords, string? Language, string? ActiveFrom, string? ActiveTo,
+    IReadOnlyList<string>? Variants, IReadOnlyList<BotButton>? Buttons, int? Priority, bool? Enabled);
+
+public sealed record AutoReplyResponse(AutoReplyRule Rule, IReadOnlyList<string> Warnings);
+
+public sealed record DryRunRequest(string? Text, string? ButtonId, Guid? ContactId, DateTimeOffset? At, bool FirstContact = false);
+
+public sealed record DryRunResponse(string Outcome, string Why, BotReply? Reply, Guid? RoutedTeam, bool Offline, string Hours);
+
+public sealed record RoutingRuleRequest(Guid? TeamId, IReadOnlyList<string>? Keywords, string? Pattern, int? Priority);
+
+/// <summary>
+/// Auto-replies (first contact, keyword, offline hours; ≤ 5 variants of ≤ 256 characters, ≤ 3 buttons of ≤ 20),
+/// keyword routing to teams, business hours, and a dry run that says what would happen to a message and why.
+/// Changes take effect for the next message on every node (rules are read per message, not cached).
+/// </summary>
+public static class AutomationApi
+{
+    public const int MaxUpdateBytes = 5 * 1024;
+
+    public static void MapAutomation(this IEndpointRouteBuilder app)
+    {
+        var g = app.MapGroup("/api/v1/auto-replies").WithTags("Automation");
+        g.MapPost("/", Create).RequireAuthorization(Permissions.ManageSettings);
+        g.MapGet("/", async (HttpContext h, AutomationStore s, CancellationToken ct) => TypedResults.Ok(await s.ListRulesAsync(h.User.BusinessId(), ct)))
+            .RequireAuthorization(Permissions.ReadTeam);
+        g.MapGet("/{id:guid}", Get).RequireAuthorization(Permissions.ReadTeam);
+        g.MapPatch("/{id:guid}", Update).RequireAuthorization(Permissions.ManageConversations)
+            .WithSummary("Change a rule at run time (e.g. switch to 'limited pre-order' when stock is low); at most 5 KB; used for the next message on every node.");
+        g.MapDelete("/{id:guid}", Delete).RequireAuthorization(Permissions.ManageSettings);
+        g.MapPost("/dry-run", DryRun).RequireAuthorization(Permissions.ReadTeam)
+            .WithSummary("Which rule, hand-over or routing would apply to a message (optionally for a contact and a time), and why. Sends nothing.");
+
+        var r = app.MapGroup("/api/v1/routing-rules").WithTags("Automation");
+        r.MapPost("/", CreateRouting).RequireAuthorization(Permissions.ManageSettings).WithSummary("Keywords or a regex pattern (e.g. a tracking number) → a team's queue.");
+        r.MapGet("/", async (HttpContext h, AutomationStore s, CancellationToken ct) => TypedResults.Ok((await s.ForBusinessAsync(h.User.BusinessId(), ct)).Routing))
+            .RequireAuthorization(Permissions.ReadTeam);
+        r.MapDelete("/{id:guid}", async Task<Results<NoContent, ProblemHttpResult>> (Guid id, HttpContext h, AutomationStore s, CancellationToken ct) =>
+            await s.DeleteRoutingAsync(h.User.Actor(), id, ct) ? TypedResults.NoContent() : Problems.NotFound("routing rule", id)).RequireAuthorization(Permissions.ManageSettings);
+
+        var hours = app.MapGroup("/api/v1/business-hours").WithTags("Automation");
+        hours.MapGet("/", GetHours).RequireAuthorization(Permissions.ReadTeam);
+        hours.MapPut("/", PutHours).RequireAuthorization(Permissions.ManageSettings)
+            .WithSummary("Weekly intervals per day (\"08:00\"–\"22:00\", several a day; an end before the start runs past midnight), holidays, IANA time zone.");
+    }
+
+    private static (AutoReplyRule? Rule, Validation Check) Build(Guid id, AutoReplyRequest r, AutoReplyRule? current)
+    {
+        var v = new Validation();
+        TimeOnly? Time(string? s, TimeOnly? fallback, string field)
+        {
+            if (s is null) return fallback;
+            if (s.Length == 0) return null;
+            if (TimeOnly.TryParseExact(s, "HH:mm", out var t)) return t;
+            v.Require(false, field, "HH:mm, e.g. 11:30.");
+            return null;
+        }
+        var rule = new AutoReplyRule(id, r.Name?.Trim() ?? current?.Name ?? "", r.Trigger ?? current?.Trigger ?? "", r.Keywords ?? current?.Keywords ?? [],
+            r.Language ?? current?.Language, Time(r.ActiveFrom, current?.ActiveFrom, "activeFrom"), Time(r.ActiveTo, current?.ActiveTo, "activeTo"),
+            r.Variants ?? current?.Variants ?? [], r.Buttons ?? current?.Buttons ?? [], r.Priority ?? current?.Priority ?? 0, r.Enabled ?? current?.Enabled ?? true);
+        return (rule, v);
+    }
+
+    private static async Task<Results<Created<AutoReplyResponse>, ValidationProblem>> Create(AutoReplyRequest r, HttpContext http, AutomationStore s, CancellationToken ct)
+    {
+        var (rule, v) = Build(Guid.CreateVersion7(), r, null);
+        var (errors, warnings) = AutoReplyRules.Validate(rule!);
+        if (!v.IsValid) return v.Problem();
+        if (errors.Count > 0) return Problems.Invalid(errors);
+        await s.SaveRuleAsync(http.User.Actor(), rule!, creating: true, ct);
+        return TypedResults.Created($"/api/v1/auto-replies/{rule!.Id}", new AutoReplyResponse(rule, warnings));
+    }
+
+    private static async Task<Results<Ok<AutoReplyRule>, ProblemHttpResult>> Get(Guid id, HttpContext h, AutomationStore s, CancellationToken ct) =>
+        await s.GetRuleAsync(h.User.BusinessId(), id, ct) is { } rule ? TypedResults.Ok(rule) : Problems.NotFound("auto-reply", id);
+
+    private static async Task<Results<Ok<AutoReplyResponse>, ValidationProblem, ProblemHttpResult>> Update(Guid id, HttpRequest request, HttpContext http, AutomationStore s, CancellationToken ct)
+    {
+        var body = await WebhookBodyLimit(request, ct);
+        if (body is null) return Problems.Of(413, "payload_too_large", $"A run-time update is at most {MaxUpdateBytes} bytes.");
+        AutoReplyRequest? r;
+        try { r = System.Text.Json.JsonSerializer.Deserialize<AutoReplyRequest>(body, Engine.Silo.Runtime.Effects.Json); }
+        catch (System.Text.Json.JsonException e) { return Problems.Of(400, "malformed_json", e.Message); }
+        if (r is null) return Problems.Of(400, "malformed_json", "A JSON object is required.");
+        var current = await s.GetRuleAsync(http.User.BusinessId(), id, ct);
+        if (current is null) return Problems.NotFound("auto-reply", id);
+        var (rule, v) = Build(id, r, current);
+        var (errors, warnings) = AutoReplyRules.Validate(rule!);
+        if (!v.IsValid) return v.Problem();
+        if (errors.Count > 0) return Problems.Invalid(errors);
+        await s.SaveRuleAsync(http.User.Actor(), rule!, creating: false, ct);
+        return TypedResults.Ok(new AutoReplyResponse(rule!, warnings));
+    }
+
+    private static async Task<byte[]?> WebhookBodyLimit(HttpRequest request, CancellationToken ct)
+    {
+        if (request.ContentLength > MaxUpdateBytes) return null;
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, ct);
+        return buffer.Length > MaxUpdateBytes ? null : buffer.ToArray();
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(Guid id, HttpContext h, AutomationStore s, CancellationToken ct) =>
+        await s.DeleteRuleAsync(h.User.Actor(), id, ct) ? TypedResults.NoContent() : Problems.NotFound("auto-reply", id);
+
+    private static async Task<Results<Ok<DryRunResponse>, ValidationProblem>> DryRun(DryRunRequest r, HttpContext http, AutomationStore s, NpgsqlDataSource db,
+        TimeProvider clock, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(r.Text) && r.ButtonId is null) return Problems.Invalid("text", "A message text (or a buttonId) is required.");
+        var set = await s.ForBusinessAsync(http.User.BusinessId(), ct);
+        var at = r.At ?? clock.GetUtcNow();
+        int automated = 0; string? name = null, language = null;
+        if (r.ContactId is { } contact)
+        {
+            await using var conn = await db.OpenConnectionAsync(ct);
+            (name, language, automated) = (await Sql.QueryAsync(conn, null, """
+                select name, language, (select count(*)::int from messages m where m.contact_id = c.id and m.author_id = 'bot' and m.created_at > @since)
+                  from contacts c where c.id = @id and c.business_id = @b
+                """, x => (x.NullableString(0), x.NullableString(1), x.GetInt32(2)), ct, ("id", contact), ("b", http.User.BusinessId()), ("since", at - TimeSpan.FromHours(24)))).SingleOrDefault();
+        }
+        var bot = BotTurn.Decide(new BotContext(r.Text, r.ButtonId, r.FirstContact, false, automated, set.Rules, set.Hours, at, name, language,
+            BotTurn.DefaultHandOverKeywords), new Random(0));
+        var routed = bot.Reply is null ? set.Routing.FirstOrDefault(x => r.Text is not null && x.Matches(r.Text))?.TeamId ?? set.DefaultTeam : null;
+        return TypedResults.Ok(new DryRunResponse(bot.Reply is not null ? "reply" : bot.HandOver ? "hand_over" : "none", bot.Why, bot.Reply, routed,
+            !set.Hours.IsOpen(at), set.Hours.Describe()));
+    }
+
+    private static async Task<Results<Created<RoutingRule>, ValidationProblem>> CreateRouting(RoutingRuleRequest r, HttpContext http, AutomationStore s, TeamStore teams, CancellationToken ct)
+    {
+        var patternOk = true;
+        if (r.Pattern is not null)
+            try { _ = new System.Text.RegularExpressions.Regex(r.Pattern, System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromMilliseconds(50)); }
+            catch (ArgumentException) { patternOk = false; }
+        var v = new Validation()
+            .Require(r.TeamId is { } t && await teams.GetAsync(http.User.BusinessId(), t, ct) is not null, "teamId", "A team of this business.")
+            .Require(r.Keywords is { Count: > 0 } || r.Pattern is not null, "keywords", "Keywords, a pattern, or both.")
+            .Require(patternOk, "pattern", "Not a valid regular expression.");
+        if (!v.IsValid) return v.Problem();
+        var rule = await s.AddRoutingAsync(http.User.Actor(), r.TeamId!.Value, r.Keywords ?? [], r.Pattern, r.Priority ?? 0, ct);
+        return TypedResults.Created($"/api/v1/routing-rules/{rule.Id}", rule);
+    }
+
+    private static async Task<Ok<BusinessHoursView>> GetHours(HttpContext h, AutomationStore s, TimeProvider clock, CancellationToken ct)
+    {
+        var hours = (await s.ForBusinessAsync(h.User.BusinessId(), ct)).Hours;
+        var now = clock.GetUtcNow();
+        return TypedResults.Ok(new BusinessHoursView(hours.TimeZone, hours.Describe(), hours.IsOpen(now), hours.NextOpening(now)));
+    }
+
+    private static async Task<Results<Ok<BusinessHoursView>, ValidationProblem>> PutHours(BusinessHoursDocument r, HttpContext h, AutomationStore s, TimeProvider clock, CancellationToken ct)
+    {
+        var v = new Validation()
+            .Require(r.TimeZone is not null && TimeZoneInfo.TryFindSystemTimeZoneById(r.TimeZone, out _), "timeZone", "An IANA time zone such as Asia/Bangkok.")
+            .Require(r.Week is not null && r.Week.Values.All(list => list.All(i => TimeOnly.TryParseExact(i.From, "HH:mm", out _) && TimeOnly.TryParseExact(i.To, "HH:mm", out _))),
+                "week", "Intervals as {\"from\":\"08:00\",\"to\":\"22:00\"} per day.");
+        if (!v.IsValid) return v.Problem();
+        await s.SetHoursAsync(h.User.Actor(), r with { Holidays = r.Holidays ?? [] }, ct);
+        return await GetHours(h, s, clock, ct) is var ok ? TypedResults.Ok(ok.Value) : throw new InvalidOperationException();
+    }
+}
+
+public sealed record BusinessHoursView(string TimeZone, string Hours, bool OpenNow, DateTime? NextOpening);
