@@ -73,6 +73,7 @@ app.MapContacts();
 app.MapCrm();
 app.MapWebhooks();
 app.MapAutomation();
+app.MapLabels();
 
 app.Run();
 

@@ -54,6 +54,7 @@ public static class SiloServices
         services.AddSingleton<IOutboxHandler, Engine.Silo.Contacts.ContactMatchHandler>();
         services.AddSingleton<Engine.Silo.Webhooks.WebhookStore>();
         services.AddSingleton<Engine.Silo.Automation.AutomationStore>();
+        services.AddSingleton<Engine.Silo.Automation.Labels>();
         services.AddSingleton<IOutboxHandler, Engine.Silo.Webhooks.WebhookDelivery>();
         var webhookTimeout = config.GetValue<TimeSpan?>("Engine:WebhookTimeout") ?? TimeSpan.FromSeconds(10);
         services.AddHttpClient("webhooks", c => c.Timeout = webhookTimeout);

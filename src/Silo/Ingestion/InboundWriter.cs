@@ -157,10 +157,12 @@ public static class InboundWriter
             while (await r.ReadAsync(ct)) inserted.Add(r.GetGuid(0));
 
         var changed = new List<ConversationState>();
+        var labelCommands = new List<NpgsqlBatchCommand>();
         var fresh = rows.Where(r => inserted.Contains(r.Id)).GroupBy(r => r.ContactId).ToList();
         if (fresh.Count == 0) return null;
         var automation = await AutomationStore.LoadAsync(conn, tx, fresh.Select(g => conversations[g.Key].State.BusinessId).Distinct().ToArray(), ct);
         var facts = await ContactFactsAsync(conn, tx, fresh.Select(g => g.Key).ToArray(), firstContacts, now, ct);
+        var labelRules = await Labels.RulesAsync(conn, tx, automation.Keys.ToArray(), ct);
         foreach (var group in fresh)
         {
             var (state, channel) = conversations[group.Key];
@@ -172,8 +174,15 @@ public static class InboundWriter
                 facts[group.Key], automation[state.BusinessId], random, batch, now);
             changed.Add(decision.State);
             effects.Add(ConversationStore.EntityType, state.Id, state.BusinessId, decision, now);
+            // Auto-labels: after the conversation row is written (same batch), so the label array update finds it.
+            var text = string.Join(" ", ordered.Select(r => r.Message.Text).OfType<string>());
+            foreach (var rule in labelRules.GetValueOrDefault(state.BusinessId) ?? [])
+                if (text.Length > 0 && rule.Matches(text)) labelCommands.AddRange(Labels.Apply(state.Id, rule.LabelId, rule.Path, "rule", now));
         }
-        return changed.Count == 0 ? null : ConversationStore.Save(batch, changed);
+        if (changed.Count == 0) return null;
+        var check = ConversationStore.Save(batch, changed);
+        foreach (var cmd in labelCommands) batch.BatchCommands.Add(cmd);
+        return check;
     }
 
     /// <summary>VIP flag, language, and automated messages in the last 24 hours (sliding) per contact; the contact row locks taken above make the count exact.</summary>

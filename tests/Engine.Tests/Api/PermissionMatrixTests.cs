@@ -45,6 +45,8 @@ public class PermissionMatrixTests(EngineFixture f) : IClassFixture<EngineFixtur
         ["PATCH /api/v1/auto-replies/{id:guid}"] = [A, E], ["DELETE /api/v1/auto-replies/{id:guid}"] = [A], ["POST /api/v1/auto-replies/dry-run"] = [A, E],
         ["POST /api/v1/routing-rules/"] = [A], ["GET /api/v1/routing-rules/"] = [A, E], ["DELETE /api/v1/routing-rules/{id:guid}"] = [A],
         ["GET /api/v1/business-hours/"] = [A, E], ["PUT /api/v1/business-hours/"] = [A],
+        ["POST /api/v1/labels/"] = [A], ["GET /api/v1/labels/"] = [A, E, G], ["GET /api/v1/labels/usage"] = [A, E, N], ["POST /api/v1/label-rules"] = [A],
+        ["POST /api/v1/conversations/{id:guid}/labels"] = [A, E, G], ["DELETE /api/v1/conversations/{id:guid}/labels/{labelId:guid}"] = [A, E, G],
         ["POST /api/v1/auth/logout"] = All, ["GET /api/v1/me/"] = All, ["POST /api/v1/me/presence"] = All, ["POST /api/v1/me/heartbeat"] = All,
     };
 
@@ -72,7 +74,7 @@ public class PermissionMatrixTests(EngineFixture f) : IClassFixture<EngineFixtur
     {
         var key = await KeyAsync(role);
         var (method, pattern) = (endpoint.Split(' ')[0], endpoint.Split(' ')[1]);
-        var request = new HttpRequestMessage(new HttpMethod(method), pattern.Replace("{id:guid}", Guid.Empty.ToString()));
+        var request = new HttpRequestMessage(new HttpMethod(method), pattern.Replace("{id:guid}", Guid.Empty.ToString()).Replace("{labelId:guid}", Guid.Empty.ToString()));
         if (method is "POST" or "PATCH" or "PUT") request.Content = JsonContent.Create(new { });
         var client = f.Host.WithKey(key);
         var r = await client.SendAsync(request);

@@ -1,0 +1,61 @@
+using Engine.Api.Access;
+using Engine.Api.Http;
+using Engine.Silo.Automation;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Engine.Api.Automation;
+
+public sealed record LabelRequest(string? Name, Guid? ParentId);
+public sealed record LabelCreated(LabelView Label, string? Warning);
+public sealed record LabelRuleRequest(Guid? LabelId, IReadOnlyList<string>? Keywords, string? Pattern);
+public sealed record ApplyLabelRequest(Guid? LabelId);
+
+/// <summary>Labels (main → sub), auto-label rules, labelling conversations, and label usage.</summary>
+public static class LabelsApi
+{
+    public static void MapLabels(this IEndpointRouteBuilder app)
+    {
+        var g = app.MapGroup("/api/v1/labels").WithTags("Automation");
+        g.MapPost("/", Create).RequireAuthorization(Permissions.ManageSettings).WithSummary("A main label, or a sub-label with parentId (two levels). Warns above 20 labels.");
+        g.MapGet("/", async (HttpContext h, Labels s, CancellationToken ct) => TypedResults.Ok(await s.ListAsync(h.User.BusinessId(), ct))).RequireAuthorization(Permissions.ReadConversations);
+        g.MapGet("/usage", async (HttpContext h, Labels s, CancellationToken ct, DateTimeOffset? from = null, DateTimeOffset? to = null) =>
+                TypedResults.Ok(await s.UsageAsync(h.User.BusinessId(), from, to, ct)))
+            .RequireAuthorization(Permissions.ReadReports).WithSummary("Conversations per label over a period (default: the last quarter); labels on under 5% are flagged for retirement.");
+        app.MapPost("/api/v1/label-rules", CreateRule).WithTags("Automation").RequireAuthorization(Permissions.ManageSettings)
+            .WithSummary("Auto-label: keywords or a regex on the customer's message (e.g. a tracking number → Logistics).");
+        app.MapPost("/api/v1/conversations/{id:guid}/labels", (Guid id, ApplyLabelRequest r, HttpContext h, Labels s, CancellationToken ct) => Set(id, r.LabelId, true, h, s, ct))
+            .WithTags("Conversations").RequireAuthorization(Permissions.Reply);
+        app.MapDelete("/api/v1/conversations/{id:guid}/labels/{labelId:guid}", (Guid id, Guid labelId, HttpContext h, Labels s, CancellationToken ct) => Set(id, labelId, false, h, s, ct))
+            .WithTags("Conversations").RequireAuthorization(Permissions.Reply);
+    }
+
+    private static async Task<Results<Created<LabelCreated>, ValidationProblem>> Create(LabelRequest r, HttpContext http, Labels s, CancellationToken ct)
+    {
+        var v = new Validation().Require(!string.IsNullOrWhiteSpace(r.Name) && r.Name.Length <= 60 && !r.Name.Contains('/'), "name", "1–60 characters, no '/'.");
+        if (!v.IsValid) return v.Problem();
+        var label = await s.CreateAsync(http.User.Actor(), r.Name!.Trim(), r.ParentId, ct);
+        var count = (await s.ListAsync(http.User.BusinessId(), ct)).Count;
+        return TypedResults.Created($"/api/v1/labels/{label.Id}", new LabelCreated(label,
+            count > Labels.WarnAbove ? $"{count} labels: more than {Labels.WarnAbove} make labelling inconsistent." : null));
+    }
+
+    private static async Task<Results<Created<LabelRule>, ValidationProblem>> CreateRule(LabelRuleRequest r, HttpContext http, Labels s, CancellationToken ct)
+    {
+        var patternOk = true;
+        if (r.Pattern is not null)
+            try { _ = new System.Text.RegularExpressions.Regex(r.Pattern); } catch (ArgumentException) { patternOk = false; }
+        var v = new Validation()
+            .Require(r.LabelId is not null, "labelId", "Required.")
+            .Require(r.Keywords is { Count: > 0 } || r.Pattern is not null, "keywords", "Keywords, a pattern, or both.")
+            .Require(patternOk, "pattern", "Not a valid regular expression.");
+        if (!v.IsValid) return v.Problem();
+        var rule = await s.AddRuleAsync(http.User.Actor(), r.LabelId!.Value, r.Keywords ?? [], r.Pattern, ct);
+        return TypedResults.Created("/api/v1/label-rules", rule);
+    }
+
+    private static async Task<IResult> Set(Guid id, Guid? label, bool apply, HttpContext http, Labels s, CancellationToken ct)
+    {
+        if (label is null) return Problems.Invalid("labelId", "Required.");
+        return await s.SetAsync(http.User.Actor(), id, label.Value, apply, ct) ? TypedResults.NoContent() : Problems.Of(404, "not_found", "No such conversation or label.");
+    }
+}

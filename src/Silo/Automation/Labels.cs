@@ -1,0 +1,133 @@
+using System.Text.RegularExpressions;
+using Engine.Grains.Automation;
+using Engine.Grains.Interfaces.Runtime;
+using Engine.Silo.Audit;
+using Engine.Silo.Database;
+using Npgsql;
+
+namespace Engine.Silo.Automation;
+
+public sealed record LabelView(Guid Id, string Name, Guid? ParentId, string Path, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+public sealed record LabelRule(Guid Id, Guid LabelId, string Path, IReadOnlyList<string> Keywords, string? Pattern)
+{
+    public bool Matches(string text) =>
+        Keywords.Any(k => KeywordMatcher.Matches(text, k)) || (Pattern is not null && Regex.IsMatch(text, Pattern, RegexOptions.None, TimeSpan.FromMilliseconds(50)));
+}
+public sealed record LabelUsage(Guid LabelId, string Path, int Conversations, decimal Share, bool FlaggedForRetirement);
+public sealed record LabelUsageReport(DateTimeOffset From, DateTimeOffset To, int Conversations, IReadOnlyList<LabelUsage> Labels, int LabelCount, string? Warning);
+
+/// <summary>
+/// Labels in two levels (main → sub), applied by hand or by auto-label rules (keywords or a regex, e.g. a
+/// tracking number → "logistics") in the inbound transaction. Usage per label over a period; labels on
+/// fewer than 5% of the period's conversations are flagged for retirement; more than 20 labels draws a warning.
+/// </summary>
+public sealed class Labels(NpgsqlDataSource db, TimeProvider clock)
+{
+    public const int WarnAbove = 20;
+    public const decimal RetireBelowShare = 0.05m;
+
+    public async Task<LabelView> CreateAsync(Actor actor, string name, Guid? parent, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        string path = name;
+        if (parent is { } p)
+        {
+            var parentRow = (await Sql.QueryAsync(conn, tx, "select path, parent_id from labels where id = @p and business_id = @b",
+                r => (Path: r.GetString(0), Parent: r.NullableGuid(1)), ct, ("p", p), ("b", actor.BusinessId))).SingleOrDefault();
+            if (parentRow.Path is null) throw new RefusedException("invalid_label", "The parent label does not exist.");
+            if (parentRow.Parent is not null) throw new RefusedException("invalid_label", "Labels have two levels: a sub-label's parent must be a main label.");
+            path = $"{parentRow.Path}/{name}";
+        }
+        var label = new LabelView(Guid.CreateVersion7(), name, parent, path, now, now);
+        await Sql.ExecAsync(conn, tx, "insert into labels (id, business_id, name, parent_id, path, created_at, updated_at) values (@id, @b, @n, @p, @path, @now, @now)",
+            ct, ("id", label.Id), ("b", actor.BusinessId), ("n", name), ("p", parent), ("path", path), ("now", now));
+        await AuditLog.WriteAsync(conn, tx, actor, "label.created", "label", label.Id, null, label, now, ct);
+        await tx.CommitAsync(ct);
+        return label;
+    }
+
+    public async Task<IReadOnlyList<LabelView>> ListAsync(Guid business, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await Sql.QueryAsync(conn, null, "select id, name, parent_id, path, created_at, updated_at from labels where business_id = @b order by path",
+            r => new LabelView(r.GetGuid(0), r.GetString(1), r.NullableGuid(2), r.GetString(3), r.Time(4), r.Time(5)), ct, ("b", business));
+    }
+
+    public async Task<LabelRule> AddRuleAsync(Actor actor, Guid label, IReadOnlyList<string> keywords, string? pattern, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var path = (await Sql.QueryAsync(conn, tx, "select path from labels where id = @l and business_id = @b", r => r.GetString(0), ct, ("l", label), ("b", actor.BusinessId))).SingleOrDefault()
+            ?? throw new RefusedException("invalid_label", "No such label.");
+        var rule = new LabelRule(Guid.CreateVersion7(), label, path, keywords, pattern);
+        await Sql.ExecAsync(conn, tx, "insert into label_rules (id, business_id, label_id, keywords, pattern, created_at, updated_at) values (@id, @b, @l, @k, @p, @now, @now)",
+            ct, ("id", rule.Id), ("b", actor.BusinessId), ("l", label), ("k", keywords.ToArray()), ("p", pattern), ("now", now));
+        await AuditLog.WriteAsync(conn, tx, actor, "label_rule.created", "label_rule", rule.Id, null, rule, now, ct);
+        await tx.CommitAsync(ct);
+        return rule;
+    }
+
+    /// <summary>Applies (or removes) a label on a conversation by hand; false when the conversation or label is not this business's.</summary>
+    public async Task<bool> SetAsync(Actor actor, Guid conversation, Guid label, bool apply, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var path = (await Sql.QueryAsync(conn, tx, """
+            select l.path from labels l join conversations c on c.business_id = l.business_id where l.id = @l and c.id = @c and c.business_id = @b
+            """, r => r.GetString(0), ct, ("l", label), ("c", conversation), ("b", actor.BusinessId))).SingleOrDefault();
+        if (path is null) return false;
+        var batch = new NpgsqlBatch(conn, tx);
+        if (apply) foreach (var cmd in Apply(conversation, label, path, actor.UserId?.ToString() ?? actor.Id, now)) batch.BatchCommands.Add(cmd);
+        else
+        {
+            batch.BatchCommands.Add(Sql.Command("delete from conversation_labels where conversation_id = @c and label_id = @l", ("c", conversation), ("l", label)));
+            batch.BatchCommands.Add(Sql.Command("update conversations set labels = array_remove(labels, @p), updated_at = @now, version = version + 1 where id = @c",
+                ("p", path), ("now", now), ("c", conversation)));
+        }
+        batch.BatchCommands.Add(AuditLog.Entry(actor, apply ? "label.applied" : "label.removed", "conversation", conversation, null, new { label, path }, now));
+        await batch.ExecuteNonQueryAsync(ct);
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
+    /// <summary>The statements that put a label on a conversation (idempotent); used by hand and by auto-label rules in the inbound transaction.</summary>
+    public static IEnumerable<NpgsqlBatchCommand> Apply(Guid conversation, Guid label, string path, string by, DateTimeOffset now)
+    {
+        yield return Sql.Command("insert into conversation_labels (conversation_id, label_id, applied_at, applied_by) values (@c, @l, @now, @by) on conflict do nothing",
+            ("c", conversation), ("l", label), ("now", now), ("by", by));
+        yield return Sql.Command("update conversations set labels = array_append(labels, @p) where id = @c and not (@p = any(labels))", ("p", path), ("c", conversation));
+    }
+
+    public async Task<LabelUsageReport> UsageAsync(Guid business, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct)
+    {
+        var end = to ?? clock.GetUtcNow().AddSeconds(1);   // up to and including now
+        var start = from ?? end.AddDays(-91);   // a quarter
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var total = (await Sql.QueryAsync(conn, null, "select count(*)::int from conversations where business_id = @b and opened_at >= @f and opened_at < @t",
+            r => r.GetInt32(0), ct, ("b", business), ("f", start), ("t", end)))[0];
+        var rows = await Sql.QueryAsync(conn, null, """
+            select l.id, l.path, count(distinct c.id)::int from labels l
+              left join conversation_labels cl on cl.label_id = l.id
+              left join conversations c on c.id = cl.conversation_id and c.opened_at >= @f and c.opened_at < @t
+             where l.business_id = @b group by l.id, l.path order by l.path
+            """, r => (Id: r.GetGuid(0), Path: r.GetString(1), Count: r.GetInt32(2)), ct, ("b", business), ("f", start), ("t", end));
+        var usage = rows.Select(r =>
+        {
+            var share = total == 0 ? 0m : Math.Round((decimal)r.Count / total, 4);
+            return new LabelUsage(r.Id, r.Path, r.Count, share, share < RetireBelowShare);
+        }).ToList();
+        return new LabelUsageReport(start, end, total, usage, usage.Count,
+            usage.Count > WarnAbove ? $"{usage.Count} labels: more than {WarnAbove} make labelling inconsistent; retire the flagged ones." : null);
+    }
+
+    public static async Task<Dictionary<Guid, List<LabelRule>>> RulesAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid[] businesses, CancellationToken ct) =>
+        (await Sql.QueryAsync(conn, tx, """
+            select r.business_id, r.id, r.label_id, l.path, r.keywords, r.pattern from label_rules r join labels l on l.id = r.label_id where r.business_id = any(@b)
+            """, r => (Business: r.GetGuid(0), Rule: new LabelRule(r.GetGuid(1), r.GetGuid(2), r.GetString(3), r.GetFieldValue<string[]>(4), r.NullableString(5))),
+            ct, ("b", businesses)))
+        .GroupBy(x => x.Business).ToDictionary(g => g.Key, g => g.Select(x => x.Rule).ToList());
+}
