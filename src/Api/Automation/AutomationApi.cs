@@ -42,6 +42,13 @@ public static class AutomationApi
         g.MapPost("/dry-run", DryRun).RequireAuthorization(Permissions.ReadTeam)
             .WithSummary("Which rule, hand-over or routing would apply to a message (optionally for a contact and a time), and why. Sends nothing.");
 
+        g.MapPost("/test-set", AddTests).RequireAuthorization(Permissions.ManageSettings)
+            .WithSummary("Sample questions with the rule name each should get ('hand_over' or 'none' also allowed); replace=true starts over.");
+        g.MapGet("/match-rate", async (HttpContext h, MatchRate m, CancellationToken ct, DateTimeOffset? from = null, DateTimeOffset? to = null) =>
+                TypedResults.Ok(await m.ReportAsync(h.User.BusinessId(), from, to, ct)))
+            .RequireAuthorization(Permissions.ReadReports)
+            .WithSummary("Match rate over the test set (target ≥ 90%), with the misses; and the share of live customer messages a rule answered (default: last 7 days).");
+
         var r = app.MapGroup("/api/v1/routing-rules").WithTags("Automation");
         r.MapPost("/", CreateRouting).RequireAuthorization(Permissions.ManageSettings).WithSummary("Keywords or a regex pattern (e.g. a tracking number) → a team's queue.");
         r.MapGet("/", async (HttpContext h, AutomationStore s, CancellationToken ct) => TypedResults.Ok((await s.ForBusinessAsync(h.User.BusinessId(), ct)).Routing))
@@ -134,6 +141,19 @@ public static class AutomationApi
         var routed = bot.Reply is null ? set.Routing.FirstOrDefault(x => r.Text is not null && x.Matches(r.Text))?.TeamId ?? set.DefaultTeam : null;
         return TypedResults.Ok(new DryRunResponse(bot.Reply is not null ? "reply" : bot.HandOver ? "hand_over" : "none", bot.Why, bot.Reply, routed,
             !set.Hours.IsOpen(at), set.Hours.Describe()));
+    }
+
+    public sealed record TestSetRequest(IReadOnlyList<TestQuestionRequest>? Questions, bool Replace = false);
+    public sealed record TestQuestionRequest(string? Text, string? Expected);
+
+    private static async Task<Results<Ok<int>, ValidationProblem>> AddTests(TestSetRequest r, HttpContext http, MatchRate m, CancellationToken ct)
+    {
+        var v = new Validation()
+            .Require(r.Questions is { Count: > 0 and <= 1000 }, "questions", "1 to 1,000 questions.")
+            .Require(r.Questions is null || r.Questions.All(q => !string.IsNullOrWhiteSpace(q.Text) && q.Text.Length <= 1000 && !string.IsNullOrWhiteSpace(q.Expected)),
+                "questions", "Each question needs text (≤ 1,000 characters) and the expected rule name.");
+        if (!v.IsValid) return v.Problem();
+        return TypedResults.Ok(await m.AddAsync(http.User.Actor(), r.Questions!.Select(q => (q.Text!.Trim(), q.Expected!.Trim())).ToList(), r.Replace, ct));
     }
 
     private static async Task<Results<Created<RoutingRule>, ValidationProblem>> CreateRouting(RoutingRuleRequest r, HttpContext http, AutomationStore s, TeamStore teams, CancellationToken ct)

@@ -175,6 +175,38 @@ public class AutomationTests(OutboundFixture f) : IClassFixture<OutboundFixture>
     }
 
     [Fact]
+    public async Task The_match_rate_over_a_test_set_of_100_questions_and_the_live_share()
+    {
+        await RuleAsync(new { name = "Delivery", trigger = "keyword", keywords = new[] { "delivery", "ship", "ค่าจัดส่ง", "运费" }, variants = new[] { "Delivery takes 2 days." }, priority = 2 });
+        await RuleAsync(new { name = "Refunds", trigger = "keyword", keywords = new[] { "refund", "money back", "वापसी" }, variants = new[] { "Refunds take 5 days." }, priority = 2 });
+        var questions = Enumerable.Range(0, 100).Select(i => (i % 10) switch
+        {
+            0 => new { text = $"when is delivery for order {i}", expected = "Delivery" },
+            1 => new { text = $"ค่าจัดส่งเท่าไหร่ {i}", expected = "Delivery" },
+            2 => new { text = $"运费多少 {i}", expected = "Delivery" },
+            3 => new { text = $"can I get my money back {i}", expected = "Refunds" },
+            4 => new { text = $"मुझे वापसी चाहिए {i}", expected = "Refunds" },
+            5 => new { text = $"I want a refund for {i}", expected = "Refunds" },
+            6 => new { text = $"talk to an agent please {i}", expected = "hand_over" },
+            7 => new { text = $"do you ship to Laos {i}", expected = "Delivery" },
+            8 => new { text = $"refund status {i}", expected = "Refunds" },
+            _ => new { text = $"what colours exist {i}", expected = "Colours" },   // no rule yet: a miss
+        }).ToArray();
+        Assert.Equal(100, JsonDocument.Parse(await (await f.Admin.PostAsJsonAsync("/api/v1/auto-replies/test-set", new { questions, replace = true })).Content.ReadAsStringAsync()).RootElement.GetInt32());
+        var report = await f.Admin.GetFromJsonAsync<JsonElement>("/api/v1/auto-replies/match-rate");
+        Assert.Equal(100, report.GetProperty("questions").GetInt32());
+        Assert.Equal(0.9m, report.GetProperty("rate").GetDecimal());
+        Assert.All(report.GetProperty("misses").EnumerateArray(), m => Assert.Equal("Colours", m.GetProperty("expected").GetString()));
+
+        var phone = NewPhone();
+        await WritesAsync(phone, "refund please");
+        await WritesAsync(phone, "what colours exist");
+        var live = await f.Admin.GetFromJsonAsync<JsonElement>("/api/v1/auto-replies/match-rate");
+        Assert.True(live.GetProperty("liveQuestions").GetInt32() >= 2);
+        Assert.True(live.GetProperty("liveAnswered").GetInt32() >= 1);
+    }
+
+    [Fact]
     public async Task Business_hours_are_set_per_business_with_holidays_and_a_time_zone()
     {
         var put = await f.Admin.PutAsJsonAsync("/api/v1/business-hours", new

@@ -45,6 +45,7 @@ public class PermissionMatrixTests(EngineFixture f) : IClassFixture<EngineFixtur
         ["PATCH /api/v1/auto-replies/{id:guid}"] = [A, E], ["DELETE /api/v1/auto-replies/{id:guid}"] = [A], ["POST /api/v1/auto-replies/dry-run"] = [A, E],
         ["POST /api/v1/routing-rules/"] = [A], ["GET /api/v1/routing-rules/"] = [A, E], ["DELETE /api/v1/routing-rules/{id:guid}"] = [A],
         ["GET /api/v1/business-hours/"] = [A, E], ["PUT /api/v1/business-hours/"] = [A],
+        ["POST /api/v1/auto-replies/test-set"] = [A], ["GET /api/v1/auto-replies/match-rate"] = [A, E, N],
         ["POST /api/v1/labels/"] = [A], ["GET /api/v1/labels/"] = [A, E, G], ["GET /api/v1/labels/usage"] = [A, E, N], ["POST /api/v1/label-rules"] = [A],
         ["POST /api/v1/conversations/{id:guid}/labels"] = [A, E, G], ["DELETE /api/v1/conversations/{id:guid}/labels/{labelId:guid}"] = [A, E, G],
         ["POST /api/v1/auth/logout"] = All, ["GET /api/v1/me/"] = All, ["POST /api/v1/me/presence"] = All, ["POST /api/v1/me/heartbeat"] = All,
