@@ -74,6 +74,7 @@ app.MapCrm();
 app.MapWebhooks();
 app.MapAutomation();
 app.MapLabels();
+app.MapBotFlows();
 
 app.Run();
 

@@ -22,16 +22,19 @@ public sealed record ContactFacts(bool Vip, string? Language, int AutomatedInLas
 public static class BotStep
 {
     public static Decision<ConversationState> Apply(Decision<ConversationState> received, Channel channel, IReadOnlyList<(string? Text, string ContentJson, string? Name)> messages,
-        ContactFacts contact, AutomationSet automation, Random random, NpgsqlBatch batch, DateTimeOffset now)
+        ContactFacts contact, AutomationSet automation, IReadOnlyList<BotFlow> flows, (FlowPosition Position, FlowDefinition Definition)? inFlow,
+        Random random, NpgsqlBatch batch, DateTimeOffset now)
     {
         var state = received.State;
         var last = messages[^1];
         var text = string.Join(" ", messages.Select(m => m.Text).OfType<string>());
+        var buttonId = ButtonId(last.ContentJson);
         var human = state.AssigneeId is not null || state.FirstHumanReplyAt is not null || state.BotOutcome == "handed_over";
-        BotDecision bot;
-        lock (random)
-            bot = BotTurn.Decide(new BotContext(text.Length == 0 ? null : text, ButtonId(last.ContentJson), contact.FirstContact, human, contact.AutomatedInLast24h,
-                automation.Rules, automation.Hours, now, last.Name, contact.Language, BotTurn.DefaultHandOverKeywords), random);
+        var bot = human ? null : FlowTurn(state.Id, text, buttonId, contact, flows, inFlow, batch, now);
+        if (bot is null)
+            lock (random)
+                bot = BotTurn.Decide(new BotContext(text.Length == 0 ? null : text, buttonId, contact.FirstContact, human, contact.AutomatedInLast24h,
+                    automation.Rules, automation.Hours, now, last.Name, contact.Language, BotTurn.DefaultHandOverKeywords), random);
 
         var decision = received;
         var replied = false;
@@ -63,6 +66,41 @@ public static class BotStep
                 decision = Merge(decision, ConversationGrain.Queue(current, t, contact.Vip ? 1 : 0, now, automation.Routing.Any(r => r.TeamId == t && r.Matches(text)) ? "keyword_routing" : "new"));
         }
         return decision;
+    }
+
+    /// <summary>
+    /// A QA flow's turn: continue the flow the conversation is in (the version it started), or start one whose entry
+    /// keywords match. Null when no flow is involved. Flow messages count against the same 3-per-24h cap.
+    /// </summary>
+    private static BotDecision? FlowTurn(Guid conversation, string text, string? buttonId, ContactFacts contact, IReadOnlyList<BotFlow> flows,
+        (FlowPosition Position, FlowDefinition Definition)? inFlow, NpgsqlBatch batch, DateTimeOffset now)
+    {
+        FlowStep step;
+        Guid flowId;
+        var misses = 0;
+        string name;
+        if (inFlow is { } current)
+        {
+            step = QaFlow.Next(current.Definition, current.Position.Node, text.Length == 0 ? null : text, buttonId, current.Position.Misses);
+            (flowId, misses, name) = (current.Position.FlowId, current.Position.Misses, "flow");
+        }
+        else if (buttonId != AutoReplyRules.TalkToAgentId && text.Length > 0
+                 && flows.FirstOrDefault(f => f.Enabled && f.EntryKeywords.Any(k => KeywordMatcher.Matches(text, k))) is { } flow)
+            (step, flowId, name) = (QaFlow.Start(flow.Definition), flow.Id, $"flow {flow.Key} v{flow.Version}");
+        else return null;
+
+        if (contact.AutomatedInLast24h >= BotTurn.MaxAutomatedPer24h && step is not FlowStep.HandOver)
+            step = new FlowStep.HandOver($"the customer already had {BotTurn.MaxAutomatedPer24h} automated messages in 24 hours");
+        var position = step is FlowStep.Ask ask ? new FlowPosition(flowId, ask.Node, ask.Retry ? misses + 1 : 0) : null;
+        batch.BatchCommands.Add(BotFlows.Save(conversation, position, now));
+        return step switch
+        {
+            FlowStep.Ask a => new BotDecision(new BotReply(flowId, name, a.Text, a.Buttons), false, $"{name}: node '{a.Node}'"),
+            FlowStep.Answer x => new BotDecision(new BotReply(flowId, name, x.Text,
+                contact.AutomatedInLast24h >= 1 ? [new BotButton(AutoReplyRules.TalkToAgentId, AutoReplyRules.TalkToAgentTitle)] : []), false, $"{name}: answered"),
+            FlowStep.HandOver h => new BotDecision(null, true, h.Why),
+            _ => throw new InvalidOperationException(),
+        };
     }
 
     /// <summary>The reply button the customer pressed (WhatsApp interactive reply or template quick reply).</summary>

@@ -163,6 +163,8 @@ public static class InboundWriter
         var automation = await AutomationStore.LoadAsync(conn, tx, fresh.Select(g => conversations[g.Key].State.BusinessId).Distinct().ToArray(), ct);
         var facts = await ContactFactsAsync(conn, tx, fresh.Select(g => g.Key).ToArray(), firstContacts, now, ct);
         var labelRules = await Labels.RulesAsync(conn, tx, automation.Keys.ToArray(), ct);
+        var flows = await BotFlows.LatestAsync(conn, tx, automation.Keys.ToArray(), ct);
+        var positions = await BotFlows.PositionsAsync(conn, tx, fresh.Select(g => conversations[g.Key].State.Id).ToArray(), ct);
         foreach (var group in fresh)
         {
             var (state, channel) = conversations[group.Key];
@@ -171,7 +173,8 @@ public static class InboundWriter
                 ordered.Select(r => new ReceivedMessage(r.Id, r.Message.Type, r.Message.SentAt)).ToList(),
                 new ConversationPolicy(channel.ResponseWindow), now);
             decision = BotStep.Apply(decision, channel, ordered.Select(r => (r.Message.Text, r.Message.ContentJson, r.Message.Contact.Name)).ToList(),
-                facts[group.Key], automation[state.BusinessId], random, batch, now);
+                facts[group.Key], automation[state.BusinessId], flows.GetValueOrDefault(state.BusinessId) ?? [],
+                positions.TryGetValue(state.Id, out var position) ? position : null, random, batch, now);
             changed.Add(decision.State);
             effects.Add(ConversationStore.EntityType, state.Id, state.BusinessId, decision, now);
             // Auto-labels: after the conversation row is written (same batch), so the label array update finds it.

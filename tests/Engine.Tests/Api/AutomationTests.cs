@@ -90,6 +90,23 @@ public class AutomationTests(OutboundFixture f) : IClassFixture<OutboundFixture>
     }
 
     [Fact]
+    public async Task The_cap_holds_when_two_nodes_handle_the_same_customer_at_once()
+    {
+        await using var nodeB = new EngineHost(f.Db.ConnectionString, f.Clock, nodeId: "node-b");
+        await RuleAsync(new { name = "Colour", trigger = "keyword", keywords = new[] { "colour" }, variants = new[] { "We have red and blue." }, priority = 40 });
+        var phone = NewPhone();
+        var nodes = new[] { f.Host.CreateClient(), nodeB.CreateClient() };
+        var ts = f.Clock.GetUtcNow().ToUnixTimeSeconds();
+        // Four rounds of one message to each node at the same moment: at least eight separate bot decisions racing in pairs.
+        for (var round = 0; round < 4; round++)
+        {
+            var posts = nodes.Select((node, i) => Wa.PostAsync(node, f.WhatsAppChannel, Wa.TextDelivery(phone, Wa.NewId(), ts, $"colour {round}-{i}?")));
+            Assert.All(await Task.WhenAll(posts), r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        }
+        Assert.Equal(3, await f.Db.CountAsync("from messages m join contacts c on c.id = m.contact_id where c.external_id = @p and m.author_id = 'bot'", ("p", phone)));
+    }
+
+    [Fact]
     public async Task Pressing_talk_to_an_agent_hands_over_at_once()
     {
         await RuleAsync(new { name = "Sizes", trigger = "keyword", keywords = new[] { "size" }, variants = new[] { "See our size chart." } });
@@ -204,6 +221,43 @@ public class AutomationTests(OutboundFixture f) : IClassFixture<OutboundFixture>
         var live = await f.Admin.GetFromJsonAsync<JsonElement>("/api/v1/auto-replies/match-rate");
         Assert.True(live.GetProperty("liveQuestions").GetInt32() >= 2);
         Assert.True(live.GetProperty("liveAnswered").GetInt32() >= 1);
+    }
+
+    [Fact]
+    public async Task A_qa_flow_runs_its_started_version_answers_in_layers_and_hands_over_when_it_cannot_resolve()
+    {
+        object Flow(string answer) => new
+        {
+            key = "returns", name = "Returns", entryKeywords = new[] { "return policy" },
+            definition = new
+            {
+                start = "root",
+                nodes = new Dictionary<string, object>
+                {
+                    ["root"] = new { text = "What do you need?", options = new object[] { new { id = "steps", title = "Return steps", next = "steps" }, new { id = "human", title = "Something else", handOver = true } } },
+                    ["steps"] = new { text = "Reply RETURN PROCESS for details.", options = new object[] { new { id = "process", title = "Return process", keywords = new[] { "return process" }, answer } } },
+                },
+            },
+        };
+        Assert.Equal(HttpStatusCode.Created, (await f.Admin.PostAsJsonAsync("/api/v1/bot-flows", Flow("v1: pack, label, drop off."))).StatusCode);
+        var phone = NewPhone();
+        await WritesAsync(phone, "what is your return policy");
+        Assert.Equal("What do you need?", BodyText(SentTo(phone).Last()));
+        // A new version while this customer is in the flow: they finish the one they started.
+        Assert.Equal(2, JsonDocument.Parse(await (await f.Admin.PostAsJsonAsync("/api/v1/bot-flows", Flow("v2: use the app."))).Content.ReadAsStringAsync()).RootElement.GetProperty("version").GetInt32());
+        await WritesAsync(phone, "", buttonId: "steps");
+        Assert.Equal("Reply RETURN PROCESS for details.", BodyText(SentTo(phone).Last()));
+        await WritesAsync(phone, "RETURN PROCESS");
+        Assert.Equal("v1: pack, label, drop off.", BodyText(SentTo(phone).Last()));
+
+        var other = NewPhone();
+        await WritesAsync(other, "return policy?");
+        await WritesAsync(other, "bananas");
+        await WritesAsync(other, "more bananas");                      // not understood twice: a person takes over
+        var c = await ConversationOf(other);
+        Assert.Equal(1, await f.Db.CountAsync("from conversations where id = @c and bot_outcome = 'handed_over'", ("c", c.GetProperty("id").GetGuid())));
+        var broken = await f.Admin.PostAsJsonAsync("/api/v1/bot-flows", new { key = "bad", name = "Bad", entryKeywords = new[] { "x" }, definition = new { start = "nowhere", nodes = new Dictionary<string, object>() } });
+        Assert.Equal(HttpStatusCode.BadRequest, broken.StatusCode);
     }
 
     [Fact]

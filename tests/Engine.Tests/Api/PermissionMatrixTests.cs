@@ -46,6 +46,7 @@ public class PermissionMatrixTests(EngineFixture f) : IClassFixture<EngineFixtur
         ["POST /api/v1/routing-rules/"] = [A], ["GET /api/v1/routing-rules/"] = [A, E], ["DELETE /api/v1/routing-rules/{id:guid}"] = [A],
         ["GET /api/v1/business-hours/"] = [A, E], ["PUT /api/v1/business-hours/"] = [A],
         ["POST /api/v1/auto-replies/test-set"] = [A], ["GET /api/v1/auto-replies/match-rate"] = [A, E, N],
+        ["POST /api/v1/bot-flows/"] = [A], ["GET /api/v1/bot-flows/"] = [A, E], ["GET /api/v1/bot-flows/{key}/versions"] = [A, E],
         ["POST /api/v1/labels/"] = [A], ["GET /api/v1/labels/"] = [A, E, G], ["GET /api/v1/labels/usage"] = [A, E, N], ["POST /api/v1/label-rules"] = [A],
         ["POST /api/v1/conversations/{id:guid}/labels"] = [A, E, G], ["DELETE /api/v1/conversations/{id:guid}/labels/{labelId:guid}"] = [A, E, G],
         ["POST /api/v1/auth/logout"] = All, ["GET /api/v1/me/"] = All, ["POST /api/v1/me/presence"] = All, ["POST /api/v1/me/heartbeat"] = All,
@@ -75,7 +76,7 @@ public class PermissionMatrixTests(EngineFixture f) : IClassFixture<EngineFixtur
     {
         var key = await KeyAsync(role);
         var (method, pattern) = (endpoint.Split(' ')[0], endpoint.Split(' ')[1]);
-        var request = new HttpRequestMessage(new HttpMethod(method), pattern.Replace("{id:guid}", Guid.Empty.ToString()).Replace("{labelId:guid}", Guid.Empty.ToString()));
+        var request = new HttpRequestMessage(new HttpMethod(method), pattern.Replace("{id:guid}", Guid.Empty.ToString()).Replace("{labelId:guid}", Guid.Empty.ToString()).Replace("{key}", "some-flow"));
         if (method is "POST" or "PATCH" or "PUT") request.Content = JsonContent.Create(new { });
         var client = f.Host.WithKey(key);
         var r = await client.SendAsync(request);
