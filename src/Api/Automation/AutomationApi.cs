@@ -18,7 +18,7 @@ public sealed record DryRunRequest(string? Text, string? ButtonId, Guid? Contact
 
 public sealed record DryRunResponse(string Outcome, string Why, BotReply? Reply, Guid? RoutedTeam, bool Offline, string Hours);
 
-public sealed record RoutingRuleRequest(Guid? TeamId, IReadOnlyList<string>? Keywords, string? Pattern, int? Priority);
+public sealed record RoutingRuleRequest(Guid? TeamId, IReadOnlyList<string>? Keywords, string? Pattern, int? Priority, IReadOnlyList<string>? Labels = null);
 
 /// <summary>
 /// Auto-replies (first contact, keyword, offline hours; ≤ 5 variants of ≤ 256 characters, ≤ 3 buttons of ≤ 20),
@@ -50,7 +50,7 @@ public static class AutomationApi
             .WithSummary("Match rate over the test set (target ≥ 90%), with the misses; and the share of live customer messages a rule answered (default: last 7 days).");
 
         var r = app.MapGroup("/api/v1/routing-rules").WithTags("Automation");
-        r.MapPost("/", CreateRouting).RequireAuthorization(Permissions.ManageSettings).WithSummary("Keywords or a regex pattern (e.g. a tracking number) → a team's queue.");
+        r.MapPost("/", CreateRouting).RequireAuthorization(Permissions.ManageSettings).WithSummary("Keywords, a regex pattern (e.g. a tracking number) or auto-labels → a team's queue.");
         r.MapGet("/", async (HttpContext h, AutomationStore s, CancellationToken ct) => TypedResults.Ok((await s.ForBusinessAsync(h.User.BusinessId(), ct)).Routing))
             .RequireAuthorization(Permissions.ReadTeam);
         r.MapDelete("/{id:guid}", async Task<Results<NoContent, ProblemHttpResult>> (Guid id, HttpContext h, AutomationStore s, CancellationToken ct) =>
@@ -164,10 +164,10 @@ public static class AutomationApi
             catch (ArgumentException) { patternOk = false; }
         var v = new Validation()
             .Require(r.TeamId is { } t && await teams.GetAsync(http.User.BusinessId(), t, ct) is not null, "teamId", "A team of this business.")
-            .Require(r.Keywords is { Count: > 0 } || r.Pattern is not null, "keywords", "Keywords, a pattern, or both.")
+            .Require(r.Keywords is { Count: > 0 } || r.Pattern is not null || r.Labels is { Count: > 0 }, "keywords", "Keywords, a pattern, or labels (paths such as Logistics).")
             .Require(patternOk, "pattern", "Not a valid regular expression.");
         if (!v.IsValid) return v.Problem();
-        var rule = await s.AddRoutingAsync(http.User.Actor(), r.TeamId!.Value, r.Keywords ?? [], r.Pattern, r.Priority ?? 0, ct);
+        var rule = await s.AddRoutingAsync(http.User.Actor(), r.TeamId!.Value, r.Keywords ?? [], r.Pattern, r.Priority ?? 0, ct, r.Labels);
         return TypedResults.Created($"/api/v1/routing-rules/{rule.Id}", rule);
     }
 

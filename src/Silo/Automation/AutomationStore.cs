@@ -9,10 +9,13 @@ using NpgsqlTypes;
 
 namespace Engine.Silo.Automation;
 
-public sealed record RoutingRule(Guid Id, Guid TeamId, IReadOnlyList<string> Keywords, string? Pattern, int Priority, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+public sealed record RoutingRule(Guid Id, Guid TeamId, IReadOnlyList<string> Keywords, string? Pattern, int Priority, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    IReadOnlyList<string>? Labels = null)
 {
-    public bool Matches(string text) =>
-        Keywords.Any(k => KeywordMatcher.Matches(text, k)) || (Pattern is not null && Regex.IsMatch(text, Pattern, RegexOptions.None, TimeSpan.FromMilliseconds(50)));
+    /// <summary>A keyword or the pattern in the text, or one of the rule's labels among those the message earned.</summary>
+    public bool Matches(string text, IReadOnlyCollection<string>? labels = null) =>
+        (text.Length > 0 && (Keywords.Any(k => KeywordMatcher.Matches(text, k)) || (Pattern is not null && Regex.IsMatch(text, Pattern, RegexOptions.None, TimeSpan.FromMilliseconds(50)))))
+        || (labels is not null && (Labels ?? []).Any(labels.Contains));
 }
 
 /// <summary>What automation needs for one business, read fresh from the database for every message (so a change made on one node is used by all at once).</summary>
@@ -74,15 +77,16 @@ public sealed class AutomationStore(NpgsqlDataSource db, TimeProvider clock)
     private static async Task<AutoReplyRule?> GetRuleAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid business, Guid id, CancellationToken ct) =>
         (await Sql.QueryAsync(conn, tx, $"select {RuleColumns} from auto_reply_rules where business_id = @b and id = @id", ReadRule, ct, ("b", business), ("id", id))).SingleOrDefault();
 
-    public async Task<RoutingRule> AddRoutingAsync(Actor actor, Guid team, IReadOnlyList<string> keywords, string? pattern, int priority, CancellationToken ct)
+    public async Task<RoutingRule> AddRoutingAsync(Actor actor, Guid team, IReadOnlyList<string> keywords, string? pattern, int priority, CancellationToken ct,
+        IReadOnlyList<string>? labels = null)
     {
         var now = clock.GetUtcNow();
-        var rule = new RoutingRule(Guid.CreateVersion7(), team, keywords, pattern, priority, now, now);
+        var rule = new RoutingRule(Guid.CreateVersion7(), team, keywords, pattern, priority, now, now, labels ?? []);
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await Sql.ExecAsync(conn, tx, """
-            insert into routing_rules (id, business_id, team_id, keywords, pattern, priority, created_at, updated_at) values (@id, @b, @t, @k, @p, @pr, @now, @now)
-            """, ct, ("id", rule.Id), ("b", actor.BusinessId), ("t", team), ("k", keywords.ToArray()), ("p", pattern), ("pr", priority), ("now", now));
+            insert into routing_rules (id, business_id, team_id, keywords, pattern, labels, priority, created_at, updated_at) values (@id, @b, @t, @k, @p, @l, @pr, @now, @now)
+            """, ct, ("id", rule.Id), ("b", actor.BusinessId), ("t", team), ("k", keywords.ToArray()), ("p", pattern), ("l", (labels ?? []).ToArray()), ("pr", priority), ("now", now));
         await AuditLog.WriteAsync(conn, tx, actor, "routing_rule.created", "routing_rule", rule.Id, null, rule, now, ct);
         await tx.CommitAsync(ct);
         return rule;
@@ -124,8 +128,9 @@ public sealed class AutomationStore(NpgsqlDataSource db, TimeProvider clock)
     {
         var rules = await Sql.QueryAsync(conn, tx, $"select business_id, {RuleColumns} from auto_reply_rules where business_id = any(@b)",
             r => (Business: r.GetGuid(0), Rule: ReadRule(r, 1)), ct, ("b", businesses));
-        var routing = await Sql.QueryAsync(conn, tx, "select business_id, id, team_id, keywords, pattern, priority, created_at, updated_at from routing_rules where business_id = any(@b) order by priority desc, created_at",
-            r => (Business: r.GetGuid(0), Rule: new RoutingRule(r.GetGuid(1), r.GetGuid(2), r.GetFieldValue<string[]>(3), r.NullableString(4), r.GetInt32(5), r.Time(6), r.Time(7))),
+        var routing = await Sql.QueryAsync(conn, tx, "select business_id, id, team_id, keywords, pattern, priority, created_at, updated_at, labels from routing_rules where business_id = any(@b) order by priority desc, created_at",
+            r => (Business: r.GetGuid(0), Rule: new RoutingRule(r.GetGuid(1), r.GetGuid(2), r.GetFieldValue<string[]>(3), r.NullableString(4), r.GetInt32(5), r.Time(6), r.Time(7),
+                r.GetFieldValue<string[]>(8))),
             ct, ("b", businesses));
         var settings = await Sql.QueryAsync(conn, tx, """
             select b.id, b.time_zone, b.hours::text, (select t.id from teams t where t.business_id = b.id and t.is_default) from businesses b where b.id = any(@b)

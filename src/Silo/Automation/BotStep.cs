@@ -23,7 +23,7 @@ public static class BotStep
 {
     public static Decision<ConversationState> Apply(Decision<ConversationState> received, Channel channel, IReadOnlyList<(string? Text, string ContentJson, string? Name)> messages,
         ContactFacts contact, AutomationSet automation, IReadOnlyList<BotFlow> flows, (FlowPosition Position, FlowDefinition Definition)? inFlow,
-        Random random, NpgsqlBatch batch, DateTimeOffset now)
+        Random random, NpgsqlBatch batch, DateTimeOffset now, IReadOnlyCollection<string>? labels = null)
     {
         var state = received.State;
         var last = messages[^1];
@@ -61,9 +61,9 @@ public static class BotStep
         var current = decision.State;
         if (!replied && current.Status == ConversationStatus.Open && current.TeamId is null)
         {
-            var team = automation.Routing.FirstOrDefault(r => text.Length > 0 && r.Matches(text))?.TeamId ?? automation.DefaultTeam;
-            if (team is { } t)
-                decision = Merge(decision, ConversationGrain.Queue(current, t, contact.Vip ? 1 : 0, now, automation.Routing.Any(r => r.TeamId == t && r.Matches(text)) ? "keyword_routing" : "new"));
+            var routed = automation.Routing.FirstOrDefault(r => r.Matches(text, labels));
+            if ((routed?.TeamId ?? automation.DefaultTeam) is { } t)
+                decision = Merge(decision, ConversationGrain.Queue(current, t, contact.Vip ? 1 : 0, now, routed is null ? "new" : "keyword_routing"));
         }
         return decision;
     }

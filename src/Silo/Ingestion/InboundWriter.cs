@@ -172,15 +172,16 @@ public static class InboundWriter
             var decision = ConversationGrain.Receive(state,
                 ordered.Select(r => new ReceivedMessage(r.Id, r.Message.Type, r.Message.SentAt)).ToList(),
                 new ConversationPolicy(channel.ResponseWindow), now);
+            // Auto-labels first: routing rules may send a labelled conversation to a team.
+            var text = string.Join(" ", ordered.Select(r => r.Message.Text).OfType<string>());
+            var earned = (labelRules.GetValueOrDefault(state.BusinessId) ?? []).Where(rule => text.Length > 0 && rule.Matches(text)).ToList();
             decision = BotStep.Apply(decision, channel, ordered.Select(r => (r.Message.Text, r.Message.ContentJson, r.Message.Contact.Name)).ToList(),
                 facts[group.Key], automation[state.BusinessId], flows.GetValueOrDefault(state.BusinessId) ?? [],
-                positions.TryGetValue(state.Id, out var position) ? position : null, random, batch, now);
+                positions.TryGetValue(state.Id, out var position) ? position : null, random, batch, now, earned.Select(l => l.Path).ToList());
             changed.Add(decision.State);
             effects.Add(ConversationStore.EntityType, state.Id, state.BusinessId, decision, now);
-            // Auto-labels: after the conversation row is written (same batch), so the label array update finds it.
-            var text = string.Join(" ", ordered.Select(r => r.Message.Text).OfType<string>());
-            foreach (var rule in labelRules.GetValueOrDefault(state.BusinessId) ?? [])
-                if (text.Length > 0 && rule.Matches(text)) labelCommands.AddRange(Labels.Apply(state.Id, rule.LabelId, rule.Path, "rule", now));
+            // After the conversation row is written (same batch), so the label array update finds it.
+            foreach (var rule in earned) labelCommands.AddRange(Labels.Apply(state.Id, rule.LabelId, rule.Path, "rule", now));
         }
         if (changed.Count == 0) return null;
         var check = ConversationStore.Save(batch, changed);

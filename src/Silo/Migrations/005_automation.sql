@@ -28,6 +28,7 @@ create table routing_rules (
     team_id      uuid not null references teams(id),
     keywords     text[] not null default '{}',
     pattern      text,
+    labels       text[] not null default '{}',     -- label paths: a conversation auto-labelled so goes to the team
     priority     int not null default 0,
     created_at   timestamptz not null,
     updated_at   timestamptz not null

@@ -23,6 +23,8 @@ public class LabelTests(OutboundFixture f) : IClassFixture<OutboundFixture>
         Assert.Equal(HttpStatusCode.BadRequest, third.StatusCode);
         var logistics = await LabelAsync("Logistics");
         (await f.Admin.PostAsJsonAsync("/api/v1/label-rules", new { labelId = logistics, pattern = @"\b[A-Z]{2}\d{9}[A-Z]{2}\b" })).EnsureSuccessStatusCode();
+        var team = await TeamFixture.TeamAsync(f, "Logistics desk", "manual", []);
+        (await f.Admin.PostAsJsonAsync("/api/v1/routing-rules", new { teamId = team, labels = new[] { "Logistics" } })).EnsureSuccessStatusCode();
 
         for (var i = 0; i < 25; i++)
             await Wa.PostAsync(f.Host.CreateClient(), f.WhatsAppChannel, Wa.TextDelivery($"66930000{i:000}", Wa.NewId(), f.Clock.GetUtcNow().ToUnixTimeSeconds(),
@@ -30,6 +32,7 @@ public class LabelTests(OutboundFixture f) : IClassFixture<OutboundFixture>
         var tracked = await f.Db.ScalarAsync<Guid>("select v.id from conversations v join contacts c on c.id = v.contact_id where c.external_id = '66930000000'");
         var conversation = await TeamFixture.ConversationAsync(f, tracked);
         Assert.Equal(["Logistics"], conversation.GetProperty("labels").EnumerateArray().Select(l => l.GetString()));
+        Assert.Equal(team, conversation.GetProperty("teamId").GetGuid());     // routed by its label
 
         var other = await f.Db.ScalarAsync<Guid>("select v.id from conversations v join contacts c on c.id = v.contact_id where c.external_id = '66930000001'");
         Assert.Equal(HttpStatusCode.NoContent, (await f.Admin.PostAsJsonAsync($"/api/v1/conversations/{other}/labels", new { labelId = sevenDay })).StatusCode);
