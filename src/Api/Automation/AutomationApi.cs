@@ -94,7 +94,7 @@ public static class AutomationApi
 
     private static async Task<Results<Ok<AutoReplyResponse>, ValidationProblem, ProblemHttpResult>> Update(Guid id, HttpRequest request, HttpContext http, AutomationStore s, CancellationToken ct)
     {
-        var body = await WebhookBodyLimit(request, ct);
+        var body = await Engine.Api.Webhooks.WebhookBody.ReadAsync(request, ct, MaxUpdateBytes);
         if (body is null) return Problems.Of(413, "payload_too_large", $"A run-time update is at most {MaxUpdateBytes} bytes.");
         AutoReplyRequest? r;
         try { r = System.Text.Json.JsonSerializer.Deserialize<AutoReplyRequest>(body, Engine.Silo.Runtime.Effects.Json); }
@@ -108,14 +108,6 @@ public static class AutomationApi
         if (errors.Count > 0) return Problems.Invalid(errors);
         await s.SaveRuleAsync(http.User.Actor(), rule!, creating: false, ct);
         return TypedResults.Ok(new AutoReplyResponse(rule!, warnings));
-    }
-
-    private static async Task<byte[]?> WebhookBodyLimit(HttpRequest request, CancellationToken ct)
-    {
-        if (request.ContentLength > MaxUpdateBytes) return null;
-        using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, ct);
-        return buffer.Length > MaxUpdateBytes ? null : buffer.ToArray();
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(Guid id, HttpContext h, AutomationStore s, CancellationToken ct) =>

@@ -18,7 +18,7 @@ public sealed class RefusedHandler(IProblemDetailsService problems) : IException
         };
         var details = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = http.Response.StatusCode, Title = "The request was refused.", Detail = refused.Message };
         details.Extensions["code"] = refused.Code;
-        if (refused.Data2 is not null) details.Extensions["details"] = refused.Data2;
+        if (refused.Details is not null) details.Extensions["details"] = refused.Details;
         return await problems.TryWriteAsync(new() { HttpContext = http, ProblemDetails = details, Exception = exception });
     }
 }

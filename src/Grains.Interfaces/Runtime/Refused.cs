@@ -4,5 +4,5 @@ namespace Engine.Grains.Interfaces.Runtime;
 public sealed class RefusedException(string code, string detail, object? data = null) : Exception(detail)
 {
     public string Code { get; } = code;
-    public object? Data2 { get; } = data;
+    public object? Details { get; } = data;
 }

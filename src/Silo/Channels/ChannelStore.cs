@@ -77,7 +77,8 @@ public sealed class ChannelStore(NpgsqlDataSource db, TimeProvider clock, IOptio
     public async Task<Channel?> FindCachedAsync(Guid id, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        if (_cache.TryGetValue(id, out var hit) && hit.Until > now && Math.Abs((hit.Until - now).Ticks) <= options.Value.ChannelCacheTtl.Ticks)
+        // Fresh when it expires in the future but no further than the TTL (a clock moved back also refreshes).
+        if (_cache.TryGetValue(id, out var hit) && hit.Until > now && hit.Until - now <= options.Value.ChannelCacheTtl)
             return hit.Channel;
         await using var conn = await db.OpenConnectionAsync(ct);
         var channel = (await Sql.QueryAsync(conn, null, $"select {Columns} from channels where id = @id", Read, ct, ("id", id))).SingleOrDefault();
