@@ -11,4 +11,6 @@ if [ -z "${ConnectionStrings__Postgres:-}" ]; then
 fi
 urls="${ENGINE_URLS:-http://127.0.0.1:8080}"
 dotnet build "$root/src/Api/Api.csproj" -c Release -v quiet -nologo
-exec dotnet "$root/src/Api/bin/Release/net10.0/Api.dll" --urls "$urls" "$@"
+# Run from the project folder so its appsettings.json is the content root's.
+cd "$root/src/Api"
+exec dotnet "bin/Release/net10.0/Api.dll" --urls "$urls" "$@"
