@@ -75,6 +75,7 @@ app.MapWebhooks();
 app.MapAutomation();
 app.MapLabels();
 app.MapBotFlows();
+app.MapQuickReplies();
 
 app.Run();
 

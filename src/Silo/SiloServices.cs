@@ -57,6 +57,7 @@ public static class SiloServices
         services.AddSingleton<Engine.Silo.Automation.Labels>();
         services.AddSingleton<Engine.Silo.Automation.MatchRate>();
         services.AddSingleton<Engine.Silo.Automation.BotFlows>();
+        services.AddSingleton<Engine.Silo.Automation.QuickReplies>();
         services.AddSingleton<IOutboxHandler, Engine.Silo.Webhooks.WebhookDelivery>();
         var webhookTimeout = config.GetValue<TimeSpan?>("Engine:WebhookTimeout") ?? TimeSpan.FromSeconds(10);
         services.AddHttpClient("webhooks", c => c.Timeout = webhookTimeout);

@@ -17,7 +17,7 @@ namespace Engine.Api.Messaging;
 public sealed record SendMessageRequest(
     string? Type, string? Text, bool PreviewUrl, OutboundMedia? Media, string? Header, string? Footer,
     IReadOnlyList<ReplyButton>? Buttons, OutboundList? List, OutboundTemplate? Template, string? ReplyToProviderId,
-    string? IdempotencyKey);
+    string? IdempotencyKey, Guid? QuickReplyId = null, string? Scenario = null, Dictionary<string, string?>? Variables = null);
 
 /// <summary>The accepted message (status 'queued' until the provider takes it), with warnings and the window it was sent in.</summary>
 public sealed record SendMessageResponse(MessageView Message, IReadOnlyList<string> Warnings, bool WindowOpen, DateTimeOffset? WindowClosesAt);
@@ -34,8 +34,15 @@ public static class MessagesApi
 
     private static async Task<Results<Accepted<SendMessageResponse>, Ok<SendMessageResponse>, ValidationProblem, ProblemHttpResult>> Send(
         Guid id, SendMessageRequest req, HttpContext http, OutboundService outbound, ConversationQueries queries, ChannelStore channels,
-        [FromHeader(Name = "Idempotency-Key")] string? idempotencyHeader, CancellationToken ct)
+        Engine.Silo.Automation.QuickReplies quickReplies, [FromHeader(Name = "Idempotency-Key")] string? idempotencyHeader, CancellationToken ct)
     {
+        // A quick reply is sent as text: its version for the scenario and the contact's language, variables filled.
+        if (req.QuickReplyId is { } template)
+        {
+            var rendered = await quickReplies.RenderAsync(http.User.BusinessId(), template, id, req.Scenario ?? "standard", req.Variables ?? [], http.User.UserId(), ct);
+            if (rendered is null) return Problems.Invalid("quickReplyId", "No such quick reply (or no version for that scenario).");
+            req = req with { Type = "text", Text = rendered };
+        }
         var business = http.User.BusinessId();
         var conversation = await queries.GetAsync(business, id, ct);
         if (conversation is null) return Problems.NotFound("conversation", id);
@@ -55,6 +62,8 @@ public static class MessagesApi
             case SendResult.Refused r: return Problems.Of(r.Code is "not_assigned" ? 403 : 409, r.Code, r.Detail);
         }
         var accepted = (SendResult.Accepted)result;
+        if (req.QuickReplyId is { } used && !accepted.Repeated)
+            await quickReplies.RecordUseAsync(business, used, accepted.MessageId, http.User.UserId()?.ToString() ?? http.User.Actor().Id, ct);
         var view = (await queries.MessageAsync(business, accepted.MessageId, ct))!;
         var after = (await queries.GetAsync(business, id, ct))!;
         var response = new SendMessageResponse(view, view.Warnings, after.WindowOpen, after.WindowClosesAt);
