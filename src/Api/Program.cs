@@ -76,6 +76,7 @@ app.MapAutomation();
 app.MapLabels();
 app.MapBotFlows();
 app.MapQuickReplies();
+app.MapCsat();
 
 app.Run();
 

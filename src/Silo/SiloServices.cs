@@ -58,6 +58,8 @@ public static class SiloServices
         services.AddSingleton<Engine.Silo.Automation.MatchRate>();
         services.AddSingleton<Engine.Silo.Automation.BotFlows>();
         services.AddSingleton<Engine.Silo.Automation.QuickReplies>();
+        services.AddSingleton<Engine.Silo.Automation.Csat>();
+        services.AddSingleton<IOutboxHandler>(sp => sp.GetRequiredService<Engine.Silo.Automation.Csat>());
         services.AddSingleton<IOutboxHandler, Engine.Silo.Webhooks.WebhookDelivery>();
         var webhookTimeout = config.GetValue<TimeSpan?>("Engine:WebhookTimeout") ?? TimeSpan.FromSeconds(10);
         services.AddHttpClient("webhooks", c => c.Timeout = webhookTimeout);

@@ -45,9 +45,13 @@ public sealed class ConversationCommands(EntityRuntime runtime, TimeProvider clo
             return Then(ConversationGrain.Touch(s, actor.UserId ?? Guid.Empty, p, now), t => ConversationGrain.Escalate(t, actor.UserId ?? Guid.Empty, tier, comment, now));
         }, ct, countHandover: true);
 
+    /// <summary>Resolves, and asks the customer for a rating (sent if the window is open).</summary>
     public Task<ConversationState> ResolveAsync(Actor actor, Guid id, CancellationToken ct) =>
         RunAsync(actor, id, "conversation.resolved", Access.Work, (s, p, now) =>
-            Then(ConversationGrain.Touch(s, actor.UserId ?? Guid.Empty, p, now), t => ConversationGrain.Resolve(t, actor.UserId, now)), ct);
+        {
+            var resolved = Then(ConversationGrain.Touch(s, actor.UserId ?? Guid.Empty, p, now), t => ConversationGrain.Resolve(t, actor.UserId, now));
+            return resolved with { Outbox = [.. resolved.Outbox, Engine.Silo.Automation.Csat.Request(id)] };
+        }, ct);
 
     public Task<ConversationState> ReopenAsync(Actor actor, Guid id, CancellationToken ct) =>
         RunAsync(actor, id, "conversation.reopened", Access.Manage, (s, _, now) => ConversationGrain.Reopen(s, actor.UserId, now), ct);

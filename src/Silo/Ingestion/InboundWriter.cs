@@ -110,6 +110,8 @@ public static class InboundWriter
     {
         var contactIds = messages.Select(m => contacts[(m.Channel.Id, m.Message.Contact.ExternalId)]).Distinct().ToArray();
         var open = await ConversationStore.LockOpenByContactsAsync(conn, tx, contactIds, ct);
+        var pendingCsat = await Csat.PendingAsync(conn, tx, contactIds, now, ct);
+        var csatAnswers = new Dictionary<Guid, (Guid Conversation, Guid Business, int Rating)>();
 
         // A contact without an open conversation gets a new one, written only if one of its messages is new.
         var conversations = new Dictionary<Guid, (ConversationState State, Channel Channel)>();
@@ -117,6 +119,14 @@ public static class InboundWriter
         foreach (var (channel, m) in messages)
         {
             var contactId = contacts[(channel.Id, m.Contact.ExternalId)];
+            // The answer to a rating request belongs to the resolved conversation that asked; it opens nothing.
+            if (pendingCsat.Remove(contactId, out var rated) && Csat.Rating(m.Text, m.ContentJson) is { } rating)
+            {
+                var rowId = Guid.CreateVersion7();
+                rows.Add((rowId, rated, contactId, channel, m));
+                csatAnswers[rowId] = (rated, channel.BusinessId, rating);
+                continue;
+            }
             if (!conversations.TryGetValue(contactId, out var conv))
             {
                 var state = open.TryGetValue(contactId, out var existing)
@@ -158,7 +168,10 @@ public static class InboundWriter
 
         var changed = new List<ConversationState>();
         var labelCommands = new List<NpgsqlBatchCommand>();
-        var fresh = rows.Where(r => inserted.Contains(r.Id)).GroupBy(r => r.ContactId).ToList();
+        foreach (var (rowId, answer) in csatAnswers)
+            if (inserted.Contains(rowId))
+                foreach (var cmd in Csat.Answer(answer.Business, answer.Conversation, answer.Rating, null, now, effects)) batch.BatchCommands.Add(cmd);
+        var fresh = rows.Where(r => inserted.Contains(r.Id) && !csatAnswers.ContainsKey(r.Id)).GroupBy(r => r.ContactId).ToList();
         if (fresh.Count == 0) return null;
         var automation = await AutomationStore.LoadAsync(conn, tx, fresh.Select(g => conversations[g.Key].State.BusinessId).Distinct().ToArray(), ct);
         var facts = await ContactFactsAsync(conn, tx, fresh.Select(g => g.Key).ToArray(), firstContacts, now, ct);
