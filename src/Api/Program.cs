@@ -77,6 +77,7 @@ app.MapLabels();
 app.MapBotFlows();
 app.MapQuickReplies();
 app.MapCsat();
+app.MapSummary();
 
 app.Run();
 

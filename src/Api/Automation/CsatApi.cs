@@ -11,4 +11,19 @@ public static class CsatApi
                 Guid? agentId = null, Guid? teamId = null) => TypedResults.Ok(await csat.ReportAsync(h.User.BusinessId(), from, to, agentId, teamId, ct)))
             .WithTags("Reports").RequireAuthorization(Permissions.ReadReports)
             .WithSummary("Rating requests sent when conversations were resolved (default: last 30 days), answers, average, CSAT = share of 4–5 ratings, distribution; by agent or team.");
+
+    public static void MapSummary(this IEndpointRouteBuilder app) =>
+        app.MapGet("/api/v1/reports/summary", async (HttpContext h, Engine.Silo.Reports.ConversationReport report, TimeProvider clock, CancellationToken ct,
+                DateTimeOffset? from = null, DateTimeOffset? to = null, Guid? channelId = null, Guid? teamId = null, Guid? agentId = null, string? label = null, string? language = null) =>
+            {
+                var end = to ?? clock.GetUtcNow().AddSeconds(1);
+                return TypedResults.Ok(await report.SummaryAsync(h.User.BusinessId(),
+                    new Engine.Silo.Reports.ReportFilter(from ?? end.AddDays(-30), end, channelId, teamId, agentId, label, language), ct));
+            })
+            .WithTags("Reports").RequireAuthorization(Permissions.ReadReports)
+            .WithSummary("Key figures for conversations opened in the period (default: last 30 days), filterable by channel, team, agent, label and language. " +
+                         "First response = first human reply − opening (or the bot's hand-over); bot replies and notes do not count. Resolution time = resolved − opened. " +
+                         "Resolution rate = share resolved within 24 h. Abandonment = share resolved with no human reply and not resolved by the bot. " +
+                         "Transfer rate = share handed over between people at least once. Bot-resolved share, and hours saved = bot-resolved × mean human resolution time. " +
+                         "Durations in seconds with mean, median, p90 and standard deviation.");
 }

@@ -1,0 +1,65 @@
+using System.Text;
+using Engine.Silo.Database;
+using Npgsql;
+
+namespace Engine.Silo.Reports;
+
+public sealed record ReportFilter(DateTimeOffset From, DateTimeOffset To, Guid? ChannelId = null, Guid? TeamId = null, Guid? AgentId = null,
+    string? Label = null, string? Language = null);
+
+/// <summary>Mean, median, 90th percentile and standard deviation of a duration, in seconds.</summary>
+public sealed record DurationStats(int Count, double? Mean, double? Median, double? P90, double? StdDev);
+
+public sealed record ConversationSummary(
+    ReportFilter Filter, int Conversations, DurationStats FirstResponse, DurationStats Resolution,
+    decimal? ResolutionRate, decimal? AbandonmentRate, decimal? TransferRate, decimal? BotResolvedShare, double BotHoursSaved);
+
+/// <summary>
+/// Key figures over conversations opened in a period, from what was recorded as it happened:
+/// first response = first human reply − opening (or the bot's hand-over, when the bot had it first); notes
+/// and bot replies do not count. Resolution time = resolved − opened. Resolution rate = share resolved
+/// within 24 h. Abandonment = share resolved with neither a human reply nor the bot resolving it. Transfer
+/// rate = share with at least one hand-over between people. Bot-resolved share = share the bot resolved;
+/// hours saved = those conversations × the mean resolution time of conversations people resolved.
+/// </summary>
+public sealed class ConversationReport(NpgsqlDataSource db)
+{
+    public async Task<ConversationSummary> SummaryAsync(Guid business, ReportFilter f, CancellationToken ct)
+    {
+        var where = new StringBuilder("v.business_id = @b and v.opened_at >= @from and v.opened_at < @to");
+        var ps = new List<(string, object?)> { ("b", business), ("from", f.From), ("to", f.To) };
+        if (f.ChannelId is not null) { where.Append(" and v.channel_id = @channel"); ps.Add(("channel", f.ChannelId)); }
+        if (f.TeamId is not null) { where.Append(" and v.team_id = @team"); ps.Add(("team", f.TeamId)); }
+        if (f.AgentId is not null) { where.Append(" and v.assignee_id = @agent"); ps.Add(("agent", f.AgentId)); }
+        if (f.Label is not null) { where.Append(" and @label = any(v.labels)"); ps.Add(("label", f.Label)); }
+        if (f.Language is not null) { where.Append(" and p.language = @lang"); ps.Add(("lang", f.Language)); }
+        var sql = $"""
+            with c as (
+                select v.*, (select min(e.occurred_at) from entity_events e where e.entity_id = v.id and e.type = 'bot.handed_over') as handed_over_at
+                  from conversations v join contacts p on p.id = v.contact_id where {where}),
+            frt as (select extract(epoch from first_human_reply_at - coalesce(handed_over_at, opened_at))::float8 as s from c where first_human_reply_at is not null),
+            res as (select extract(epoch from resolved_at - opened_at)::float8 as s from c where resolved_at is not null)
+            select (select count(*)::int from c),
+                   (select count(*)::int from frt), (select avg(s) from frt), (select percentile_cont(0.5) within group (order by s) from frt),
+                   (select percentile_cont(0.9) within group (order by s) from frt), (select stddev_pop(s) from frt),
+                   (select count(*)::int from res), (select avg(s) from res), (select percentile_cont(0.5) within group (order by s) from res),
+                   (select percentile_cont(0.9) within group (order by s) from res), (select stddev_pop(s) from res),
+                   (select count(*)::int from c where resolved_at is not null and resolved_at - opened_at <= interval '24 hours'),
+                   (select count(*)::int from c where status = 'resolved' and first_human_reply_at is null and coalesce(bot_outcome, '') <> 'resolved'),
+                   (select count(*)::int from c where handovers > 0),
+                   (select count(*)::int from c where bot_outcome = 'resolved'),
+                   (select avg(extract(epoch from resolved_at - opened_at))::float8 from c where resolved_at is not null and first_human_reply_at is not null)
+            """;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return (await Sql.QueryAsync(conn, null, sql, r =>
+        {
+            double? D(int i) => r.IsDBNull(i) ? null : Convert.ToDouble(r.GetValue(i));
+            var total = r.GetInt32(0);
+            decimal? Rate(int i) => total == 0 ? null : Math.Round((decimal)r.GetInt32(i) / total, 4);
+            var botResolved = r.GetInt32(14);
+            return new ConversationSummary(f, total,
+                new DurationStats(r.GetInt32(1), D(2), D(3), D(4), D(5)), new DurationStats(r.GetInt32(6), D(7), D(8), D(9), D(10)),
+                Rate(11), Rate(12), Rate(13), Rate(14), Math.Round(botResolved * (D(15) ?? 0) / 3600, 2));
+        }, ct, ps.ToArray())).Single();
+    }
+}

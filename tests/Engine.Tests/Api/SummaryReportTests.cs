@@ -1,0 +1,62 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Engine.Tests.Infrastructure;
+
+namespace Engine.Tests.Api;
+
+/// <summary>The key figures on hand-built conversations whose answers are known.</summary>
+public class SummaryReportTests(EngineFixture f) : IClassFixture<EngineFixture>
+{
+    private static readonly DateTimeOffset T = new(2026, 3, 2, 9, 0, 0, TimeSpan.Zero);
+
+    private async Task<Guid> ConversationAsync(int n, string status, int? firstReplySeconds, int? resolvedSeconds, int handovers = 0, string? botOutcome = null,
+        int? handedOverSeconds = null)
+    {
+        var business = await f.Db.ScalarAsync<Guid>("select id from businesses limit 1");
+        var contact = Guid.NewGuid();
+        var id = Guid.NewGuid();
+        await f.Db.ExecAsync("""
+            insert into contacts (id, business_id, channel_id, external_id, first_seen_at, last_seen_at, created_at, updated_at) values (@id, @b, @ch, @e, @t, @t, @t, @t)
+            """, ("id", contact), ("b", business), ("ch", f.WhatsAppChannel), ("e", $"report-{n}-{Guid.NewGuid():N}"), ("t", T));
+        await f.Db.ExecAsync("""
+            insert into conversations (id, business_id, channel_id, contact_id, status, opened_at, resolved_at, first_human_reply_at, handovers, bot_outcome, created_at, updated_at)
+            values (@id, @b, @ch, @c, @s, @t, @r, @fr, @h, @bo, @t, @t)
+            """, ("id", id), ("b", business), ("ch", f.WhatsAppChannel), ("c", contact), ("s", status), ("t", T),
+            ("r", resolvedSeconds is { } r ? T.AddSeconds(r) : DBNull.Value), ("fr", firstReplySeconds is { } fr ? T.AddSeconds(fr) : DBNull.Value),
+            ("h", handovers), ("bo", (object?)botOutcome ?? DBNull.Value));
+        if (handedOverSeconds is { } ho)
+            await f.Db.ExecAsync("insert into entity_events (business_id, entity_type, entity_id, type, occurred_at, data) values (@b, 'conversation', @id, 'bot.handed_over', @t, '{}')",
+                ("b", business), ("id", id), ("t", T.AddSeconds(ho)));
+        return id;
+    }
+
+    [Fact]
+    public async Task Each_figure_follows_its_definition()
+    {
+        await ConversationAsync(1, "resolved", firstReplySeconds: 60, resolvedSeconds: 600);                          // human, quick
+        await ConversationAsync(2, "resolved", firstReplySeconds: 180, resolvedSeconds: 30 * 3600, handovers: 1);     // transferred, resolved after 24 h
+        await ConversationAsync(3, "resolved", firstReplySeconds: null, resolvedSeconds: 120, botOutcome: "resolved"); // the bot alone
+        await ConversationAsync(4, "resolved", firstReplySeconds: null, resolvedSeconds: 3600);                       // abandoned
+        await ConversationAsync(5, "open", firstReplySeconds: 420, resolvedSeconds: null, botOutcome: "handed_over", handedOverSeconds: 300); // FRT from the hand-over
+        await ConversationAsync(6, "open", firstReplySeconds: null, resolvedSeconds: null);                          // notes only: no first response
+
+        var s = await f.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/reports/summary?from={Uri.EscapeDataString(T.AddHours(-1).ToString("O"))}&to={Uri.EscapeDataString(T.AddHours(1).ToString("O"))}");
+        Assert.Equal(6, s.GetProperty("conversations").GetInt32());
+        var frt = s.GetProperty("firstResponse");
+        Assert.Equal(3, frt.GetProperty("count").GetInt32());
+        Assert.Equal(120, frt.GetProperty("mean").GetDouble(), 3);
+        Assert.Equal(120, frt.GetProperty("median").GetDouble(), 3);
+        Assert.Equal(168, frt.GetProperty("p90").GetDouble(), 3);
+        Assert.Equal(Math.Sqrt(2400), frt.GetProperty("stdDev").GetDouble(), 3);
+        Assert.Equal((600 + 108000 + 120 + 3600) / 4.0, s.GetProperty("resolution").GetProperty("mean").GetDouble(), 3);
+        Assert.Equal(0.5m, s.GetProperty("resolutionRate").GetDecimal());
+        Assert.Equal(0.1667m, s.GetProperty("abandonmentRate").GetDecimal());
+        Assert.Equal(0.1667m, s.GetProperty("transferRate").GetDecimal());
+        Assert.Equal(0.1667m, s.GetProperty("botResolvedShare").GetDecimal());
+        Assert.Equal(Math.Round((600 + 108000) / 2.0 / 3600, 2), s.GetProperty("botHoursSaved").GetDouble(), 2);
+
+        var none = await f.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/reports/summary?from={Uri.EscapeDataString(T.AddDays(1).ToString("O"))}&to={Uri.EscapeDataString(T.AddDays(2).ToString("O"))}");
+        Assert.Equal(0, none.GetProperty("conversations").GetInt32());
+        Assert.Equal(JsonValueKind.Null, none.GetProperty("resolutionRate").ValueKind);
+    }
+}
