@@ -78,6 +78,7 @@ app.MapBotFlows();
 app.MapQuickReplies();
 app.MapCsat();
 app.MapSummary();
+app.MapExport();
 
 app.Run();
 

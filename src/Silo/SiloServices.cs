@@ -60,6 +60,7 @@ public static class SiloServices
         services.AddSingleton<Engine.Silo.Automation.QuickReplies>();
         services.AddSingleton<Engine.Silo.Automation.Csat>();
         services.AddSingleton<Engine.Silo.Reports.ConversationReport>();
+        services.AddSingleton<Engine.Silo.Reports.ConversationExport>();
         services.AddSingleton<IOutboxHandler>(sp => sp.GetRequiredService<Engine.Silo.Automation.Csat>());
         services.AddSingleton<IOutboxHandler, Engine.Silo.Webhooks.WebhookDelivery>();
         var webhookTimeout = config.GetValue<TimeSpan?>("Engine:WebhookTimeout") ?? TimeSpan.FromSeconds(10);

@@ -12,6 +12,19 @@ public static class CsatApi
             .WithTags("Reports").RequireAuthorization(Permissions.ReadReports)
             .WithSummary("Rating requests sent when conversations were resolved (default: last 30 days), answers, average, CSAT = share of 4–5 ratings, distribution; by agent or team.");
 
+    public static void MapExport(this IEndpointRouteBuilder app) =>
+        app.MapGet("/api/v1/reports/conversations.csv", async (HttpContext h, Engine.Silo.Reports.ConversationExport export, TimeProvider clock, CancellationToken ct,
+                DateTimeOffset? from = null, DateTimeOffset? to = null) =>
+            {
+                var end = to ?? clock.GetUtcNow().AddSeconds(1);
+                h.Response.ContentType = "text/csv; charset=utf-8";
+                h.Response.Headers.ContentDisposition = "attachment; filename=conversations.csv";
+                await using var writer = new StreamWriter(h.Response.Body, new System.Text.UTF8Encoding(false));
+                await export.WriteCsvAsync(h.User.BusinessId(), from ?? end.AddDays(-30), end, writer, ct);
+            })
+            .WithTags("Reports").RequireAuthorization(Permissions.ReadReports)
+            .WithSummary("Per-conversation data as CSV (default: last 30 days): times, first response and resolution seconds, team, agent, hand-overs, bot outcome, labels, CSAT, conversion.");
+
     public static void MapSummary(this IEndpointRouteBuilder app) =>
         app.MapGet("/api/v1/reports/summary", async (HttpContext h, Engine.Silo.Reports.ConversationReport report, TimeProvider clock, CancellationToken ct,
                 DateTimeOffset? from = null, DateTimeOffset? to = null, Guid? channelId = null, Guid? teamId = null, Guid? agentId = null, string? label = null, string? language = null) =>

@@ -78,6 +78,12 @@ public class SummaryReportTests(EngineFixture f) : IClassFixture<EngineFixture>
         Assert.Equal(0.125m, later.GetProperty("repeatRate").GetDecimal());          // 1 of 8 labelled conversations
         Assert.Equal(0.75m, later.GetProperty("topFiveLabelShare").GetDecimal());    // Returns (2) + four single topics = 6 of 8
 
+        var csv = await f.Admin.GetStringAsync($"/api/v1/reports/conversations.csv?from={Uri.EscapeDataString(T.AddHours(-1).ToString("O"))}&to={Uri.EscapeDataString(T.AddHours(1).ToString("O"))}");
+        var lines = csv.TrimEnd().Split('\n');
+        Assert.StartsWith("conversation_id,channel,contact,status", lines[0]);
+        Assert.Equal(7, lines.Length);                                             // header + the six conversations of the first window
+        Assert.Contains(lines, l => l.Contains(",resolved,") && l.Contains(",60,600,") && l.EndsWith(",true"));   // conversation 1: 60 s, 600 s, converted
+
         var none = await f.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/reports/summary?from={Uri.EscapeDataString(T.AddDays(1).ToString("O"))}&to={Uri.EscapeDataString(T.AddDays(2).ToString("O"))}");
         Assert.Equal(0, none.GetProperty("conversations").GetInt32());
         Assert.Equal(JsonValueKind.Null, none.GetProperty("resolutionRate").ValueKind);
