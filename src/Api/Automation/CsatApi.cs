@@ -16,11 +16,11 @@ public static class CsatApi
         app.MapGet("/api/v1/reports/conversations.csv", async (HttpContext h, Engine.Silo.Reports.ConversationExport export, TimeProvider clock, CancellationToken ct,
                 DateTimeOffset? from = null, DateTimeOffset? to = null) =>
             {
-                var end = to ?? clock.GetUtcNow().AddSeconds(1);
+                var (start, end) = Engine.Silo.Reports.ReportPeriod.Resolve(from, to, clock.GetUtcNow(), 30);
                 h.Response.ContentType = "text/csv; charset=utf-8";
                 h.Response.Headers.ContentDisposition = "attachment; filename=conversations.csv";
                 await using var writer = new StreamWriter(h.Response.Body, new System.Text.UTF8Encoding(false));
-                await export.WriteCsvAsync(h.User.BusinessId(), from ?? end.AddDays(-30), end, writer, ct);
+                await export.WriteCsvAsync(h.User.BusinessId(), start, end, writer, ct);
             })
             .WithTags("Reports").RequireAuthorization(Permissions.ReadReports)
             .WithSummary("Per-conversation data as CSV (default: last 30 days): times, first response and resolution seconds, team, agent, hand-overs, bot outcome, labels, CSAT, conversion.");
@@ -29,9 +29,9 @@ public static class CsatApi
         app.MapGet("/api/v1/reports/summary", async (HttpContext h, Engine.Silo.Reports.ConversationReport report, TimeProvider clock, CancellationToken ct,
                 DateTimeOffset? from = null, DateTimeOffset? to = null, Guid? channelId = null, Guid? teamId = null, Guid? agentId = null, string? label = null, string? language = null) =>
             {
-                var end = to ?? clock.GetUtcNow().AddSeconds(1);
+                var (start, end) = Engine.Silo.Reports.ReportPeriod.Resolve(from, to, clock.GetUtcNow(), 30);
                 return TypedResults.Ok(await report.SummaryAsync(h.User.BusinessId(),
-                    new Engine.Silo.Reports.ReportFilter(from ?? end.AddDays(-30), end, channelId, teamId, agentId, label, language), ct));
+                    new Engine.Silo.Reports.ReportFilter(start, end, channelId, teamId, agentId, label, language), ct));
             })
             .WithTags("Reports").RequireAuthorization(Permissions.ReadReports)
             .WithSummary("Key figures for conversations opened in the period (default: last 30 days), filterable by channel, team, agent, label and language. " +

@@ -9,6 +9,10 @@ public sealed record Decision<TState>(
 {
     public static Decision<TState> Unchanged(TState state) => new(state, [], [], []);
     public bool Changed { get; init; } = true;
+
+    /// <summary>This decision followed by <paramref name="next"/> (taken on this one's state): the later state, all effects in order.</summary>
+    public Decision<TState> Then(Decision<TState> next, params DomainEvent[] extra) =>
+        new(next.State, [.. Events, .. next.Events, .. extra], [.. Timers, .. next.Timers], [.. Outbox, .. next.Outbox]);
 }
 
 /// <summary>A fact recorded as it happens (reports and integrations read these).</summary>

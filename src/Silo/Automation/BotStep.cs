@@ -48,14 +48,14 @@ public static class BotStep
             if (send.Accepted)
             {
                 var after = send.Decision!.State with { BotReplies = state.BotReplies + 1 };
-                decision = Merge(decision, send.Decision with { State = after },
+                decision = decision.Then(send.Decision with { State = after },
                     new DomainEvent(ConversationEvents.BotReplied, now, new { MessageId = id, reply.RuleId, reply.RuleName }));
                 batch.BatchCommands.Add(OutboundMessages.Insert(id, state, message, "bot", send.OutOfWindow, send.Category, [], null, now));
                 replied = true;
             }
         }
         else if (bot.HandOver && state.BotOutcome is null)
-            decision = Merge(decision, Decision<ConversationState>.Unchanged(decision.State with { BotOutcome = "handed_over" }),
+            decision = decision.Then(Decision<ConversationState>.Unchanged(decision.State with { BotOutcome = "handed_over" }),
                 new DomainEvent(ConversationEvents.BotHandedOver, now, new { Why = bot.Why }));
 
         var current = decision.State;
@@ -63,7 +63,7 @@ public static class BotStep
         {
             var routed = automation.Routing.FirstOrDefault(r => r.Matches(text, labels));
             if ((routed?.TeamId ?? automation.DefaultTeam) is { } t)
-                decision = Merge(decision, ConversationGrain.Queue(current, t, contact.Vip ? 1 : 0, now, routed is null ? "new" : "keyword_routing"));
+                decision = decision.Then(ConversationGrain.Queue(current, t, contact.Vip ? 1 : 0, now, routed is null ? "new" : "keyword_routing"));
         }
         return decision;
     }
@@ -117,6 +117,4 @@ public static class BotStep
         return null;
     }
 
-    private static Decision<ConversationState> Merge(Decision<ConversationState> a, Decision<ConversationState> b, params DomainEvent[] extra) =>
-        new(b.State, [.. a.Events, .. b.Events, .. extra], [.. a.Timers, .. b.Timers], [.. a.Outbox, .. b.Outbox]);
 }

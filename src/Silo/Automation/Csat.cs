@@ -89,8 +89,7 @@ public sealed class Csat(NpgsqlDataSource db, OutboundService outbound, TimeProv
 
     public async Task<CsatReport> ReportAsync(Guid business, DateTimeOffset? from, DateTimeOffset? to, Guid? agent, Guid? team, CancellationToken ct)
     {
-        var end = to ?? clock.GetUtcNow().AddSeconds(1);
-        var start = from ?? end.AddDays(-30);
+        var (start, end) = Reports.ReportPeriod.Resolve(from, to, clock.GetUtcNow(), 30);
         await using var conn = await db.OpenConnectionAsync(ct);
         var rows = await Sql.QueryAsync(conn, null, """
             select rating from csat_requests where business_id = @b and requested_at >= @f and requested_at < @t
@@ -99,7 +98,7 @@ public sealed class Csat(NpgsqlDataSource db, OutboundService outbound, TimeProv
         var ratings = rows.OfType<int>().ToList();
         return new CsatReport(start, end, rows.Count, ratings.Count,
             ratings.Count == 0 ? null : Math.Round((decimal)ratings.Average(), 2),
-            ratings.Count == 0 ? null : Math.Round((decimal)ratings.Count(r => r >= 4) / ratings.Count, 4),
+            Reports.ReportPeriod.Ratio(ratings.Count(r => r >= 4), ratings.Count),
             Enumerable.Range(1, 5).ToDictionary(n => n, n => ratings.Count(r => r == n)));
     }
 }

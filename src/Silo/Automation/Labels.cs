@@ -104,8 +104,7 @@ public sealed class Labels(NpgsqlDataSource db, TimeProvider clock)
 
     public async Task<LabelUsageReport> UsageAsync(Guid business, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct)
     {
-        var end = to ?? clock.GetUtcNow().AddSeconds(1);   // up to and including now
-        var start = from ?? end.AddDays(-91);   // a quarter
+        var (start, end) = Reports.ReportPeriod.Resolve(from, to, clock.GetUtcNow(), 91);   // default: a quarter
         await using var conn = await db.OpenConnectionAsync(ct);
         var total = (await Sql.QueryAsync(conn, null, "select count(*)::int from conversations where business_id = @b and opened_at >= @f and opened_at < @t",
             r => r.GetInt32(0), ct, ("b", business), ("f", start), ("t", end)))[0];
@@ -117,7 +116,7 @@ public sealed class Labels(NpgsqlDataSource db, TimeProvider clock)
             """, r => (Id: r.GetGuid(0), Path: r.GetString(1), Count: r.GetInt32(2)), ct, ("b", business), ("f", start), ("t", end));
         var usage = rows.Select(r =>
         {
-            var share = total == 0 ? 0m : Math.Round((decimal)r.Count / total, 4);
+            var share = Reports.ReportPeriod.Ratio(r.Count, total) ?? 0m;
             return new LabelUsage(r.Id, r.Path, r.Count, share, share < RetireBelowShare);
         }).ToList();
         return new LabelUsageReport(start, end, total, usage, usage.Count,

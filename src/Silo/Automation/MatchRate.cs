@@ -36,8 +36,7 @@ public sealed class MatchRate(NpgsqlDataSource db, AutomationStore automation, T
     {
         var set = await automation.ForBusinessAsync(business, ct);
         var now = clock.GetUtcNow();
-        var end = to ?? now.AddSeconds(1);
-        var start = from ?? end.AddDays(-7);
+        var (start, end) = Reports.ReportPeriod.Resolve(from, to, now, 7);
         await using var conn = await db.OpenConnectionAsync(ct);
         var questions = await Sql.QueryAsync(conn, null, "select id, text, expected, created_at, updated_at from bot_test_questions where business_id = @b order by created_at, id",
             r => new TestQuestion(r.GetGuid(0), r.GetString(1), r.GetString(2), r.Time(3), r.Time(4)), ct, ("b", business));
@@ -55,8 +54,8 @@ public sealed class MatchRate(NpgsqlDataSource db, AutomationStore automation, T
               from entity_events where business_id = @b and occurred_at >= @f and occurred_at < @t and type in ('message.received', 'bot.replied')
             """, r => (Received: r.GetInt32(0), Answered: r.GetInt32(1)), ct, ("b", business), ("f", start), ("t", end)))[0];
         var matched = outcomes.Count(o => o.Match);
-        return new MatchRateReport(outcomes.Count, matched, outcomes.Count == 0 ? 0 : Math.Round((decimal)matched / outcomes.Count, 4),
+        return new MatchRateReport(outcomes.Count, matched, Reports.ReportPeriod.Ratio(matched, outcomes.Count) ?? 0,
             outcomes.Where(o => !o.Match).ToList(), live.Received, live.Answered,
-            live.Received == 0 ? 0 : Math.Round((decimal)live.Answered / live.Received, 4), start, end);
+            Reports.ReportPeriod.Ratio(live.Answered, live.Received) ?? 0, start, end);
     }
 }

@@ -84,8 +84,7 @@ public sealed class QuickReplies(NpgsqlDataSource db, TimeProvider clock)
     /// <summary>Uses per template over the period's agent replies (under 5% flagged) and each agent's share of replies sent from a template (under 60% flagged).</summary>
     public async Task<QuickReplyUsageReport> UsageAsync(Guid business, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct)
     {
-        var end = to ?? clock.GetUtcNow().AddSeconds(1);
-        var start = from ?? end.AddDays(-30);
+        var (start, end) = Reports.ReportPeriod.Resolve(from, to, clock.GetUtcNow(), 30);
         await using var conn = await db.OpenConnectionAsync(ct);
         var agents = await Sql.QueryAsync(conn, null, """
             select m.author_id, u.name, count(*)::int, count(q.message_id)::int
@@ -99,7 +98,7 @@ public sealed class QuickReplies(NpgsqlDataSource db, TimeProvider clock)
               left join quick_reply_uses q on q.template_id = t.id and q.used_at >= @f and q.used_at < @t
              where t.business_id = @b group by t.id, t.shortcut order by t.shortcut
             """, r => (Id: r.GetGuid(0), Shortcut: r.GetString(1), Uses: r.GetInt32(2)), ct, ("b", business), ("f", start), ("t", end));
-        decimal Share(int part, int whole) => whole == 0 ? 0 : Math.Round((decimal)part / whole, 4);
+        decimal Share(int part, int whole) => Reports.ReportPeriod.Ratio(part, whole) ?? 0;
         return new QuickReplyUsageReport(start, end, total,
             templates.Select(t => new TemplateUsage(t.Id, t.Shortcut, t.Uses, Share(t.Uses, total), Share(t.Uses, total) < QuickReplyRules.FlagTemplateBelow)).ToList(),
             agents.Select(a => new AgentTemplateUsage(a.Id, a.Name, a.Replies, a.WithTemplate, Share(a.WithTemplate, a.Replies), Share(a.WithTemplate, a.Replies) < QuickReplyRules.FlagAgentBelow)).ToList());

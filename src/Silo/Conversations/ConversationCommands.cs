@@ -138,9 +138,6 @@ public sealed class ConversationCommands(EntityRuntime runtime, TimeProvider clo
 
     private static Guid User(Actor actor) => actor.UserId ?? throw new RefusedException("user_required", "Locks are held by signed-in users (or API keys issued for one).");
 
-    private static Decision<ConversationState> Then(Decision<ConversationState> first, Func<ConversationState, Decision<ConversationState>> next)
-    {
-        var second = next(first.State);
-        return new(second.State, [.. first.Events, .. second.Events], [.. first.Timers, .. second.Timers], [.. first.Outbox, .. second.Outbox]);
-    }
+    private static Decision<ConversationState> Then(Decision<ConversationState> first, Func<ConversationState, Decision<ConversationState>> next) =>
+        first.Then(next(first.State));
 }

@@ -80,9 +80,9 @@ public sealed class ConversationReport(NpgsqlDataSource db)
         {
             double? D(int i) => r.IsDBNull(i) ? null : Convert.ToDouble(r.GetValue(i));
             var total = r.GetInt32(0);
-            decimal? Rate(int i) => total == 0 ? null : Math.Round((decimal)r.GetInt32(i) / total, 4);
+            decimal? Rate(int i) => ReportPeriod.Ratio(r.GetInt32(i), total);
             var botResolved = r.GetInt32(14);
-            decimal? Of(int part, int whole) => whole == 0 ? null : Math.Round((decimal)part / whole, 4);
+            decimal? Of(int part, int whole) => ReportPeriod.Ratio(part, whole);
             WaitTier Tier(string name, int i) => new(name, r.GetInt32(i), r.GetInt32(i + 1), Of(r.GetInt32(i + 1), r.GetInt32(i)));
             var labelled = r.GetInt32(26);
             return new ConversationSummary(f, total,
