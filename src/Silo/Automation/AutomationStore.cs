@@ -19,7 +19,8 @@ public sealed record RoutingRule(Guid Id, Guid TeamId, IReadOnlyList<string> Key
 }
 
 /// <summary>What automation needs for one business, read fresh from the database for every message (so a change made on one node is used by all at once).</summary>
-public sealed record AutomationSet(IReadOnlyList<AutoReplyRule> Rules, IReadOnlyList<RoutingRule> Routing, BusinessHours Hours, Guid? DefaultTeam);
+public sealed record AutomationSet(IReadOnlyList<AutoReplyRule> Rules, IReadOnlyList<RoutingRule> Routing, BusinessHours Hours, Guid? DefaultTeam,
+    IReadOnlyList<LabelRule> LabelRules, IReadOnlyList<BotFlow> Flows);
 
 /// <summary>Auto-reply rules, keyword routing rules and business hours.</summary>
 public sealed class AutomationStore(NpgsqlDataSource db, TimeProvider clock)
@@ -123,23 +124,37 @@ public sealed class AutomationStore(NpgsqlDataSource db, TimeProvider clock)
         await tx.CommitAsync(ct);
     }
 
-    /// <summary>Rules, routing, hours and default team of several businesses in three queries (one ingest group).</summary>
+    /// <summary>Rules, routing, hours, default team, label rules and flows of several businesses, in one round trip (one ingest group).</summary>
     public static async Task<Dictionary<Guid, AutomationSet>> LoadAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid[] businesses, CancellationToken ct)
     {
-        var rules = await Sql.QueryAsync(conn, tx, $"select business_id, {RuleColumns} from auto_reply_rules where business_id = any(@b)",
-            r => (Business: r.GetGuid(0), Rule: ReadRule(r, 1)), ct, ("b", businesses));
-        var routing = await Sql.QueryAsync(conn, tx, "select business_id, id, team_id, keywords, pattern, priority, created_at, updated_at, labels from routing_rules where business_id = any(@b) order by priority desc, created_at",
-            r => (Business: r.GetGuid(0), Rule: new RoutingRule(r.GetGuid(1), r.GetGuid(2), r.GetFieldValue<string[]>(3), r.NullableString(4), r.GetInt32(5), r.Time(6), r.Time(7),
-                r.GetFieldValue<string[]>(8))),
-            ct, ("b", businesses));
-        var settings = await Sql.QueryAsync(conn, tx, """
-            select b.id, b.time_zone, b.hours::text, (select t.id from teams t where t.business_id = b.id and t.is_default) from businesses b where b.id = any(@b)
-            """, r => (Business: r.GetGuid(0), Tz: r.GetString(1), Hours: r.NullableString(2), Default: r.NullableGuid(3)), ct, ("b", businesses));
+        await using var batch = new NpgsqlBatch(conn, tx);
+        foreach (var sql in new[]
+        {
+            $"select business_id, {RuleColumns} from auto_reply_rules where business_id = any(@b)",
+            "select business_id, id, team_id, keywords, pattern, priority, created_at, updated_at, labels from routing_rules where business_id = any(@b) order by priority desc, created_at",
+            "select b.id, b.time_zone, b.hours::text, (select t.id from teams t where t.business_id = b.id and t.is_default) from businesses b where b.id = any(@b)",
+            Labels.RulesQuery,
+            BotFlows.LatestQuery,
+        })
+            batch.BatchCommands.Add(Sql.Command(sql, ("b", businesses)));
+        await using var r = await batch.ExecuteReaderAsync(ct);
+        var rules = await Sql.ReadAllAsync(r, x => (Business: x.GetGuid(0), Rule: ReadRule(x, 1)), ct);
+        await r.NextResultAsync(ct);
+        var routing = await Sql.ReadAllAsync(r, x => (Business: x.GetGuid(0), Rule: new RoutingRule(x.GetGuid(1), x.GetGuid(2), x.GetFieldValue<string[]>(3),
+            x.NullableString(4), x.GetInt32(5), x.Time(6), x.Time(7), x.GetFieldValue<string[]>(8))), ct);
+        await r.NextResultAsync(ct);
+        var settings = await Sql.ReadAllAsync(r, x => (Business: x.GetGuid(0), Tz: x.GetString(1), Hours: x.NullableString(2), Default: x.NullableGuid(3)), ct);
+        await r.NextResultAsync(ct);
+        var labelRules = await Sql.ReadAllAsync(r, Labels.ReadRule, ct);
+        await r.NextResultAsync(ct);
+        var flows = await Sql.ReadAllAsync(r, BotFlows.ReadLatest, ct);
         return settings.ToDictionary(s => s.Business, s => new AutomationSet(
-            rules.Where(r => r.Business == s.Business).Select(r => r.Rule).ToList(),
-            routing.Where(r => r.Business == s.Business).Select(r => r.Rule).ToList(),
+            rules.Where(x => x.Business == s.Business).Select(x => x.Rule).ToList(),
+            routing.Where(x => x.Business == s.Business).Select(x => x.Rule).ToList(),
             s.Hours is null ? BusinessHours.Default(s.Tz) : JsonSerializer.Deserialize<BusinessHoursDocument>(s.Hours, Effects.Json)!.ToHours(),
-            s.Default));
+            s.Default,
+            labelRules.Where(x => x.Business == s.Business).Select(x => x.Rule).ToList(),
+            flows.Where(x => x.Business == s.Business).Select(x => x.Flow).ToList()));
     }
 
     private static AutoReplyRule ReadRule(NpgsqlDataReader r) => ReadRule(r, 0);

@@ -55,10 +55,14 @@ public sealed class BotFlows(NpgsqlDataSource db, TimeProvider clock)
 
     /// <summary>The latest version of each flow, per business (one query for an ingest group).</summary>
     public static async Task<Dictionary<Guid, List<BotFlow>>> LatestAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid[] businesses, CancellationToken ct) =>
-        (await Sql.QueryAsync(conn, tx, $"""
-            select distinct on (business_id, key) business_id, {Columns} from bot_flows where business_id = any(@b) order by business_id, key, version desc
-            """, r => (Business: r.GetGuid(0), Flow: Read(r, 1)), ct, ("b", businesses)))
+        (await Sql.QueryAsync(conn, tx, LatestQuery, ReadLatest, ct, ("b", businesses)))
         .GroupBy(x => x.Business).ToDictionary(g => g.Key, g => g.Select(x => x.Flow).ToList());
+
+    internal const string LatestQuery = $"""
+        select distinct on (business_id, key) business_id, {Columns} from bot_flows where business_id = any(@b) order by business_id, key, version desc
+        """;
+
+    internal static (Guid Business, BotFlow Flow) ReadLatest(NpgsqlDataReader r) => (r.GetGuid(0), Read(r, 1));
 
     /// <summary>Conversations in a flow, with the version they run.</summary>
     public static async Task<Dictionary<Guid, (FlowPosition Position, FlowDefinition Definition)>> PositionsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid[] conversations, CancellationToken ct) =>

@@ -123,10 +123,11 @@ public sealed class Labels(NpgsqlDataSource db, TimeProvider clock)
             usage.Count > WarnAbove ? $"{usage.Count} labels: more than {WarnAbove} make labelling inconsistent; retire the flagged ones." : null);
     }
 
-    public static async Task<Dictionary<Guid, List<LabelRule>>> RulesAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid[] businesses, CancellationToken ct) =>
-        (await Sql.QueryAsync(conn, tx, """
-            select r.business_id, r.id, r.label_id, l.path, r.keywords, r.pattern from label_rules r join labels l on l.id = r.label_id where r.business_id = any(@b)
-            """, r => (Business: r.GetGuid(0), Rule: new LabelRule(r.GetGuid(1), r.GetGuid(2), r.GetString(3), r.GetFieldValue<string[]>(4), r.NullableString(5))),
-            ct, ("b", businesses)))
-        .GroupBy(x => x.Business).ToDictionary(g => g.Key, g => g.Select(x => x.Rule).ToList());
+    /// <summary>Auto-label rules of the businesses in @b (read with the rest of their automation).</summary>
+    internal const string RulesQuery = """
+        select r.business_id, r.id, r.label_id, l.path, r.keywords, r.pattern from label_rules r join labels l on l.id = r.label_id where r.business_id = any(@b)
+        """;
+
+    internal static (Guid Business, LabelRule Rule) ReadRule(NpgsqlDataReader r) =>
+        (r.GetGuid(0), new LabelRule(r.GetGuid(1), r.GetGuid(2), r.GetString(3), r.GetFieldValue<string[]>(4), r.NullableString(5)));
 }

@@ -34,6 +34,14 @@ public static class Sql
         return list;
     }
 
+    /// <summary>Every row of the reader's current result set (for batches that return several).</summary>
+    public static async Task<List<T>> ReadAllAsync<T>(NpgsqlDataReader r, Func<NpgsqlDataReader, T> map, CancellationToken ct)
+    {
+        var list = new List<T>();
+        while (await r.ReadAsync(ct)) list.Add(map(r));
+        return list;
+    }
+
     public static DateTimeOffset? NullableTime(this NpgsqlDataReader r, int i) =>
         r.IsDBNull(i) ? null : r.GetFieldValue<DateTimeOffset>(i);
 

@@ -175,8 +175,6 @@ public static class InboundWriter
         if (fresh.Count == 0) return null;
         var automation = await AutomationStore.LoadAsync(conn, tx, fresh.Select(g => conversations[g.Key].State.BusinessId).Distinct().ToArray(), ct);
         var facts = await ContactFactsAsync(conn, tx, fresh.Select(g => g.Key).ToArray(), firstContacts, now, ct);
-        var labelRules = await Labels.RulesAsync(conn, tx, automation.Keys.ToArray(), ct);
-        var flows = await BotFlows.LatestAsync(conn, tx, automation.Keys.ToArray(), ct);
         var positions = await BotFlows.PositionsAsync(conn, tx, fresh.Select(g => conversations[g.Key].State.Id).ToArray(), ct);
         foreach (var group in fresh)
         {
@@ -187,9 +185,9 @@ public static class InboundWriter
                 new ConversationPolicy(channel.ResponseWindow), now);
             // Auto-labels first: routing rules may send a labelled conversation to a team.
             var text = string.Join(" ", ordered.Select(r => r.Message.Text).OfType<string>());
-            var earned = (labelRules.GetValueOrDefault(state.BusinessId) ?? []).Where(rule => text.Length > 0 && rule.Matches(text)).ToList();
+            var earned = automation[state.BusinessId].LabelRules.Where(rule => text.Length > 0 && rule.Matches(text)).ToList();
             decision = BotStep.Apply(decision, channel, ordered.Select(r => (r.Message.Text, r.Message.ContentJson, r.Message.Contact.Name)).ToList(),
-                facts[group.Key], automation[state.BusinessId], flows.GetValueOrDefault(state.BusinessId) ?? [],
+                facts[group.Key], automation[state.BusinessId], automation[state.BusinessId].Flows,
                 positions.TryGetValue(state.Id, out var position) ? position : null, random, batch, now, earned.Select(l => l.Path).ToList());
             changed.Add(decision.State);
             effects.Add(ConversationStore.EntityType, state.Id, state.BusinessId, decision, now);
