@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Engine.Api.Reports;
 using Engine.Api.Access;
 using Engine.Api.Automation;
 using Engine.Api.Channels;
@@ -79,6 +80,7 @@ app.MapQuickReplies();
 app.MapCsat();
 app.MapSummary();
 app.MapExport();
+app.MapReports();
 
 app.Run();
 

@@ -31,6 +31,8 @@ public static class SiloServices
         services.AddSingleton<EntityRuntime>();
         services.AddSingleton<TimerService>();
         services.AddSingleton<ITimerHandler, ConversationTimerHandler>();
+        services.AddSingleton<Alerts.Alerts>();
+        services.AddSingleton<ITimerHandler>(sp => sp.GetRequiredService<Alerts.Alerts>());
         services.AddSingleton<OutboxDispatcher>();
         services.AddSingleton<NodeRegistry>();
         services.AddSingleton<ChannelStore>();
@@ -61,6 +63,8 @@ public static class SiloServices
         services.AddSingleton<Engine.Silo.Automation.Csat>();
         services.AddSingleton<Engine.Silo.Reports.ConversationReport>();
         services.AddSingleton<Engine.Silo.Reports.ConversationExport>();
+        services.AddSingleton<Engine.Silo.Reports.TeamReports>();
+        services.AddSingleton<Engine.Silo.Reports.Trends>();
         services.AddSingleton<IOutboxHandler>(sp => sp.GetRequiredService<Engine.Silo.Automation.Csat>());
         services.AddSingleton<IOutboxHandler, Engine.Silo.Webhooks.WebhookDelivery>();
         var webhookTimeout = config.GetValue<TimeSpan?>("Engine:WebhookTimeout") ?? TimeSpan.FromSeconds(10);

@@ -13,7 +13,8 @@ public sealed class RefusedHandler(IProblemDetailsService problems) : IException
         {
             "not_found" => 404,
             "forbidden" or "not_assigned" or "not_your_team" or "user_required" => 403,
-            "comment_required" or "invalid_target" or "invalid_attribute" or "invalid_phone" or "invalid_merge" or "invalid_label" => 400,
+            "comment_required" or "invalid_target" or "invalid_attribute" or "invalid_phone" or "invalid_merge" or "invalid_label"
+                or "unknown_alert" or "invalid_threshold" => 400,
             _ => 409,
         };
         var details = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = http.Response.StatusCode, Title = "The request was refused.", Detail = refused.Message };

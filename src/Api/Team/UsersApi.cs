@@ -9,7 +9,7 @@ using Npgsql;
 namespace Engine.Api.Team;
 
 public sealed record UserRequest(string? Email, string? Name, string? Role, string? Password, IReadOnlyList<string>? Skills,
-    IReadOnlyList<string>? Languages, string? Tier, int? Capacity);
+    IReadOnlyList<string>? Languages, string? Tier, int? Capacity, int? DailyBaseline = null);
 
 /// <summary>Users and their agent profiles (skills, languages, tier, capacity): Administrators manage them; Editors read them.</summary>
 public static class UsersApi
@@ -32,7 +32,7 @@ public static class UsersApi
         try
         {
             var user = await users.CreateAsync(http.User.Actor(), req.Email!, req.Name!.Trim(), req.Role!, req.Password!,
-                new UserChange(null, null, req.Skills, req.Languages, req.Tier, req.Capacity, null), ct);
+                new UserChange(null, null, req.Skills, req.Languages, req.Tier, req.Capacity, null, req.DailyBaseline), ct);
             return TypedResults.Created($"/api/v1/users/{user.Id}", user);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
@@ -49,7 +49,7 @@ public static class UsersApi
         if (req.Email is not null) return Problems.Invalid("email", "The email cannot change; create a new user.");
         var v = Validate(req, creating: false);
         if (!v.IsValid) return v.Problem();
-        return await users.UpdateAsync(http.User.Actor(), id, new UserChange(req.Name?.Trim(), req.Role, req.Skills, req.Languages, req.Tier, req.Capacity, req.Password), ct)
+        return await users.UpdateAsync(http.User.Actor(), id, new UserChange(req.Name?.Trim(), req.Role, req.Skills, req.Languages, req.Tier, req.Capacity, req.Password, req.DailyBaseline), ct)
             is { } u ? TypedResults.Ok(u) : Problems.NotFound("user", id);
     }
 
@@ -65,5 +65,6 @@ public static class UsersApi
         .Require(r.Password is null || r.Password.Length >= 10, "password", "At least 10 characters.")
         .Require(r.Tier is null || ConversationGrain.Tiers.Contains(r.Tier), "tier", $"One of {string.Join(", ", ConversationGrain.Tiers)}.")
         .Require(r.Capacity is null or (>= 1 and <= 100), "capacity", "Between 1 and 100 concurrent conversations.")
+        .Require(r.DailyBaseline is null or (>= 1 and <= 10000), "dailyBaseline", "Conversations expected per day, between 1 and 10000 (e.g. senior 120, new 60).")
         .Require(r.Skills is null || r.Skills.All(s => !string.IsNullOrWhiteSpace(s) && s.Length <= 50), "skills", "Non-empty tags of at most 50 characters.");
 }

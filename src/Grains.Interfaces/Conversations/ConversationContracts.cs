@@ -32,7 +32,8 @@ public sealed record ConversationState(
     int Handovers = 0,
     Guid? ReleasedFrom = null,
     string? BotOutcome = null,
-    int BotReplies = 0)
+    int BotReplies = 0,
+    DateTimeOffset? AwaitingSince = null)
 {
     /// <summary>Waiting in a team's queue: open, routed to a team, nobody assigned.</summary>
     public bool IsQueued => Status == ConversationStatus.Open && TeamId is not null && AssigneeId is null;

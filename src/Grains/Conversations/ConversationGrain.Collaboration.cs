@@ -50,12 +50,17 @@ public static partial class ConversationGrain
         return Unlocked(s, now, "released");
     }
 
-    /// <summary>A human reply (not the bot, not a note): the first one is the first response.</summary>
+    /// <summary>
+    /// A human reply (not the bot, not a note): the first one is the first response; each one that answers a waiting
+    /// customer records its reply time (from the first unanswered customer message, or the bot's hand-over).
+    /// </summary>
     public static Decision<ConversationState> HumanReplied(ConversationState s, Guid userId, DateTimeOffset now)
     {
-        if (s.FirstHumanReplyAt is not null) return Decision<ConversationState>.Unchanged(s) with { Changed = false };
-        var next = s with { FirstHumanReplyAt = now, UpdatedAt = now };
-        return new(next, [new(ConversationEvents.HumanReplied, now, new { UserId = userId, First = true })], [], []);
+        var first = s.FirstHumanReplyAt is null;
+        double? replySeconds = s.AwaitingSince is { } since ? Math.Max(0, (now - since).TotalSeconds) : null;
+        if (!first && replySeconds is null) return Decision<ConversationState>.Unchanged(s) with { Changed = false };
+        var next = s with { FirstHumanReplyAt = s.FirstHumanReplyAt ?? now, AwaitingSince = null, UpdatedAt = now };
+        return new(next, [new(ConversationEvents.HumanReplied, now, new { UserId = userId, First = first, ReplySeconds = replySeconds })], [], []);
     }
 
     /// <summary>Hand over to an agent or a team, with a required comment; counted against the agent handing over.</summary>

@@ -48,6 +48,7 @@ public static partial class ConversationGrain
             UnreadCount = state.UnreadCount + messages.Count,
             MessageCount = state.MessageCount + messages.Count,
             WindowSends = 0, // each customer message renews the per-window quota
+            AwaitingSince = state.AwaitingSince ?? now, // reply time runs from the first message nobody has answered yet
             UpdatedAt = now,
         };
         var timers = windowClosesAt != state.WindowClosesAt

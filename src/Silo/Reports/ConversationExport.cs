@@ -47,8 +47,6 @@ public sealed class ConversationExport(NpgsqlDataSource db)
             IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
             var o => o.ToString() ?? "",
         };
-        // Quote what would break a field; neutralise spreadsheet formulas.
-        if (value.Length > 0 && "=+-@".Contains(value[0]) && r.GetFieldType(i) == typeof(string)) value = "'" + value;
-        return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
+        return Csv.Field(value, r.GetFieldType(i) == typeof(string));
     }
 }

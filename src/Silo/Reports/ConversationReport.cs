@@ -19,12 +19,13 @@ public sealed record Funnel(int Opened, int Replied, int Resolved, int Converted
 public sealed record ConversationSummary(
     ReportFilter Filter, int Conversations, DurationStats FirstResponse, DurationStats Resolution,
     decimal? ResolutionRate, decimal? AbandonmentRate, decimal? TransferRate, decimal? BotResolvedShare, double BotHoursSaved,
-    IReadOnlyList<WaitTier> WaitTiers, Funnel Funnel, decimal? TopFiveLabelShare, decimal? RepeatRate);
+    IReadOnlyList<WaitTier> WaitTiers, Funnel Funnel, decimal? TopFiveLabelShare, decimal? RepeatRate, DurationStats ReplyTime);
 
 /// <summary>
 /// Key figures over conversations opened in a period, from what was recorded as it happened:
 /// first response = first human reply − opening (or the bot's hand-over, when the bot had it first); notes
-/// and bot replies do not count. Resolution time = resolved − opened. Resolution rate = share resolved
+/// and bot replies do not count. Reply time = each human reply − the first customer message it answers (or the
+/// bot's hand-over). Resolution time = resolved − opened. Resolution rate = share resolved
 /// within 24 h. Abandonment = share resolved with neither a human reply nor the bot resolving it. Transfer
 /// rate = share with at least one hand-over between people. Bot-resolved share = share the bot resolved;
 /// hours saved = those conversations × the mean resolution time of conversations people resolved.
@@ -52,7 +53,9 @@ public sealed class ConversationReport(NpgsqlDataSource db)
             conv as (select distinct entity_id as id from entity_events where type = 'conversation.converted' and entity_id in (select id from c)),
             waits as (select id, extract(epoch from first_human_reply_at - coalesce(handed_over_at, opened_at)) / 60 as m from c where first_human_reply_at is not null),
             labelled as (select id, unnest(labels) as label from c),
-            top5 as (select label, count(distinct id) as n from labelled group by label order by n desc, label limit 5)
+            top5 as (select label, count(distinct id) as n from labelled group by label order by n desc, label limit 5),
+            rt as (select (e.data->>'replySeconds')::float8 as s from entity_events e join c on c.id = e.entity_id
+                    where e.entity_type = 'conversation' and e.type = 'conversation.human_replied' and e.data->>'replySeconds' is not null)
             select (select count(*)::int from c),
                    (select count(*)::int from frt), (select avg(s) from frt), (select percentile_cont(0.5) within group (order by s) from frt),
                    (select percentile_cont(0.9) within group (order by s) from frt), (select stddev_pop(s) from frt),
@@ -73,7 +76,9 @@ public sealed class ConversationReport(NpgsqlDataSource db)
                    (select count(distinct id)::int from labelled),
                    (select count(*)::int from c where cardinality(labels) > 0 and exists (
                         select 1 from conversations o where o.contact_id = c.contact_id and o.id <> c.id and o.labels && c.labels
-                           and o.opened_at < c.opened_at and o.opened_at >= c.opened_at - interval '7 days'))
+                           and o.opened_at < c.opened_at and o.opened_at >= c.opened_at - interval '7 days')),
+                   (select count(*)::int from rt), (select avg(s) from rt), (select percentile_cont(0.5) within group (order by s) from rt),
+                   (select percentile_cont(0.9) within group (order by s) from rt), (select stddev_pop(s) from rt)
             """;
         await using var conn = await db.OpenConnectionAsync(ct);
         return (await Sql.QueryAsync(conn, null, sql, r =>
@@ -89,7 +94,8 @@ public sealed class ConversationReport(NpgsqlDataSource db)
                 new DurationStats(r.GetInt32(1), D(2), D(3), D(4), D(5)), new DurationStats(r.GetInt32(6), D(7), D(8), D(9), D(10)),
                 Rate(11), Rate(12), Rate(13), Rate(14), Math.Round(botResolved * (D(15) ?? 0) / 3600, 2),
                 [Tier("under_5_min", 16), Tier("5_to_15_min", 18), Tier("over_15_min", 20)],
-                new Funnel(total, r.GetInt32(22), r.GetInt32(23), r.GetInt32(24)), Of(r.GetInt32(25), labelled), Of(r.GetInt32(27), labelled));
+                new Funnel(total, r.GetInt32(22), r.GetInt32(23), r.GetInt32(24)), Of(r.GetInt32(25), labelled), Of(r.GetInt32(27), labelled),
+                new DurationStats(r.GetInt32(28), D(29), D(30), D(31), D(32)));
         }, ct, ps.ToArray())).Single();
     }
 }

@@ -53,6 +53,7 @@ public sealed class Effects
             cmd.Parameters.Add(new NpgsqlParameter("d", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
                 { Value = _events.Select(e => JsonSerializer.Serialize(e.Event.Data, Json)).ToArray() });
             batch.BatchCommands.Add(cmd);
+            Alerts.AlertWatch.Append(batch, _events, now);
         }
 
         var scheduled = _timers.Where(t => t.Value is not null).ToList();

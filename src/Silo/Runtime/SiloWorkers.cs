@@ -7,13 +7,14 @@ namespace Engine.Silo.Runtime;
 
 /// <summary>The node's background work: heartbeats, the timer claimer and the outbox dispatcher. Polls about once a second; "now" always comes from the injected clock.</summary>
 public sealed class SiloWorkers(
-    NodeRegistry nodes, TimerService timers, OutboxDispatcher outbox, Assignment.AssignmentService assignment, Npgsql.NpgsqlDataSource db,
+    NodeRegistry nodes, TimerService timers, Alerts.Alerts alerts, OutboxDispatcher outbox, Assignment.AssignmentService assignment, Npgsql.NpgsqlDataSource db,
     IOptions<EngineOptions> options, ILogger<SiloWorkers> log) : BackgroundService
 {
     /// <summary>The node is in the cluster table before the host reports started.</summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         await nodes.RegisterAsync(options.Value.Workers ? "api,workers" : "api", cancellationToken);
+        if (options.Value.Workers) await alerts.EnsureDailyChecksAsync(cancellationToken);
         await base.StartAsync(cancellationToken);
     }
 

@@ -13,9 +13,10 @@ namespace Engine.Silo.Team;
 public sealed record UserView(
     Guid Id, string Email, string Name, string Role, IReadOnlyList<string> Skills, IReadOnlyList<string> Languages, string Tier,
     int Capacity, string Presence, bool Online, DateTimeOffset? LastActiveAt, int OpenLoad, string Load, int Handovers,
-    IReadOnlyList<Guid> Teams, bool Disabled, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, long Version);
+    IReadOnlyList<Guid> Teams, bool Disabled, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, long Version, int? DailyBaseline = null);
 
-public sealed record UserChange(string? Name, string? Role, IReadOnlyList<string>? Skills, IReadOnlyList<string>? Languages, string? Tier, int? Capacity, string? Password);
+public sealed record UserChange(string? Name, string? Role, IReadOnlyList<string>? Skills, IReadOnlyList<string>? Languages, string? Tier, int? Capacity, string? Password,
+    int? DailyBaseline = null);
 
 /// <summary>People: accounts (PBKDF2 passwords), sessions, agent profiles and presence.</summary>
 public sealed class UserStore(NpgsqlDataSource db, TimeProvider clock)
@@ -25,7 +26,7 @@ public sealed class UserStore(NpgsqlDataSource db, TimeProvider clock)
     private const string Select = """
         select u.id, u.email, u.name, u.role, u.skills, u.languages, u.tier, u.capacity, u.presence, u.last_active_at, u.open_load, u.handovers,
                coalesce(array(select team_id from team_members m where m.user_id = u.id order by team_id), '{}'),
-               u.disabled_at is not null, u.created_at, u.updated_at, u.version
+               u.disabled_at is not null, u.created_at, u.updated_at, u.version, u.daily_baseline
           from users u
         """;
 
@@ -36,11 +37,11 @@ public sealed class UserStore(NpgsqlDataSource db, TimeProvider clock)
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await Sql.ExecAsync(conn, tx, """
-            insert into users (id, business_id, email, name, role, password_hash, skills, languages, tier, capacity, created_at, updated_at)
-            values (@id, @b, @e, @n, @r, @p, @s, @l, @t, @c, @now, @now)
+            insert into users (id, business_id, email, name, role, password_hash, skills, languages, tier, capacity, daily_baseline, created_at, updated_at)
+            values (@id, @b, @e, @n, @r, @p, @s, @l, @t, @c, @db, @now, @now)
             """, ct, ("id", id), ("b", actor.BusinessId), ("e", email.Trim().ToLowerInvariant()), ("n", name), ("r", role), ("p", Passwords.Hash(password)),
             ("s", (profile.Skills ?? []).ToArray()), ("l", (profile.Languages ?? []).ToArray()), ("t", profile.Tier ?? "frontline"),
-            ("c", profile.Capacity ?? 5), ("now", now));
+            ("c", profile.Capacity ?? 5), ("db", profile.DailyBaseline), ("now", now));
         var user = (await GetAsync(conn, tx, actor.BusinessId, id, ct))!;
         await AuditLog.WriteAsync(conn, tx, actor, "user.created", "user", id, null, user, now, ct);
         await tx.CommitAsync(ct);
@@ -56,11 +57,11 @@ public sealed class UserStore(NpgsqlDataSource db, TimeProvider clock)
         if (before is null) return null;
         await Sql.ExecAsync(conn, tx, """
             update users set name = coalesce(@n, name), role = coalesce(@r, role), skills = coalesce(@s, skills), languages = coalesce(@l, languages),
-                   tier = coalesce(@t, tier), capacity = coalesce(@c, capacity), password_hash = coalesce(@p, password_hash),
+                   tier = coalesce(@t, tier), capacity = coalesce(@c, capacity), daily_baseline = coalesce(@db, daily_baseline), password_hash = coalesce(@p, password_hash),
                    updated_at = @now, version = version + 1
              where id = @id
             """, ct, ("n", change.Name), ("r", change.Role), ("s", change.Skills?.ToArray()), ("l", change.Languages?.ToArray()), ("t", change.Tier),
-            ("c", change.Capacity), ("p", change.Password is null ? null : Passwords.Hash(change.Password)), ("now", now), ("id", id));
+            ("c", change.Capacity), ("db", change.DailyBaseline), ("p", change.Password is null ? null : Passwords.Hash(change.Password)), ("now", now), ("id", id));
         var after = (await GetAsync(conn, tx, actor.BusinessId, id, ct))!;
         await AuditLog.WriteAsync(conn, tx, actor, "user.updated", "user", id, before, after, now, ct);
         if (change.Capacity is not null) await AssignmentTriggers.DrainTeamsOfAsync(conn, tx, id, now, ct);
@@ -76,6 +77,7 @@ public sealed class UserStore(NpgsqlDataSource db, TimeProvider clock)
         var before = await GetAsync(conn, tx, actor.BusinessId, id, ct, forUpdate: true);
         if (before is null || before.Disabled) return false;
         await Sql.ExecAsync(conn, tx, "update users set disabled_at = @now, presence = 'offline', updated_at = @now, version = version + 1 where id = @id", ct, ("now", now), ("id", id));
+        await Sql.ExecAsync(conn, tx, "update presence_log set ended_at = @now where user_id = @id and ended_at is null", ct, ("now", now), ("id", id));
         await Sql.ExecAsync(conn, tx, "delete from user_sessions where user_id = @id", ct, ("id", id));
         await AuditLog.WriteAsync(conn, tx, actor, "user.disabled", "user", id, before, null, now, ct);
         await tx.CommitAsync(ct);
@@ -151,8 +153,16 @@ public sealed class UserStore(NpgsqlDataSource db, TimeProvider clock)
         var wasOnline = before.Presence == Presence.Online && before.Last is { } t && now - t < AssignmentRules.OnlineWindow;
         var next = presence ?? before.Presence;
         await Sql.ExecAsync(conn, tx, "update users set presence = @p, last_active_at = @now where id = @id", ct, ("p", next), ("now", now), ("id", userId));
-        if (presence is not null && presence != before.Presence && actor is not null)
-            await AuditLog.WriteAsync(conn, tx, actor, "user.presence", "user", userId, new { presence = before.Presence }, new { presence = next }, now, ct);
+        if (presence is not null && presence != before.Presence)
+        {
+            // Presence history: online hours per day are read from these intervals.
+            await Sql.ExecAsync(conn, tx, """
+                update presence_log set ended_at = @now where user_id = @id and ended_at is null;
+                insert into presence_log (business_id, user_id, presence, started_at) select business_id, id, @p, @now from users where id = @id
+                """, ct, ("now", now), ("id", userId), ("p", next));
+            if (actor is not null)
+                await AuditLog.WriteAsync(conn, tx, actor, "user.presence", "user", userId, new { presence = before.Presence }, new { presence = next }, now, ct);
+        }
         if (!wasOnline && next == Presence.Online) await AssignmentTriggers.DrainTeamsOfAsync(conn, tx, userId, now, ct);
         await tx.CommitAsync(ct);
     }
@@ -165,6 +175,7 @@ public sealed class UserStore(NpgsqlDataSource db, TimeProvider clock)
         var capacity = r.GetInt32(7);
         return new UserView(r.GetGuid(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetFieldValue<string[]>(4), r.GetFieldValue<string[]>(5),
             r.GetString(6), capacity, presence, presence == Presence.Online && last is { } t && now - t < AssignmentRules.OnlineWindow, last,
-            load, AssignmentRules.LoadText(load, capacity), r.GetInt32(11), r.GetFieldValue<Guid[]>(12), r.GetBoolean(13), r.Time(14), r.Time(15), r.GetInt64(16));
+            load, AssignmentRules.LoadText(load, capacity), r.GetInt32(11), r.GetFieldValue<Guid[]>(12), r.GetBoolean(13), r.Time(14), r.Time(15), r.GetInt64(16),
+            r.IsDBNull(17) ? null : r.GetInt32(17));
     }
 }

@@ -19,6 +19,7 @@ public sealed class WebhookStore(NpgsqlDataSource db, TimeProvider clock)
     [
         "conversation.created", "conversation.assigned", "conversation.transferred", "conversation.resolved", "conversation.reopened",
         "message.received", "message.sent", "message.failed", "csat.submitted", "contact.created", "contact.changed", "contact.merged",
+        "alert.raised", "alert.cleared",
     ];
 
     private const string Select = "select id, url, events, description, paused_at is not null, pause_reason, failing_since, created_at, updated_at, version from webhook_subscriptions";

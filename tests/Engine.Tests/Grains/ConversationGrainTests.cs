@@ -78,4 +78,27 @@ public class ConversationGrainTests
     {
         Assert.Throws<InvalidOperationException>(() => ConversationGrain.TimerDue(Fresh(), "nope", LockPolicy.Default, Now));
     }
+
+    [Fact]
+    public void Reply_time_runs_from_the_first_unanswered_customer_message_to_each_human_reply()
+    {
+        var agent = Guid.NewGuid();
+        var opened = ConversationGrain.Receive(Fresh(), [Msg(Now)], WhatsApp24h, Now).State with { Version = 1 };
+        var again = ConversationGrain.Receive(opened, [Msg(Now.AddSeconds(30))], WhatsApp24h, Now.AddSeconds(30)).State;
+        Assert.Equal(Now, again.AwaitingSince);                                  // the second message does not restart the wait
+
+        var first = ConversationGrain.HumanReplied(again, agent, Now.AddSeconds(90));
+        var e = Assert.Single(first.Events);
+        Assert.Equal(ConversationEvents.HumanReplied, e.Type);
+        Assert.Equal(90.0, (double?)e.Data.GetType().GetProperty("ReplySeconds")!.GetValue(e.Data));
+        Assert.Equal(true, e.Data.GetType().GetProperty("First")!.GetValue(e.Data));
+        Assert.Null(first.State.AwaitingSince);
+
+        // A second reply with nothing new from the customer is not a reply time; a new message starts a new wait.
+        Assert.False(ConversationGrain.HumanReplied(first.State, agent, Now.AddSeconds(100)).Changed);
+        var asked = ConversationGrain.Receive(first.State, [Msg(Now.AddSeconds(200))], WhatsApp24h, Now.AddSeconds(200)).State;
+        var second = Assert.Single(ConversationGrain.HumanReplied(asked, agent, Now.AddSeconds(260)).Events);
+        Assert.Equal(60.0, (double?)second.Data.GetType().GetProperty("ReplySeconds")!.GetValue(second.Data));
+        Assert.Equal(false, second.Data.GetType().GetProperty("First")!.GetValue(second.Data));
+    }
 }

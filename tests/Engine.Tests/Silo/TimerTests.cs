@@ -46,7 +46,7 @@ public class TimerTests(EngineFixture f) : IClassFixture<EngineFixture>
         await node.RunDueAsync(CancellationToken.None);
         await Node("timer-b").RunDueAsync(CancellationToken.None);
         Assert.Equal(1, await WindowClosedEvents(conversation));
-        Assert.Equal(0, await f.Db.CountAsync("from timers where entity_id = @id", ("id", conversation)));
+        Assert.Equal(0, await f.Db.CountAsync("from timers where entity_id = @id and entity_type = 'conversation'", ("id", conversation)));
     }
 
     [Fact]
@@ -57,13 +57,13 @@ public class TimerTests(EngineFixture f) : IClassFixture<EngineFixture>
         f.Clock.Set(Sent.AddHours(25));
 
         var dying = Node("dies-mid-lease");
-        var claimed = (await dying.ClaimDueAsync(1000, CancellationToken.None)).Single(t => t.EntityId == conversation);
+        var claimed = (await dying.ClaimDueAsync(1000, CancellationToken.None)).Single(t => t.EntityId == conversation && t.EntityType == "conversation");
         // The node dies here: it never fires. While its lease holds, nobody else takes the timer.
         var survivor = Node("survivor");
         Assert.DoesNotContain(await survivor.ClaimDueAsync(1000, CancellationToken.None), t => t.EntityId == conversation);
 
         f.Clock.Advance(TimeSpan.FromSeconds(31)); // the 30 s lease runs out
-        var reclaimed = (await survivor.ClaimDueAsync(1000, CancellationToken.None)).Single(t => t.EntityId == conversation);
+        var reclaimed = (await survivor.ClaimDueAsync(1000, CancellationToken.None)).Single(t => t.EntityId == conversation && t.EntityType == "conversation");
         Assert.True(await survivor.FireAsync(reclaimed, CancellationToken.None));
         // If the first node comes back and fires its stale claim, nothing happens.
         Assert.False(await dying.FireAsync(claimed, CancellationToken.None));
@@ -78,12 +78,12 @@ public class TimerTests(EngineFixture f) : IClassFixture<EngineFixture>
         var conversation = await ConversationWithMessageAt(Sent, phone);
         f.Clock.Set(Sent.AddHours(24).AddSeconds(5));
         var node = Node("resched");
-        var claimed = (await node.ClaimDueAsync(1000, CancellationToken.None)).Single(t => t.EntityId == conversation);
+        var claimed = (await node.ClaimDueAsync(1000, CancellationToken.None)).Single(t => t.EntityId == conversation && t.EntityType == "conversation");
 
         // The customer writes again (message sent just before the window closed): the window moves and the timer is rescheduled.
         var r = await Wa.PostAsync(f.Host.CreateClient(), f.WhatsAppChannel, Wa.TextDelivery(phone, Wa.NewId(), Sent.AddHours(23).ToUnixTimeSeconds(), "still there?"));
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
-        var generation = await f.Db.ScalarAsync<long>("select generation from timers where entity_id = @id", ("id", conversation));
+        var generation = await f.Db.ScalarAsync<long>("select generation from timers where entity_id = @id and entity_type = 'conversation'", ("id", conversation));
         Assert.True(generation > claimed.Generation);
 
         Assert.False(await node.FireAsync(claimed, CancellationToken.None));

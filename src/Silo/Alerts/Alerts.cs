@@ -1,0 +1,227 @@
+using Engine.Grains.Interfaces.Runtime;
+using Engine.Silo.Audit;
+using Engine.Silo.Database;
+using Engine.Silo.Reports;
+using Engine.Silo.Runtime;
+using Npgsql;
+
+namespace Engine.Silo.Alerts;
+
+public sealed record AlertRule(string Kind, decimal Threshold, bool Enabled, string Unit, string Description);
+
+public sealed record AlertView(Guid Id, string Kind, Guid SubjectId, decimal Value, decimal Threshold, string Text, DateTimeOffset RaisedAt, DateTimeOffset? ClearedAt);
+
+/// <summary>
+/// Alert rules (thresholds per business, defaults from the spec) and the alerts they raise. Every rule is evaluated by a
+/// durable timer due exactly when its threshold can be crossed; raising and clearing are events (<c>alert.raised</c>,
+/// <c>alert.cleared</c>), so they reach the live stream and webhook subscribers in the same transaction.
+/// </summary>
+public sealed class Alerts(NpgsqlDataSource db, EntityRuntime runtime, TimeProvider clock) : ITimerHandler
+{
+    public static readonly AlertRule[] Defaults =
+    [
+        new("waiting", 300, true, "seconds", "A conversation has waited in a queue longer than this."),
+        new("vip_waiting", 30, true, "seconds", "A VIP customer's conversation has waited in a queue longer than this."),
+        new("first_response", 180, true, "seconds", "No human has answered this long after opening (or the bot's hand-over)."),
+        new("abandonment", 0.12m, true, "share", "Abandonment rate above this on each of the last 3 days."),
+        new("csat", 0.90m, true, "share", "CSAT (share of 4–5 ratings) over the last 7 days below this."),
+    ];
+
+    public string EntityType => AlertWatch.EntityType;
+
+    public async Task<IReadOnlyList<AlertRule>> RulesAsync(Guid business, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await RulesAsync(conn, null, business, ct);
+    }
+
+    private static async Task<IReadOnlyList<AlertRule>> RulesAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid business, CancellationToken ct)
+    {
+        var stored = (await Sql.QueryAsync(conn, tx, "select kind, threshold, enabled from alert_rules where business_id = @b",
+            r => (Kind: r.GetString(0), Threshold: r.GetDecimal(1), Enabled: r.GetBoolean(2)), ct, ("b", business))).ToDictionary(x => x.Kind);
+        return Defaults.Select(d => stored.TryGetValue(d.Kind, out var s) ? d with { Threshold = s.Threshold, Enabled = s.Enabled } : d).ToList();
+    }
+
+    /// <summary>Replaces the thresholds given; the others keep theirs. Audited.</summary>
+    public async Task<IReadOnlyList<AlertRule>> SetRulesAsync(Actor actor, IReadOnlyList<(string Kind, decimal Threshold, bool Enabled)> rules, CancellationToken ct)
+    {
+        foreach (var r in rules)
+        {
+            if (Defaults.All(d => d.Kind != r.Kind))
+                throw new RefusedException("unknown_alert", $"No alert rule '{r.Kind}'; the rules are {string.Join(", ", Defaults.Select(d => d.Kind))}.");
+            var unit = Defaults.Single(d => d.Kind == r.Kind).Unit;
+            if (r.Threshold <= 0 || (unit == "share" && r.Threshold > 1) || (unit == "seconds" && r.Threshold > 86400))
+                throw new RefusedException("invalid_threshold", unit == "share"
+                    ? $"The '{r.Kind}' threshold is a share between 0 and 1 (0.12 = 12%)." : $"The '{r.Kind}' threshold is in seconds, between 1 and 86400.");
+        }
+        var now = clock.GetUtcNow();
+        return await runtime.CallAsync(async (conn, tx, ct2) =>
+        {
+            var before = await RulesAsync(conn, tx, actor.BusinessId, ct2);
+            foreach (var r in rules)
+                await Sql.ExecAsync(conn, tx, """
+                    insert into alert_rules (business_id, kind, threshold, enabled, updated_at) values (@b, @k, @t, @e, @now)
+                    on conflict (business_id, kind) do update set threshold = excluded.threshold, enabled = excluded.enabled, updated_at = excluded.updated_at
+                    """, ct2, ("b", actor.BusinessId), ("k", r.Kind), ("t", r.Threshold), ("e", r.Enabled), ("now", now));
+            var after = await RulesAsync(conn, tx, actor.BusinessId, ct2);
+            await AuditLog.WriteAsync(conn, tx, actor, "alert_rules.update", "business", actor.BusinessId, before, after, now, ct2);
+            return after;
+        }, ct);
+    }
+
+    public async Task<IReadOnlyList<AlertView>> ListAsync(Guid business, bool openOnly, int limit, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await Sql.QueryAsync(conn, null, $"""
+            select id, kind, subject_id, value, threshold, text, raised_at, cleared_at from alerts
+             where business_id = @b {(openOnly ? "and cleared_at is null" : "")} order by raised_at desc, id limit @n
+            """, r => new AlertView(r.GetGuid(0), r.GetString(1), r.GetGuid(2), r.GetDecimal(3), r.GetDecimal(4), r.GetString(5), r.Time(6), r.NullableTime(7)),
+            ct, ("b", business), ("n", limit));
+    }
+
+    /// <summary>Arms each business's daily check (abandonment, CSAT) for its next local midnight, where it is not armed yet.</summary>
+    public async Task EnsureDailyChecksAsync(CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await Sql.ExecAsync(conn, null, """
+            insert into timers (entity_type, entity_id, kind, due_at, created_at)
+            select 'alert', b.id, 'daily', (date_trunc('day', @now at time zone b.time_zone) + interval '1 day') at time zone b.time_zone, @now from businesses b
+            on conflict (entity_type, entity_id, kind) do nothing
+            """, ct, ("now", clock.GetUtcNow()));
+    }
+
+    public async Task FireAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid entityId, string kind, DateTimeOffset now, CancellationToken ct)
+    {
+        var effects = new Effects();
+        switch (kind)
+        {
+            case AlertWatch.FirstResponse: await FirstResponseAsync(conn, tx, entityId, now, effects, ct); break;
+            case AlertWatch.Waiting: await WaitingAsync(conn, tx, entityId, now, effects, ct); break;
+            case AlertWatch.Recheck: await RecheckAsync(conn, tx, entityId, now, effects, ct); break;
+            case AlertWatch.Daily: await DailyAsync(conn, tx, entityId, now, effects, ct); break;
+            default: throw new InvalidOperationException($"No alert timer '{kind}'.");
+        }
+        if (effects.IsEmpty) return;
+        var batch = new NpgsqlBatch(conn, tx);
+        effects.AppendTo(batch, now);
+        await batch.ExecuteNonQueryAsync(ct);
+    }
+
+    private sealed record Watched(Guid Business, string Status, DateTimeOffset? FirstHumanReply, string? BotOutcome, int BotReplies,
+        DateTimeOffset Start, DateTimeOffset? QueuedAt, Guid? Assignee, bool Vip);
+
+    private static async Task<Watched?> LoadAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, CancellationToken ct) =>
+        (await Sql.QueryAsync(conn, tx, """
+            select v.business_id, v.status, v.first_human_reply_at, v.bot_outcome, v.bot_replies,
+                   coalesce((select max(e.occurred_at) from entity_events e where e.entity_type = 'conversation' and e.entity_id = v.id and e.type = 'bot.handed_over'), v.opened_at),
+                   v.queued_at, v.assignee_id, p.vip
+              from conversations v join contacts p on p.id = v.contact_id where v.id = @id
+            """, r => new Watched(r.GetGuid(0), r.GetString(1), r.NullableTime(2), r.NullableString(3), r.GetInt32(4), r.Time(5),
+                r.NullableTime(6), r.NullableGuid(7), r.GetBoolean(8)), ct, ("id", id))).SingleOrDefault();
+
+    // First response: the clock runs from opening, or from the bot's hand-over while the bot has the conversation.
+    private static bool AwaitingFirstResponse(Watched w) =>
+        w.Status == "open" && w.FirstHumanReply is null && (w.BotReplies == 0 || w.BotOutcome == "handed_over");
+
+    private static bool IsWaiting(Watched w) => w.Status == "open" && w.QueuedAt is not null && w.Assignee is null;
+
+    private async Task FirstResponseAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, DateTimeOffset now, Effects effects, CancellationToken ct)
+    {
+        if (await LoadAsync(conn, tx, id, ct) is not { } w || !AwaitingFirstResponse(w)) return;
+        var rule = (await RulesAsync(conn, tx, w.Business, ct)).Single(r => r.Kind == "first_response");
+        if (!rule.Enabled) return;
+        var due = w.Start + TimeSpan.FromSeconds((double)rule.Threshold);
+        if (now < due) { await RescheduleAsync(conn, tx, id, AlertWatch.FirstResponse, due, now, ct); return; }
+        var waited = Math.Round((decimal)(now - w.Start).TotalSeconds);
+        await RaiseAsync(conn, tx, w.Business, "first_response", id, waited, rule.Threshold,
+            $"No first response after {waited} s (alert above {rule.Threshold} s).", now, effects, ct);
+    }
+
+    private async Task WaitingAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, DateTimeOffset now, Effects effects, CancellationToken ct)
+    {
+        if (await LoadAsync(conn, tx, id, ct) is not { } w || !IsWaiting(w)) return;
+        var rules = await RulesAsync(conn, tx, w.Business, ct);
+        var rule = rules.Single(r => r.Kind == (w.Vip ? "vip_waiting" : "waiting"));
+        if (!rule.Enabled) return;
+        var due = w.QueuedAt!.Value + TimeSpan.FromSeconds((double)rule.Threshold);
+        if (now < due) { await RescheduleAsync(conn, tx, id, AlertWatch.Waiting, due, now, ct); return; }
+        var waited = Math.Round((decimal)(now - w.QueuedAt.Value).TotalSeconds);
+        await RaiseAsync(conn, tx, w.Business, rule.Kind, id, waited, rule.Threshold,
+            $"{(w.Vip ? "A VIP customer has" : "A customer has")} waited {waited} s in the queue (alert above {rule.Threshold} s).", now, effects, ct);
+    }
+
+    private static async Task RecheckAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, DateTimeOffset now, Effects effects, CancellationToken ct)
+    {
+        var w = await LoadAsync(conn, tx, id, ct);
+        var over = new List<string>();
+        if (w is null || !IsWaiting(w)) over.AddRange(["waiting", "vip_waiting"]);
+        if (w is null || !AwaitingFirstResponse(w)) over.Add("first_response");
+        await ClearAsync(conn, tx, id, over.ToArray(), now, effects, ct);
+    }
+
+    /// <summary>Abandonment above the threshold on each of the last 3 local days; CSAT over the last 7 days below it. Then re-arms for the next midnight.</summary>
+    private async Task DailyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid business, DateTimeOffset now, Effects effects, CancellationToken ct)
+    {
+        var tz = (await Sql.QueryAsync(conn, tx, "select time_zone from businesses where id = @b", r => r.GetString(0), ct, ("b", business))).SingleOrDefault();
+        if (tz is null) return;
+        var rules = await RulesAsync(conn, tx, business, ct);
+        var today = Trends.LocalDate(now, tz);
+        var abandonment = rules.Single(r => r.Kind == "abandonment");
+        var days = new List<decimal?>();
+        for (var d = 1; d <= 3; d++)
+        {
+            var (from, to) = (Trends.StartOfDay(today.AddDays(-d), tz), Trends.StartOfDay(today.AddDays(1 - d), tz));
+            days.Add((await Sql.QueryAsync(conn, tx, """
+                select count(*)::int, count(*) filter (where status = 'resolved' and first_human_reply_at is null and coalesce(bot_outcome, '') <> 'resolved')::int
+                  from conversations where business_id = @b and opened_at >= @f and opened_at < @t
+                """, r => ReportPeriod.Ratio(r.GetInt32(1), r.GetInt32(0)), ct, ("b", business), ("f", from), ("t", to))).Single());
+        }
+        if (abandonment.Enabled && days.All(x => x > abandonment.Threshold))
+            await RaiseAsync(conn, tx, business, "abandonment", business, days.Min()!.Value, abandonment.Threshold,
+                $"Abandonment above {abandonment.Threshold:P0} three days in a row ({string.Join(", ", days.Select(x => $"{x:P1}"))}).", now, effects, ct);
+        else await ClearAsync(conn, tx, business, ["abandonment"], now, effects, ct);
+
+        var csat = rules.Single(r => r.Kind == "csat");
+        var share = (await Sql.QueryAsync(conn, tx, """
+            select count(*)::int, count(*) filter (where rating >= 4)::int from csat_requests where business_id = @b and answered_at >= @f and answered_at < @t
+            """, r => ReportPeriod.Ratio(r.GetInt32(1), r.GetInt32(0)), ct, ("b", business), ("f", Trends.StartOfDay(today.AddDays(-7), tz)),
+            ("t", Trends.StartOfDay(today, tz)))).Single();
+        if (csat.Enabled && share < csat.Threshold)
+            await RaiseAsync(conn, tx, business, "csat", business, share.Value, csat.Threshold,
+                $"CSAT {share:P1} over the last 7 days (target {csat.Threshold:P0}).", now, effects, ct);
+        else await ClearAsync(conn, tx, business, ["csat"], now, effects, ct);
+
+        await RescheduleAsync(conn, tx, business, AlertWatch.Daily, Trends.StartOfDay(today.AddDays(1), tz), now, ct);
+    }
+
+    private static Task RescheduleAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, string kind, DateTimeOffset due, DateTimeOffset now, CancellationToken ct) =>
+        Sql.ExecAsync(conn, tx, """
+            insert into timers (entity_type, entity_id, kind, due_at, created_at) values ('alert', @i, @k, @d, @now)
+            on conflict (entity_type, entity_id, kind) do update
+               set due_at = excluded.due_at, generation = nextval('timer_generation'), lease_owner = null, lease_until = null
+            """, ct, ("i", id), ("k", kind), ("d", due), ("now", now));
+
+    private static async Task RaiseAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid business, string kind, Guid subject, decimal value, decimal threshold,
+        string text, DateTimeOffset now, Effects effects, CancellationToken ct)
+    {
+        var id = Guid.CreateVersion7();
+        var inserted = await Sql.ExecAsync(conn, tx, """
+            insert into alerts (id, business_id, kind, subject_id, value, threshold, text, raised_at) values (@id, @b, @k, @s, @v, @t, @x, @now)
+            on conflict (business_id, kind, subject_id) where cleared_at is null do nothing
+            """, ct, ("id", id), ("b", business), ("k", kind), ("s", subject), ("v", value), ("t", threshold), ("x", text), ("now", now));
+        if (inserted == 0) return;
+        effects.Add(AlertWatch.EntityType, id, business, new Decision<int>(0,
+            [new DomainEvent("alert.raised", now, new { AlertId = id, Kind = kind, SubjectId = subject, Value = value, Threshold = threshold, Text = text })], [], []), now);
+    }
+
+    private static async Task ClearAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid subject, string[] kinds, DateTimeOffset now, Effects effects, CancellationToken ct)
+    {
+        if (kinds.Length == 0) return;
+        var cleared = await Sql.QueryAsync(conn, tx, """
+            update alerts set cleared_at = @now where subject_id = @s and kind = any(@k) and cleared_at is null returning id, business_id, kind
+            """, r => (Id: r.GetGuid(0), Business: r.GetGuid(1), Kind: r.GetString(2)), ct, ("now", now), ("s", subject), ("k", kinds));
+        foreach (var c in cleared)
+            effects.Add(AlertWatch.EntityType, c.Id, c.Business, new Decision<int>(0,
+                [new DomainEvent("alert.cleared", now, new { AlertId = c.Id, c.Kind, SubjectId = subject })], [], []), now);
+    }
+}
