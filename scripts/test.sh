@@ -9,7 +9,10 @@ if [ -z "${ENGINE_TEST_POSTGRES:-}" ]; then
   ENGINE_TEST_POSTGRES="$("$root/scripts/postgres.sh")" || { echo "0 passed, 1 failed"; exit 1; }
   export ENGINE_TEST_POSTGRES
 fi
+# The web app's tests run in headless Chromium.
+"$root/scripts/chromium.sh" || { echo "0 passed, 1 failed"; exit 1; }
 results="$root/.artifacts/test-results"
+export ENGINE_ARTIFACTS="$root/.artifacts"
 rm -rf "$results"; mkdir -p "$results"
 dotnet test "$root/orleans.sln" -c Release --logger "trx;LogFilePrefix=results" \
   --results-directory "$results" "$@"

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Engine.Api.Live;
 using Engine.Api.Reports;
 using Engine.Api.Access;
 using Engine.Api.Automation;
@@ -55,6 +56,8 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.UseSwagger();
 app.UseSwaggerUI();
+app.UseDefaultFiles();
+app.UseStaticFiles();
 
 app.MapWhatsAppWebhooks();
 app.MapWeChatWebhooks();
@@ -81,6 +84,8 @@ app.MapCsat();
 app.MapSummary();
 app.MapExport();
 app.MapReports();
+app.MapLive();
+if (app.Environment.IsEnvironment("Testing")) app.MapTestClock();
 
 app.Run();
 
@@ -93,6 +98,8 @@ static async Task InitializeAsync(IServiceProvider services)
     var business = await access.EnsureBusinessAsync(options.BusinessName, CancellationToken.None);
     if (!string.IsNullOrEmpty(options.BootstrapAdminKey))
         await access.EnsureKeyAsync(business, "bootstrap administrator", options.BootstrapAdminKey, Roles.Administrator, CancellationToken.None);
+    if (!string.IsNullOrEmpty(options.BootstrapAdminEmail) && !string.IsNullOrEmpty(options.BootstrapAdminPassword))
+        await services.GetRequiredService<Engine.Silo.Team.UserStore>().EnsureAdministratorAsync(business, options.BootstrapAdminEmail, options.BootstrapAdminPassword, CancellationToken.None);
 }
 
 /// <summary>Entry point, visible to the tests' WebApplicationFactory.</summary>

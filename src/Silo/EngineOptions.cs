@@ -43,6 +43,14 @@ public sealed class EngineOptions
 
     /// <summary>How long a node keeps channel settings before reading them again (disabling a channel takes effect within this).</summary>
     public TimeSpan ChannelCacheTtl { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often a node with live-stream listeners reads new events.</summary>
+    public TimeSpan LivePollInterval { get; set; } = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>An Administrator user (email and password) created at start-up when missing, for the first log-in to the web app.</summary>
+    public string? BootstrapAdminEmail { get; set; }
+
+    public string? BootstrapAdminPassword { get; set; }
 }
 
 /// <summary>The id under which this node claims leases and heartbeats.</summary>

@@ -73,6 +73,8 @@ public static class SiloServices
         services.AddSingleton<IOutboxHandler, DrainHandler>();
         services.AddSingleton<IOutboxHandler, Notices>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
+        services.AddSingleton<Live.EventStream>();
+        services.AddHostedService(sp => sp.GetRequiredService<Live.EventStream>());
         services.AddHostedService<SiloWorkers>();
         return services;
     }

@@ -18,7 +18,7 @@ public static class TeamsApi
         group.MapPost("/", Create).RequireAuthorization(Permissions.ManageSettings)
             .WithSummary("Create a team. isDefault: new conversations wait in its queue until routed elsewhere.");
         group.MapGet("/", async (HttpContext http, TeamStore s, CancellationToken ct) => TypedResults.Ok(await s.ListAsync(http.User.BusinessId(), ct)))
-            .RequireAuthorization(Permissions.ReadTeam).WithSummary("Teams with members and how many conversations wait in each queue.");
+            .RequireAuthorization(Permissions.ReadConversations).WithSummary("Teams with members and how many conversations wait in each queue (agents read it to transfer and to see their queues).");
         group.MapGet("/{id:guid}", Get).RequireAuthorization(Permissions.ReadTeam);
         group.MapPatch("/{id:guid}", Update).RequireAuthorization(Permissions.ManageSettings);
     }

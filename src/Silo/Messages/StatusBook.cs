@@ -28,7 +28,11 @@ public static class StatusBook
                   from s
                  where m.channel_id = s.channel_id and m.provider_message_id = s.pid and m.direction = 'out'
                    and {string.Format(Advances, "m", "s")}
-                returning m.id)
+                returning m.id, m.business_id, m.conversation_id, s.status, s.error),
+            recorded as (
+                -- Delivery ticks reach the live stream as events of the conversation.
+                insert into entity_events (business_id, entity_type, entity_id, type, occurred_at, data)
+                select business_id, 'conversation', conversation_id, 'message.status', @now, jsonb_build_object('messageId', id, 'status', status) from applied)
             insert into pending_statuses as ps (channel_id, provider_message_id, status, status_rank, status_at, error, received_at)
             select s.channel_id, s.pid, s.status, s.rank, s.at, s.error::jsonb, @now from s
              where not exists (select 1 from messages m where m.channel_id = s.channel_id and m.provider_message_id = s.pid)

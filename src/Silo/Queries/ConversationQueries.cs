@@ -18,7 +18,8 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
         """;
 
     /// <summary>An agent (<paramref name="agent"/>) sees conversations assigned to them and those waiting in their teams' queues.</summary>
-    private const string AgentScope = " and (c.assignee_id = @agent or (c.assignee_id is null and c.team_id in (select team_id from team_members where user_id = @agent)))";
+    // Agents see their own conversations and those of their teams (queued, or held by a teammate: read only, their lock shows).
+    private const string AgentScope = " and (c.assignee_id = @agent or c.team_id in (select team_id from team_members where user_id = @agent))";
 
     public async Task<Page<ConversationView>> ListAsync(Guid businessId, ConversationFilter f, bool ascending, CancellationToken ct, Guid? agent = null)
     {

@@ -48,6 +48,18 @@ public sealed class UserStore(NpgsqlDataSource db, TimeProvider clock)
         return user;
     }
 
+    /// <summary>Creates an Administrator with this email and password at start-up when no user has the email (idempotent across nodes).</summary>
+    public async Task EnsureAdministratorAsync(Guid business, string email, string password, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await Sql.ExecAsync(conn, null, """
+            insert into users (id, business_id, email, name, role, password_hash, created_at, updated_at)
+            values (@id, @b, @e, 'Administrator', 'Administrator', @p, @now, @now)
+            on conflict (email) do nothing
+            """, ct, ("id", Guid.CreateVersion7()), ("b", business), ("e", email.Trim().ToLowerInvariant()), ("p", Passwords.Hash(password)), ("now", now));
+    }
+
     public async Task<UserView?> UpdateAsync(Actor actor, Guid id, UserChange change, CancellationToken ct)
     {
         var now = clock.GetUtcNow();

@@ -12,7 +12,7 @@ namespace Engine.Tests.Infrastructure;
 /// outbox explicitly after moving the fake clock.
 /// </summary>
 public sealed class EngineHost(string connectionString, FakeClock clock, string nodeId = "node-a", bool workers = false,
-    IReadOnlyDictionary<string, string>? settings = null)
+    IReadOnlyDictionary<string, string>? settings = null, string environment = "Production")
     : WebApplicationFactory<Program>
 {
     public const string AdminKey = "ek_test_admin_key";
@@ -20,7 +20,7 @@ public sealed class EngineHost(string connectionString, FakeClock clock, string 
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Production");
+        builder.UseEnvironment(environment);
         builder.UseSetting("ConnectionStrings:Postgres", connectionString);
         builder.UseSetting("Engine:BootstrapAdminKey", AdminKey);
         builder.UseSetting("Engine:NodeId", nodeId);
@@ -31,6 +31,16 @@ public sealed class EngineHost(string connectionString, FakeClock clock, string 
     }
 
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    /// <summary>Serves on a real loopback port (for a browser) instead of the in-memory test server; returns the base address.</summary>
+    public Uri StartOnKestrel()
+    {
+        UseKestrel(0);
+        StartServer();
+        var addresses = Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses;
+        return new Uri(addresses.First().Replace("[::]", "127.0.0.1").Replace("0.0.0.0", "127.0.0.1"));
+    }
 
     /// <summary>A client authenticated with the bootstrap administrator key.</summary>
     public HttpClient Admin()

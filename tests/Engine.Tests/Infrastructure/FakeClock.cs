@@ -1,7 +1,7 @@
 namespace Engine.Tests.Infrastructure;
 
 /// <summary>A clock the test moves by hand: every rule with minutes or hours in it is tested by advancing it, never by sleeping.</summary>
-public sealed class FakeClock(DateTimeOffset start) : TimeProvider
+public sealed class FakeClock(DateTimeOffset start) : TimeProvider, Engine.Silo.Runtime.IAdjustableClock
 {
     private DateTimeOffset _now = start;
     private readonly Lock _lock = new();

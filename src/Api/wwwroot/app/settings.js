@@ -1,0 +1,314 @@
+// Settings: Administrators change everything; Editors read and change what the API allows them.
+import { get, post, put, patch, del } from './api.js';
+import { h, clear, toast, counter, showProblem } from './ui.js';
+
+const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+
+export function renderSettings(main, app) {
+  const admin = app.me.role === 'Administrator';
+  const sections = [
+    ['auto-replies', 'Auto-replies', autoReplies],
+    ['bot-flows', 'Bot flows', botFlows],
+    ['hours', 'Business hours', businessHours],
+    ['routing', 'Keyword routing', routing],
+    ['teams', 'Teams', teams],
+    ['users', 'Agents and users', users],
+    ['labels', 'Labels', labels],
+    ['quick-replies', 'Quick replies', quickReplies],
+    ['general', 'Locks and general', general],
+    ['alerts', 'Alert rules', alertRules],
+    ['webhooks', 'Webhooks', webhooks, true],
+    ['api-keys', 'API keys', apiKeys, true],
+    ['channels', 'Channels', channels, true],
+  ].filter(s => admin || !s[3]);
+  const content = h('section.settings-body');
+  const nav = h('nav.settings-nav', sections.map(([key, title]) => h('a', { href: '#', 'data-section': key, on: { click: e => { e.preventDefault(); show(key); } } }, title)));
+  clear(main, h('div.settings', nav, content));
+
+  function show(key) {
+    for (const a of nav.children) a.classList.toggle('active', a.dataset.section === key);
+    const [, title, render] = sections.find(s => s[0] === key);
+    // Each showing renders into its own box: a slower earlier render lands in a detached one.
+    const box = h('div');
+    clear(content, h('h2', title), box);
+    render(box).catch(e => box.append(h('p.error', e.message)));
+  }
+  show(sections[0][0]);
+
+  function form(fields, submitText, onSubmit) {
+    const error = h('div.error', { hidden: true });
+    const f = h('form.settings-form', {
+      on: {
+        submit: async e => {
+          e.preventDefault();
+          error.hidden = true;
+          try { await onSubmit(); } catch (err) { showProblem(error, err); }
+        },
+      },
+    }, fields, error, h('button.primary', { type: 'submit' }, submitText));
+    f.error = error;
+    return f;
+  }
+
+  function table(columns, rows) {
+    return h('div.scroll', h('table.list', h('thead', h('tr', columns.map(c => h('th', c[0])))),
+      h('tbody', rows.length ? rows.map(r => h('tr', columns.map(c => h('td', c[1](r))))) : h('tr', h('td', { colspan: columns.length }, 'None yet.')))));
+  }
+
+  const csv = s => s.split(',').map(x => x.trim()).filter(Boolean);
+
+  async function autoReplies(el) {
+    const rules = await get('/api/v1/auto-replies/');
+    const list = table([['Name', r => r.name], ['Trigger', r => r.trigger], ['Keywords', r => r.keywords.join(', ')],
+      ['Replies', r => r.variants.map(v => h('div.small', v))], ['Buttons', r => r.buttons.map(b => b.title).join(', ')],
+      ['Enabled', r => h('input', {
+        type: 'checkbox', checked: r.enabled, 'aria-label': `Enabled ${r.name}`,
+        on: { change: async e => { await patch(`/api/v1/auto-replies/${r.id}`, { enabled: e.target.checked }); toast('Saved'); } },
+      })]], rules);
+    el.append(list);
+    if (!admin) return;
+    const name = h('input', { name: 'name', required: true, maxlength: 100 });
+    const trigger = h('select', { name: 'trigger' }, ['keyword', 'first_contact', 'offline'].map(t => h('option', { value: t }, t)));
+    const keywords = h('input', { name: 'keywords', placeholder: 'price, delivery time' });
+    const variants = h('div.variants');
+    const buttons = h('div.buttons');
+    const addVariant = () => {
+      if (variants.children.length >= 5) return toast('At most 5 reply variants.', 'warn');
+      const t = h('textarea', { name: `variant${variants.children.length + 1}`, rows: 3 });
+      variants.append(h('div.variant', t, h('div.small', counter(t, 256, 150), ' characters · {name} {hours} {next_open}')));
+    };
+    const addButton = () => {
+      if (buttons.children.length >= 3) return toast('At most 3 buttons.', 'warn');
+      const t = h('input', { name: `button${buttons.children.length + 1}`, placeholder: 'Button title' });
+      buttons.append(h('span.btninput', t, counter(t, 20)));
+    };
+    addVariant();
+    const f = form([
+      h('h3', 'New auto-reply'), h('label', 'Name', name), h('label', 'Trigger', trigger), h('label', 'Keywords (comma separated)', keywords),
+      h('div', h('strong', 'Reply variants (one is picked at random)'), variants, h('button', { type: 'button', on: { click: addVariant } }, '+ Variant')),
+      h('div', h('strong', 'Buttons'), buttons, h('button', { type: 'button', on: { click: addButton } }, '+ Button')),
+    ], 'Create auto-reply', async () => {
+      const texts = [...variants.querySelectorAll('textarea')].map(t => t.value).filter(t => t.trim());
+      const titles = [...buttons.querySelectorAll('input')].map(t => t.value.trim()).filter(Boolean);
+      // The limits, checked as you type and again here, before anything is sent.
+      const problems = [];
+      texts.forEach((t, i) => { if (t.length > 256) problems.push(`Reply ${i + 1} is ${t.length - 256} characters over the 256-character limit.`); });
+      titles.forEach((t, i) => { if (t.length > 20) problems.push(`Button ${i + 1} is ${t.length - 20} characters over the 20-character limit.`); });
+      if (!texts.length) problems.push('Write at least one reply.');
+      if (problems.length) { clear(f.error, problems.map(p => h('div', p))); f.error.hidden = false; return; }
+      const r = await post('/api/v1/auto-replies/', {
+        name: name.value, trigger: trigger.value, keywords: csv(keywords.value), variants: texts,
+        buttons: titles.map((t, i) => ({ id: `b${i + 1}`, title: t })), enabled: true,
+      });
+      (r.warnings || []).forEach(w => toast(w, 'warn'));
+      toast('Auto-reply created');
+      show('auto-replies');
+    });
+    el.append(f);
+  }
+
+  async function botFlows(el) {
+    const flows = await get('/api/v1/bot-flows/');
+    el.append(table([['Key', f => f.key], ['Name', f => f.name], ['Version', f => f.version], ['Entry keywords', f => (f.entryKeywords || []).join(', ')],
+      ['Enabled', f => f.enabled ? 'yes' : 'no']], flows.items || flows));
+    if (!admin) return;
+    const key = h('input', { name: 'key', required: true, placeholder: 'returns' });
+    const name = h('input', { name: 'name', required: true });
+    const entry = h('input', { name: 'entry', placeholder: 'return, refund' });
+    const definition = h('textarea', { name: 'definition', rows: 10, spellcheck: false },
+      JSON.stringify({ start: 'menu', nodes: [{ id: 'menu', text: 'How can we help? 1. Track order 2. Returns', options: [{ answer: '1', reply: 'Send your order number.' }, { answer: '2', reply: 'Returns are free within 7 days.' }] }] }, null, 2));
+    el.append(form([h('h3', 'New flow or new version'), h('label', 'Key', key), h('label', 'Name', name), h('label', 'Entry keywords', entry),
+      h('label', 'Definition (JSON: numbered answers, buttons, layered menus)', definition)], 'Save flow', async () => {
+      let def;
+      try { def = JSON.parse(definition.value); } catch (e) { throw { problem: { detail: `The definition is not valid JSON: ${e.message}` } }; }
+      await post('/api/v1/bot-flows/', { key: key.value, name: name.value, entryKeywords: csv(entry.value), definition: def, enabled: true });
+      toast('Flow saved'); show('bot-flows');
+    }));
+  }
+
+  async function businessHours(el) {
+    const doc = await get('/api/v1/business-hours/');
+    const zone = h('input', { name: 'timeZone', value: doc.timeZone });
+    const rows = DAYS.map(day => {
+      const intervals = (doc.week && doc.week[day]) || [];
+      const from = h('input', { type: 'time', name: `${day}-from`, value: intervals[0] ? intervals[0].from : '' });
+      const to = h('input', { type: 'time', name: `${day}-to`, value: intervals[0] ? intervals[0].to : '' });
+      return { day, from, to, row: h('tr', h('th', day), h('td', from), h('td', to), h('td.small.muted', intervals.length > 1 ? `+${intervals.length - 1} more interval(s) kept` : '')), rest: intervals.slice(1) };
+    });
+    const holidays = h('input', { name: 'holidays', value: (doc.holidays || []).join(', '), placeholder: '2026-12-25, 2027-01-01' });
+    el.append(form([h('label', 'Time zone (IANA)', zone), h('table.list', h('tbody', rows.map(r => r.row))), h('label', 'Holidays', holidays)],
+      'Save hours', async () => {
+        const week = {};
+        for (const r of rows) week[r.day] = r.from.value && r.to.value ? [{ from: r.from.value, to: r.to.value }, ...r.rest] : [];
+        await put('/api/v1/business-hours/', { timeZone: zone.value, week, holidays: csv(holidays.value) });
+        toast('Business hours saved');
+      }));
+  }
+
+  async function routing(el) {
+    const [rules, ts] = await Promise.all([get('/api/v1/routing-rules/'), get('/api/v1/teams/')]);
+    const teamName = id => (ts.find(t => t.id === id) || {}).name || id;
+    el.append(table([['Team', r => teamName(r.teamId)], ['Keywords', r => (r.keywords || []).join(', ')], ['Pattern', r => r.pattern || ''], ['Priority', r => r.priority],
+      ['', r => admin ? h('button.link', { on: { click: async () => { await del(`/api/v1/routing-rules/${r.id}`); show('routing'); } } }, 'Delete') : '']], rules.items || rules));
+    if (!admin) return;
+    const team = h('select', { name: 'team' }, ts.map(t => h('option', { value: t.id }, t.name)));
+    const keywords = h('input', { name: 'keywords', placeholder: 'invoice, refund' });
+    const pattern = h('input', { name: 'pattern', placeholder: 'optional regular expression' });
+    const priority = h('input', { name: 'priority', type: 'number', value: 0 });
+    el.append(form([h('h3', 'New routing rule'), h('label', 'Team', team), h('label', 'Keywords', keywords), h('label', 'Pattern', pattern), h('label', 'Priority', priority)],
+      'Add rule', async () => {
+        await post('/api/v1/routing-rules/', { teamId: team.value, keywords: csv(keywords.value), pattern: pattern.value || null, priority: Number(priority.value) });
+        toast('Rule added'); show('routing');
+      }));
+  }
+
+  async function teams(el) {
+    const [ts, us] = await Promise.all([get('/api/v1/teams/'), get('/api/v1/users/')]);
+    const userName = id => (us.find(u => u.id === id) || {}).name || id;
+    el.append(table([['Team', t => t.name], ['Strategy', t => t.strategy], ['Members', t => t.members.map(userName).join(', ')], ['Waiting', t => t.waiting], ['Default', t => t.isDefault ? 'yes' : '']], ts));
+    if (!admin) return;
+    const name = h('input', { name: 'name', required: true });
+    const strategy = h('select', { name: 'strategy' }, ['round_robin', 'least_open', 'round_robin_online', 'manual'].map(s => h('option', { value: s }, s)));
+    const members = h('select', { name: 'members', multiple: true, size: 6 }, us.filter(u => u.role !== 'Analyst').map(u => h('option', { value: u.id }, u.name)));
+    const isDefault = h('input', { type: 'checkbox', name: 'isDefault' });
+    el.append(form([h('h3', 'New team'), h('label', 'Name', name), h('label', 'Strategy', strategy), h('label', 'Members', members), h('label.inline', isDefault, ' Default team')],
+      'Create team', async () => {
+        await post('/api/v1/teams/', { name: name.value, strategy: strategy.value, members: [...members.selectedOptions].map(o => o.value), isDefault: isDefault.checked });
+        toast('Team created'); show('teams');
+      }));
+  }
+
+  async function users(el) {
+    const us = await get('/api/v1/users/');
+    el.append(table([['Name', u => u.name], ['Email', u => u.email], ['Role', u => u.role], ['Tier', u => u.tier], ['Load', u => u.load], ['Baseline/day', u => u.dailyBaseline ?? ''],
+      ['Status', u => u.disabled ? 'disabled' : u.online ? 'online' : u.presence],
+      ['Capacity', u => admin ? h('input.small', {
+        type: 'number', min: 1, max: 100, value: u.capacity, 'aria-label': `Capacity of ${u.name}`,
+        on: { change: async e => { await patch(`/api/v1/users/${u.id}`, { capacity: Number(e.target.value) }); toast('Saved'); } },
+      }) : u.capacity]], us));
+    if (!admin) return;
+    const email = h('input', { name: 'email', type: 'email', required: true });
+    const name = h('input', { name: 'name', required: true });
+    const role = h('select', { name: 'role' }, ['Agent', 'Editor', 'Administrator', 'Analyst'].map(r => h('option', { value: r }, r)));
+    const password = h('input', { name: 'password', type: 'password', minlength: 10, required: true, autocomplete: 'new-password' });
+    const tier = h('select', { name: 'tier' }, ['frontline', 'senior', 'supervisor'].map(r => h('option', { value: r }, r)));
+    const capacity = h('input', { name: 'capacity', type: 'number', min: 1, max: 100, value: 5 });
+    const baseline = h('input', { name: 'dailyBaseline', type: 'number', min: 1, placeholder: 'e.g. senior 120, new 60' });
+    el.append(form([h('h3', 'New user'), h('label', 'Email', email), h('label', 'Name', name), h('label', 'Role', role), h('label', 'Password (10+ characters)', password),
+      h('label', 'Tier', tier), h('label', 'Capacity', capacity), h('label', 'Daily baseline', baseline)], 'Create user', async () => {
+      await post('/api/v1/users/', { email: email.value, name: name.value, role: role.value, password: password.value, tier: tier.value,
+        capacity: Number(capacity.value), dailyBaseline: baseline.value ? Number(baseline.value) : null });
+      toast('User created'); show('users');
+    }));
+  }
+
+  async function labels(el) {
+    const ls = await get('/api/v1/labels/');
+    const all = ls.items || ls;
+    if (all.length > 20) el.append(h('p.warn', `${all.length} labels: more than about 20 makes labelling slow and inconsistent.`));
+    el.append(table([['Label', l => l.path || l.name]], all));
+    if (!admin) return;
+    const name = h('input', { name: 'name', required: true });
+    const parent = h('select', { name: 'parent' }, h('option', { value: '' }, '(main label)'), all.filter(l => !l.parentId).map(l => h('option', { value: l.id }, l.name)));
+    el.append(form([h('h3', 'New label'), h('label', 'Name', name), h('label', 'Under', parent)], 'Add label', async () => {
+      await post('/api/v1/labels/', { name: name.value, parentId: parent.value || null });
+      toast('Label added'); show('labels');
+    }));
+  }
+
+  async function quickReplies(el) {
+    const qs = await get('/api/v1/quick-replies/');
+    el.append(table([['Shortcut', q => q.shortcut], ['Name', q => q.name], ['Versions', q => q.versions.map(v => h('div.small', `${v.scenario}${v.language ? ' · ' + v.language : ''}: ${v.text}`))]], qs));
+    const shortcut = h('input', { name: 'shortcut', required: true, placeholder: '/shipping' });
+    const name = h('input', { name: 'name', required: true });
+    const versions = h('div.versions');
+    const addVersion = () => {
+      const scenario = h('select', { name: 'scenario' }, ['standard', 'express', 'refusal'].map(s => h('option', { value: s }, s)));
+      const language = h('input', { name: 'language', placeholder: 'any / en / th', size: 6 });
+      const text = h('textarea', { name: 'text', rows: 2, placeholder: 'Hello {name}, your order {order_no} ships on {date}.' });
+      versions.append(h('div.version', scenario, language, text));
+    };
+    addVersion();
+    el.append(form([h('h3', 'New quick reply'), h('label', 'Shortcut', shortcut), h('label', 'Name', name), versions,
+      h('button', { type: 'button', on: { click: addVersion } }, '+ Version')], 'Create quick reply', async () => {
+      const vs = [...versions.children].map(v => ({ scenario: v.querySelector('select').value, language: v.querySelector('input').value || null, text: v.querySelector('textarea').value }));
+      await post('/api/v1/quick-replies/', { shortcut: shortcut.value, name: name.value, versions: vs });
+      toast('Quick reply created'); show('quick-replies');
+    }));
+  }
+
+  async function general(el) {
+    const s = await get('/api/v1/settings/');
+    const name = h('input', { name: 'name', value: s.name });
+    const zone = h('input', { name: 'timeZone', value: s.timeZone });
+    const lock = h('input', { name: 'lockMinutes', type: 'number', min: 5, max: 15, value: s.lockMinutes });
+    const idle = h('input', { name: 'idleReleaseMinutes', type: 'number', min: 1, max: 60, value: s.idleReleaseMinutes });
+    const sticky = h('input', { name: 'stickyHours', type: 'number', min: 0, max: 720, value: s.stickyHours });
+    const f = form([h('label', 'Business name', name), h('label', 'Time zone', zone), h('label', 'Lock length (5–15 min)', lock),
+      h('label', 'Idle release (min)', idle), h('label', 'Same agent for returning customers (h)', sticky)], 'Save', async () => {
+      await patch('/api/v1/settings/', { name: name.value, timeZone: zone.value, lockMinutes: Number(lock.value), idleReleaseMinutes: Number(idle.value), stickyHours: Number(sticky.value) });
+      toast('Settings saved');
+    });
+    if (!admin) f.querySelectorAll('input, button').forEach(x => { x.disabled = true; });
+    el.append(f);
+  }
+
+  async function alertRules(el) {
+    const rules = await get('/api/v1/alert-rules/');
+    const inputs = rules.map(r => ({ r, threshold: h('input', { type: 'number', step: 'any', name: r.kind, value: r.threshold, disabled: !admin }), enabled: h('input', { type: 'checkbox', checked: r.enabled, disabled: !admin }) }));
+    const f = form([h('table.list', h('tbody', inputs.map(i => h('tr', h('th', i.r.kind), h('td', i.threshold, ` ${i.r.unit}`), h('td', h('label.inline', i.enabled, ' on')), h('td.small.muted', i.r.description)))))],
+      'Save rules', async () => {
+        await put('/api/v1/alert-rules/', inputs.map(i => ({ kind: i.r.kind, threshold: Number(i.threshold.value), enabled: i.enabled.checked })));
+        toast('Alert rules saved');
+      });
+    if (!admin) f.querySelector('button[type=submit]').disabled = true;
+    el.append(f);
+  }
+
+  async function webhooks(el) {
+    const hooks = await get('/api/v1/webhooks/');
+    el.append(table([['URL', w => w.url], ['Events', w => w.events.join(', ')], ['State', w => w.paused ? `paused: ${w.pauseReason || ''}` : 'active']], hooks.items || hooks));
+    const url = h('input', { name: 'url', type: 'url', required: true, placeholder: 'https://example.com/hooks' });
+    const events = ['conversation.created', 'conversation.assigned', 'conversation.resolved', 'message.received', 'message.sent', 'message.failed', 'csat.submitted', 'alert.raised', 'alert.cleared']
+      .map(e => [e, h('input', { type: 'checkbox', value: e })]);
+    el.append(form([h('h3', 'New webhook'), h('label', 'URL', url), h('div.checks', events.map(([e, c]) => h('label.inline', c, ` ${e}`)))], 'Subscribe', async () => {
+      const r = await post('/api/v1/webhooks/', { url: url.value, events: events.filter(([, c]) => c.checked).map(([e]) => e) });
+      el.append(h('p.secret', 'Signing secret (shown once): ', h('code', r.secret)));
+      toast('Webhook created');
+    }));
+  }
+
+  async function apiKeys(el) {
+    const keys = await get('/api/v1/api-keys/');
+    el.append(table([['Name', k => k.name], ['Role', k => k.role], ['Created', k => new Date(k.createdAt).toLocaleDateString()],
+      ['', k => h('button.link', { on: { click: async () => { await del(`/api/v1/api-keys/${k.id}`); show('api-keys'); } } }, 'Revoke')]], keys.items || keys));
+    const name = h('input', { name: 'name', required: true });
+    const role = h('select', { name: 'role' }, ['Administrator', 'Editor', 'Agent', 'Analyst'].map(r => h('option', { value: r }, r)));
+    el.append(form([h('h3', 'New API key'), h('label', 'Name', name), h('label', 'Role', role)], 'Create key', async () => {
+      const r = await post('/api/v1/api-keys/', { name: name.value, role: role.value });
+      el.append(h('p.secret', 'Key (shown once): ', h('code', r.key)));
+    }));
+  }
+
+  async function channels(el) {
+    const cs = await get('/api/v1/channels/');
+    el.append(table([['Name', c => c.name], ['Kind', c => c.kind], ['Window (h)', c => c.responseWindowHours], ['Enabled', c => c.enabled ? 'yes' : 'no'],
+      ['Webhook URL', c => h('code', `/webhooks/${c.kind}/${c.id}`)]], cs.items || cs));
+    const kind = h('select', { name: 'kind' }, h('option', { value: 'whatsapp' }, 'WhatsApp'), h('option', { value: 'wechat' }, 'WeChat'));
+    const name = h('input', { name: 'name', required: true });
+    const fields = {
+      whatsapp: ['phoneNumberId', 'displayPhoneNumber', 'appSecret', 'verifyToken', 'accessToken'],
+      wechat: ['appId', 'appSecret', 'token', 'encodingAesKey'],
+    };
+    const inputs = h('div');
+    const draw = () => clear(inputs, fields[kind.value].map(f => h('label', f, h('input', { name: f, required: f !== 'encodingAesKey' }))));
+    kind.addEventListener('change', draw);
+    draw();
+    el.append(form([h('h3', 'New channel'), h('label', 'Kind', kind), h('label', 'Name', name), inputs], 'Add channel', async () => {
+      const body = { kind: kind.value, name: name.value };
+      for (const i of inputs.querySelectorAll('input')) if (i.value) body[i.name] = i.value;
+      await post('/api/v1/channels/', body);
+      toast('Channel added'); show('channels');
+    }));
+  }
+}
