@@ -5,6 +5,7 @@ using Engine.Simulator;
 //            [--aes-key KEY --app-id APPID] [--customers 50] [--rate 20] [--seconds 30] [--duplicates 0.05] [--concurrency 16]
 //            [--api-base-url http://127.0.0.1:9099]   (a created channel sends to this provider, e.g. tools/FakeProvider)
 //   bench --postgres "Host=…;Database=…" [--messages 6000] [--customers 1000]
+//   seed --postgres "Host=…;Database=…" [--conversations 1000000] [--messages-per-conversation 10] [--days 30]   (report performance data)
 var command = args.FirstOrDefault() ?? "help";
 var opts = Args.Parse(args.Skip(1));
 switch (command)
@@ -31,6 +32,9 @@ switch (command)
     case "bench":
         return await Benchmark.RunAsync(opts.GetOrNull("postgres") ?? throw new ArgumentException("--postgres is required"),
             int.Parse(opts.Get("messages", "6000")), int.Parse(opts.Get("customers", "1000")));
+    case "seed":
+        return await Seed.RunAsync(opts.GetOrNull("postgres") ?? throw new ArgumentException("--postgres is required"),
+            int.Parse(opts.Get("conversations", "1000000")), int.Parse(opts.Get("messages-per-conversation", "10")), int.Parse(opts.Get("days", "30")));
     default:
         Console.WriteLine("usage: Simulator simulate --url URL (--channel ID --secret S | --admin-key K) [--kind whatsapp|wechat] [--customers N] [--rate R] [--seconds S] [--duplicates P]");
         Console.WriteLine("       Simulator bench --postgres CONNECTION_STRING [--messages N] [--customers N]");
