@@ -44,6 +44,9 @@ public sealed class EngineOptions
     /// <summary>How long a node keeps channel settings before reading them again (disabling a channel takes effect within this).</summary>
     public TimeSpan ChannelCacheTtl { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Reports over more conversations than this answer from the hourly rollups; smaller ones are computed exactly from the conversations.</summary>
+    public int ReportExactLimit { get; set; } = 20_000;
+
     /// <summary>How often a node with live-stream listeners reads new events.</summary>
     public TimeSpan LivePollInterval { get; set; } = TimeSpan.FromMilliseconds(300);
 

@@ -64,6 +64,7 @@ public static class SiloServices
         services.AddSingleton<Engine.Silo.Reports.ConversationReport>();
         services.AddSingleton<Engine.Silo.Reports.ConversationExport>();
         services.AddSingleton<Engine.Silo.Reports.TeamReports>();
+        services.AddSingleton<Engine.Silo.Reports.Rollups>();
         services.AddSingleton<Engine.Silo.Reports.Trends>();
         services.AddSingleton<IOutboxHandler>(sp => sp.GetRequiredService<Engine.Silo.Automation.Csat>());
         services.AddSingleton<IOutboxHandler, Engine.Silo.Webhooks.WebhookDelivery>();

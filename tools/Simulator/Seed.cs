@@ -80,7 +80,7 @@ public static class Seed
                       from generate_series(@start, @start + @count - 1) g),
                 v as (
                     select g.*, date_trunc('day', @now - make_interval(days => floor(g.r1 * @days)::int)) + make_interval(hours => g.hr, secs => floor(g.r2 * 3600)::int) as opened,
-                           (select id from seed_contacts c where c.i = (g.g * 7919) % (select n from seed_count)) as contact,
+                           (select id from seed_contacts c where c.i = (g.g::bigint * 7919) % (select n from seed_count)) as contact,
                            (select id from seed_agents a where a.i = g.g % 40) as agent,
                            (select id from seed_teams t where t.i = g.g % 4) as team
                       from g)

@@ -33,7 +33,8 @@ public sealed record ConversationState(
     Guid? ReleasedFrom = null,
     string? BotOutcome = null,
     int BotReplies = 0,
-    DateTimeOffset? AwaitingSince = null)
+    DateTimeOffset? AwaitingSince = null,
+    DateTimeOffset? HandedOverAt = null)
 {
     /// <summary>Waiting in a team's queue: open, routed to a team, nobody assigned.</summary>
     public bool IsQueued => Status == ConversationStatus.Open && TeamId is not null && AssigneeId is null;

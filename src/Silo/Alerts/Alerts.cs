@@ -113,7 +113,7 @@ public sealed class Alerts(NpgsqlDataSource db, EntityRuntime runtime, TimeProvi
     private static async Task<Watched?> LoadAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, CancellationToken ct) =>
         (await Sql.QueryAsync(conn, tx, """
             select v.business_id, v.status, v.first_human_reply_at, v.bot_outcome, v.bot_replies,
-                   coalesce((select max(e.occurred_at) from entity_events e where e.entity_type = 'conversation' and e.entity_id = v.id and e.type = 'bot.handed_over'), v.opened_at),
+                   coalesce(v.handed_over_at, v.opened_at),
                    v.queued_at, v.assignee_id, p.vip
               from conversations v join contacts p on p.id = v.contact_id where v.id = @id
             """, r => new Watched(r.GetGuid(0), r.GetString(1), r.NullableTime(2), r.NullableString(3), r.GetInt32(4), r.Time(5),

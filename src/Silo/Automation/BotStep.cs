@@ -55,7 +55,7 @@ public static class BotStep
             }
         }
         else if (bot.HandOver && state.BotOutcome is null)
-            decision = decision.Then(Decision<ConversationState>.Unchanged(decision.State with { BotOutcome = "handed_over", AwaitingSince = now }),
+            decision = decision.Then(Decision<ConversationState>.Unchanged(decision.State with { BotOutcome = "handed_over", AwaitingSince = now, HandedOverAt = decision.State.HandedOverAt ?? now }),
                 new DomainEvent(ConversationEvents.BotHandedOver, now, new { Why = bot.Why }));
 
         var current = decision.State;

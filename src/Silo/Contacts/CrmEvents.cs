@@ -55,9 +55,14 @@ public sealed class CrmEvents(NpgsqlDataSource db, ContactStore contacts, Conver
             var effects = new Effects();
             var data = new { e.EventId, e.OrderId, e.Amount, e.Currency, At = e.At ?? now, e.ConversationId, ContactId = contactId };
             effects.Add(ContactEvents.EntityType, contactId.Value, actor.BusinessId, new Decision<int>(0, [new(ContactEvents.Converted, now, data)], [], []), now);
-            if (e.ConversationId is { } conversation)
-                effects.Add(Conversations.ConversationStore.EntityType, conversation, actor.BusinessId, new Decision<int>(0, [new("conversation.converted", now, data)], [], []), now);
             var batch = new NpgsqlBatch(conn, tx);
+            if (e.ConversationId is { } conversation)
+            {
+                effects.Add(Conversations.ConversationStore.EntityType, conversation, actor.BusinessId, new Decision<int>(0, [new("conversation.converted", now, data)], [], []), now);
+                // The funnel and the wait tiers read the first conversion from the conversation itself.
+                batch.BatchCommands.Add(Sql.Command("update conversations set converted_at = coalesce(converted_at, @now) where id = @c and business_id = @b",
+                    ("now", now), ("c", conversation), ("b", actor.BusinessId)));
+            }
             effects.AppendTo(batch, now);
             batch.BatchCommands.Add(AuditLog.Entry(actor, "crm.conversion", "contact", contactId.Value, null, data, now));
             await batch.ExecuteNonQueryAsync(ct);

@@ -18,7 +18,7 @@ public static class ConversationStore
         "last_message_at", "window_closes_at", "unread_count", "message_count", "window_sends", "updated_at", "version",
         "team_id", "assignee_id", "priority", "queued_at", "required_tier", "assigned_at", "first_human_reply_at",
         "lock_holder", "lock_until", "lock_last_action_at", "handovers", "released_from", "bot_outcome", "bot_replies",
-        "awaiting_since",
+        "awaiting_since", "handed_over_at",
     ];
     private static readonly string Columns = string.Join(", ", Fields);
 
@@ -97,6 +97,7 @@ public static class ConversationStore
         p.Add(new NpgsqlParameter("bot_outcome", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = s.Select(x => (object?)x.BotOutcome ?? DBNull.Value).ToArray() });
         p.Add(new NpgsqlParameter("bot_replies", s.Select(x => x.BotReplies).ToArray()));
         p.Add(Times("awaiting_since", s.Select(x => x.AwaitingSince)));
+        p.Add(Times("handed_over_at", s.Select(x => x.HandedOverAt)));
         return cmd;
     }
 
@@ -115,5 +116,5 @@ public static class ConversationStore
         r.GetInt32(10), r.GetInt32(11), r.GetInt32(12), r.Time(13), r.GetInt64(14),
         r.NullableGuid(15), r.NullableGuid(16), r.GetInt32(17), r.NullableTime(18), r.NullableString(19), r.NullableTime(20),
         r.NullableTime(21), r.NullableGuid(22), r.NullableTime(23), r.NullableTime(24), r.GetInt32(25), r.NullableGuid(26), r.NullableString(27), r.GetInt32(28),
-        r.NullableTime(29));
+        r.NullableTime(29), r.NullableTime(30));
 }

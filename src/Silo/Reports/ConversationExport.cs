@@ -22,7 +22,7 @@ public sealed class ConversationExport(NpgsqlDataSource db)
             select v.id, ch.name, coalesce(p.name, p.external_id), v.status, v.opened_at, v.first_human_reply_at, v.resolved_at,
                    extract(epoch from v.first_human_reply_at - v.opened_at)::float8, extract(epoch from v.resolved_at - v.opened_at)::float8,
                    t.name, u.name, v.handovers, v.bot_outcome, v.bot_replies, array_to_string(v.labels, '; '), q.rating,
-                   exists (select 1 from entity_events e where e.entity_id = v.id and e.type = 'conversation.converted')
+                   v.converted_at is not null
               from conversations v join channels ch on ch.id = v.channel_id join contacts p on p.id = v.contact_id
               left join teams t on t.id = v.team_id left join users u on u.id = v.assignee_id left join csat_requests q on q.conversation_id = v.id
              where v.business_id = @b and v.opened_at >= @f and v.opened_at < @t order by v.opened_at, v.id

@@ -33,9 +33,16 @@ public sealed record ConversationSummary(
 /// used labels' conversations over all labelled ones. Repeat rate: labelled conversations whose contact had a
 /// conversation with one of the same labels in the 7 days before.
 /// </summary>
-public sealed class ConversationReport(NpgsqlDataSource db)
+public sealed class ConversationReport(NpgsqlDataSource db, Rollups rollups)
 {
     public async Task<ConversationSummary> SummaryAsync(Guid business, ReportFilter f, CancellationToken ct)
+    {
+        if (await rollups.UseForAsync(business, f, ct)) return await rollups.SummaryAsync(business, f, ct);
+        return await ExactAsync(business, f, ct);
+    }
+
+    /// <summary>The same figures computed from the conversations themselves (exact percentiles).</summary>
+    public async Task<ConversationSummary> ExactAsync(Guid business, ReportFilter f, CancellationToken ct)
     {
         var where = new StringBuilder("v.business_id = @b and v.opened_at >= @from and v.opened_at < @to");
         var ps = new List<(string, object?)> { ("b", business), ("from", f.From), ("to", f.To) };
@@ -46,11 +53,10 @@ public sealed class ConversationReport(NpgsqlDataSource db)
         if (f.Language is not null) { where.Append(" and p.language = @lang"); ps.Add(("lang", f.Language)); }
         var sql = $"""
             with c as (
-                select v.*, (select min(e.occurred_at) from entity_events e where e.entity_id = v.id and e.type = 'bot.handed_over') as handed_over_at
-                  from conversations v join contacts p on p.id = v.contact_id where {where}),
+                select v.* from conversations v join contacts p on p.id = v.contact_id where {where}),
             frt as (select extract(epoch from first_human_reply_at - coalesce(handed_over_at, opened_at))::float8 as s from c where first_human_reply_at is not null),
             res as (select extract(epoch from resolved_at - opened_at)::float8 as s from c where resolved_at is not null),
-            conv as (select distinct entity_id as id from entity_events where type = 'conversation.converted' and entity_id in (select id from c)),
+            conv as (select id from c where converted_at is not null),
             waits as (select id, extract(epoch from first_human_reply_at - coalesce(handed_over_at, opened_at)) / 60 as m from c where first_human_reply_at is not null),
             labelled as (select id, unnest(labels) as label from c),
             top5 as (select label, count(distinct id) as n from labelled group by label order by n desc, label limit 5),

@@ -47,7 +47,7 @@ public sealed class Trends(NpgsqlDataSource db, ConversationReport summaries, Cs
         var figures = (await Sql.QueryAsync(conn, null, """
             with c as (
                 select (v.opened_at at time zone @tz)::date as day, v.status, v.first_human_reply_at, v.resolved_at, v.opened_at, v.bot_outcome,
-                       coalesce((select min(e.occurred_at) from entity_events e where e.entity_id = v.id and e.type = 'bot.handed_over'), v.opened_at) as start
+                       coalesce(v.handed_over_at, v.opened_at) as start
                   from conversations v where v.business_id = @b and v.opened_at >= @from and v.opened_at < @to)
             select day, count(*)::int,
                    percentile_cont(0.5) within group (order by extract(epoch from first_human_reply_at - start)::float8) filter (where first_human_reply_at is not null),

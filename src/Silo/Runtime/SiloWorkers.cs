@@ -7,7 +7,7 @@ namespace Engine.Silo.Runtime;
 
 /// <summary>The node's background work: heartbeats, the timer claimer and the outbox dispatcher. Polls about once a second; "now" always comes from the injected clock.</summary>
 public sealed class SiloWorkers(
-    NodeRegistry nodes, TimerService timers, Alerts.Alerts alerts, OutboxDispatcher outbox, Assignment.AssignmentService assignment, Npgsql.NpgsqlDataSource db,
+    NodeRegistry nodes, TimerService timers, Alerts.Alerts alerts, Reports.Rollups rollups, OutboxDispatcher outbox, Assignment.AssignmentService assignment, Npgsql.NpgsqlDataSource db,
     IOptions<EngineOptions> options, ILogger<SiloWorkers> log) : BackgroundService
 {
     /// <summary>The node is in the cluster table before the host reports started.</summary>
@@ -25,6 +25,7 @@ public sealed class SiloWorkers(
         {
             loops.Add(Loop("timers", options.Value.PollInterval, timers.RunDueAsync, stoppingToken));
             loops.Add(Loop("outbox", options.Value.PollInterval, outbox.RunDueAsync, stoppingToken));
+            loops.Add(Loop("report rollups", TimeSpan.FromSeconds(5), async ct => { while (await rollups.FoldAsync(ct) >= 20_000) { } }, stoppingToken));
             loops.Add(Loop("assignment sweep", TimeSpan.FromMinutes(1), ct => assignment.SweepAsync(db, ct), stoppingToken));
         }
         await Task.WhenAll(loops);

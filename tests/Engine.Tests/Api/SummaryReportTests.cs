@@ -22,9 +22,10 @@ public class SummaryReportTests(EngineFixture f) : IClassFixture<EngineFixture>
                 """, ("id", contact), ("b", business), ("ch", f.WhatsAppChannel), ("e", $"report-{n}-{Guid.NewGuid():N}"), ("t", T.AddDays(-10)));
         await f.Db.ExecAsync("""
             insert into conversations (id, business_id, channel_id, contact_id, status, opened_at, resolved_at, first_human_reply_at, handovers, bot_outcome, labels,
-                                       bot_replies, created_at, updated_at)
-            values (@id, @b, @ch, @c, @s, @t, @r, @fr, @h, @bo, @l, @br, @t, @t)
+                                       bot_replies, handed_over_at, converted_at, created_at, updated_at)
+            values (@id, @b, @ch, @c, @s, @t, @r, @fr, @h, @bo, @l, @br, @ho, @cv, @t, @t)
             """, ("id", id), ("b", business), ("ch", f.WhatsAppChannel), ("c", contact), ("s", status), ("t", opened),
+            ("ho", handedOverSeconds is { } hos ? T.AddSeconds(hos) : DBNull.Value), ("cv", converted ? opened.AddHours(1) : DBNull.Value),
             ("r", resolvedSeconds is { } r ? opened.AddSeconds(r) : DBNull.Value), ("fr", firstReplySeconds is { } fr ? opened.AddSeconds(fr) : DBNull.Value),
             ("h", handovers), ("bo", (object?)botOutcome ?? DBNull.Value), ("l", labels ?? []), ("br", botOutcome == "resolved" ? 2 : 0));
         if (converted)

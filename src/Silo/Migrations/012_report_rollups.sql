@@ -1,0 +1,145 @@
+-- Report rollups: every change to a conversation adds its contribution (new row minus old row) to hourly
+-- counters by the hour it opened, as an append-only delta in the same statement; a worker folds the deltas into
+-- the rollup tables. Reports over many conversations sum rollup rows plus the deltas not folded yet.
+alter table conversations add column handed_over_at timestamptz, add column converted_at timestamptz;
+update conversations v set handed_over_at = (select min(e.occurred_at) from entity_events e where e.entity_type = 'conversation' and e.entity_id = v.id and e.type = 'bot.handed_over')
+ where v.bot_outcome = 'handed_over';
+update conversations v set converted_at = (select min(e.occurred_at) from entity_events e where e.entity_type = 'conversation' and e.entity_id = v.id and e.type = 'conversation.converted')
+ where exists (select 1 from entity_events e where e.entity_type = 'conversation' and e.entity_id = v.id and e.type = 'conversation.converted');
+
+-- Bucket upper bounds in seconds for duration histograms (percentiles are interpolated inside a bucket).
+create function report_bucket(seconds float8) returns smallint language sql immutable as $$
+    select coalesce((select i from unnest(array[5,10,15,20,30,45,60,90,120,150,180,240,300,420,600,900,1200,1800,2700,3600,5400,7200,10800,14400,21600,
+                                               28800,43200,86400,172800,604800]::float8[]) with ordinality as b(edge, i) where seconds < edge order by i limit 1), 31)::smallint
+$$;
+
+-- dim: 'all' (value ''), 'channel', 'team', 'agent', 'language', 'label' — one family per filter.
+create table report_rollup (
+    business_id uuid not null, hour timestamptz not null, dim text not null, value text not null,
+    conversations bigint not null default 0, replied bigint not null default 0, resolved bigint not null default 0, resolved_24h bigint not null default 0,
+    abandoned bigint not null default 0, transferred bigint not null default 0, bot_resolved bigint not null default 0, converted bigint not null default 0,
+    frt_n bigint not null default 0, frt_sum float8 not null default 0, frt_sumsq float8 not null default 0,
+    res_n bigint not null default 0, res_sum float8 not null default 0, res_sumsq float8 not null default 0,
+    human_res_n bigint not null default 0, human_res_sum float8 not null default 0,
+    wait_lt5 bigint not null default 0, wait_5_15 bigint not null default 0, wait_gt15 bigint not null default 0,
+    conv_lt5 bigint not null default 0, conv_5_15 bigint not null default 0, conv_gt15 bigint not null default 0,
+    labelled bigint not null default 0, repeated bigint not null default 0,
+    primary key (business_id, dim, value, hour)
+);
+create table report_rollup_delta (like report_rollup including defaults);
+alter table report_rollup_delta add column id bigserial primary key;
+create index report_rollup_delta_key on report_rollup_delta (business_id, dim, value, hour);
+
+create table report_hist (
+    business_id uuid not null, hour timestamptz not null, dim text not null, value text not null, metric text not null, bucket smallint not null, n bigint not null,
+    primary key (business_id, dim, value, metric, hour, bucket)
+);
+create table report_hist_delta (like report_hist);
+alter table report_hist_delta add column id bigserial primary key;
+create index report_hist_delta_key on report_hist_delta (business_id, dim, value, metric, hour);
+
+-- One conversation's contribution to every family it belongs to.
+-- The fields a conversation contributes through (see report_track).
+create type report_source as (
+    id uuid, business_id uuid, channel_id uuid, contact_id uuid, status text, team_id uuid, assignee_id uuid, labels text[], opened_at timestamptz,
+    resolved_at timestamptz, first_human_reply_at timestamptz, handed_over_at timestamptz, converted_at timestamptz, bot_outcome text, bot_replies int, handovers int);
+
+create function report_facts(v report_source, sign int) returns table (
+    business_id uuid, hour timestamptz, dim text, value text,
+    conversations bigint, replied bigint, resolved bigint, resolved_24h bigint, abandoned bigint, transferred bigint, bot_resolved bigint, converted bigint,
+    frt_n bigint, frt_sum float8, frt_sumsq float8, res_n bigint, res_sum float8, res_sumsq float8, human_res_n bigint, human_res_sum float8,
+    wait_lt5 bigint, wait_5_15 bigint, wait_gt15 bigint, conv_lt5 bigint, conv_5_15 bigint, conv_gt15 bigint, labelled bigint, repeated bigint,
+    frt float8, res float8)
+language sql stable as $$
+    with f as (
+        select extract(epoch from v.first_human_reply_at - coalesce(v.handed_over_at, v.opened_at))::float8 as frt,
+               extract(epoch from v.resolved_at - v.opened_at)::float8 as res,
+               (select p.language from contacts p where p.id = v.contact_id) as language,
+               cardinality(v.labels) > 0 and exists (
+                   select 1 from conversations o where o.contact_id = v.contact_id and o.id <> v.id and o.labels && v.labels
+                      and o.opened_at < v.opened_at and o.opened_at >= v.opened_at - interval '7 days') as repeated),
+    d as (
+        select 'all'::text as dim, ''::text as value
+        union all select 'channel', v.channel_id::text
+        union all select 'team', v.team_id::text where v.team_id is not null
+        union all select 'agent', v.assignee_id::text where v.assignee_id is not null
+        union all select 'language', f.language from f where f.language is not null
+        union all select 'label', l from unnest(v.labels) l)
+    select v.business_id, date_trunc('hour', v.opened_at), d.dim, d.value,
+           sign::bigint, sign * (v.first_human_reply_at is not null or v.bot_replies > 0)::int, sign * (v.resolved_at is not null)::int,
+           sign * coalesce(v.resolved_at - v.opened_at <= interval '24 hours', false)::int,
+           sign * (v.status = 'resolved' and v.first_human_reply_at is null and v.bot_outcome is distinct from 'resolved')::int,
+           sign * (v.handovers > 0)::int, sign * coalesce(v.bot_outcome = 'resolved', false)::int, sign * (v.converted_at is not null)::int,
+           sign * (f.frt is not null)::int, sign * coalesce(f.frt, 0), sign * coalesce(f.frt * f.frt, 0),
+           sign * (f.res is not null)::int, sign * coalesce(f.res, 0), sign * coalesce(f.res * f.res, 0),
+           sign * (f.res is not null and v.first_human_reply_at is not null)::int, sign * case when v.first_human_reply_at is not null then coalesce(f.res, 0) else 0 end,
+           sign * coalesce(f.frt < 300, false)::int, sign * coalesce(f.frt >= 300 and f.frt <= 900, false)::int, sign * coalesce(f.frt > 900, false)::int,
+           sign * coalesce(f.frt < 300 and v.converted_at is not null, false)::int, sign * coalesce(f.frt >= 300 and f.frt <= 900 and v.converted_at is not null, false)::int,
+           sign * coalesce(f.frt > 900 and v.converted_at is not null, false)::int,
+           sign * (cardinality(v.labels) > 0)::int, sign * f.repeated::int,
+           f.frt, f.res
+      from f cross join d
+$$;
+
+-- Statement level: one delta row per rollup key the statement touched (a group commit of a thousand conversations adds a few rows).
+create function report_track() returns trigger language plpgsql as $$
+begin
+    if tg_op = 'INSERT' then
+        with x as (select f.* from new_rows n cross join lateral report_facts(row(n.id, n.business_id, n.channel_id, n.contact_id, n.status, n.team_id, n.assignee_id, n.labels, n.opened_at, n.resolved_at, n.first_human_reply_at, n.handed_over_at, n.converted_at, n.bot_outcome, n.bot_replies, n.handovers)::report_source, 1) f),
+        h as (
+            insert into report_hist_delta (business_id, hour, dim, value, metric, bucket, n)
+            select x.business_id, x.hour, x.dim, x.value, m.metric, report_bucket(m.s), sum(sign(x.conversations))
+              from x cross join lateral (values ('frt', x.frt), ('res', x.res)) m(metric, s)
+             where m.s is not null group by 1, 2, 3, 4, 5, 6 having sum(sign(x.conversations)) <> 0)
+        insert into report_rollup_delta (business_id, hour, dim, value, conversations, replied, resolved, resolved_24h, abandoned, transferred, bot_resolved, converted,
+                                frt_n, frt_sum, frt_sumsq, res_n, res_sum, res_sumsq, human_res_n, human_res_sum, wait_lt5, wait_5_15, wait_gt15,
+                                conv_lt5, conv_5_15, conv_gt15, labelled, repeated)
+        select business_id, hour, dim, value, sum(conversations), sum(replied), sum(resolved), sum(resolved_24h), sum(abandoned), sum(transferred), sum(bot_resolved),
+               sum(converted), sum(frt_n), sum(frt_sum), sum(frt_sumsq), sum(res_n), sum(res_sum), sum(res_sumsq), sum(human_res_n), sum(human_res_sum),
+               sum(wait_lt5), sum(wait_5_15), sum(wait_gt15), sum(conv_lt5), sum(conv_5_15), sum(conv_gt15), sum(labelled), sum(repeated)
+          from x group by 1, 2, 3, 4;
+    else
+        -- Only rows whose reported fields changed: the old contribution is taken back and the new one added.
+        with x as (select f.* from (select row(n.id, n.business_id, n.channel_id, n.contact_id, n.status, n.team_id, n.assignee_id, n.labels, n.opened_at, n.resolved_at, n.first_human_reply_at, n.handed_over_at, n.converted_at, n.bot_outcome, n.bot_replies, n.handovers)::report_source as r, 1 as sign from new_rows n join old_rows o on o.id = n.id where (n.status, n.resolved_at, n.first_human_reply_at, n.handed_over_at, n.converted_at, n.bot_outcome, n.bot_replies > 0, n.handovers > 0,
+                            n.team_id, n.assignee_id, n.labels, n.channel_id)
+                           is distinct from
+                           (o.status, o.resolved_at, o.first_human_reply_at, o.handed_over_at, o.converted_at, o.bot_outcome, o.bot_replies > 0, o.handovers > 0,
+                            o.team_id, o.assignee_id, o.labels, o.channel_id)
+                   union all
+                   select row(o.id, o.business_id, o.channel_id, o.contact_id, o.status, o.team_id, o.assignee_id, o.labels, o.opened_at, o.resolved_at, o.first_human_reply_at, o.handed_over_at, o.converted_at, o.bot_outcome, o.bot_replies, o.handovers)::report_source, -1 from old_rows o join new_rows n on n.id = o.id where (n.status, n.resolved_at, n.first_human_reply_at, n.handed_over_at, n.converted_at, n.bot_outcome, n.bot_replies > 0, n.handovers > 0,
+                            n.team_id, n.assignee_id, n.labels, n.channel_id)
+                           is distinct from
+                           (o.status, o.resolved_at, o.first_human_reply_at, o.handed_over_at, o.converted_at, o.bot_outcome, o.bot_replies > 0, o.handovers > 0,
+                            o.team_id, o.assignee_id, o.labels, o.channel_id)) c
+                  cross join lateral report_facts(c.r, c.sign) f),
+        h as (
+            insert into report_hist_delta (business_id, hour, dim, value, metric, bucket, n)
+            select x.business_id, x.hour, x.dim, x.value, m.metric, report_bucket(m.s), sum(sign(x.conversations))
+              from x cross join lateral (values ('frt', x.frt), ('res', x.res)) m(metric, s)
+             where m.s is not null group by 1, 2, 3, 4, 5, 6 having sum(sign(x.conversations)) <> 0)
+        insert into report_rollup_delta (business_id, hour, dim, value, conversations, replied, resolved, resolved_24h, abandoned, transferred, bot_resolved, converted,
+                                frt_n, frt_sum, frt_sumsq, res_n, res_sum, res_sumsq, human_res_n, human_res_sum, wait_lt5, wait_5_15, wait_gt15,
+                                conv_lt5, conv_5_15, conv_gt15, labelled, repeated)
+        select business_id, hour, dim, value, sum(conversations), sum(replied), sum(resolved), sum(resolved_24h), sum(abandoned), sum(transferred), sum(bot_resolved),
+               sum(converted), sum(frt_n), sum(frt_sum), sum(frt_sumsq), sum(res_n), sum(res_sum), sum(res_sumsq), sum(human_res_n), sum(human_res_sum),
+               sum(wait_lt5), sum(wait_5_15), sum(wait_gt15), sum(conv_lt5), sum(conv_5_15), sum(conv_gt15), sum(labelled), sum(repeated)
+          from x group by 1, 2, 3, 4;
+    end if;
+    return null;
+end $$;
+
+create trigger report_track_insert after insert on conversations referencing new table as new_rows for each statement execute function report_track();
+create trigger report_track_update after update on conversations referencing old table as old_rows new table as new_rows for each statement execute function report_track();
+
+-- What exists already is counted once, as a first delta.
+insert into report_rollup_delta (business_id, hour, dim, value, conversations, replied, resolved, resolved_24h, abandoned, transferred, bot_resolved, converted,
+                                 frt_n, frt_sum, frt_sumsq, res_n, res_sum, res_sumsq, human_res_n, human_res_sum, wait_lt5, wait_5_15, wait_gt15,
+                                 conv_lt5, conv_5_15, conv_gt15, labelled, repeated)
+select x.business_id, x.hour, x.dim, x.value, sum(x.conversations), sum(x.replied), sum(x.resolved), sum(x.resolved_24h), sum(x.abandoned), sum(x.transferred),
+       sum(x.bot_resolved), sum(x.converted), sum(x.frt_n), sum(x.frt_sum), sum(x.frt_sumsq), sum(x.res_n), sum(x.res_sum), sum(x.res_sumsq), sum(x.human_res_n),
+       sum(x.human_res_sum), sum(x.wait_lt5), sum(x.wait_5_15), sum(x.wait_gt15), sum(x.conv_lt5), sum(x.conv_5_15), sum(x.conv_gt15), sum(x.labelled), sum(x.repeated)
+  from conversations v cross join lateral report_facts(row(v.id, v.business_id, v.channel_id, v.contact_id, v.status, v.team_id, v.assignee_id, v.labels, v.opened_at, v.resolved_at, v.first_human_reply_at, v.handed_over_at, v.converted_at, v.bot_outcome, v.bot_replies, v.handovers)::report_source, 1) x group by 1, 2, 3, 4;
+insert into report_hist_delta (business_id, hour, dim, value, metric, bucket, n)
+select x.business_id, x.hour, x.dim, x.value, m.metric, report_bucket(m.s), count(*)
+  from conversations v cross join lateral report_facts(row(v.id, v.business_id, v.channel_id, v.contact_id, v.status, v.team_id, v.assignee_id, v.labels, v.opened_at, v.resolved_at, v.first_human_reply_at, v.handed_over_at, v.converted_at, v.bot_outcome, v.bot_replies, v.handovers)::report_source, 1) x cross join lateral (values ('frt', x.frt), ('res', x.res)) m(metric, s)
+ where m.s is not null group by 1, 2, 3, 4, 5, 6;

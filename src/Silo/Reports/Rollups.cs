@@ -1,0 +1,147 @@
+using Engine.Silo.Database;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Engine.Silo.Reports;
+
+/// <summary>
+/// Hourly rollups of conversation figures, kept current by a statement trigger on <c>conversations</c> (every change adds
+/// its contribution as a delta in the same transaction) and folded by a worker. Large periods are answered from them:
+/// counts and rates are exact; means and standard deviations are exact; medians and p90 are interpolated inside
+/// histogram buckets (5 s wide at first, growing with the duration); periods are whole hours of opening.
+/// </summary>
+public sealed class Rollups(NpgsqlDataSource db, IOptions<EngineOptions> options)
+{
+    // Bucket upper bounds, as in report_bucket(); the last bucket is open-ended.
+    private static readonly double[] Edges =
+        [5, 10, 15, 20, 30, 45, 60, 90, 120, 150, 180, 240, 300, 420, 600, 900, 1200, 1800, 2700, 3600, 5400, 7200, 10800, 14400, 21600, 28800, 43200, 86400, 172800, 604800];
+
+    private const string Counters = """
+        conversations, replied, resolved, resolved_24h, abandoned, transferred, bot_resolved, converted, frt_n, frt_sum, frt_sumsq, res_n, res_sum, res_sumsq,
+        human_res_n, human_res_sum, wait_lt5, wait_5_15, wait_gt15, conv_lt5, conv_5_15, conv_gt15, labelled, repeated
+        """;
+
+    private static string Sums(string prefix = "") => string.Join(", ", Counters.Split(',').Select(c => $"sum({prefix}{c.Trim()})"));
+
+    /// <summary>Folds pending deltas into the rollups (a batch at a time); returns how many delta rows were folded.</summary>
+    public async Task<int> FoldAsync(CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var counters = Counters.Split(',').Select(c => c.Trim()).ToArray();
+        var folded = await Sql.ExecAsync(conn, tx, $"""
+            with d as (
+                delete from report_rollup_delta where id in (select id from report_rollup_delta order by id limit 20000 for update skip locked)
+                returning *)
+            insert into report_rollup (business_id, hour, dim, value, {Counters})
+            select business_id, hour, dim, value, {Sums()} from d group by 1, 2, 3, 4 order by 1, 3, 4, 2
+            on conflict (business_id, dim, value, hour) do update set {string.Join(", ", counters.Select(c => $"{c} = report_rollup.{c} + excluded.{c}"))}
+            """, ct);
+        folded += await Sql.ExecAsync(conn, tx, """
+            with d as (
+                delete from report_hist_delta where id in (select id from report_hist_delta order by id limit 20000 for update skip locked)
+                returning *)
+            insert into report_hist (business_id, hour, dim, value, metric, bucket, n)
+            select business_id, hour, dim, value, metric, bucket, sum(n) from d group by 1, 2, 3, 4, 5, 6 order by 1, 3, 4, 5, 2, 6
+            on conflict (business_id, dim, value, metric, hour, bucket) do update set n = report_hist.n + excluded.n
+            """, ct);
+        await tx.CommitAsync(ct);
+        return folded;
+    }
+
+    /// <summary>The rollup family that answers a filter: none or one of channel, team, agent, language, label; null for combinations.</summary>
+    public static (string Dim, string Value)? Family(ReportFilter f)
+    {
+        var given = new List<(string, string)>();
+        if (f.ChannelId is { } c) given.Add(("channel", c.ToString()));
+        if (f.TeamId is { } t) given.Add(("team", t.ToString()));
+        if (f.AgentId is { } a) given.Add(("agent", a.ToString()));
+        if (f.Language is { } l) given.Add(("language", l));
+        if (f.Label is { } lb) given.Add(("label", lb));
+        return given.Count switch { 0 => ("all", ""), 1 => given[0], _ => null };
+    }
+
+    /// <summary>Whether a period is large enough to be answered from rollups (more conversations than Engine:ReportExactLimit).</summary>
+    public async Task<bool> UseForAsync(Guid business, ReportFilter f, CancellationToken ct)
+    {
+        if (Family(f) is null) return false;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var n = (await Sql.QueryAsync(conn, null, """
+            select coalesce(sum(conversations), 0)::bigint from (
+                select conversations from report_rollup where business_id = @b and dim = 'all' and value = '' and hour >= date_trunc('hour', @f) and hour < @t
+                union all
+                select conversations from report_rollup_delta where business_id = @b and dim = 'all' and value = '' and hour >= date_trunc('hour', @f) and hour < @t) x
+            """, r => r.GetInt64(0), ct, ("b", business), ("f", f.From), ("t", f.To))).Single();
+        return n > options.Value.ReportExactLimit;
+    }
+
+    public async Task<ConversationSummary> SummaryAsync(Guid business, ReportFilter f, CancellationToken ct)
+    {
+        var (dim, value) = Family(f) ?? throw new InvalidOperationException("This filter has no rollup.");
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var ps = new (string, object?)[] { ("b", business), ("f", f.From), ("t", f.To), ("dim", dim), ("v", value) };
+        var c = (await Sql.QueryAsync(conn, null, $"""
+            select {Sums()} from (
+                select {Counters} from report_rollup where business_id = @b and dim = @dim and value = @v and hour >= date_trunc('hour', @f) and hour < @t
+                union all
+                select {Counters} from report_rollup_delta where business_id = @b and dim = @dim and value = @v and hour >= date_trunc('hour', @f) and hour < @t) x
+            """, r => Enumerable.Range(0, 24).Select(i => r.IsDBNull(i) ? 0.0 : Convert.ToDouble(r.GetValue(i))).ToArray(), ct, ps)).Single();
+        var hist = await Sql.QueryAsync(conn, null, """
+            select metric, bucket, sum(n)::bigint from (
+                select metric, bucket, n from report_hist where business_id = @b and dim = @dim and value = @v and hour >= date_trunc('hour', @f) and hour < @t
+                union all
+                select metric, bucket, n from report_hist_delta where business_id = @b and dim = @dim and value = @v and hour >= date_trunc('hour', @f) and hour < @t) x
+             group by 1, 2
+            """, r => (Metric: r.GetString(0), Bucket: (int)r.GetInt16(1), N: r.GetInt64(2)), ct, ps);
+        decimal? topFive = null;
+        if (dim == "all")
+            topFive = (await Sql.QueryAsync(conn, null, """
+                with l as (
+                    select value, sum(conversations) as n from (
+                        select value, conversations from report_rollup where business_id = @b and dim = 'label' and hour >= date_trunc('hour', @f) and hour < @t
+                        union all
+                        select value, conversations from report_rollup_delta where business_id = @b and dim = 'label' and hour >= date_trunc('hour', @f) and hour < @t) x
+                     group by value)
+                select coalesce((select sum(n) from (select n from l order by n desc, value limit 5) t), 0)::bigint
+                """, r => r.GetInt64(0), ct, ("b", business), ("f", f.From), ("t", f.To))).Select(top => c[22] == 0 ? (decimal?)null : Math.Min(1m, Math.Round((decimal)(top / c[22]), 4))).Single();
+
+        var total = (int)c[0];
+        decimal? Rate(double part) => ReportPeriod.Ratio((int)part, total);
+        decimal? Of(double part, double whole) => ReportPeriod.Ratio((int)part, (int)whole);
+        DurationStats Stats(string metric, double n, double sum, double sumsq)
+        {
+            if (n == 0) return new DurationStats(0, null, null, null, null);
+            var mean = sum / n;
+            var buckets = hist.Where(h => h.Metric == metric).ToDictionary(h => h.Bucket, h => h.N);
+            return new DurationStats((int)n, Math.Round(mean, 3), Percentile(buckets, 0.5), Percentile(buckets, 0.9), Math.Round(Math.Sqrt(Math.Max(0, sumsq / n - mean * mean)), 3));
+        }
+        WaitTier Tier(string name, double n, double converted) => new(name, (int)n, (int)converted, Of(converted, n));
+        var humanMean = c[14] == 0 ? 0 : c[15] / c[14];
+        return new ConversationSummary(f, total, Stats("frt", c[8], c[9], c[10]), Stats("res", c[11], c[12], c[13]),
+            Rate(c[3]), Rate(c[4]), Rate(c[5]), Rate(c[6]), Math.Round(c[6] * humanMean / 3600, 2),
+            [Tier("under_5_min", c[16], c[19]), Tier("5_to_15_min", c[17], c[20]), Tier("over_15_min", c[18], c[21])],
+            new Funnel(total, (int)c[1], (int)c[2], (int)c[7]), topFive, Of(c[23], c[22]),
+            new DurationStats(0, null, null, null, null));
+    }
+
+    /// <summary>The p-quantile of a bucketed distribution, interpolated linearly inside its bucket.</summary>
+    public static double? Percentile(IReadOnlyDictionary<int, long> buckets, double p)
+    {
+        var total = buckets.Values.Sum();
+        if (total <= 0) return null;
+        var rank = p * total;
+        long seen = 0;
+        for (var b = 1; b <= Edges.Length + 1; b++)
+        {
+            if (!buckets.TryGetValue(b, out var n) || n <= 0) continue;
+            if (seen + n >= rank)
+            {
+                var lo = b == 1 ? 0 : Edges[b - 2];
+                var hi = b <= Edges.Length ? Edges[b - 1] : Edges[^1] * 2;
+                return Math.Round(lo + (hi - lo) * Math.Clamp((rank - seen) / n, 0, 1), 1);
+            }
+            seen += n;
+        }
+        return null;
+    }
+}
