@@ -10,11 +10,19 @@ runs="${2:-7}"
 port=$((18000 + RANDOM % 1000))
 dotnet build "$root/src/Api/Api.csproj" -c Release -v quiet -nologo >/dev/null
 cd "$root/src/Api"
-ConnectionStrings__Postgres="$conn" Engine__BootstrapAdminKey=bench-admin-key Engine__Workers=false Logging__LogLevel__Default=Warning \
+ConnectionStrings__Postgres="$conn" Engine__ReportExactLimit="${ENGINE_REPORT_EXACT_LIMIT:-20000}" Engine__BootstrapAdminKey=bench-admin-key Engine__Workers=true Logging__LogLevel__Default=Warning \
   dotnet bin/Release/net10.0/Api.dll --urls "http://127.0.0.1:$port" >/tmp/report-bench-engine.log 2>&1 &
 engine=$!
 trap 'kill $engine 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.3; done
+for _ in $(seq 1 3000); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.3; done
+# Let the node fold the rollup deltas (the migration's backfill arrives as deltas).
+field() { echo "$conn" | tr ';' '\n' | sed -n "s/^$1=//Ip" | head -n 1; }
+export PGHOST="$(field Host)" PGPORT="$(field Port)" PGUSER="$(field Username)" PGDATABASE="$(field Database)" PGPASSWORD="$(field Password)"
+for _ in $(seq 1 600); do
+  [ "$(psql -Atc 'select count(*) from report_rollup_delta')" -lt 100 ] && [ "$(psql -Atc 'select count(*) from report_hist_delta')" -lt 100 ] && break
+  sleep 1
+done
+echo "conversations: $(psql -Atc 'select count(*) from conversations'), messages: $(psql -Atc 'select count(*) from messages'), rollup rows: $(psql -Atc 'select count(*) from report_rollup') + $(psql -Atc 'select count(*) from report_hist') histogram rows"
 to="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 from="$(date -u -d '30 days ago' +%Y-%m-%dT%H:%M:%SZ)"
 q="from=$from&to=$to"

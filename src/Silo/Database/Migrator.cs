@@ -24,7 +24,7 @@ public static class Migrator
             {
                 if (applied.Contains(version)) continue;
                 await using var tx = await conn.BeginTransactionAsync(ct);
-                await using (var cmd = new NpgsqlCommand(sql, conn, tx)) await cmd.ExecuteNonQueryAsync(ct);
+                await using (var cmd = new NpgsqlCommand(sql, conn, tx) { CommandTimeout = 0 }) await cmd.ExecuteNonQueryAsync(ct);   // backfills may take minutes
                 await using (var cmd = new NpgsqlCommand("insert into schema_migrations (version, name) values (@v, @n)", conn, tx))
                 {
                     cmd.Parameters.AddWithValue("v", version);

@@ -23,7 +23,9 @@ create table report_rollup (
     human_res_n bigint not null default 0, human_res_sum float8 not null default 0,
     wait_lt5 bigint not null default 0, wait_5_15 bigint not null default 0, wait_gt15 bigint not null default 0,
     conv_lt5 bigint not null default 0, conv_5_15 bigint not null default 0, conv_gt15 bigint not null default 0,
-    labelled bigint not null default 0, repeated bigint not null default 0,
+    labelled bigint not null default 0, repeated bigint not null default 0, returned bigint not null default 0, continued bigint not null default 0,
+    received bigint not null default 0, moved bigint not null default 0,
+    reply_n bigint not null default 0, reply_sum float8 not null default 0, reply_sumsq float8 not null default 0,
     primary key (business_id, dim, value, hour)
 );
 create table report_rollup_delta (like report_rollup including defaults);
@@ -49,7 +51,7 @@ create function report_facts(v report_source, sign int) returns table (
     conversations bigint, replied bigint, resolved bigint, resolved_24h bigint, abandoned bigint, transferred bigint, bot_resolved bigint, converted bigint,
     frt_n bigint, frt_sum float8, frt_sumsq float8, res_n bigint, res_sum float8, res_sumsq float8, human_res_n bigint, human_res_sum float8,
     wait_lt5 bigint, wait_5_15 bigint, wait_gt15 bigint, conv_lt5 bigint, conv_5_15 bigint, conv_gt15 bigint, labelled bigint, repeated bigint,
-    frt float8, res float8)
+    returned bigint, continued bigint, frt float8, res float8)
 language sql stable as $$
     with f as (
         select extract(epoch from v.first_human_reply_at - coalesce(v.handed_over_at, v.opened_at))::float8 as frt,
@@ -57,7 +59,12 @@ language sql stable as $$
                (select p.language from contacts p where p.id = v.contact_id) as language,
                cardinality(v.labels) > 0 and exists (
                    select 1 from conversations o where o.contact_id = v.contact_id and o.id <> v.id and o.labels && v.labels
-                      and o.opened_at < v.opened_at and o.opened_at >= v.opened_at - interval '7 days') as repeated),
+                      and o.opened_at < v.opened_at and o.opened_at >= v.opened_at - interval '7 days') as repeated,
+               -- Continuity: the contact's previous conversation, resolved in the 72 hours before this one opened, and who had it.
+               (select array[o.assignee_id] from conversations o
+                 where o.contact_id = v.contact_id and o.id <> v.id and o.assignee_id is not null
+                   and o.resolved_at <= v.opened_at and o.resolved_at > v.opened_at - interval '72 hours'
+                 order by o.resolved_at desc limit 1) as previous),
     d as (
         select 'all'::text as dim, ''::text as value
         union all select 'channel', v.channel_id::text
@@ -77,6 +84,7 @@ language sql stable as $$
            sign * coalesce(f.frt < 300 and v.converted_at is not null, false)::int, sign * coalesce(f.frt >= 300 and f.frt <= 900 and v.converted_at is not null, false)::int,
            sign * coalesce(f.frt > 900 and v.converted_at is not null, false)::int,
            sign * (cardinality(v.labels) > 0)::int, sign * f.repeated::int,
+           sign * (f.previous is not null)::int, sign * coalesce(f.previous[1] = v.assignee_id, false)::int,
            f.frt, f.res
       from f cross join d
 $$;
@@ -93,10 +101,10 @@ begin
              where m.s is not null group by 1, 2, 3, 4, 5, 6 having sum(sign(x.conversations)) <> 0)
         insert into report_rollup_delta (business_id, hour, dim, value, conversations, replied, resolved, resolved_24h, abandoned, transferred, bot_resolved, converted,
                                 frt_n, frt_sum, frt_sumsq, res_n, res_sum, res_sumsq, human_res_n, human_res_sum, wait_lt5, wait_5_15, wait_gt15,
-                                conv_lt5, conv_5_15, conv_gt15, labelled, repeated)
+                                conv_lt5, conv_5_15, conv_gt15, labelled, repeated, returned, continued)
         select business_id, hour, dim, value, sum(conversations), sum(replied), sum(resolved), sum(resolved_24h), sum(abandoned), sum(transferred), sum(bot_resolved),
                sum(converted), sum(frt_n), sum(frt_sum), sum(frt_sumsq), sum(res_n), sum(res_sum), sum(res_sumsq), sum(human_res_n), sum(human_res_sum),
-               sum(wait_lt5), sum(wait_5_15), sum(wait_gt15), sum(conv_lt5), sum(conv_5_15), sum(conv_gt15), sum(labelled), sum(repeated)
+               sum(wait_lt5), sum(wait_5_15), sum(wait_gt15), sum(conv_lt5), sum(conv_5_15), sum(conv_gt15), sum(labelled), sum(repeated), sum(returned), sum(continued)
           from x group by 1, 2, 3, 4;
     else
         -- Only rows whose reported fields changed: the old contribution is taken back and the new one added.
@@ -119,10 +127,10 @@ begin
              where m.s is not null group by 1, 2, 3, 4, 5, 6 having sum(sign(x.conversations)) <> 0)
         insert into report_rollup_delta (business_id, hour, dim, value, conversations, replied, resolved, resolved_24h, abandoned, transferred, bot_resolved, converted,
                                 frt_n, frt_sum, frt_sumsq, res_n, res_sum, res_sumsq, human_res_n, human_res_sum, wait_lt5, wait_5_15, wait_gt15,
-                                conv_lt5, conv_5_15, conv_gt15, labelled, repeated)
+                                conv_lt5, conv_5_15, conv_gt15, labelled, repeated, returned, continued)
         select business_id, hour, dim, value, sum(conversations), sum(replied), sum(resolved), sum(resolved_24h), sum(abandoned), sum(transferred), sum(bot_resolved),
                sum(converted), sum(frt_n), sum(frt_sum), sum(frt_sumsq), sum(res_n), sum(res_sum), sum(res_sumsq), sum(human_res_n), sum(human_res_sum),
-               sum(wait_lt5), sum(wait_5_15), sum(wait_gt15), sum(conv_lt5), sum(conv_5_15), sum(conv_gt15), sum(labelled), sum(repeated)
+               sum(wait_lt5), sum(wait_5_15), sum(wait_gt15), sum(conv_lt5), sum(conv_5_15), sum(conv_gt15), sum(labelled), sum(repeated), sum(returned), sum(continued)
           from x group by 1, 2, 3, 4;
     end if;
     return null;
@@ -134,12 +142,58 @@ create trigger report_track_update after update on conversations referencing old
 -- What exists already is counted once, as a first delta.
 insert into report_rollup_delta (business_id, hour, dim, value, conversations, replied, resolved, resolved_24h, abandoned, transferred, bot_resolved, converted,
                                  frt_n, frt_sum, frt_sumsq, res_n, res_sum, res_sumsq, human_res_n, human_res_sum, wait_lt5, wait_5_15, wait_gt15,
-                                 conv_lt5, conv_5_15, conv_gt15, labelled, repeated)
+                                 conv_lt5, conv_5_15, conv_gt15, labelled, repeated, returned, continued)
 select x.business_id, x.hour, x.dim, x.value, sum(x.conversations), sum(x.replied), sum(x.resolved), sum(x.resolved_24h), sum(x.abandoned), sum(x.transferred),
        sum(x.bot_resolved), sum(x.converted), sum(x.frt_n), sum(x.frt_sum), sum(x.frt_sumsq), sum(x.res_n), sum(x.res_sum), sum(x.res_sumsq), sum(x.human_res_n),
-       sum(x.human_res_sum), sum(x.wait_lt5), sum(x.wait_5_15), sum(x.wait_gt15), sum(x.conv_lt5), sum(x.conv_5_15), sum(x.conv_gt15), sum(x.labelled), sum(x.repeated)
+       sum(x.human_res_sum), sum(x.wait_lt5), sum(x.wait_5_15), sum(x.wait_gt15), sum(x.conv_lt5), sum(x.conv_5_15), sum(x.conv_gt15), sum(x.labelled), sum(x.repeated), sum(x.returned), sum(x.continued)
   from conversations v cross join lateral report_facts(row(v.id, v.business_id, v.channel_id, v.contact_id, v.status, v.team_id, v.assignee_id, v.labels, v.opened_at, v.resolved_at, v.first_human_reply_at, v.handed_over_at, v.converted_at, v.bot_outcome, v.bot_replies, v.handovers)::report_source, 1) x group by 1, 2, 3, 4;
 insert into report_hist_delta (business_id, hour, dim, value, metric, bucket, n)
 select x.business_id, x.hour, x.dim, x.value, m.metric, report_bucket(m.s), count(*)
   from conversations v cross join lateral report_facts(row(v.id, v.business_id, v.channel_id, v.contact_id, v.status, v.team_id, v.assignee_id, v.labels, v.opened_at, v.resolved_at, v.first_human_reply_at, v.handed_over_at, v.converted_at, v.bot_outcome, v.bot_replies, v.handovers)::report_source, 1) x cross join lateral (values ('frt', x.frt), ('res', x.res)) m(metric, s)
  where m.s is not null group by 1, 2, 3, 4, 5, 6;
+
+-- Per-agent and reply-time figures, from events as they are recorded: assignments received, transfers and escalations
+-- away, and every human reply's reply time (by the hour the event happened).
+create function report_event_facts(p_business uuid, p_type text, p_at timestamptz, p_data jsonb) returns table (
+    business_id uuid, hour timestamptz, dim text, value text, received bigint, moved bigint, reply float8)
+language sql stable as $$
+    select p_business, date_trunc('hour', p_at), d.dim, d.value, d.received, d.moved, d.reply
+      from (
+        select 'agent'::text as dim, p_data->>'agentId' as value, 1::bigint as received, 0::bigint as moved, null::float8 as reply
+         where p_type = 'conversation.assigned' and p_data->>'agentId' is not null
+        union all
+        select 'agent', p_data->>'from', 0, 1, null where p_type in ('conversation.transferred', 'conversation.escalated') and p_data->>'from' is not null
+        union all
+        select 'agent', p_data->>'userId', 0, 0, (p_data->>'replySeconds')::float8
+         where p_type = 'conversation.human_replied' and p_data->>'replySeconds' is not null and p_data->>'userId' is not null
+        union all
+        select 'all', '', 0, 0, (p_data->>'replySeconds')::float8 where p_type = 'conversation.human_replied' and p_data->>'replySeconds' is not null) d
+$$;
+
+create function report_track_events() returns trigger language plpgsql as $$
+begin
+    with x as (
+        select f.* from new_rows e cross join lateral report_event_facts(e.business_id, e.type, e.occurred_at, e.data) f
+         where e.type in ('conversation.assigned', 'conversation.transferred', 'conversation.escalated', 'conversation.human_replied')),
+    h as (
+        insert into report_hist_delta (business_id, hour, dim, value, metric, bucket, n)
+        select business_id, hour, dim, value, 'reply', report_bucket(reply), count(*) from x where reply is not null group by 1, 2, 3, 4, 5, 6)
+    insert into report_rollup_delta (business_id, hour, dim, value, received, moved, reply_n, reply_sum, reply_sumsq)
+    select business_id, hour, dim, value, sum(received), sum(moved), count(reply), coalesce(sum(reply), 0), coalesce(sum(reply * reply), 0)
+      from x group by 1, 2, 3, 4;
+    return null;
+end $$;
+
+create trigger report_track_events after insert on entity_events referencing new table as new_rows for each statement execute function report_track_events();
+
+-- Events recorded before this migration, once.
+insert into report_rollup_delta (business_id, hour, dim, value, received, moved, reply_n, reply_sum, reply_sumsq)
+select f.business_id, f.hour, f.dim, f.value, sum(f.received), sum(f.moved), count(f.reply), coalesce(sum(f.reply), 0), coalesce(sum(f.reply * f.reply), 0)
+  from entity_events e cross join lateral report_event_facts(e.business_id, e.type, e.occurred_at, e.data) f
+ where e.type in ('conversation.assigned', 'conversation.transferred', 'conversation.escalated', 'conversation.human_replied')
+ group by 1, 2, 3, 4;
+insert into report_hist_delta (business_id, hour, dim, value, metric, bucket, n)
+select f.business_id, f.hour, f.dim, f.value, 'reply', report_bucket(f.reply), count(*)
+  from entity_events e cross join lateral report_event_facts(e.business_id, e.type, e.occurred_at, e.data) f
+ where e.type = 'conversation.human_replied' and f.reply is not null
+ group by 1, 2, 3, 4, 5, 6;

@@ -18,7 +18,8 @@ public sealed class Rollups(NpgsqlDataSource db, IOptions<EngineOptions> options
 
     private const string Counters = """
         conversations, replied, resolved, resolved_24h, abandoned, transferred, bot_resolved, converted, frt_n, frt_sum, frt_sumsq, res_n, res_sum, res_sumsq,
-        human_res_n, human_res_sum, wait_lt5, wait_5_15, wait_gt15, conv_lt5, conv_5_15, conv_gt15, labelled, repeated
+        human_res_n, human_res_sum, wait_lt5, wait_5_15, wait_gt15, conv_lt5, conv_5_15, conv_gt15, labelled, repeated, returned, continued,
+        received, moved, reply_n, reply_sum, reply_sumsq
         """;
 
     private static string Sums(string prefix = "") => string.Join(", ", Counters.Split(',').Select(c => $"sum({prefix}{c.Trim()})"));
@@ -85,7 +86,7 @@ public sealed class Rollups(NpgsqlDataSource db, IOptions<EngineOptions> options
                 select {Counters} from report_rollup where business_id = @b and dim = @dim and value = @v and hour >= date_trunc('hour', @f) and hour < @t
                 union all
                 select {Counters} from report_rollup_delta where business_id = @b and dim = @dim and value = @v and hour >= date_trunc('hour', @f) and hour < @t) x
-            """, r => Enumerable.Range(0, 24).Select(i => r.IsDBNull(i) ? 0.0 : Convert.ToDouble(r.GetValue(i))).ToArray(), ct, ps)).Single();
+            """, r => Enumerable.Range(0, 31).Select(i => r.IsDBNull(i) ? 0.0 : Convert.ToDouble(r.GetValue(i))).ToArray(), ct, ps)).Single();
         var hist = await Sql.QueryAsync(conn, null, """
             select metric, bucket, sum(n)::bigint from (
                 select metric, bucket, n from report_hist where business_id = @b and dim = @dim and value = @v and hour >= date_trunc('hour', @f) and hour < @t
@@ -121,7 +122,91 @@ public sealed class Rollups(NpgsqlDataSource db, IOptions<EngineOptions> options
             Rate(c[3]), Rate(c[4]), Rate(c[5]), Rate(c[6]), Math.Round(c[6] * humanMean / 3600, 2),
             [Tier("under_5_min", c[16], c[19]), Tier("5_to_15_min", c[17], c[20]), Tier("over_15_min", c[18], c[21])],
             new Funnel(total, (int)c[1], (int)c[2], (int)c[7]), topFive, Of(c[23], c[22]),
-            new DurationStats(0, null, null, null, null));
+            Stats("reply", c[28], c[29], c[30]));
+    }
+
+    /// <summary>Key figures per local day from the rollups (hours grouped into the zone's days).</summary>
+    public async Task<IReadOnlyList<DayFigures>> DailyAsync(Guid business, string timeZone, DateOnly first, int days, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var ps = new (string, object?)[] { ("b", business), ("f", from), ("t", to), ("tz", timeZone) };
+        var counts = (await Sql.QueryAsync(conn, null, """
+            select (hour at time zone @tz)::date, sum(conversations)::bigint, sum(resolved_24h)::bigint, sum(abandoned)::bigint, sum(bot_resolved)::bigint from (
+                select hour, conversations, resolved_24h, abandoned, bot_resolved from report_rollup where business_id = @b and dim = 'all' and value = '' and hour >= @f and hour < @t
+                union all
+                select hour, conversations, resolved_24h, abandoned, bot_resolved from report_rollup_delta where business_id = @b and dim = 'all' and value = '' and hour >= @f and hour < @t) x
+             group by 1
+            """, r => (Day: DateOnly.FromDateTime(r.GetDateTime(0)), N: r.GetInt64(1), Resolved: r.GetInt64(2), Abandoned: r.GetInt64(3), Bot: r.GetInt64(4)), ct, ps))
+            .ToDictionary(x => x.Day);
+        var frt = (await Sql.QueryAsync(conn, null, """
+            select (hour at time zone @tz)::date, bucket, sum(n)::bigint from (
+                select hour, bucket, n from report_hist where business_id = @b and dim = 'all' and value = '' and metric = 'frt' and hour >= @f and hour < @t
+                union all
+                select hour, bucket, n from report_hist_delta where business_id = @b and dim = 'all' and value = '' and metric = 'frt' and hour >= @f and hour < @t) x
+             group by 1, 2
+            """, r => (Day: DateOnly.FromDateTime(r.GetDateTime(0)), Bucket: (int)r.GetInt16(1), N: r.GetInt64(2)), ct, ps))
+            .GroupBy(x => x.Day).ToDictionary(g => g.Key, g => (IReadOnlyDictionary<int, long>)g.ToDictionary(x => x.Bucket, x => x.N));
+        var ratings = (await Sql.QueryAsync(conn, null, """
+            select (answered_at at time zone @tz)::date, count(*)::int, count(*) filter (where rating >= 4)::int from csat_requests
+             where business_id = @b and answered_at >= @f and answered_at < @t group by 1
+            """, r => (Day: DateOnly.FromDateTime(r.GetDateTime(0)), N: r.GetInt32(1), Good: r.GetInt32(2)), ct, ps)).ToDictionary(x => x.Day);
+        return Enumerable.Range(0, days).Select(i => first.AddDays(i)).Select(d =>
+        {
+            counts.TryGetValue(d, out var c);
+            ratings.TryGetValue(d, out var q);
+            var n = (int)c.N;
+            return new DayFigures(d, n, frt.TryGetValue(d, out var h) ? Percentile(h, 0.5) : null, ReportPeriod.Ratio((int)c.Resolved, n),
+                ReportPeriod.Ratio((int)c.Abandoned, n), ReportPeriod.Ratio((int)c.Bot, n), q.N, ReportPeriod.Ratio(q.Good, q.N));
+        }).ToList();
+    }
+
+    public sealed record AgentFigures(Guid AgentId, int Received, int Moved, int Held, int ResolvedWithin24h, int Replies, double? ReplyMean, double? ReplyMedian,
+        IReadOnlyList<DailyHandled> Daily);
+
+    /// <summary>Per agent over whole hours of the period: the agent family of the rollups.</summary>
+    public async Task<IReadOnlyList<AgentFigures>> AgentFiguresAsync(Guid business, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var ps = new (string, object?)[] { ("b", business), ("f", from), ("t", to) };
+        var rows = await Sql.QueryAsync(conn, null, """
+            select value, (hour at time zone b.time_zone)::date, sum(received)::bigint, sum(moved)::bigint, sum(conversations)::bigint, sum(resolved_24h)::bigint,
+                   sum(resolved)::bigint, sum(reply_n)::bigint, sum(reply_sum)
+              from (select value, hour, received, moved, conversations, resolved_24h, resolved, reply_n, reply_sum from report_rollup
+                     where business_id = @b and dim = 'agent' and hour >= date_trunc('hour', @f) and hour < @t
+                    union all
+                    select value, hour, received, moved, conversations, resolved_24h, resolved, reply_n, reply_sum from report_rollup_delta
+                     where business_id = @b and dim = 'agent' and hour >= date_trunc('hour', @f) and hour < @t) x
+              join businesses b on b.id = @b
+             group by 1, 2
+            """, r => (Agent: Guid.Parse(r.GetString(0)), Day: DateOnly.FromDateTime(r.GetDateTime(1)), Received: r.GetInt64(2), Moved: r.GetInt64(3),
+                Held: r.GetInt64(4), Within24h: r.GetInt64(5), Resolved: r.GetInt64(6), Replies: r.GetInt64(7), ReplySum: r.GetDouble(8)), ct, ps);
+        var hist = (await Sql.QueryAsync(conn, null, """
+            select value, bucket, sum(n)::bigint from (
+                select value, bucket, n from report_hist where business_id = @b and dim = 'agent' and metric = 'reply' and hour >= date_trunc('hour', @f) and hour < @t
+                union all
+                select value, bucket, n from report_hist_delta where business_id = @b and dim = 'agent' and metric = 'reply' and hour >= date_trunc('hour', @f) and hour < @t) x
+             group by 1, 2
+            """, r => (Agent: Guid.Parse(r.GetString(0)), Bucket: (int)r.GetInt16(1), N: r.GetInt64(2)), ct, ps))
+            .GroupBy(x => x.Agent).ToDictionary(g => g.Key, g => (IReadOnlyDictionary<int, long>)g.ToDictionary(x => x.Bucket, x => x.N));
+        return rows.GroupBy(r => r.Agent).Select(g =>
+        {
+            var replies = g.Sum(x => x.Replies);
+            return new AgentFigures(g.Key, (int)g.Sum(x => x.Received), (int)g.Sum(x => x.Moved), (int)g.Sum(x => x.Held), (int)g.Sum(x => x.Within24h),
+                (int)replies, replies == 0 ? null : g.Sum(x => x.ReplySum) / replies, hist.TryGetValue(g.Key, out var h) ? Percentile(h, 0.5) : null,
+                g.Where(x => x.Resolved > 0).OrderBy(x => x.Day).Select(x => new DailyHandled(x.Day, (int)x.Resolved)).ToList());
+        }).ToList();
+    }
+
+    /// <summary>Continuity over whole hours of the period, from the conversations' facts.</summary>
+    public async Task<Continuity> ContinuityAsync(Guid business, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return (await Sql.QueryAsync(conn, null, """
+            select coalesce(sum(returned), 0)::int, coalesce(sum(continued), 0)::int from (
+                select returned, continued from report_rollup where business_id = @b and dim = 'all' and value = '' and hour >= date_trunc('hour', @f) and hour < @t
+                union all
+                select returned, continued from report_rollup_delta where business_id = @b and dim = 'all' and value = '' and hour >= date_trunc('hour', @f) and hour < @t) x
+            """, r => new Continuity(r.GetInt32(0), r.GetInt32(1), ReportPeriod.Ratio(r.GetInt32(1), r.GetInt32(0))), ct, ("b", business), ("f", from), ("t", to))).Single();
     }
 
     /// <summary>The p-quantile of a bucketed distribution, interpolated linearly inside its bucket.</summary>

@@ -33,8 +33,11 @@ public sealed record Heatmap(
 /// Reports on people and load: per-agent KPIs with flags and daily handled counts, continuity, and the
 /// hour × weekday volume with golden hours and Erlang C staffing advice.
 /// </summary>
-public sealed class TeamReports(NpgsqlDataSource db, TimeProvider clock)
+public sealed class TeamReports(NpgsqlDataSource db, Rollups rollups, TimeProvider clock)
 {
+    private sealed record AgentRow(Guid Id, string Name, int? Baseline, int Received, int Resolved, int Moved, int Replies, double? ReplyMean, double? ReplyMedian,
+        int Ratings, double? Rating, double Online, int Handled, List<DailyHandled> Daily);
+
     public const double MaxTransferRate = 0.15, MinRating = 4, MinOnlineHours = 6.5, MinResolutionRate = 0.85, TeamMeanBand = 0.15;
 
     /// <summary>
@@ -50,7 +53,8 @@ public sealed class TeamReports(NpgsqlDataSource db, TimeProvider clock)
         var end = to < now ? to : now;
         var days = Math.Max(1.0, (end - from).TotalDays);
         await using var conn = await db.OpenConnectionAsync(ct);
-        var rows = await Sql.QueryAsync(conn, null, """
+        var large = await rollups.UseForAsync(business, new ReportFilter(from, to), ct);
+        var rows = large ? await FromRollupsAsync(conn, business, from, to, end, team, ct) : await Sql.QueryAsync(conn, null, """
             with agents as (
                 select u.id, u.name, u.daily_baseline from users u
                  where u.business_id = @b and u.role <> 'Analyst' and u.disabled_at is null
@@ -91,14 +95,10 @@ public sealed class TeamReports(NpgsqlDataSource db, TimeProvider clock)
               from agents a left join rec on rec.agent = a.id left join moved on moved.agent = a.id left join replies on replies.agent = a.id
               left join ratings on ratings.agent = a.id left join online on online.agent = a.id
              order by a.name, a.id
-            """, r => new
-            {
-                Id = r.GetGuid(0), Name = r.GetString(1), Baseline = r.IsDBNull(2) ? (int?)null : r.GetInt32(2),
-                Received = r.GetInt32(3), Resolved = r.GetInt32(4), Moved = r.GetInt32(5), Replies = r.GetInt32(6),
-                ReplyMean = r.IsDBNull(7) ? (double?)null : r.GetDouble(7), ReplyMedian = r.IsDBNull(8) ? (double?)null : r.GetDouble(8),
-                Ratings = r.GetInt32(9), Rating = r.IsDBNull(10) ? (double?)null : r.GetDouble(10), Online = r.GetDouble(11),
-                Handled = r.GetInt32(12), Daily = JsonSerializer.Deserialize<List<DailyHandled>>(r.GetString(13), Effects.Json)!,
-            }, ct, ("b", business), ("from", from), ("to", to), ("end", end), ("team", (object?)team ?? DBNull.Value));
+            """, r => new AgentRow(r.GetGuid(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetInt32(2),
+                r.GetInt32(3), r.GetInt32(4), r.GetInt32(5), r.GetInt32(6), r.IsDBNull(7) ? null : r.GetDouble(7), r.IsDBNull(8) ? null : r.GetDouble(8),
+                r.GetInt32(9), r.IsDBNull(10) ? null : r.GetDouble(10), r.GetDouble(11), r.GetInt32(12),
+                JsonSerializer.Deserialize<List<DailyHandled>>(r.GetString(13), Effects.Json)!), ct, ("b", business), ("from", from), ("to", to), ("end", end), ("team", (object?)team ?? DBNull.Value));
 
         var perDay = rows.ToDictionary(r => r.Id, r => Math.Round(r.Handled / days, 2));
         var teamMean = perDay.Count == 0 ? 0 : Math.Round(perDay.Values.Average(), 2);
@@ -121,7 +121,38 @@ public sealed class TeamReports(NpgsqlDataSource db, TimeProvider clock)
                 r.Ratings, r.Rating is { } x ? Math.Round(x, 2) : null, online, handled, r.Baseline,
                 r.Baseline is { } b ? Math.Round((decimal)(handled / b), 4) : null, ofTeam, r.Daily, flags);
         }).ToList();
-        return new AgentReport(from, to, teamMean, await ContinuityAsync(conn, business, from, to, ct), agents);
+        return new AgentReport(from, to, teamMean,
+            large ? await rollups.ContinuityAsync(business, from, to, ct) : await ContinuityAsync(conn, business, from, to, ct), agents);
+    }
+
+    /// <summary>
+    /// The same rows from the rollups, for large periods: received, transfers away and reply times from the events' rollups;
+    /// resolution rate and handled per day from the conversations the agent holds, by the hour they opened; ratings and
+    /// online time from their own tables.
+    /// </summary>
+    private async Task<List<AgentRow>> FromRollupsAsync(NpgsqlConnection conn, Guid business, DateTimeOffset from, DateTimeOffset to, DateTimeOffset end,
+        Guid? team, CancellationToken ct)
+    {
+        var figures = (await rollups.AgentFiguresAsync(business, from, to, ct)).ToDictionary(x => x.AgentId);
+        var people = await Sql.QueryAsync(conn, null, """
+            select u.id, u.name, u.daily_baseline,
+                   (select count(*)::int from csat_requests q where q.business_id = @b and q.agent_id = u.id and q.answered_at >= @from and q.answered_at < @to),
+                   (select avg(rating)::float8 from csat_requests q where q.business_id = @b and q.agent_id = u.id and q.answered_at >= @from and q.answered_at < @to),
+                   coalesce((select sum(extract(epoch from least(coalesce(ended_at, @end), @end) - greatest(started_at, @from)))::float8 / 3600 from presence_log p
+                              where p.user_id = u.id and p.presence = 'online' and p.started_at < @end and coalesce(p.ended_at, @end) > @from), 0)
+              from users u
+             where u.business_id = @b and u.role <> 'Analyst' and u.disabled_at is null
+               and (@team::uuid is null or exists (select 1 from team_members m where m.user_id = u.id and m.team_id = @team))
+             order by u.name, u.id
+            """, r => (Id: r.GetGuid(0), Name: r.GetString(1), Baseline: r.IsDBNull(2) ? (int?)null : r.GetInt32(2), Ratings: r.GetInt32(3),
+                Rating: r.IsDBNull(4) ? (double?)null : r.GetDouble(4), Online: r.GetDouble(5)), ct,
+            ("b", business), ("from", from), ("to", to), ("end", end), ("team", (object?)team ?? DBNull.Value));
+        return people.Select(p =>
+        {
+            var f = figures.GetValueOrDefault(p.Id);
+            return new AgentRow(p.Id, p.Name, p.Baseline, f?.Received ?? 0, f?.ResolvedWithin24h ?? 0, f?.Moved ?? 0, f?.Replies ?? 0, f?.ReplyMean, f?.ReplyMedian,
+                p.Ratings, p.Rating, p.Online, f?.Daily.Sum(d => d.Handled) ?? 0, f?.Daily.ToList() ?? []);
+        }).ToList();
     }
 
     private static async Task<Continuity> ContinuityAsync(NpgsqlConnection conn, Guid business, DateTimeOffset from, DateTimeOffset to, CancellationToken ct) =>

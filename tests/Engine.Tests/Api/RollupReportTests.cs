@@ -81,6 +81,30 @@ public class RollupReportTests(RollupFixture f) : IClassFixture<RollupFixture>
                 }
             }
         }
+        // Per agent: assignments received, transfers away and reply times come from the events' rollups.
+        async Task Event(Guid conversation, string type, object data) =>
+            await f.Db.ExecAsync("insert into entity_events (business_id, entity_type, entity_id, type, occurred_at, data) values (@b, 'conversation', @i, @t, @a, @d::jsonb)",
+                ("b", business), ("i", conversation), ("t", type), ("a", T.AddMinutes(30)), ("d", JsonSerializer.Serialize(data, Engine.Silo.Runtime.Effects.Json)));
+        foreach (var id in ids.Take(4)) await Event(id, "conversation.assigned", new { AgentId = agent });
+        await Event(ids[0], "conversation.transferred", new { From = agent, Comment = "x" });
+        await Event(ids[0], "conversation.human_replied", new { UserId = agent, First = true, ReplySeconds = 40.0 });
+        await Event(ids[1], "conversation.human_replied", new { UserId = agent, First = true, ReplySeconds = 80.0 });
+        var agents = await f.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/reports/agents?from={Uri.EscapeDataString(T.AddHours(-1).ToString("O"))}&to={Uri.EscapeDataString(T.AddDays(1).ToString("O"))}");
+        var row = agents.GetProperty("agents").EnumerateArray().Single(a => a.GetProperty("agentId").GetGuid() == agent);
+        Assert.Equal(4, row.GetProperty("received").GetInt32());
+        Assert.Equal(0.25m, row.GetProperty("transferRate").GetDecimal());
+        Assert.Equal(2, row.GetProperty("replies").GetInt32());
+        Assert.Equal(60, row.GetProperty("replySecondsMean").GetDouble());
+        var exactReplies = (await f.Host.Service<ConversationReport>().ExactAsync(business, filters[0], CancellationToken.None)).ReplyTime;
+        var rolledReplies = (await f.Host.Service<ConversationReport>().SummaryAsync(business, filters[0], CancellationToken.None)).ReplyTime;
+        Assert.Equal((2, 60.0), (exactReplies.Count, exactReplies.Mean!.Value));
+        Assert.Equal((exactReplies.Count, exactReplies.Mean), (rolledReplies.Count, rolledReplies.Mean));
+        var continuityExact = await f.Db.ScalarAsync<long>("""
+            select count(*) from conversations v where v.business_id = @b and exists (select 1 from conversations o where o.contact_id = v.contact_id and o.id <> v.id
+               and o.assignee_id is not null and o.resolved_at <= v.opened_at and o.resolved_at > v.opened_at - interval '72 hours')
+            """, ("b", business));
+        Assert.Equal(continuityExact, agents.GetProperty("continuity").GetProperty("returning").GetInt32());
+
         // Through the API too (the rollup path answers it here).
         var api = await f.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/reports/summary?from={Uri.EscapeDataString(T.AddHours(-1).ToString("O"))}&to={Uri.EscapeDataString(T.AddDays(1).ToString("O"))}");
         Assert.Equal(60, api.GetProperty("conversations").GetInt32());
