@@ -25,7 +25,7 @@ public static class ReportsApi
         reports.MapGet("/heatmap", Heatmap).Produces<Heatmap>()
             .WithSummary("Conversations opened in the 7 days before `to` (default now) by local weekday (0 = Sunday) × hour, the 3 busiest hours, and per hour " +
                          "the agents Erlang C needs so that `serviceLevel` (default 0.9) get a first reply within `targetSeconds` (default: the first-response alert, 180 s), " +
-                         "from the hour's mean arrivals and the measured handling time (assigned → resolved).");
+                         "from the hour's mean arrivals and the measured handling time (opened → resolved of conversations people answered).");
         reports.MapGet("/daily", Daily).Produces<IReadOnlyList<DayFigures>>()
             .WithSummary("Key figures per local day for the last `days` days (default 14, at most 92): conversations, median first response, resolution rate, abandonment, bot-resolved share, CSAT.");
         reports.MapGet("/weekly", Weekly).Produces<WeeklyReport>()

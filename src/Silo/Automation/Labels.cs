@@ -21,7 +21,7 @@ public sealed record LabelUsageReport(DateTimeOffset From, DateTimeOffset To, in
 /// tracking number → "logistics") in the inbound transaction. Usage per label over a period; labels on
 /// fewer than 5% of the period's conversations are flagged for retirement; more than 20 labels draws a warning.
 /// </summary>
-public sealed class Labels(NpgsqlDataSource db, TimeProvider clock)
+public sealed class Labels(NpgsqlDataSource db, Reports.Rollups rollups, TimeProvider clock)
 {
     public const int WarnAbove = 20;
     public const decimal RetireBelowShare = 0.05m;
@@ -106,14 +106,27 @@ public sealed class Labels(NpgsqlDataSource db, TimeProvider clock)
     {
         var (start, end) = Reports.ReportPeriod.Resolve(from, to, clock.GetUtcNow(), 91);   // default: a quarter
         await using var conn = await db.OpenConnectionAsync(ct);
-        var total = (await Sql.QueryAsync(conn, null, "select count(*)::int from conversations where business_id = @b and opened_at >= @f and opened_at < @t",
-            r => r.GetInt32(0), ct, ("b", business), ("f", start), ("t", end)))[0];
-        var rows = await Sql.QueryAsync(conn, null, """
-            select l.id, l.path, count(distinct c.id)::int from labels l
-              left join conversation_labels cl on cl.label_id = l.id
-              left join conversations c on c.id = cl.conversation_id and c.opened_at >= @f and c.opened_at < @t
-             where l.business_id = @b group by l.id, l.path order by l.path
-            """, r => (Id: r.GetGuid(0), Path: r.GetString(1), Count: r.GetInt32(2)), ct, ("b", business), ("f", start), ("t", end));
+        List<(Guid Id, string Path, int Count)> rows;
+        int total;
+        if (await rollups.UseForAsync(business, new Reports.ReportFilter(start, end), ct))
+        {
+            // Large periods: the label family of the rollups (conversations carrying each label, by the hour they opened).
+            var (all, byLabel) = await rollups.LabelCountsAsync(business, start, end, ct);
+            total = (int)all;
+            rows = (await Sql.QueryAsync(conn, null, "select id, path from labels where business_id = @b order by path", r => (Id: r.GetGuid(0), Path: r.GetString(1)), ct, ("b", business)))
+                .Select(l => (l.Id, l.Path, (int)byLabel.GetValueOrDefault(l.Path))).ToList();
+        }
+        else
+        {
+            total = (await Sql.QueryAsync(conn, null, "select count(*)::int from conversations where business_id = @b and opened_at >= @f and opened_at < @t",
+                r => r.GetInt32(0), ct, ("b", business), ("f", start), ("t", end)))[0];
+            rows = await Sql.QueryAsync(conn, null, """
+                select l.id, l.path, count(distinct c.id)::int from labels l
+                  left join conversation_labels cl on cl.label_id = l.id
+                  left join conversations c on c.id = cl.conversation_id and c.opened_at >= @f and c.opened_at < @t
+                 where l.business_id = @b group by l.id, l.path order by l.path
+                """, r => (Id: r.GetGuid(0), Path: r.GetString(1), Count: r.GetInt32(2)), ct, ("b", business), ("f", start), ("t", end));
+        }
         var usage = rows.Select(r =>
         {
             var share = Reports.ReportPeriod.Ratio(r.Count, total) ?? 0m;

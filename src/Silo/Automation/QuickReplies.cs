@@ -14,7 +14,7 @@ public sealed record AgentTemplateUsage(string AgentId, string? Name, int Replie
 public sealed record QuickReplyUsageReport(DateTimeOffset From, DateTimeOffset To, int AgentReplies, IReadOnlyList<TemplateUsage> Templates, IReadOnlyList<AgentTemplateUsage> Agents);
 
 /// <summary>Quick-reply templates, rendering for a conversation, and usage per template and per agent.</summary>
-public sealed class QuickReplies(NpgsqlDataSource db, TimeProvider clock)
+public sealed class QuickReplies(NpgsqlDataSource db, Reports.Rollups rollups, TimeProvider clock)
 {
     private const string Columns = "id, shortcut, name, versions::text, created_at, updated_at";
 
@@ -86,12 +86,26 @@ public sealed class QuickReplies(NpgsqlDataSource db, TimeProvider clock)
     {
         var (start, end) = Reports.ReportPeriod.Resolve(from, to, clock.GetUtcNow(), 30);
         await using var conn = await db.OpenConnectionAsync(ct);
-        var agents = await Sql.QueryAsync(conn, null, """
-            select m.author_id, u.name, count(*)::int, count(q.message_id)::int
-              from messages m join users u on u.id::text = m.author_id left join quick_reply_uses q on q.message_id = m.id
-             where m.business_id = @b and m.direction = 'out' and m.created_at >= @f and m.created_at < @t
-             group by m.author_id, u.name order by u.name
-            """, r => (Id: r.GetString(0), Name: r.NullableString(1), Replies: r.GetInt32(2), WithTemplate: r.GetInt32(3)), ct, ("b", business), ("f", start), ("t", end));
+        List<(string Id, string? Name, int Replies, int WithTemplate)> agents;
+        if (await rollups.UseForAsync(business, new Reports.ReportFilter(start, end), ct))
+        {
+            // Large periods: messages sent per person from the rollups, template uses from their own table.
+            var sent = await rollups.SentByAgentAsync(business, start, end, ct);
+            var used = (await Sql.QueryAsync(conn, null, """
+                select agent_id, count(*)::int from quick_reply_uses where business_id = @b and used_at >= @f and used_at < @t group by agent_id
+                """, r => (Id: r.GetString(0), N: r.GetInt32(1)), ct, ("b", business), ("f", start), ("t", end))).ToDictionary(x => x.Id, x => x.N);
+            var names = (await Sql.QueryAsync(conn, null, "select id::text, name from users where business_id = @b", r => (Id: r.GetString(0), Name: r.GetString(1)), ct, ("b", business)))
+                .ToDictionary(x => x.Id, x => x.Name);
+            agents = sent.Where(s => names.ContainsKey(s.Key)).Select(s => (s.Key, (string?)names[s.Key], (int)s.Value, used.GetValueOrDefault(s.Key)))
+                .OrderBy(a => a.Item2).ToList();
+        }
+        else
+            agents = await Sql.QueryAsync(conn, null, """
+                select m.author_id, u.name, count(*)::int, count(q.message_id)::int
+                  from messages m join users u on u.id::text = m.author_id left join quick_reply_uses q on q.message_id = m.id
+                 where m.business_id = @b and m.direction = 'out' and m.created_at >= @f and m.created_at < @t
+                 group by m.author_id, u.name order by u.name
+                """, r => (r.GetString(0), r.NullableString(1), r.GetInt32(2), r.GetInt32(3)), ct, ("b", business), ("f", start), ("t", end));
         var total = agents.Sum(a => a.Replies);
         var templates = await Sql.QueryAsync(conn, null, """
             select t.id, t.shortcut, count(q.message_id)::int from quick_replies t

@@ -24,7 +24,7 @@ create table report_rollup (
     wait_lt5 bigint not null default 0, wait_5_15 bigint not null default 0, wait_gt15 bigint not null default 0,
     conv_lt5 bigint not null default 0, conv_5_15 bigint not null default 0, conv_gt15 bigint not null default 0,
     labelled bigint not null default 0, repeated bigint not null default 0, returned bigint not null default 0, continued bigint not null default 0,
-    received bigint not null default 0, moved bigint not null default 0,
+    received bigint not null default 0, moved bigint not null default 0, sent bigint not null default 0,
     reply_n bigint not null default 0, reply_sum float8 not null default 0, reply_sumsq float8 not null default 0,
     primary key (business_id, dim, value, hour)
 );
@@ -197,3 +197,18 @@ select f.business_id, f.hour, f.dim, f.value, 'reply', report_bucket(f.reply), c
   from entity_events e cross join lateral report_event_facts(e.business_id, e.type, e.occurred_at, e.data) f
  where e.type = 'conversation.human_replied' and f.reply is not null
  group by 1, 2, 3, 4, 5, 6;
+
+-- Messages people send, per agent (the template-usage report compares them with quick-reply uses).
+create function report_track_messages() returns trigger language plpgsql as $$
+begin
+    insert into report_rollup_delta (business_id, hour, dim, value, sent)
+    select business_id, date_trunc('hour', created_at), 'agent', author_id, count(*) from new_rows
+     where direction = 'out' and author_id ~ '^[0-9a-f]{8}-[0-9a-f]{4}-' group by 1, 2, 3, 4;
+    return null;
+end $$;
+
+create trigger report_track_messages after insert on messages referencing new table as new_rows for each statement execute function report_track_messages();
+
+insert into report_rollup_delta (business_id, hour, dim, value, sent)
+select business_id, date_trunc('hour', created_at), 'agent', author_id, count(*) from messages
+ where direction = 'out' and author_id ~ '^[0-9a-f]{8}-[0-9a-f]{4}-' group by 1, 2, 3, 4;

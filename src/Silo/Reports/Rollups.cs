@@ -19,7 +19,7 @@ public sealed class Rollups(NpgsqlDataSource db, IOptions<EngineOptions> options
     private const string Counters = """
         conversations, replied, resolved, resolved_24h, abandoned, transferred, bot_resolved, converted, frt_n, frt_sum, frt_sumsq, res_n, res_sum, res_sumsq,
         human_res_n, human_res_sum, wait_lt5, wait_5_15, wait_gt15, conv_lt5, conv_5_15, conv_gt15, labelled, repeated, returned, continued,
-        received, moved, reply_n, reply_sum, reply_sumsq
+        received, moved, reply_n, reply_sum, reply_sumsq, sent
         """;
 
     private static string Sums(string prefix = "") => string.Join(", ", Counters.Split(',').Select(c => $"sum({prefix}{c.Trim()})"));
@@ -86,7 +86,7 @@ public sealed class Rollups(NpgsqlDataSource db, IOptions<EngineOptions> options
                 select {Counters} from report_rollup where business_id = @b and dim = @dim and value = @v and hour >= date_trunc('hour', @f) and hour < @t
                 union all
                 select {Counters} from report_rollup_delta where business_id = @b and dim = @dim and value = @v and hour >= date_trunc('hour', @f) and hour < @t) x
-            """, r => Enumerable.Range(0, 31).Select(i => r.IsDBNull(i) ? 0.0 : Convert.ToDouble(r.GetValue(i))).ToArray(), ct, ps)).Single();
+            """, r => Enumerable.Range(0, 32).Select(i => r.IsDBNull(i) ? 0.0 : Convert.ToDouble(r.GetValue(i))).ToArray(), ct, ps)).Single();
         var hist = await Sql.QueryAsync(conn, null, """
             select metric, bucket, sum(n)::bigint from (
                 select metric, bucket, n from report_hist where business_id = @b and dim = @dim and value = @v and hour >= date_trunc('hour', @f) and hour < @t
@@ -207,6 +207,52 @@ public sealed class Rollups(NpgsqlDataSource db, IOptions<EngineOptions> options
                 union all
                 select returned, continued from report_rollup_delta where business_id = @b and dim = 'all' and value = '' and hour >= date_trunc('hour', @f) and hour < @t) x
             """, r => new Continuity(r.GetInt32(0), r.GetInt32(1), ReportPeriod.Ratio(r.GetInt32(1), r.GetInt32(0))), ct, ("b", business), ("f", from), ("t", to))).Single();
+    }
+
+    /// <summary>Conversations by local weekday and hour (whole-hour zones), and the mean opened → resolved of human-handled ones.</summary>
+    public async Task<(List<HourCell> Cells, double? Handling)> WeekByHourAsync(Guid business, string timeZone, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var rows = await Sql.QueryAsync(conn, null, """
+            select extract(dow from hour at time zone @tz)::int, extract(hour from hour at time zone @tz)::int, sum(conversations)::bigint,
+                   sum(human_res_n)::bigint, sum(human_res_sum)
+              from (select hour, conversations, human_res_n, human_res_sum from report_rollup
+                     where business_id = @b and dim = 'all' and value = '' and hour >= date_trunc('hour', @f) and hour < @t
+                    union all
+                    select hour, conversations, human_res_n, human_res_sum from report_rollup_delta
+                     where business_id = @b and dim = 'all' and value = '' and hour >= date_trunc('hour', @f) and hour < @t) x
+             group by 1, 2 order by 1, 2
+            """, r => (Cell: new HourCell(r.GetInt32(0), r.GetInt32(1), (int)r.GetInt64(2)), N: r.GetInt64(3), Sum: r.GetDouble(4)), ct,
+            ("b", business), ("f", from), ("t", to), ("tz", timeZone));
+        var n = rows.Sum(x => x.N);
+        return (rows.Where(x => x.Cell.Conversations > 0).Select(x => x.Cell).ToList(), n == 0 ? null : rows.Sum(x => x.Sum) / n);
+    }
+
+    /// <summary>Conversations opened in whole hours of the period, and per label (by path) the conversations carrying it.</summary>
+    public async Task<(long Total, Dictionary<string, long> ByLabel)> LabelCountsAsync(Guid business, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var rows = await Sql.QueryAsync(conn, null, """
+            select dim, value, sum(conversations)::bigint from (
+                select dim, value, conversations from report_rollup where business_id = @b and dim in ('all', 'label') and hour >= date_trunc('hour', @f) and hour < @t
+                union all
+                select dim, value, conversations from report_rollup_delta where business_id = @b and dim in ('all', 'label') and hour >= date_trunc('hour', @f) and hour < @t) x
+             group by 1, 2
+            """, r => (Dim: r.GetString(0), Value: r.GetString(1), N: r.GetInt64(2)), ct, ("b", business), ("f", from), ("t", to));
+        return (rows.Where(r => r.Dim == "all").Sum(r => r.N), rows.Where(r => r.Dim == "label").ToDictionary(r => r.Value, r => r.N));
+    }
+
+    /// <summary>Messages each person sent in whole hours of the period (by user id).</summary>
+    public async Task<Dictionary<string, long>> SentByAgentAsync(Guid business, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return (await Sql.QueryAsync(conn, null, """
+            select value, sum(sent)::bigint from (
+                select value, sent from report_rollup where business_id = @b and dim = 'agent' and hour >= date_trunc('hour', @f) and hour < @t
+                union all
+                select value, sent from report_rollup_delta where business_id = @b and dim = 'agent' and hour >= date_trunc('hour', @f) and hour < @t) x
+             group by 1 having sum(sent) > 0
+            """, r => (Agent: r.GetString(0), N: r.GetInt64(1)), ct, ("b", business), ("f", from), ("t", to))).ToDictionary(x => x.Agent, x => x.N);
     }
 
     /// <summary>The p-quantile of a bucketed distribution, interpolated linearly inside its bucket.</summary>

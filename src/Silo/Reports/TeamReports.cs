@@ -135,12 +135,14 @@ public sealed class TeamReports(NpgsqlDataSource db, Rollups rollups, TimeProvid
     {
         var figures = (await rollups.AgentFiguresAsync(business, from, to, ct)).ToDictionary(x => x.AgentId);
         var people = await Sql.QueryAsync(conn, null, """
-            select u.id, u.name, u.daily_baseline,
-                   (select count(*)::int from csat_requests q where q.business_id = @b and q.agent_id = u.id and q.answered_at >= @from and q.answered_at < @to),
-                   (select avg(rating)::float8 from csat_requests q where q.business_id = @b and q.agent_id = u.id and q.answered_at >= @from and q.answered_at < @to),
-                   coalesce((select sum(extract(epoch from least(coalesce(ended_at, @end), @end) - greatest(started_at, @from)))::float8 / 3600 from presence_log p
-                              where p.user_id = u.id and p.presence = 'online' and p.started_at < @end and coalesce(p.ended_at, @end) > @from), 0)
-              from users u
+            with ratings as (
+                select agent_id, count(*)::int as n, avg(rating)::float8 as mean from csat_requests
+                 where business_id = @b and answered_at >= @from and answered_at < @to and agent_id is not null group by agent_id),
+            online as (
+                select user_id, sum(extract(epoch from least(coalesce(ended_at, @end), @end) - greatest(started_at, @from)))::float8 / 3600 as hours
+                  from presence_log where business_id = @b and presence = 'online' and started_at < @end and coalesce(ended_at, @end) > @from group by user_id)
+            select u.id, u.name, u.daily_baseline, coalesce(ratings.n, 0), ratings.mean, coalesce(online.hours, 0)
+              from users u left join ratings on ratings.agent_id = u.id left join online on online.user_id = u.id
              where u.business_id = @b and u.role <> 'Analyst' and u.disabled_at is null
                and (@team::uuid is null or exists (select 1 from team_members m where m.user_id = u.id and m.team_id = @team))
              order by u.name, u.id
@@ -173,21 +175,31 @@ public sealed class TeamReports(NpgsqlDataSource db, Rollups rollups, TimeProvid
     /// Conversations opened in the last 7 days by local weekday (0 = Sunday) and hour; the 3 busiest hours of the day;
     /// and per hour the agents needed so that <paramref name="serviceLevel"/> of conversations get a first reply within
     /// <paramref name="targetSeconds"/>: Erlang C with the hour's mean arrivals per day and the measured handling time
-    /// (mean of resolved − assigned over human-handled conversations of the same 7 days).
+    /// (mean opened → resolved of the conversations people answered in the same 7 days).
     /// </summary>
     public async Task<Heatmap> HeatmapAsync(Guid business, DateTimeOffset to, int targetSeconds, double serviceLevel, CancellationToken ct)
     {
         var from = to.AddDays(-7);
         await using var conn = await db.OpenConnectionAsync(ct);
         var tz = (await Sql.QueryAsync(conn, null, "select time_zone from businesses where id = @b", r => r.GetString(0), ct, ("b", business))).Single();
-        var cells = await Sql.QueryAsync(conn, null, """
-            select extract(dow from opened_at at time zone @tz)::int, extract(hour from opened_at at time zone @tz)::int, count(*)::int
-              from conversations where business_id = @b and opened_at >= @from and opened_at < @to group by 1, 2 order by 1, 2
-            """, r => new HourCell(r.GetInt32(0), r.GetInt32(1), r.GetInt32(2)), ct, ("b", business), ("from", from), ("to", to), ("tz", tz));
-        var handling = (await Sql.QueryAsync(conn, null, """
-            select avg(extract(epoch from resolved_at - assigned_at))::float8 from conversations
-             where business_id = @b and opened_at >= @from and opened_at < @to and assigned_at is not null and resolved_at > assigned_at
-            """, r => r.IsDBNull(0) ? (double?)null : r.GetDouble(0), ct, ("b", business), ("from", from), ("to", to))).Single();
+        // Large weeks in whole-hour zones read the hourly rollups; otherwise the conversations themselves.
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(tz);
+        var wholeHours = zone.GetUtcOffset(from).Minutes == 0 && zone.GetUtcOffset(to).Minutes == 0;
+        List<HourCell> cells;
+        double? handling;
+        if (wholeHours && await rollups.UseForAsync(business, new ReportFilter(from, to), ct))
+            (cells, handling) = await rollups.WeekByHourAsync(business, tz, from, to, ct);
+        else
+        {
+            cells = await Sql.QueryAsync(conn, null, """
+                select extract(dow from opened_at at time zone @tz)::int, extract(hour from opened_at at time zone @tz)::int, count(*)::int
+                  from conversations where business_id = @b and opened_at >= @from and opened_at < @to group by 1, 2 order by 1, 2
+                """, r => new HourCell(r.GetInt32(0), r.GetInt32(1), r.GetInt32(2)), ct, ("b", business), ("from", from), ("to", to), ("tz", tz));
+            handling = (await Sql.QueryAsync(conn, null, """
+                select avg(extract(epoch from resolved_at - opened_at))::float8 from conversations
+                 where business_id = @b and opened_at >= @from and opened_at < @to and first_human_reply_at is not null and resolved_at is not null
+                """, r => r.IsDBNull(0) ? (double?)null : r.GetDouble(0), ct, ("b", business), ("from", from), ("to", to))).Single();
+        }
 
         var byHour = Enumerable.Range(0, 24).Select(h => (Hour: h, Total: cells.Where(c => c.Hour == h).Sum(c => c.Conversations))).ToList();
         var golden = byHour.Where(h => h.Total > 0).OrderByDescending(h => h.Total).ThenBy(h => h.Hour).Take(3).Select(h => h.Hour).OrderBy(h => h).ToList();

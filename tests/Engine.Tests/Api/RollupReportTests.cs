@@ -105,6 +105,25 @@ public class RollupReportTests(RollupFixture f) : IClassFixture<RollupFixture>
             """, ("b", business));
         Assert.Equal(continuityExact, agents.GetProperty("continuity").GetProperty("returning").GetInt32());
 
+        // The week by hour from the rollups: every conversation counted once, handling time as computed from the rows.
+        var map = await f.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/reports/heatmap?to={Uri.EscapeDataString(T.AddDays(1).ToString("O"))}");
+        Assert.Equal(60, map.GetProperty("cells").EnumerateArray().Sum(c => c.GetProperty("conversations").GetInt32()));
+        var handling = await f.Db.ScalarAsync<double>("select avg(extract(epoch from resolved_at - opened_at))::float8 from conversations where first_human_reply_at is not null and resolved_at is not null");
+        Assert.Equal(Math.Round(handling, 1), map.GetProperty("handlingSeconds").GetDouble(), 1);
+
+        // Label usage and messages sent per person, from the rollups.
+        await f.Db.ExecAsync("insert into labels (id, business_id, name, path, created_at, updated_at) values (@id, @b, 'Topic 1', 'Topic 1', @t, @t)",
+            ("id", Guid.NewGuid()), ("b", business), ("t", T));
+        var usage = await f.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/labels/usage?from={Uri.EscapeDataString(T.AddHours(-1).ToString("O"))}&to={Uri.EscapeDataString(T.AddDays(1).ToString("O"))}");
+        Assert.Equal(60, usage.GetProperty("conversations").GetInt32());
+        Assert.Equal(9, usage.GetProperty("labels").EnumerateArray().Single(l => l.GetProperty("path").GetString() == "Topic 1").GetProperty("conversations").GetInt32());
+        await f.Db.ExecAsync("""
+            insert into messages (id, business_id, conversation_id, channel_id, contact_id, direction, type, text, content, sent_at, author_id, created_at, updated_at)
+            select gen_random_uuid(), business_id, id, channel_id, contact_id, 'out', 'text', 'hi', '{}', opened_at, @a, opened_at, opened_at from conversations where id = any(@ids)
+            """, ("a", agent.ToString()), ("ids", ids.Take(3).ToArray()));
+        var sent = await f.Host.Service<Rollups>().SentByAgentAsync(business, T.AddHours(-1), T.AddDays(1), CancellationToken.None);
+        Assert.Equal(3, sent[agent.ToString()]);
+
         // Through the API too (the rollup path answers it here).
         var api = await f.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/reports/summary?from={Uri.EscapeDataString(T.AddHours(-1).ToString("O"))}&to={Uri.EscapeDataString(T.AddDays(1).ToString("O"))}");
         Assert.Equal(60, api.GetProperty("conversations").GetInt32());

@@ -149,12 +149,12 @@ public class TeamReportTests(EngineFixture f) : IClassFixture<EngineFixture>
             var lateSunday = new DateTimeOffset(2026, 2, 8, 16, 30, 0, TimeSpan.Zero);
             await ConversationAsync(lateSunday, null, null);
             await ConversationAsync(lateSunday.AddHours(1), null, null);
-            // Handling time 600 s (assigned → resolved), 14 arrivals at 10:00 local over the week (2 per day, 3 to 9 February).
+            // Handling time 600 s (opened → resolved, answered by a person), 14 arrivals at 10:00 local over the week (2 per day, 3 to 9 February).
             for (var d = 0; d < 7; d++)
                 for (var i = 0; i < 2; i++)
                 {
                     var at = new DateTimeOffset(2026, 2, 3, 3, 10 * i, 0, TimeSpan.Zero).AddDays(d);
-                    await ConversationAsync(at, Guid.NewGuid(), at.AddMinutes(10));
+                    await ConversationAsync(at, Guid.NewGuid(), at.AddMinutes(10), firstReply: at.AddMinutes(1));
                 }
 
             var map = await f.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/reports/heatmap?to={Q(weekEnd)}");
