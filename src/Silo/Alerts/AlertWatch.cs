@@ -17,18 +17,25 @@ public static class AlertWatch
 
     public static void Append(NpgsqlBatch batch, IEnumerable<(Guid Business, string Type, Guid Id, DomainEvent Event)> events, DateTimeOffset now)
     {
-        var arm = new List<(Guid Business, Guid Id, string Kind, DateTimeOffset At)>();
+        // One timer per conversation and kind: a statement may not touch the same row twice (and a group can hold two
+        // decisions for one conversation), so the latest arming wins.
+        var armed = new Dictionary<(Guid Id, string Kind), (Guid Business, DateTimeOffset At)>();
         var recheck = new HashSet<Guid>();
+        void Arm(Guid id, string kind, Guid business, DateTimeOffset at)
+        {
+            if (!armed.TryGetValue((id, kind), out var known) || at >= known.At) armed[(id, kind)] = (business, at);
+        }
         foreach (var (business, type, id, e) in events)
         {
             if (type != "conversation") continue;
             switch (e.Type)
             {
-                case ConversationEvents.Opened or ConversationEvents.BotHandedOver: arm.Add((business, id, FirstResponse, e.At)); break;
-                case ConversationEvents.Queued: arm.Add((business, id, Waiting, e.At)); break;
+                case ConversationEvents.Opened or ConversationEvents.BotHandedOver: Arm(id, FirstResponse, business, e.At); break;
+                case ConversationEvents.Queued: Arm(id, Waiting, business, e.At); break;
                 case ConversationEvents.Assigned or ConversationEvents.HumanReplied or ConversationEvents.Resolved: recheck.Add(id); break;
             }
         }
+        var arm = armed.Select(a => (a.Value.Business, a.Key.Id, a.Key.Kind, a.Value.At)).ToList();
         if (arm.Count > 0)
         {
             var cmd = new NpgsqlBatchCommand("""
