@@ -26,7 +26,10 @@ echo "conversations: $(psql -Atc 'select count(*) from conversations'), messages
 to="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 from="$(date -u -d '30 days ago' +%Y-%m-%dT%H:%M:%SZ)"
 q="from=$from&to=$to"
-for path in "reports/summary?$q" "reports/csat?$q" "reports/agents?$q" "reports/heatmap" "reports/daily?days=30" "reports/weekly" \
+team="$(psql -Atc "select id from teams order by name limit 1")"
+agent="$(psql -Atc "select id from users where role = 'Agent' order by name limit 1")"
+for path in "reports/summary?$q" "reports/summary?$q&teamId=$team" "reports/summary?$q&agentId=$agent" "reports/summary?$q&language=th" \
+            "reports/summary?$q&label=Returns" "reports/csat?$q" "reports/agents?$q" "reports/heatmap" "reports/daily?days=30" "reports/weekly" \
             "reports/summary?$q&format=csv" "alerts" "usage" "labels/usage?$q" "quick-replies/usage?$q"; do
   url="http://127.0.0.1:$port/api/v1/$path"
   curl -sf -H "Authorization: Bearer bench-admin-key" -o /dev/null "$url" || { echo "$path: failed"; continue; }

@@ -45,6 +45,8 @@ public class WebAppTests(BrowserFixture f) : IClassFixture<BrowserFixture>
         var item = page.Locator("ul.conversations li", new() { HasText = "Ana Lima" });
         await Assertions.Expect(item).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator(".load")).ToHaveTextAsync("1/5");
+        await Assertions.Expect(page.Locator("body")).ToHaveAttributeAsync("data-assigned", "1");   // the assignment notice (sound + toast)
+        await Assertions.Expect(page.Locator(".toast")).ToContainTextAsync("assigned to you");
 
         await item.ClickAsync();
         await Assertions.Expect(page.Locator("ol.thread")).ToContainTextAsync("Where is my parcel?");
