@@ -18,9 +18,13 @@ public static class LabelsApi
         var g = app.MapGroup("/api/v1/labels").WithTags("Automation");
         g.MapPost("/", Create).RequireAuthorization(Permissions.ManageSettings).WithSummary("A main label, or a sub-label with parentId (two levels). Warns above 20 labels.");
         g.MapGet("/", async (HttpContext h, Labels s, CancellationToken ct) => TypedResults.Ok(await s.ListAsync(h.User.BusinessId(), ct))).RequireAuthorization(Permissions.ReadConversations);
-        g.MapGet("/usage", async (HttpContext h, Labels s, CancellationToken ct, DateTimeOffset? from = null, DateTimeOffset? to = null) =>
-                TypedResults.Ok(await s.UsageAsync(h.User.BusinessId(), from, to, ct)))
-            .RequireAuthorization(Permissions.ReadReports).WithSummary("Conversations per label over a period (default: the last quarter); labels on under 5% are flagged for retirement.");
+        g.MapGet("/usage", async (HttpContext h, Labels s, CancellationToken ct, DateTimeOffset? from = null, DateTimeOffset? to = null, string? format = null) =>
+            {
+                var report = await s.UsageAsync(h.User.BusinessId(), from, to, ct);
+                return await Engine.Api.Reports.ReportsApi.Respond(h, format, report, "label-usage", report.Labels);
+            })
+            .Produces<LabelUsageReport>().RequireAuthorization(Permissions.ReadReports)
+            .WithSummary("Conversations per label over a period (default: the last quarter); labels on under 5% are flagged for retirement. `format=csv` for a table.");
         app.MapPost("/api/v1/label-rules", CreateRule).WithTags("Automation").RequireAuthorization(Permissions.ManageSettings)
             .WithSummary("Auto-label: keywords or a regex on the customer's message (e.g. a tracking number → Logistics).");
         app.MapPost("/api/v1/conversations/{id:guid}/labels", (Guid id, ApplyLabelRequest r, HttpContext h, Labels s, CancellationToken ct) => Set(id, r.LabelId, true, h, s, ct))

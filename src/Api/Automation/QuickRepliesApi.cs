@@ -22,10 +22,13 @@ public static class QuickRepliesApi
         g.MapPatch("/{id:guid}", Update).RequireAuthorization(Permissions.ManageConversations);
         g.MapPost("/{id:guid}/render", Render).RequireAuthorization(Permissions.Reply)
             .WithSummary("The text for a conversation: the scenario's version in the contact's language, with variables filled.");
-        g.MapGet("/usage", async (HttpContext h, QuickReplies q, CancellationToken ct, DateTimeOffset? from = null, DateTimeOffset? to = null) =>
-                TypedResults.Ok(await q.UsageAsync(h.User.BusinessId(), from, to, ct)))
-            .RequireAuthorization(Permissions.ReadReports)
-            .WithSummary("Uses per template (under 5% of agent replies flagged) and each agent's share of replies from templates (under 60% flagged); default last 30 days.");
+        g.MapGet("/usage", async (HttpContext h, QuickReplies q, CancellationToken ct, DateTimeOffset? from = null, DateTimeOffset? to = null, string? format = null) =>
+            {
+                var report = await q.UsageAsync(h.User.BusinessId(), from, to, ct);
+                return await Engine.Api.Reports.ReportsApi.Respond(h, format, report, "template-usage", (IEnumerable<object>?)null);
+            })
+            .Produces<QuickReplyUsageReport>().RequireAuthorization(Permissions.ReadReports)
+            .WithSummary("Uses per template (under 5% of agent replies flagged) and each agent's share of replies from templates (under 60% flagged); default last 30 days. `format=csv` gives metric,value rows.");
     }
 
     private static Validation Validate(QuickReplyRequest r) => new Validation()

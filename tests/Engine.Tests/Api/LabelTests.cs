@@ -44,6 +44,9 @@ public class LabelTests(OutboundFixture f) : IClassFixture<OutboundFixture>
         var byPath = usage.GetProperty("labels").EnumerateArray().ToDictionary(l => l.GetProperty("path").GetString()!);
         Assert.Equal(1, byPath["Logistics"].GetProperty("conversations").GetInt32());
         Assert.True(byPath["Logistics"].GetProperty("flaggedForRetirement").GetBoolean());   // 1 of 25 = 4% < 5%
+        var csv = (await f.Admin.GetStringAsync("/api/v1/labels/usage?format=csv")).TrimEnd().Split('\n');
+        Assert.Equal("labelId,path,conversations,share,flaggedForRetirement", csv[0]);
+        Assert.Contains(csv, l => l.Contains(",Logistics,1,0.04,true"));
         Assert.Equal(HttpStatusCode.NoContent, (await f.Admin.DeleteAsync($"/api/v1/conversations/{other}/labels/{sevenDay}")).StatusCode);
         Assert.Empty((await f.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/conversations?label={Uri.EscapeDataString("After-sales/7-day return")}")).GetProperty("items").EnumerateArray());
     }
