@@ -25,12 +25,15 @@ public static partial class ConversationGrain
         return new(next, [new(ConversationEvents.Assigned, now, new { AgentId = agentId, Previous = s.AssigneeId, Via = via, WaitedFrom = s.QueuedAt })], [], []);
     }
 
-    /// <summary>An agent opens the conversation to work on it: it is theirs alone for the lock length; idle for the idle time, it goes back to the pool.</summary>
+    /// <summary>
+    /// An agent opens the conversation to work on it: it is theirs alone for the lock length; idle for the idle time, it goes
+    /// back to the pool. Opening it reads it: the unread count starts again from zero.
+    /// </summary>
     public static Decision<ConversationState> TakeLock(ConversationState s, Guid userId, LockPolicy p, DateTimeOffset now)
     {
         RequireUnlocked(s, userId, now);
         var fresh = s.LockHolder != userId || s.LockUntil <= now;
-        var next = s with { LockHolder = userId, LockUntil = now + p.LockLength, LockLastActionAt = now, UpdatedAt = now };
+        var next = s with { LockHolder = userId, LockUntil = now + p.LockLength, LockLastActionAt = now, UnreadCount = 0, UpdatedAt = now };
         return new(next, fresh ? [new(ConversationEvents.LockTaken, now, new { UserId = userId, Until = next.LockUntil })] : [], LockTimers(next, p), []);
     }
 
@@ -59,7 +62,7 @@ public static partial class ConversationGrain
         var first = s.FirstHumanReplyAt is null;
         double? replySeconds = s.AwaitingSince is { } since ? Math.Max(0, (now - since).TotalSeconds) : null;
         if (!first && replySeconds is null) return Decision<ConversationState>.Unchanged(s) with { Changed = false };
-        var next = s with { FirstHumanReplyAt = s.FirstHumanReplyAt ?? now, AwaitingSince = null, UpdatedAt = now };
+        var next = s with { FirstHumanReplyAt = s.FirstHumanReplyAt ?? now, AwaitingSince = null, UnreadCount = 0, UpdatedAt = now };
         return new(next, [new(ConversationEvents.HumanReplied, now, new { UserId = userId, First = first, ReplySeconds = replySeconds })], [], []);
     }
 

@@ -84,4 +84,13 @@ public class LockRulesTests
         var reopened = ConversationGrain.Reopen(resolved.State, A, T.AddMinutes(2)).State;
         Assert.True(reopened.IsQueued);
     }
+
+    [Fact]
+    public void Opening_a_conversation_to_work_on_it_or_answering_it_reads_it()
+    {
+        var unread = Assigned() with { UnreadCount = 3 };
+        Assert.Equal(0, ConversationGrain.TakeLock(unread, A, Policy, T).State.UnreadCount);
+        Assert.Equal(0, ConversationGrain.HumanReplied(unread, A, T).State.UnreadCount);
+        Assert.Throws<RefusedException>(() => ConversationGrain.TakeLock(ConversationGrain.TakeLock(unread, A, Policy, T).State with { UnreadCount = 2 }, B, Policy, T));
+    }
 }
