@@ -65,6 +65,15 @@ public class WebAppTests(BrowserFixture f) : IClassFixture<BrowserFixture>
         await f.Provider.DeliverStatusesAsync();
         await Assertions.Expect(tick).ToHaveAttributeAsync("data-status", "read");
 
+        // Team notes: the 300-character counter, refused in the form when over, stored when within.
+        await page.FillAsync("textarea[name=note]", new string('n', 310));
+        await Assertions.Expect(page.Locator("section.notes .counter")).ToHaveTextAsync("310/300");
+        await page.ClickAsync("section.notes button[type=submit]");
+        await Assertions.Expect(page.Locator("section.notes .error")).ToContainTextAsync("10 too many");
+        await page.FillAsync("textarea[name=note]", "10:05|parcel|asked the courier");
+        await page.ClickAsync("section.notes button[type=submit]");
+        await Assertions.Expect(page.Locator("section.notes ul")).ToContainTextAsync("10:05|parcel|asked the courier");
+
         await BrowserFixture.ScreenshotAsync(page, "inbox");
         var phone375 = await f.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 375, Height = 740 }, BaseURL = f.BaseUrl.ToString() });
         var small = await phone375.NewPageAsync();

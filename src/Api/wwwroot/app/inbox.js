@@ -249,6 +249,10 @@ export function renderInbox(main, app, path) {
 
   function notesPanel(c) {
     const text = h('textarea', { name: 'note', rows: 2, maxlength: 600, placeholder: 'time|type|progress' });
+    // A note being typed survives live re-renders too.
+    view.noteDrafts = view.noteDrafts || {};
+    text.value = view.noteDrafts[c.id] || '';
+    text.addEventListener('input', () => { view.noteDrafts[c.id] = text.value; });
     const count = counter(text, 300);
     const error = h('div.error', { hidden: true });
     return h('section.notes', h('h3', 'Team notes'),
@@ -258,7 +262,7 @@ export function renderInbox(main, app, path) {
           submit: async e => {
             e.preventDefault();
             if (text.value.length > 300) { error.textContent = `A note is at most 300 characters (${text.value.length - 300} too many).`; error.hidden = false; return; }
-            try { await post(`/api/v1/conversations/${c.id}/notes`, { text: text.value }); await openConversation(c.id, { quiet: true }); }
+            try { await post(`/api/v1/conversations/${c.id}/notes`, { text: text.value }); view.noteDrafts[c.id] = ''; await openConversation(c.id, { quiet: true }); }
             catch (err) { showProblem(error, err); }
           },
         },
