@@ -211,6 +211,24 @@ public class WebAppTests(BrowserFixture f) : IClassFixture<BrowserFixture>
         var phone = NewPhone();
         await f.CustomerWritesAsync(phone, "What are your opening hours?", "Somchai");
         Assert.Equal("We are open 08:00–22:00 every day.", await SentTextTo(phone, "We are open"));
+
+        // A bot flow built in the form: counters as you type, refused over the limits, saved as a versioned flow.
+        await page.ClickAsync("a[data-section=bot-flows]");
+        await page.FillAsync("input[name=key]", "returns");
+        await page.FillAsync("input[name=name]", "Returns");
+        await page.FillAsync("input[name=entry]", "exchange");   // not a word the other tests' customers use
+        await page.FillAsync("textarea[name=nodeText]", "What would you like to do with your order?");
+        await page.FillAsync("input[name=optionTitle]", "Return an item please now");
+        await Assertions.Expect(page.Locator(".flowoption .counter").First).ToHaveTextAsync("25/20");
+        await page.FillAsync("textarea[name=optionAnswer]", "Returns are free within 7 days.");
+        await page.ClickAsync("button:has-text('Save flow')");
+        await Assertions.Expect(page.Locator("form.settings-form .error")).ToContainTextAsync("5 characters over the 20-character limit");
+        await page.FillAsync("input[name=optionTitle]", "Return an item");
+        await page.ClickAsync("button:has-text('Save flow')");
+        await Assertions.Expect(page.Locator("table.list")).ToContainTextAsync("returns");
+        var flows = await f.Admin.GetFromJsonAsync<JsonElement>("/api/v1/bot-flows");
+        var flow = flows.EnumerateArray().Single(x => x.GetProperty("key").GetString() == "returns");
+        Assert.Equal("Returns are free within 7 days.", flow.GetProperty("definition").GetProperty("nodes").GetProperty("start").GetProperty("options")[0].GetProperty("answer").GetString());
         NoConsoleErrors(errors);
     }
 }

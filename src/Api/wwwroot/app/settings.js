@@ -110,20 +110,67 @@ export function renderSettings(main, app) {
   async function botFlows(el) {
     const flows = await get('/api/v1/bot-flows/');
     el.append(table([['Key', f => f.key], ['Name', f => f.name], ['Version', f => f.version], ['Entry keywords', f => (f.entryKeywords || []).join(', ')],
-      ['Enabled', f => f.enabled ? 'yes' : 'no']], flows.items || flows));
+      ['Questions', f => Object.keys((f.definition && f.definition.nodes) || {}).length], ['Enabled', f => f.enabled ? 'yes' : 'no']], flows.items || flows));
     if (!admin) return;
     const key = h('input', { name: 'key', required: true, placeholder: 'returns' });
     const name = h('input', { name: 'name', required: true });
     const entry = h('input', { name: 'entry', placeholder: 'return, refund' });
-    const definition = h('textarea', { name: 'definition', rows: 10, spellcheck: false },
-      JSON.stringify({ start: 'menu', nodes: [{ id: 'menu', text: 'How can we help? 1. Track order 2. Returns', options: [{ answer: '1', reply: 'Send your order number.' }, { answer: '2', reply: 'Returns are free within 7 days.' }] }] }, null, 2));
-    el.append(form([h('h3', 'New flow or new version'), h('label', 'Key', key), h('label', 'Name', name), h('label', 'Entry keywords', entry),
-      h('label', 'Definition (JSON: numbered answers, buttons, layered menus)', definition)], 'Save flow', async () => {
-      let def;
-      try { def = JSON.parse(definition.value); } catch (e) { throw { problem: { detail: `The definition is not valid JSON: ${e.message}` } }; }
-      await post('/api/v1/bot-flows/', { key: key.value, name: name.value, entryKeywords: csv(entry.value), definition: def, enabled: true });
+    const nodes = h('div.flownodes');
+    // A question: its text (256 characters, 150 show in a notification) and its options (titles of 20; more than 3 go out as a numbered list).
+    const addNode = (id = `q${nodes.children.length + 1}`) => {
+      const nodeId = h('input', { name: 'nodeId', value: id, size: 8, 'aria-label': 'Question id' });
+      const text = h('textarea', { name: 'nodeText', rows: 2, placeholder: 'The question the customer sees' });
+      const options = h('div.flowoptions');
+      const hint = h('div.small.muted');
+      const refreshHint = () => { hint.textContent = options.children.length > 3 ? 'More than 3 options: sent as a numbered list instead of buttons.' : ''; };
+      const addOption = () => {
+        if (options.children.length >= 9) return toast('At most 9 options per question.', 'warn');
+        const title = h('input', { name: 'optionTitle', placeholder: 'Option title' });
+        const action = h('select', { name: 'optionAction' }, h('option', { value: 'answer' }, 'answers'), h('option', { value: 'next' }, 'asks question'), h('option', { value: 'handOver' }, 'hands over'));
+        const answer = h('textarea', { name: 'optionAnswer', rows: 1, placeholder: 'The answer' });
+        const next = h('input', { name: 'optionNext', placeholder: 'question id', size: 8, hidden: true });
+        const answerCount = counter(answer, 256, 150);
+        action.addEventListener('change', () => {
+          answer.hidden = answerCount.hidden = action.value !== 'answer';
+          next.hidden = action.value !== 'next';
+        });
+        options.append(h('div.flowoption', h('span.btninput', title, counter(title, 20)), action, next, answer, answerCount));
+        refreshHint();
+      };
+      addOption();
+      nodes.append(h('fieldset.flownode', h('legend', 'Question ', nodeId, nodes.children.length === 0 ? ' (start)' : ''),
+        text, h('div.small', counter(text, 256, 150)), options, hint, h('button', { type: 'button', on: { click: addOption } }, '+ Option')));
+    };
+    addNode('start');
+    const f = form([h('h3', 'New flow or new version (running conversations keep their version)'), h('label', 'Key', key), h('label', 'Name', name),
+      h('label', 'Entry keywords', entry), nodes, h('button', { type: 'button', on: { click: () => addNode() } }, '+ Question')], 'Save flow', async () => {
+      const definition = { start: '', nodes: {} };
+      const problems = [];
+      [...nodes.children].forEach((n, i) => {
+        const id = n.querySelector('[name=nodeId]').value.trim();
+        const text = n.querySelector('[name=nodeText]').value;
+        if (i === 0) definition.start = id;
+        if (text.length > 256) problems.push(`Question ${id} is ${text.length - 256} characters over the 256-character limit.`);
+        definition.nodes[id] = {
+          text, options: [...n.querySelectorAll('.flowoption')].map((o, j) => {
+            const title = o.querySelector('[name=optionTitle]').value.trim();
+            const action = o.querySelector('[name=optionAction]').value;
+            const answer = o.querySelector('[name=optionAnswer]').value;
+            if (title.length > 20) problems.push(`Option ${j + 1} of ${id} is ${title.length - 20} characters over the 20-character limit.`);
+            if (action === 'answer' && answer.length > 256) problems.push(`The answer of option ${j + 1} of ${id} is ${answer.length - 256} characters over the 256-character limit.`);
+            const option = { id: String(j + 1), title };
+            if (action === 'answer') option.answer = answer;
+            else if (action === 'next') option.next = o.querySelector('[name=optionNext]').value.trim();
+            else option.handOver = true;
+            return option;
+          }),
+        };
+      });
+      if (problems.length) { clear(f.error, problems.map(p => h('div', p))); f.error.hidden = false; return; }
+      await post('/api/v1/bot-flows/', { key: key.value, name: name.value, entryKeywords: csv(entry.value), definition, enabled: true });
       toast('Flow saved'); show('bot-flows');
-    }));
+    });
+    el.append(f);
   }
 
   async function businessHours(el) {
