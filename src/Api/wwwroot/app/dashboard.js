@@ -80,6 +80,7 @@ export function renderDashboard(main, app) {
     return h('section.figures',
       figure('first-response', 'First response (median)', duration(frt), 'benchmark 2.5 min · alert > 3 min', frt === null ? undefined : frt <= 180),
       figure('resolution-time', 'Resolution time (median)', duration(res), 'bot-assisted < 2 min', undefined),
+      figure('reply-time', 'Reply time (mean)', duration(s.replyTime.mean), `median ${duration(s.replyTime.median)} · ${s.replyTime.count} replies`, undefined),
       figure('resolution-rate', 'Resolution rate (24 h)', pct(s.resolutionRate), 'normal 75–85% · review < 70%', s.resolutionRate === null ? undefined : s.resolutionRate >= 0.7),
       figure('abandonment', 'Abandonment', pct(s.abandonmentRate), 'normal 8–12% · act > 15%', s.abandonmentRate === null ? undefined : s.abandonmentRate <= 0.15),
       figure('csat', 'CSAT', pct(csat.csat), `target ≥ 90% · ${csat.answered} ratings`, csat.csat === null ? undefined : csat.csat >= 0.9),
