@@ -13,6 +13,7 @@ public static class Seed
 {
     public static async Task<int> RunAsync(string connectionString, int conversations, int messagesPer, int days)
     {
+        await CreateDatabaseIfMissingAsync(connectionString);
         await using var db = NpgsqlDataSource.Create(connectionString);
         await Migrator.MigrateAsync(db);
         await using var conn = await db.OpenConnectionAsync();
@@ -146,5 +147,20 @@ public static class Seed
         await Step("drop seed tables", "drop table seed_agents, seed_teams, seed_contacts, seed_count, seed_labels");
         Console.WriteLine($"seeded in {watch.Elapsed.TotalMinutes:F1} min");
         return 0;
+    }
+
+    /// <summary>The seed goes into its own database: created (from the server's default database) when it does not exist yet.</summary>
+    private static async Task CreateDatabaseIfMissingAsync(string connectionString)
+    {
+        var target = new NpgsqlConnectionStringBuilder(connectionString);
+        var admin = new NpgsqlConnectionStringBuilder(connectionString) { Database = "postgres", Pooling = false };
+        await using var conn = new NpgsqlConnection(admin.ConnectionString);
+        await conn.OpenAsync();
+        await using var exists = new NpgsqlCommand("select 1 from pg_database where datname = @n", conn);
+        exists.Parameters.AddWithValue("n", target.Database!);
+        if (await exists.ExecuteScalarAsync() is not null) return;
+        await using var create = new NpgsqlCommand($"create database \"{target.Database!.Replace("\"", "\"\"")}\"", conn);
+        await create.ExecuteNonQueryAsync();
+        Console.WriteLine($"created database {target.Database}");
     }
 }
