@@ -16,7 +16,7 @@ public sealed record AlertView(Guid Id, string Kind, Guid SubjectId, decimal Val
 /// durable timer due exactly when its threshold can be crossed; raising and clearing are events (<c>alert.raised</c>,
 /// <c>alert.cleared</c>), so they reach the live stream and webhook subscribers in the same transaction.
 /// </summary>
-public sealed class Alerts(NpgsqlDataSource db, EntityRuntime runtime, TimeProvider clock) : ITimerHandler
+public sealed class Alerts(NpgsqlDataSource db, EntityRuntime runtime, Trends trends, Automation.Csat csat, TimeProvider clock) : ITimerHandler
 {
     public static readonly AlertRule[] Defaults =
     [
@@ -131,7 +131,7 @@ public sealed class Alerts(NpgsqlDataSource db, EntityRuntime runtime, TimeProvi
         var rule = (await RulesAsync(conn, tx, w.Business, ct)).Single(r => r.Kind == "first_response");
         if (!rule.Enabled) return;
         var due = w.Start + TimeSpan.FromSeconds((double)rule.Threshold);
-        if (now < due) { await RescheduleAsync(conn, tx, id, AlertWatch.FirstResponse, due, now, ct); return; }
+        if (now < due) { Reschedule(effects, w.Business, id, AlertWatch.FirstResponse, due, now); return; }
         var waited = Math.Round((decimal)(now - w.Start).TotalSeconds);
         await RaiseAsync(conn, tx, w.Business, "first_response", id, waited, rule.Threshold,
             $"No first response after {waited} s (alert above {rule.Threshold} s).", now, effects, ct);
@@ -144,7 +144,7 @@ public sealed class Alerts(NpgsqlDataSource db, EntityRuntime runtime, TimeProvi
         var rule = rules.Single(r => r.Kind == (w.Vip ? "vip_waiting" : "waiting"));
         if (!rule.Enabled) return;
         var due = w.QueuedAt!.Value + TimeSpan.FromSeconds((double)rule.Threshold);
-        if (now < due) { await RescheduleAsync(conn, tx, id, AlertWatch.Waiting, due, now, ct); return; }
+        if (now < due) { Reschedule(effects, w.Business, id, AlertWatch.Waiting, due, now); return; }
         var waited = Math.Round((decimal)(now - w.QueuedAt.Value).TotalSeconds);
         await RaiseAsync(conn, tx, w.Business, rule.Kind, id, waited, rule.Threshold,
             $"{(w.Vip ? "A VIP customer has" : "A customer has")} waited {waited} s in the queue (alert above {rule.Threshold} s).", now, effects, ct);
@@ -159,47 +159,34 @@ public sealed class Alerts(NpgsqlDataSource db, EntityRuntime runtime, TimeProvi
         await ClearAsync(conn, tx, id, over.ToArray(), now, effects, ct);
     }
 
-    /// <summary>Abandonment above the threshold on each of the last 3 local days; CSAT over the last 7 days below it. Then re-arms for the next midnight.</summary>
+    /// <summary>
+    /// Abandonment above the threshold on each of the last 3 local days, and CSAT over the last 7 days below it — as the daily
+    /// and CSAT reports compute them. Then re-arms for the next local midnight.
+    /// </summary>
     private async Task DailyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid business, DateTimeOffset now, Effects effects, CancellationToken ct)
     {
-        var tz = (await Sql.QueryAsync(conn, tx, "select time_zone from businesses where id = @b", r => r.GetString(0), ct, ("b", business))).SingleOrDefault();
-        if (tz is null) return;
+        var tz = await trends.TimeZoneAsync(business, ct);
         var rules = await RulesAsync(conn, tx, business, ct);
         var today = Trends.LocalDate(now, tz);
         var abandonment = rules.Single(r => r.Kind == "abandonment");
-        var days = new List<decimal?>();
-        for (var d = 1; d <= 3; d++)
-        {
-            var (from, to) = (Trends.StartOfDay(today.AddDays(-d), tz), Trends.StartOfDay(today.AddDays(1 - d), tz));
-            days.Add((await Sql.QueryAsync(conn, tx, """
-                select count(*)::int, count(*) filter (where status = 'resolved' and first_human_reply_at is null and coalesce(bot_outcome, '') <> 'resolved')::int
-                  from conversations where business_id = @b and opened_at >= @f and opened_at < @t
-                """, r => ReportPeriod.Ratio(r.GetInt32(1), r.GetInt32(0)), ct, ("b", business), ("f", from), ("t", to))).Single());
-        }
+        var days = (await trends.DailyAsync(business, 4, ct)).Take(3).Select(d => d.AbandonmentRate).ToList();   // the 3 days before today
         if (abandonment.Enabled && days.All(x => x > abandonment.Threshold))
             await RaiseAsync(conn, tx, business, "abandonment", business, days.Min()!.Value, abandonment.Threshold,
                 $"Abandonment above {abandonment.Threshold:P0} three days in a row ({string.Join(", ", days.Select(x => $"{x:P1}"))}).", now, effects, ct);
         else await ClearAsync(conn, tx, business, ["abandonment"], now, effects, ct);
 
-        var csat = rules.Single(r => r.Kind == "csat");
-        var share = (await Sql.QueryAsync(conn, tx, """
-            select count(*)::int, count(*) filter (where rating >= 4)::int from csat_requests where business_id = @b and answered_at >= @f and answered_at < @t
-            """, r => ReportPeriod.Ratio(r.GetInt32(1), r.GetInt32(0)), ct, ("b", business), ("f", Trends.StartOfDay(today.AddDays(-7), tz)),
-            ("t", Trends.StartOfDay(today, tz)))).Single();
-        if (csat.Enabled && share < csat.Threshold)
-            await RaiseAsync(conn, tx, business, "csat", business, share.Value, csat.Threshold,
-                $"CSAT {share:P1} over the last 7 days (target {csat.Threshold:P0}).", now, effects, ct);
+        var rule = rules.Single(r => r.Kind == "csat");
+        var share = (await csat.ReportAsync(business, Trends.StartOfDay(today.AddDays(-7), tz), Trends.StartOfDay(today, tz), null, null, ct)).Csat;
+        if (rule.Enabled && share < rule.Threshold)
+            await RaiseAsync(conn, tx, business, "csat", business, share.Value, rule.Threshold,
+                $"CSAT {share:P1} over the last 7 days (target {rule.Threshold:P0}).", now, effects, ct);
         else await ClearAsync(conn, tx, business, ["csat"], now, effects, ct);
 
-        await RescheduleAsync(conn, tx, business, AlertWatch.Daily, Trends.StartOfDay(today.AddDays(1), tz), now, ct);
+        Reschedule(effects, business, business, AlertWatch.Daily, Trends.StartOfDay(today.AddDays(1), tz), now);
     }
 
-    private static Task RescheduleAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, string kind, DateTimeOffset due, DateTimeOffset now, CancellationToken ct) =>
-        Sql.ExecAsync(conn, tx, """
-            insert into timers (entity_type, entity_id, kind, due_at, created_at) values ('alert', @i, @k, @d, @now)
-            on conflict (entity_type, entity_id, kind) do update
-               set due_at = excluded.due_at, generation = nextval('timer_generation'), lease_owner = null, lease_until = null
-            """, ct, ("i", id), ("k", kind), ("d", due), ("now", now));
+    private static void Reschedule(Effects effects, Guid business, Guid id, string kind, DateTimeOffset due, DateTimeOffset now) =>
+        effects.Add(AlertWatch.EntityType, id, business, new Decision<int>(0, [], [TimerIntent.Schedule(kind, due)], []), now);
 
     private static async Task RaiseAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid business, string kind, Guid subject, decimal value, decimal threshold,
         string text, DateTimeOffset now, Effects effects, CancellationToken ct)

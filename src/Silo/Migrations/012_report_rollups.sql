@@ -40,13 +40,8 @@ create table report_hist_delta (like report_hist);
 alter table report_hist_delta add column id bigserial primary key;
 create index report_hist_delta_key on report_hist_delta (business_id, dim, value, metric, hour);
 
--- One conversation's contribution to every family it belongs to.
--- The fields a conversation contributes through (see report_track).
-create type report_source as (
-    id uuid, business_id uuid, channel_id uuid, contact_id uuid, status text, team_id uuid, assignee_id uuid, labels text[], opened_at timestamptz,
-    resolved_at timestamptz, first_human_reply_at timestamptz, handed_over_at timestamptz, converted_at timestamptz, bot_outcome text, bot_replies int, handovers int);
-
-create function report_facts(v report_source, sign int) returns table (
+-- One conversation's contribution (sign +1 added, −1 taken back) to every family it belongs to.
+create function report_facts(v conversations, sign int) returns table (
     business_id uuid, hour timestamptz, dim text, value text,
     conversations bigint, replied bigint, resolved bigint, resolved_24h bigint, abandoned bigint, transferred bigint, bot_resolved bigint, converted bigint,
     frt_n bigint, frt_sum float8, frt_sumsq float8, res_n bigint, res_sum float8, res_sumsq float8, human_res_n bigint, human_res_sum float8,
@@ -89,49 +84,42 @@ language sql stable as $$
       from f cross join d
 $$;
 
--- Statement level: one delta row per rollup key the statement touched (a group commit of a thousand conversations adds a few rows).
+-- Contributions to add (sign 1) or take back (sign −1), written as one delta row per rollup key: a group commit of a
+-- thousand conversations adds a few rows.
+create type report_change as (r conversations, sign int);
+
+-- (Called on a transition table's rows, whose whole-row values reach a function as the table's type only as an argument.)
+create function report_change_of(v conversations, sign int) returns report_change language sql immutable as $$ select (v, sign)::report_change $$;
+
+create function report_apply(changes report_change[]) returns void language sql as $$
+    with x as (select f.* from unnest(changes) c cross join lateral report_facts(c.r, c.sign) f),
+    h as (
+        insert into report_hist_delta (business_id, hour, dim, value, metric, bucket, n)
+        select x.business_id, x.hour, x.dim, x.value, m.metric, report_bucket(m.s), sum(sign(x.conversations))
+          from x cross join lateral (values ('frt', x.frt), ('res', x.res)) m(metric, s)
+         where m.s is not null group by 1, 2, 3, 4, 5, 6 having sum(sign(x.conversations)) <> 0)
+    insert into report_rollup_delta (business_id, hour, dim, value, conversations, replied, resolved, resolved_24h, abandoned, transferred, bot_resolved, converted,
+                                     frt_n, frt_sum, frt_sumsq, res_n, res_sum, res_sumsq, human_res_n, human_res_sum, wait_lt5, wait_5_15, wait_gt15,
+                                     conv_lt5, conv_5_15, conv_gt15, labelled, repeated, returned, continued)
+    select business_id, hour, dim, value, sum(conversations), sum(replied), sum(resolved), sum(resolved_24h), sum(abandoned), sum(transferred), sum(bot_resolved),
+           sum(converted), sum(frt_n), sum(frt_sum), sum(frt_sumsq), sum(res_n), sum(res_sum), sum(res_sumsq), sum(human_res_n), sum(human_res_sum),
+           sum(wait_lt5), sum(wait_5_15), sum(wait_gt15), sum(conv_lt5), sum(conv_5_15), sum(conv_gt15), sum(labelled), sum(repeated), sum(returned), sum(continued)
+      from x group by 1, 2, 3, 4
+$$;
+
 create function report_track() returns trigger language plpgsql as $$
 begin
     if tg_op = 'INSERT' then
-        with x as (select f.* from new_rows n cross join lateral report_facts(row(n.id, n.business_id, n.channel_id, n.contact_id, n.status, n.team_id, n.assignee_id, n.labels, n.opened_at, n.resolved_at, n.first_human_reply_at, n.handed_over_at, n.converted_at, n.bot_outcome, n.bot_replies, n.handovers)::report_source, 1) f),
-        h as (
-            insert into report_hist_delta (business_id, hour, dim, value, metric, bucket, n)
-            select x.business_id, x.hour, x.dim, x.value, m.metric, report_bucket(m.s), sum(sign(x.conversations))
-              from x cross join lateral (values ('frt', x.frt), ('res', x.res)) m(metric, s)
-             where m.s is not null group by 1, 2, 3, 4, 5, 6 having sum(sign(x.conversations)) <> 0)
-        insert into report_rollup_delta (business_id, hour, dim, value, conversations, replied, resolved, resolved_24h, abandoned, transferred, bot_resolved, converted,
-                                frt_n, frt_sum, frt_sumsq, res_n, res_sum, res_sumsq, human_res_n, human_res_sum, wait_lt5, wait_5_15, wait_gt15,
-                                conv_lt5, conv_5_15, conv_gt15, labelled, repeated, returned, continued)
-        select business_id, hour, dim, value, sum(conversations), sum(replied), sum(resolved), sum(resolved_24h), sum(abandoned), sum(transferred), sum(bot_resolved),
-               sum(converted), sum(frt_n), sum(frt_sum), sum(frt_sumsq), sum(res_n), sum(res_sum), sum(res_sumsq), sum(human_res_n), sum(human_res_sum),
-               sum(wait_lt5), sum(wait_5_15), sum(wait_gt15), sum(conv_lt5), sum(conv_5_15), sum(conv_gt15), sum(labelled), sum(repeated), sum(returned), sum(continued)
-          from x group by 1, 2, 3, 4;
+        perform report_apply(array(select report_change_of(n, 1) from new_rows n));
     else
         -- Only rows whose reported fields changed: the old contribution is taken back and the new one added.
-        with x as (select f.* from (select row(n.id, n.business_id, n.channel_id, n.contact_id, n.status, n.team_id, n.assignee_id, n.labels, n.opened_at, n.resolved_at, n.first_human_reply_at, n.handed_over_at, n.converted_at, n.bot_outcome, n.bot_replies, n.handovers)::report_source as r, 1 as sign from new_rows n join old_rows o on o.id = n.id where (n.status, n.resolved_at, n.first_human_reply_at, n.handed_over_at, n.converted_at, n.bot_outcome, n.bot_replies > 0, n.handovers > 0,
-                            n.team_id, n.assignee_id, n.labels, n.channel_id)
-                           is distinct from
-                           (o.status, o.resolved_at, o.first_human_reply_at, o.handed_over_at, o.converted_at, o.bot_outcome, o.bot_replies > 0, o.handovers > 0,
-                            o.team_id, o.assignee_id, o.labels, o.channel_id)
-                   union all
-                   select row(o.id, o.business_id, o.channel_id, o.contact_id, o.status, o.team_id, o.assignee_id, o.labels, o.opened_at, o.resolved_at, o.first_human_reply_at, o.handed_over_at, o.converted_at, o.bot_outcome, o.bot_replies, o.handovers)::report_source, -1 from old_rows o join new_rows n on n.id = o.id where (n.status, n.resolved_at, n.first_human_reply_at, n.handed_over_at, n.converted_at, n.bot_outcome, n.bot_replies > 0, n.handovers > 0,
-                            n.team_id, n.assignee_id, n.labels, n.channel_id)
-                           is distinct from
-                           (o.status, o.resolved_at, o.first_human_reply_at, o.handed_over_at, o.converted_at, o.bot_outcome, o.bot_replies > 0, o.handovers > 0,
-                            o.team_id, o.assignee_id, o.labels, o.channel_id)) c
-                  cross join lateral report_facts(c.r, c.sign) f),
-        h as (
-            insert into report_hist_delta (business_id, hour, dim, value, metric, bucket, n)
-            select x.business_id, x.hour, x.dim, x.value, m.metric, report_bucket(m.s), sum(sign(x.conversations))
-              from x cross join lateral (values ('frt', x.frt), ('res', x.res)) m(metric, s)
-             where m.s is not null group by 1, 2, 3, 4, 5, 6 having sum(sign(x.conversations)) <> 0)
-        insert into report_rollup_delta (business_id, hour, dim, value, conversations, replied, resolved, resolved_24h, abandoned, transferred, bot_resolved, converted,
-                                frt_n, frt_sum, frt_sumsq, res_n, res_sum, res_sumsq, human_res_n, human_res_sum, wait_lt5, wait_5_15, wait_gt15,
-                                conv_lt5, conv_5_15, conv_gt15, labelled, repeated, returned, continued)
-        select business_id, hour, dim, value, sum(conversations), sum(replied), sum(resolved), sum(resolved_24h), sum(abandoned), sum(transferred), sum(bot_resolved),
-               sum(converted), sum(frt_n), sum(frt_sum), sum(frt_sumsq), sum(res_n), sum(res_sum), sum(res_sumsq), sum(human_res_n), sum(human_res_sum),
-               sum(wait_lt5), sum(wait_5_15), sum(wait_gt15), sum(conv_lt5), sum(conv_5_15), sum(conv_gt15), sum(labelled), sum(repeated), sum(returned), sum(continued)
-          from x group by 1, 2, 3, 4;
+        perform report_apply(array(
+            select c.x from new_rows n join old_rows o on o.id = n.id cross join lateral (values (report_change_of(n, 1)), (report_change_of(o, -1))) c(x)
+             where (n.status, n.resolved_at, n.first_human_reply_at, n.handed_over_at, n.converted_at, n.bot_outcome, n.bot_replies > 0, n.handovers > 0,
+                    n.team_id, n.assignee_id, n.labels, n.channel_id)
+                   is distinct from
+                   (o.status, o.resolved_at, o.first_human_reply_at, o.handed_over_at, o.converted_at, o.bot_outcome, o.bot_replies > 0, o.handovers > 0,
+                    o.team_id, o.assignee_id, o.labels, o.channel_id)));
     end if;
     return null;
 end $$;
@@ -139,18 +127,16 @@ end $$;
 create trigger report_track_insert after insert on conversations referencing new table as new_rows for each statement execute function report_track();
 create trigger report_track_update after update on conversations referencing old table as old_rows new table as new_rows for each statement execute function report_track();
 
--- What exists already is counted once, as a first delta.
-insert into report_rollup_delta (business_id, hour, dim, value, conversations, replied, resolved, resolved_24h, abandoned, transferred, bot_resolved, converted,
-                                 frt_n, frt_sum, frt_sumsq, res_n, res_sum, res_sumsq, human_res_n, human_res_sum, wait_lt5, wait_5_15, wait_gt15,
-                                 conv_lt5, conv_5_15, conv_gt15, labelled, repeated, returned, continued)
-select x.business_id, x.hour, x.dim, x.value, sum(x.conversations), sum(x.replied), sum(x.resolved), sum(x.resolved_24h), sum(x.abandoned), sum(x.transferred),
-       sum(x.bot_resolved), sum(x.converted), sum(x.frt_n), sum(x.frt_sum), sum(x.frt_sumsq), sum(x.res_n), sum(x.res_sum), sum(x.res_sumsq), sum(x.human_res_n),
-       sum(x.human_res_sum), sum(x.wait_lt5), sum(x.wait_5_15), sum(x.wait_gt15), sum(x.conv_lt5), sum(x.conv_5_15), sum(x.conv_gt15), sum(x.labelled), sum(x.repeated), sum(x.returned), sum(x.continued)
-  from conversations v cross join lateral report_facts(row(v.id, v.business_id, v.channel_id, v.contact_id, v.status, v.team_id, v.assignee_id, v.labels, v.opened_at, v.resolved_at, v.first_human_reply_at, v.handed_over_at, v.converted_at, v.bot_outcome, v.bot_replies, v.handovers)::report_source, 1) x group by 1, 2, 3, 4;
-insert into report_hist_delta (business_id, hour, dim, value, metric, bucket, n)
-select x.business_id, x.hour, x.dim, x.value, m.metric, report_bucket(m.s), count(*)
-  from conversations v cross join lateral report_facts(row(v.id, v.business_id, v.channel_id, v.contact_id, v.status, v.team_id, v.assignee_id, v.labels, v.opened_at, v.resolved_at, v.first_human_reply_at, v.handed_over_at, v.converted_at, v.bot_outcome, v.bot_replies, v.handovers)::report_source, 1) x cross join lateral (values ('frt', x.frt), ('res', x.res)) m(metric, s)
- where m.s is not null group by 1, 2, 3, 4, 5, 6;
+-- What exists already is counted once, as first deltas (in slices, to bound memory).
+do $$
+declare last uuid := '00000000-0000-0000-0000-000000000000';
+begin
+    loop
+        perform report_apply(array(select report_change_of(v, 1) from conversations v where v.id > last order by v.id limit 50000));
+        select id into last from (select id from conversations where id > last order by id limit 50000) s order by id desc limit 1;   -- null when none
+        exit when last is null;
+    end loop;
+end $$;
 
 -- Per-agent and reply-time figures, from events as they are recorded: assignments received, transfers and escalations
 -- away, and every human reply's reply time (by the hour the event happened).
@@ -170,33 +156,39 @@ language sql stable as $$
         select 'all', '', 0, 0, (p_data->>'replySeconds')::float8 where p_type = 'conversation.human_replied' and p_data->>'replySeconds' is not null) d
 $$;
 
-create function report_track_events() returns trigger language plpgsql as $$
-begin
+create function report_apply_events(events entity_events[]) returns void language sql as $$
     with x as (
-        select f.* from new_rows e cross join lateral report_event_facts(e.business_id, e.type, e.occurred_at, e.data) f
+        select f.* from unnest(events) e cross join lateral report_event_facts(e.business_id, e.type, e.occurred_at, e.data) f
          where e.type in ('conversation.assigned', 'conversation.transferred', 'conversation.escalated', 'conversation.human_replied')),
     h as (
         insert into report_hist_delta (business_id, hour, dim, value, metric, bucket, n)
         select business_id, hour, dim, value, 'reply', report_bucket(reply), count(*) from x where reply is not null group by 1, 2, 3, 4, 5, 6)
     insert into report_rollup_delta (business_id, hour, dim, value, received, moved, reply_n, reply_sum, reply_sumsq)
     select business_id, hour, dim, value, sum(received), sum(moved), count(reply), coalesce(sum(reply), 0), coalesce(sum(reply * reply), 0)
-      from x group by 1, 2, 3, 4;
+      from x group by 1, 2, 3, 4
+$$;
+
+create function report_event_of(e entity_events) returns entity_events language sql immutable as $$ select e $$;
+
+create function report_track_events() returns trigger language plpgsql as $$
+begin
+    perform report_apply_events(array(select report_event_of(e) from new_rows e
+                                       where e.type in ('conversation.assigned', 'conversation.transferred', 'conversation.escalated', 'conversation.human_replied')));
     return null;
 end $$;
 
 create trigger report_track_events after insert on entity_events referencing new table as new_rows for each statement execute function report_track_events();
 
--- Events recorded before this migration, once.
-insert into report_rollup_delta (business_id, hour, dim, value, received, moved, reply_n, reply_sum, reply_sumsq)
-select f.business_id, f.hour, f.dim, f.value, sum(f.received), sum(f.moved), count(f.reply), coalesce(sum(f.reply), 0), coalesce(sum(f.reply * f.reply), 0)
-  from entity_events e cross join lateral report_event_facts(e.business_id, e.type, e.occurred_at, e.data) f
- where e.type in ('conversation.assigned', 'conversation.transferred', 'conversation.escalated', 'conversation.human_replied')
- group by 1, 2, 3, 4;
-insert into report_hist_delta (business_id, hour, dim, value, metric, bucket, n)
-select f.business_id, f.hour, f.dim, f.value, 'reply', report_bucket(f.reply), count(*)
-  from entity_events e cross join lateral report_event_facts(e.business_id, e.type, e.occurred_at, e.data) f
- where e.type = 'conversation.human_replied' and f.reply is not null
- group by 1, 2, 3, 4, 5, 6;
+-- Events recorded before this migration, once (in slices).
+do $$
+declare last bigint := 0;
+begin
+    loop
+        perform report_apply_events(array(select e from entity_events e where e.id > last order by e.id limit 200000));
+        select max(id) into last from (select id from entity_events where id > last order by id limit 200000) s;
+        exit when last is null;
+    end loop;
+end $$;
 
 -- Messages people send, per agent (the template-usage report compares them with quick-reply uses).
 create function report_track_messages() returns trigger language plpgsql as $$
@@ -212,3 +204,19 @@ create trigger report_track_messages after insert on messages referencing new ta
 insert into report_rollup_delta (business_id, hour, dim, value, sent)
 select business_id, date_trunc('hour', created_at), 'agent', author_id, count(*) from messages
  where direction = 'out' and author_id ~ '^[0-9a-f]{8}-[0-9a-f]{4}-' group by 1, 2, 3, 4;
+
+-- What reports read: the folded rollups plus the deltas not folded yet (filters reach both sides).
+create view report_rollup_current as
+    select business_id, hour, dim, value, conversations, replied, resolved, resolved_24h, abandoned, transferred, bot_resolved, converted,
+           frt_n, frt_sum, frt_sumsq, res_n, res_sum, res_sumsq, human_res_n, human_res_sum, wait_lt5, wait_5_15, wait_gt15,
+           conv_lt5, conv_5_15, conv_gt15, labelled, repeated, returned, continued, received, moved, sent, reply_n, reply_sum, reply_sumsq
+      from report_rollup
+    union all
+    select business_id, hour, dim, value, conversations, replied, resolved, resolved_24h, abandoned, transferred, bot_resolved, converted,
+           frt_n, frt_sum, frt_sumsq, res_n, res_sum, res_sumsq, human_res_n, human_res_sum, wait_lt5, wait_5_15, wait_gt15,
+           conv_lt5, conv_5_15, conv_gt15, labelled, repeated, returned, continued, received, moved, sent, reply_n, reply_sum, reply_sumsq
+      from report_rollup_delta;
+create view report_hist_current as
+    select business_id, hour, dim, value, metric, bucket, n from report_hist
+    union all
+    select business_id, hour, dim, value, metric, bucket, n from report_hist_delta;

@@ -68,10 +68,9 @@ public sealed class Rollups(NpgsqlDataSource db, IOptions<EngineOptions> options
         if (Family(f) is null) return false;
         await using var conn = await db.OpenConnectionAsync(ct);
         var n = (await Sql.QueryAsync(conn, null, """
-            select coalesce(sum(conversations), 0)::bigint from (
-                select conversations from report_rollup where business_id = @b and dim = 'all' and value = '' and hour >= date_trunc('hour', @f) and hour < @t
-                union all
-                select conversations from report_rollup_delta where business_id = @b and dim = 'all' and value = '' and hour >= date_trunc('hour', @f) and hour < @t) x
+            select coalesce(sum(conversations), 0)::bigint
+              from report_rollup_current
+             where business_id = @b and dim = 'all' and value = '' and hour >= date_trunc('hour', @f) and hour < @t
             """, r => r.GetInt64(0), ct, ("b", business), ("f", f.From), ("t", f.To))).Single();
         return n > options.Value.ReportExactLimit;
     }
@@ -82,26 +81,23 @@ public sealed class Rollups(NpgsqlDataSource db, IOptions<EngineOptions> options
         await using var conn = await db.OpenConnectionAsync(ct);
         var ps = new (string, object?)[] { ("b", business), ("f", f.From), ("t", f.To), ("dim", dim), ("v", value) };
         var c = (await Sql.QueryAsync(conn, null, $"""
-            select {Sums()} from (
-                select {Counters} from report_rollup where business_id = @b and dim = @dim and value = @v and hour >= date_trunc('hour', @f) and hour < @t
-                union all
-                select {Counters} from report_rollup_delta where business_id = @b and dim = @dim and value = @v and hour >= date_trunc('hour', @f) and hour < @t) x
+            select {Sums()}
+              from report_rollup_current
+             where business_id = @b and dim = @dim and value = @v and hour >= date_trunc('hour', @f) and hour < @t
             """, r => Enumerable.Range(0, 32).Select(i => r.IsDBNull(i) ? 0.0 : Convert.ToDouble(r.GetValue(i))).ToArray(), ct, ps)).Single();
         var hist = await Sql.QueryAsync(conn, null, """
-            select metric, bucket, sum(n)::bigint from (
-                select metric, bucket, n from report_hist where business_id = @b and dim = @dim and value = @v and hour >= date_trunc('hour', @f) and hour < @t
-                union all
-                select metric, bucket, n from report_hist_delta where business_id = @b and dim = @dim and value = @v and hour >= date_trunc('hour', @f) and hour < @t) x
+            select metric, bucket, sum(n)::bigint
+              from report_hist_current
+             where business_id = @b and dim = @dim and value = @v and hour >= date_trunc('hour', @f) and hour < @t
              group by 1, 2
             """, r => (Metric: r.GetString(0), Bucket: (int)r.GetInt16(1), N: r.GetInt64(2)), ct, ps);
         decimal? topFive = null;
         if (dim == "all")
             topFive = (await Sql.QueryAsync(conn, null, """
                 with l as (
-                    select value, sum(conversations) as n from (
-                        select value, conversations from report_rollup where business_id = @b and dim = 'label' and hour >= date_trunc('hour', @f) and hour < @t
-                        union all
-                        select value, conversations from report_rollup_delta where business_id = @b and dim = 'label' and hour >= date_trunc('hour', @f) and hour < @t) x
+                    select value, sum(conversations) as n
+                      from report_rollup_current
+                     where business_id = @b and dim = 'label' and hour >= date_trunc('hour', @f) and hour < @t
                      group by value)
                 select coalesce((select sum(n) from (select n from l order by n desc, value limit 5) t), 0)::bigint
                 """, r => r.GetInt64(0), ct, ("b", business), ("f", f.From), ("t", f.To))).Select(top => c[22] == 0 ? (decimal?)null : Math.Min(1m, Math.Round((decimal)(top / c[22]), 4))).Single();
@@ -125,42 +121,28 @@ public sealed class Rollups(NpgsqlDataSource db, IOptions<EngineOptions> options
             Stats("reply", c[28], c[29], c[30]));
     }
 
-    /// <summary>Key figures per local day from the rollups (hours grouped into the zone's days).</summary>
-    public async Task<IReadOnlyList<DayFigures>> DailyAsync(Guid business, string timeZone, DateOnly first, int days, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    /// <summary>Conversation counts and the first-response median per local day, from the rollups (hours grouped into the zone's days).</summary>
+    public async Task<Dictionary<DateOnly, DayCounts>> DailyAsync(Guid business, string timeZone, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         var ps = new (string, object?)[] { ("b", business), ("f", from), ("t", to), ("tz", timeZone) };
-        var counts = (await Sql.QueryAsync(conn, null, """
-            select (hour at time zone @tz)::date, sum(conversations)::bigint, sum(resolved_24h)::bigint, sum(abandoned)::bigint, sum(bot_resolved)::bigint from (
-                select hour, conversations, resolved_24h, abandoned, bot_resolved from report_rollup where business_id = @b and dim = 'all' and value = '' and hour >= @f and hour < @t
-                union all
-                select hour, conversations, resolved_24h, abandoned, bot_resolved from report_rollup_delta where business_id = @b and dim = 'all' and value = '' and hour >= @f and hour < @t) x
-             group by 1
-            """, r => (Day: DateOnly.FromDateTime(r.GetDateTime(0)), N: r.GetInt64(1), Resolved: r.GetInt64(2), Abandoned: r.GetInt64(3), Bot: r.GetInt64(4)), ct, ps))
-            .ToDictionary(x => x.Day);
         var frt = (await Sql.QueryAsync(conn, null, """
-            select (hour at time zone @tz)::date, bucket, sum(n)::bigint from (
-                select hour, bucket, n from report_hist where business_id = @b and dim = 'all' and value = '' and metric = 'frt' and hour >= @f and hour < @t
-                union all
-                select hour, bucket, n from report_hist_delta where business_id = @b and dim = 'all' and value = '' and metric = 'frt' and hour >= @f and hour < @t) x
+            select (hour at time zone @tz)::date, bucket, sum(n)::bigint
+              from report_hist_current
+             where business_id = @b and dim = 'all' and value = '' and metric = 'frt' and hour >= @f and hour < @t
              group by 1, 2
             """, r => (Day: DateOnly.FromDateTime(r.GetDateTime(0)), Bucket: (int)r.GetInt16(1), N: r.GetInt64(2)), ct, ps))
             .GroupBy(x => x.Day).ToDictionary(g => g.Key, g => (IReadOnlyDictionary<int, long>)g.ToDictionary(x => x.Bucket, x => x.N));
-        var ratings = (await Sql.QueryAsync(conn, null, """
-            select (answered_at at time zone @tz)::date, count(*)::int, count(*) filter (where rating >= 4)::int from csat_requests
-             where business_id = @b and answered_at >= @f and answered_at < @t group by 1
-            """, r => (Day: DateOnly.FromDateTime(r.GetDateTime(0)), N: r.GetInt32(1), Good: r.GetInt32(2)), ct, ps)).ToDictionary(x => x.Day);
-        return Enumerable.Range(0, days).Select(i => first.AddDays(i)).Select(d =>
-        {
-            counts.TryGetValue(d, out var c);
-            ratings.TryGetValue(d, out var q);
-            var n = (int)c.N;
-            return new DayFigures(d, n, frt.TryGetValue(d, out var h) ? Percentile(h, 0.5) : null, ReportPeriod.Ratio((int)c.Resolved, n),
-                ReportPeriod.Ratio((int)c.Abandoned, n), ReportPeriod.Ratio((int)c.Bot, n), q.N, ReportPeriod.Ratio(q.Good, q.N));
-        }).ToList();
+        return (await Sql.QueryAsync(conn, null, """
+            select (hour at time zone @tz)::date, sum(conversations)::int, sum(resolved_24h)::int, sum(abandoned)::int, sum(bot_resolved)::int
+              from report_rollup_current
+             where business_id = @b and dim = 'all' and value = '' and hour >= @f and hour < @t
+             group by 1
+            """, r => (Day: DateOnly.FromDateTime(r.GetDateTime(0)), N: r.GetInt32(1), Within24h: r.GetInt32(2), Abandoned: r.GetInt32(3), Bot: r.GetInt32(4)), ct, ps))
+            .ToDictionary(x => x.Day, x => new DayCounts(x.Day, x.N, frt.TryGetValue(x.Day, out var h) ? Percentile(h, 0.5) : null, x.Within24h, x.Abandoned, x.Bot));
     }
 
-    public sealed record AgentFigures(Guid AgentId, int Received, int Moved, int Held, int ResolvedWithin24h, int Replies, double? ReplyMean, double? ReplyMedian,
+    public sealed record AgentFigures(Guid AgentId, int Received, int Moved, int ResolvedWithin24h, int Replies, double? ReplyMean, double? ReplyMedian,
         IReadOnlyList<DailyHandled> Daily);
 
     /// <summary>Per agent over whole hours of the period: the agent family of the rollups (reply speed as the mean; the median is left out at this scale).</summary>
@@ -169,21 +151,17 @@ public sealed class Rollups(NpgsqlDataSource db, IOptions<EngineOptions> options
         await using var conn = await db.OpenConnectionAsync(ct);
         var ps = new (string, object?)[] { ("b", business), ("f", from), ("t", to) };
         var rows = await Sql.QueryAsync(conn, null, """
-            select value, (hour at time zone b.time_zone)::date, sum(received)::bigint, sum(moved)::bigint, sum(conversations)::bigint, sum(resolved_24h)::bigint,
-                   sum(resolved)::bigint, sum(reply_n)::bigint, sum(reply_sum)
-              from (select value, hour, received, moved, conversations, resolved_24h, resolved, reply_n, reply_sum from report_rollup
-                     where business_id = @b and dim = 'agent' and hour >= date_trunc('hour', @f) and hour < @t
-                    union all
-                    select value, hour, received, moved, conversations, resolved_24h, resolved, reply_n, reply_sum from report_rollup_delta
-                     where business_id = @b and dim = 'agent' and hour >= date_trunc('hour', @f) and hour < @t) x
-              join businesses b on b.id = @b
+            select x.value, (x.hour at time zone b.time_zone)::date, sum(x.received)::bigint, sum(x.moved)::bigint,
+                   sum(x.resolved_24h)::bigint, sum(x.resolved)::bigint, sum(x.reply_n)::bigint, sum(x.reply_sum)
+              from report_rollup_current x join businesses b on b.id = x.business_id
+             where x.business_id = @b and x.dim = 'agent' and x.hour >= date_trunc('hour', @f) and x.hour < @t
              group by 1, 2
             """, r => (Agent: Guid.Parse(r.GetString(0)), Day: DateOnly.FromDateTime(r.GetDateTime(1)), Received: r.GetInt64(2), Moved: r.GetInt64(3),
-                Held: r.GetInt64(4), Within24h: r.GetInt64(5), Resolved: r.GetInt64(6), Replies: r.GetInt64(7), ReplySum: r.GetDouble(8)), ct, ps);
+                Within24h: r.GetInt64(4), Resolved: r.GetInt64(5), Replies: r.GetInt64(6), ReplySum: r.GetDouble(7)), ct, ps);
         return rows.GroupBy(r => r.Agent).Select(g =>
         {
             var replies = g.Sum(x => x.Replies);
-            return new AgentFigures(g.Key, (int)g.Sum(x => x.Received), (int)g.Sum(x => x.Moved), (int)g.Sum(x => x.Held), (int)g.Sum(x => x.Within24h),
+            return new AgentFigures(g.Key, (int)g.Sum(x => x.Received), (int)g.Sum(x => x.Moved), (int)g.Sum(x => x.Within24h),
                 (int)replies, replies == 0 ? null : g.Sum(x => x.ReplySum) / replies, null,
                 g.Where(x => x.Resolved > 0).OrderBy(x => x.Day).Select(x => new DailyHandled(x.Day, (int)x.Resolved)).ToList());
         }).ToList();
@@ -194,10 +172,9 @@ public sealed class Rollups(NpgsqlDataSource db, IOptions<EngineOptions> options
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         return (await Sql.QueryAsync(conn, null, """
-            select coalesce(sum(returned), 0)::int, coalesce(sum(continued), 0)::int from (
-                select returned, continued from report_rollup where business_id = @b and dim = 'all' and value = '' and hour >= date_trunc('hour', @f) and hour < @t
-                union all
-                select returned, continued from report_rollup_delta where business_id = @b and dim = 'all' and value = '' and hour >= date_trunc('hour', @f) and hour < @t) x
+            select coalesce(sum(returned), 0)::int, coalesce(sum(continued), 0)::int
+              from report_rollup_current
+             where business_id = @b and dim = 'all' and value = '' and hour >= date_trunc('hour', @f) and hour < @t
             """, r => new Continuity(r.GetInt32(0), r.GetInt32(1), ReportPeriod.Ratio(r.GetInt32(1), r.GetInt32(0))), ct, ("b", business), ("f", from), ("t", to))).Single();
     }
 
@@ -208,11 +185,7 @@ public sealed class Rollups(NpgsqlDataSource db, IOptions<EngineOptions> options
         var rows = await Sql.QueryAsync(conn, null, """
             select extract(dow from hour at time zone @tz)::int, extract(hour from hour at time zone @tz)::int, sum(conversations)::bigint,
                    sum(human_res_n)::bigint, sum(human_res_sum)
-              from (select hour, conversations, human_res_n, human_res_sum from report_rollup
-                     where business_id = @b and dim = 'all' and value = '' and hour >= date_trunc('hour', @f) and hour < @t
-                    union all
-                    select hour, conversations, human_res_n, human_res_sum from report_rollup_delta
-                     where business_id = @b and dim = 'all' and value = '' and hour >= date_trunc('hour', @f) and hour < @t) x
+              from report_rollup_current where business_id = @b and dim = 'all' and value = '' and hour >= date_trunc('hour', @f) and hour < @t
              group by 1, 2 order by 1, 2
             """, r => (Cell: new HourCell(r.GetInt32(0), r.GetInt32(1), (int)r.GetInt64(2)), N: r.GetInt64(3), Sum: r.GetDouble(4)), ct,
             ("b", business), ("f", from), ("t", to), ("tz", timeZone));
@@ -225,10 +198,9 @@ public sealed class Rollups(NpgsqlDataSource db, IOptions<EngineOptions> options
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         var rows = await Sql.QueryAsync(conn, null, """
-            select dim, value, sum(conversations)::bigint from (
-                select dim, value, conversations from report_rollup where business_id = @b and dim in ('all', 'label') and hour >= date_trunc('hour', @f) and hour < @t
-                union all
-                select dim, value, conversations from report_rollup_delta where business_id = @b and dim in ('all', 'label') and hour >= date_trunc('hour', @f) and hour < @t) x
+            select dim, value, sum(conversations)::bigint
+              from report_rollup_current
+             where business_id = @b and dim in ('all', 'label') and hour >= date_trunc('hour', @f) and hour < @t
              group by 1, 2
             """, r => (Dim: r.GetString(0), Value: r.GetString(1), N: r.GetInt64(2)), ct, ("b", business), ("f", from), ("t", to));
         return (rows.Where(r => r.Dim == "all").Sum(r => r.N), rows.Where(r => r.Dim == "label").ToDictionary(r => r.Value, r => r.N));
@@ -239,10 +211,9 @@ public sealed class Rollups(NpgsqlDataSource db, IOptions<EngineOptions> options
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         return (await Sql.QueryAsync(conn, null, """
-            select value, sum(sent)::bigint from (
-                select value, sent from report_rollup where business_id = @b and dim = 'agent' and hour >= date_trunc('hour', @f) and hour < @t
-                union all
-                select value, sent from report_rollup_delta where business_id = @b and dim = 'agent' and hour >= date_trunc('hour', @f) and hour < @t) x
+            select value, sum(sent)::bigint
+              from report_rollup_current
+             where business_id = @b and dim = 'agent' and hour >= date_trunc('hour', @f) and hour < @t
              group by 1 having sum(sent) > 0
             """, r => (Agent: r.GetString(0), N: r.GetInt64(1)), ct, ("b", business), ("f", from), ("t", to))).ToDictionary(x => x.Agent, x => x.N);
     }

@@ -54,51 +54,8 @@ public sealed class TeamReports(NpgsqlDataSource db, Rollups rollups, TimeProvid
         var days = Math.Max(1.0, (end - from).TotalDays);
         await using var conn = await db.OpenConnectionAsync(ct);
         var large = await rollups.UseForAsync(business, new ReportFilter(from, to), ct);
-        var rows = large ? await FromRollupsAsync(conn, business, from, to, end, team, ct) : await Sql.QueryAsync(conn, null, """
-            with agents as (
-                select u.id, u.name, u.daily_baseline from users u
-                 where u.business_id = @b and u.role <> 'Analyst' and u.disabled_at is null
-                   and (@team::uuid is null or exists (select 1 from team_members m where m.user_id = u.id and m.team_id = @team))),
-            received as (
-                select distinct (e.data->>'agentId')::uuid as agent, e.entity_id as conv from entity_events e
-                 where e.business_id = @b and e.type = 'conversation.assigned' and e.occurred_at >= @from and e.occurred_at < @to),
-            rec as (
-                select r.agent, count(*)::int as n,
-                       count(*) filter (where v.assignee_id = r.agent and v.resolved_at - v.opened_at <= interval '24 hours')::int as resolved
-                  from received r join conversations v on v.id = r.conv group by r.agent),
-            moved as (
-                select (e.data->>'from')::uuid as agent, count(*)::int as n from entity_events e
-                 where e.business_id = @b and e.type in ('conversation.transferred', 'conversation.escalated')
-                   and e.occurred_at >= @from and e.occurred_at < @to and e.data->>'from' is not null group by 1),
-            replies as (
-                select (e.data->>'userId')::uuid as agent, count(*)::int as n, avg((e.data->>'replySeconds')::float8) as mean,
-                       percentile_cont(0.5) within group (order by (e.data->>'replySeconds')::float8) as median
-                  from entity_events e
-                 where e.business_id = @b and e.type = 'conversation.human_replied' and e.occurred_at >= @from and e.occurred_at < @to
-                   and e.data->>'replySeconds' is not null group by 1),
-            ratings as (
-                select agent_id as agent, count(*)::int as n, avg(rating)::float8 as mean from csat_requests
-                 where business_id = @b and answered_at >= @from and answered_at < @to and agent_id is not null group by 1),
-            online as (
-                select user_id as agent,
-                       sum(extract(epoch from least(coalesce(ended_at, @end), @end) - greatest(started_at, @from)))::float8 / 3600 as hours
-                  from presence_log
-                 where business_id = @b and presence = 'online' and started_at < @end and coalesce(ended_at, @end) > @from group by 1),
-            handled as (
-                select v.assignee_id as agent, (v.resolved_at at time zone b.time_zone)::date as day, count(*)::int as n
-                  from conversations v join businesses b on b.id = v.business_id
-                 where v.business_id = @b and v.resolved_at >= @from and v.resolved_at < @to and v.assignee_id is not null group by 1, 2)
-            select a.id, a.name, a.daily_baseline, coalesce(rec.n, 0), coalesce(rec.resolved, 0), coalesce(moved.n, 0),
-                   coalesce(replies.n, 0), replies.mean, replies.median, coalesce(ratings.n, 0), ratings.mean, coalesce(online.hours, 0),
-                   (select coalesce(sum(h.n), 0)::int from handled h where h.agent = a.id),
-                   (select coalesce(json_agg(json_build_object('date', h.day, 'handled', h.n) order by h.day), '[]')::text from handled h where h.agent = a.id)
-              from agents a left join rec on rec.agent = a.id left join moved on moved.agent = a.id left join replies on replies.agent = a.id
-              left join ratings on ratings.agent = a.id left join online on online.agent = a.id
-             order by a.name, a.id
-            """, r => new AgentRow(r.GetGuid(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetInt32(2),
-                r.GetInt32(3), r.GetInt32(4), r.GetInt32(5), r.GetInt32(6), r.IsDBNull(7) ? null : r.GetDouble(7), r.IsDBNull(8) ? null : r.GetDouble(8),
-                r.GetInt32(9), r.IsDBNull(10) ? null : r.GetDouble(10), r.GetDouble(11), r.GetInt32(12),
-                JsonSerializer.Deserialize<List<DailyHandled>>(r.GetString(13), Effects.Json)!), ct, ("b", business), ("from", from), ("to", to), ("end", end), ("team", (object?)team ?? DBNull.Value));
+        var figures = large ? await rollups.AgentFiguresAsync(business, from, to, ct) : await ExactFiguresAsync(conn, business, from, to, ct);
+        var rows = await PeopleAsync(conn, business, from, to, end, team, figures, ct);
 
         var perDay = rows.ToDictionary(r => r.Id, r => Math.Round(r.Handled / days, 2));
         var teamMean = perDay.Count == 0 ? 0 : Math.Round(perDay.Values.Average(), 2);
@@ -125,15 +82,44 @@ public sealed class TeamReports(NpgsqlDataSource db, Rollups rollups, TimeProvid
             large ? await rollups.ContinuityAsync(business, from, to, ct) : await ContinuityAsync(conn, business, from, to, ct), agents);
     }
 
-    /// <summary>
-    /// The same rows from the rollups, for large periods: received, transfers away and reply times from the events' rollups;
-    /// resolution rate and handled per day from the conversations the agent holds, by the hour they opened; ratings and
-    /// online time from their own tables.
-    /// </summary>
-    private async Task<List<AgentRow>> FromRollupsAsync(NpgsqlConnection conn, Guid business, DateTimeOffset from, DateTimeOffset to, DateTimeOffset end,
-        Guid? team, CancellationToken ct)
+    /// <summary>Received, resolved within 24 h, transfers away, reply times and handled per local day, per agent, from the events and conversations themselves.</summary>
+    private static async Task<IReadOnlyList<Rollups.AgentFigures>> ExactFiguresAsync(NpgsqlConnection conn, Guid business, DateTimeOffset from, DateTimeOffset to, CancellationToken ct) =>
+        await Sql.QueryAsync(conn, null, """
+            with received as (
+                select distinct (e.data->>'agentId')::uuid as agent, e.entity_id as conv from entity_events e
+                 where e.business_id = @b and e.type = 'conversation.assigned' and e.occurred_at >= @from and e.occurred_at < @to),
+            rec as (
+                select r.agent, count(*)::int as n,
+                       count(*) filter (where v.assignee_id = r.agent and v.resolved_at - v.opened_at <= interval '24 hours')::int as resolved
+                  from received r join conversations v on v.id = r.conv group by r.agent),
+            moved as (
+                select (e.data->>'from')::uuid as agent, count(*)::int as n from entity_events e
+                 where e.business_id = @b and e.type in ('conversation.transferred', 'conversation.escalated')
+                   and e.occurred_at >= @from and e.occurred_at < @to and e.data->>'from' is not null group by 1),
+            replies as (
+                select (e.data->>'userId')::uuid as agent, count(*)::int as n, avg((e.data->>'replySeconds')::float8) as mean,
+                       percentile_cont(0.5) within group (order by (e.data->>'replySeconds')::float8) as median
+                  from entity_events e
+                 where e.business_id = @b and e.type = 'conversation.human_replied' and e.occurred_at >= @from and e.occurred_at < @to
+                   and e.data->>'replySeconds' is not null group by 1),
+            handled as (
+                select v.assignee_id as agent, (v.resolved_at at time zone b.time_zone)::date as day, count(*)::int as n
+                  from conversations v join businesses b on b.id = v.business_id
+                 where v.business_id = @b and v.resolved_at >= @from and v.resolved_at < @to and v.assignee_id is not null group by 1, 2),
+            agents as (select agent from rec union select agent from moved union select agent from replies union select agent from handled)
+            select a.agent, coalesce(rec.n, 0), coalesce(moved.n, 0), coalesce(rec.resolved, 0), coalesce(replies.n, 0), replies.mean, replies.median,
+                   (select coalesce(json_agg(json_build_object('date', h.day, 'handled', h.n) order by h.day), '[]')::text from handled h where h.agent = a.agent)
+              from agents a left join rec on rec.agent = a.agent left join moved on moved.agent = a.agent left join replies on replies.agent = a.agent
+             where a.agent is not null
+            """, r => new Rollups.AgentFigures(r.GetGuid(0), r.GetInt32(1), r.GetInt32(2), r.GetInt32(3), r.GetInt32(4),
+                r.IsDBNull(5) ? null : r.GetDouble(5), r.IsDBNull(6) ? null : r.GetDouble(6),
+                JsonSerializer.Deserialize<List<DailyHandled>>(r.GetString(7), Effects.Json)!), ct, ("b", business), ("from", from), ("to", to));
+
+    /// <summary>The people listed (everyone but Analysts, optionally one team's members) with their ratings and online time, joined to their figures.</summary>
+    private static async Task<List<AgentRow>> PeopleAsync(NpgsqlConnection conn, Guid business, DateTimeOffset from, DateTimeOffset to, DateTimeOffset end,
+        Guid? team, IReadOnlyList<Rollups.AgentFigures> figures, CancellationToken ct)
     {
-        var figures = (await rollups.AgentFiguresAsync(business, from, to, ct)).ToDictionary(x => x.AgentId);
+        var byAgent = figures.ToDictionary(x => x.AgentId);
         var people = await Sql.QueryAsync(conn, null, """
             with ratings as (
                 select agent_id, count(*)::int as n, avg(rating)::float8 as mean from csat_requests
@@ -151,7 +137,7 @@ public sealed class TeamReports(NpgsqlDataSource db, Rollups rollups, TimeProvid
             ("b", business), ("from", from), ("to", to), ("end", end), ("team", (object?)team ?? DBNull.Value));
         return people.Select(p =>
         {
-            var f = figures.GetValueOrDefault(p.Id);
+            var f = byAgent.GetValueOrDefault(p.Id);
             return new AgentRow(p.Id, p.Name, p.Baseline, f?.Received ?? 0, f?.ResolvedWithin24h ?? 0, f?.Moved ?? 0, f?.Replies ?? 0, f?.ReplyMean, f?.ReplyMedian,
                 p.Ratings, p.Rating, p.Online, f?.Daily.Sum(d => d.Handled) ?? 0, f?.Daily.ToList() ?? []);
         }).ToList();
@@ -181,7 +167,7 @@ public sealed class TeamReports(NpgsqlDataSource db, Rollups rollups, TimeProvid
     {
         var from = to.AddDays(-7);
         await using var conn = await db.OpenConnectionAsync(ct);
-        var tz = (await Sql.QueryAsync(conn, null, "select time_zone from businesses where id = @b", r => r.GetString(0), ct, ("b", business))).Single();
+        var tz = (await Team.BusinessSettings.GetAsync(conn, null, business, ct))!.TimeZone;
         // Large weeks in whole-hour zones read the hourly rollups; otherwise the conversations themselves.
         var zone = TimeZoneInfo.FindSystemTimeZoneById(tz);
         var wholeHours = zone.GetUtcOffset(from).Minutes == 0 && zone.GetUtcOffset(to).Minutes == 0;

@@ -9,6 +9,9 @@ public sealed record DayFigures(
     DateOnly Date, int Conversations, double? FirstResponseMedian, decimal? ResolutionRate, decimal? AbandonmentRate,
     decimal? BotResolvedShare, int Ratings, decimal? Csat);
 
+/// <summary>One local day's conversations (by opening) and how they went, before shares are taken.</summary>
+public sealed record DayCounts(DateOnly Day, int Conversations, double? FirstResponseMedian, int ResolvedWithin24h, int Abandoned, int BotResolved);
+
 public sealed record WeekMetric(string Metric, double? Current, double? Previous, double? Change, double? ChangePercent);
 
 /// <summary>This week (Monday to Monday in the business's zone) against the week before, metric by metric.</summary>
@@ -21,7 +24,7 @@ public sealed class Trends(NpgsqlDataSource db, ConversationReport summaries, Ro
     public async Task<string> TimeZoneAsync(Guid business, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        return (await Sql.QueryAsync(conn, null, "select time_zone from businesses where id = @b", r => r.GetString(0), ct, ("b", business))).Single();
+        return (await Team.BusinessSettings.GetAsync(conn, null, business, ct))!.TimeZone;
     }
 
     /// <summary>The instant a local day starts in the zone.</summary>
@@ -44,10 +47,28 @@ public sealed class Trends(NpgsqlDataSource db, ConversationReport summaries, Ro
         var first = today.AddDays(1 - days);
         var (from, to) = (StartOfDay(first, tz), StartOfDay(today.AddDays(1), tz));
         // Whole-hour zones group hourly rollups into local days exactly; large periods read those.
-        if (from.Minute == 0 && await rollups.UseForAsync(business, new ReportFilter(from, to), ct))
-            return await rollups.DailyAsync(business, tz, first, days, from, to, ct);
+        var counts = from.Minute == 0 && await rollups.UseForAsync(business, new ReportFilter(from, to), ct)
+            ? await rollups.DailyAsync(business, tz, from, to, ct)
+            : await ExactDailyAsync(business, tz, from, to, ct);
         await using var conn = await db.OpenConnectionAsync(ct);
-        var figures = (await Sql.QueryAsync(conn, null, """
+        var ratings = (await Sql.QueryAsync(conn, null, """
+            select (answered_at at time zone @tz)::date, count(*)::int, count(*) filter (where rating >= 4)::int from csat_requests
+             where business_id = @b and answered_at >= @from and answered_at < @to group by 1
+            """, r => (Day: DateOnly.FromDateTime(r.GetDateTime(0)), N: r.GetInt32(1), Good: r.GetInt32(2)), ct, ("b", business), ("from", from), ("to", to), ("tz", tz)))
+            .ToDictionary(x => x.Day);
+        return Enumerable.Range(0, days).Select(i => first.AddDays(i)).Select(d =>
+        {
+            var c = counts.GetValueOrDefault(d) ?? new DayCounts(d, 0, null, 0, 0, 0);
+            ratings.TryGetValue(d, out var q);
+            return new DayFigures(d, c.Conversations, c.FirstResponseMedian, ReportPeriod.Ratio(c.ResolvedWithin24h, c.Conversations),
+                ReportPeriod.Ratio(c.Abandoned, c.Conversations), ReportPeriod.Ratio(c.BotResolved, c.Conversations), q.N, ReportPeriod.Ratio(q.Good, q.N));
+        }).ToList();
+    }
+
+    private async Task<Dictionary<DateOnly, DayCounts>> ExactDailyAsync(Guid business, string tz, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return (await Sql.QueryAsync(conn, null, """
             with c as (
                 select (v.opened_at at time zone @tz)::date as day, v.status, v.first_human_reply_at, v.resolved_at, v.opened_at, v.bot_outcome,
                        coalesce(v.handed_over_at, v.opened_at) as start
@@ -58,21 +79,8 @@ public sealed class Trends(NpgsqlDataSource db, ConversationReport summaries, Ro
                    count(*) filter (where status = 'resolved' and first_human_reply_at is null and coalesce(bot_outcome, '') <> 'resolved')::int,
                    count(*) filter (where bot_outcome = 'resolved')::int
               from c group by day
-            """, r => (Day: DateOnly.FromDateTime(r.GetDateTime(0)), N: r.GetInt32(1), Frt: r.IsDBNull(2) ? (double?)null : Math.Round(r.GetDouble(2), 1),
-                Resolved: r.GetInt32(3), Abandoned: r.GetInt32(4), Bot: r.GetInt32(5)), ct, ("b", business), ("from", from), ("to", to), ("tz", tz)))
-            .ToDictionary(x => x.Day);
-        var ratings = (await Sql.QueryAsync(conn, null, """
-            select (answered_at at time zone @tz)::date, count(*)::int, count(*) filter (where rating >= 4)::int from csat_requests
-             where business_id = @b and answered_at >= @from and answered_at < @to group by 1
-            """, r => (Day: DateOnly.FromDateTime(r.GetDateTime(0)), N: r.GetInt32(1), Good: r.GetInt32(2)), ct, ("b", business), ("from", from), ("to", to), ("tz", tz)))
-            .ToDictionary(x => x.Day);
-        return Enumerable.Range(0, days).Select(i => first.AddDays(i)).Select(d =>
-        {
-            figures.TryGetValue(d, out var f);
-            ratings.TryGetValue(d, out var q);
-            return new DayFigures(d, f.N, f.Frt, ReportPeriod.Ratio(f.Resolved, f.N), ReportPeriod.Ratio(f.Abandoned, f.N), ReportPeriod.Ratio(f.Bot, f.N),
-                q.N, ReportPeriod.Ratio(q.Good, q.N));
-        }).ToList();
+            """, r => new DayCounts(DateOnly.FromDateTime(r.GetDateTime(0)), r.GetInt32(1), r.IsDBNull(2) ? null : Math.Round(r.GetDouble(2), 1),
+                r.GetInt32(3), r.GetInt32(4), r.GetInt32(5)), ct, ("b", business), ("from", from), ("to", to), ("tz", tz))).ToDictionary(x => x.Day);
     }
 
     /// <summary>The week (Monday 00:00 local) holding <paramref name="weekOf"/> (default: this week) against the one before.</summary>
