@@ -15,13 +15,17 @@ using Engine.Api.Webhooks.WeChat;
 using Engine.Api.Webhooks.WhatsApp;
 using Engine.Silo;
 using Engine.Silo.Access;
-using Engine.Silo.Database;
+using Engine.Silo.Hosting;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.Extensions.Options;
-using Npgsql;
 
 var builder = WebApplication.CreateBuilder(args);
+if (EngineCluster.Read(builder.Configuration).Mode == ClusterMode.Silo)
+{
+    await SiloProgram.RunAsync(builder);   // a silo-only node: no public API
+    return;
+}
 builder.Services.AddSilo(builder.Configuration);
+builder.AddEngineCluster();   // co-hosts the silo (mode node) or joins the cluster as a client (mode client)
 builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
     ctx.ProblemDetails.Extensions.TryAdd("code", ctx.ProblemDetails.Status switch
     {
@@ -48,7 +52,7 @@ builder.Services.AddSwaggerGen(o =>
 });
 
 var app = builder.Build();
-await InitializeAsync(app.Services);
+await SiloProgram.InitializeAsync(app.Services);
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
@@ -88,19 +92,6 @@ app.MapLive();
 if (app.Environment.IsEnvironment("Testing")) app.MapTestClock();
 
 app.Run();
-
-// Schema first (numbered migrations), then the first business and the bootstrap administrator key.
-static async Task InitializeAsync(IServiceProvider services)
-{
-    await Migrator.MigrateAsync(services.GetRequiredService<NpgsqlDataSource>());
-    var options = services.GetRequiredService<IOptions<EngineOptions>>().Value;
-    var access = services.GetRequiredService<AccessStore>();
-    var business = await access.EnsureBusinessAsync(options.BusinessName, CancellationToken.None);
-    if (!string.IsNullOrEmpty(options.BootstrapAdminKey))
-        await access.EnsureKeyAsync(business, "bootstrap administrator", options.BootstrapAdminKey, Roles.Administrator, CancellationToken.None);
-    if (!string.IsNullOrEmpty(options.BootstrapAdminEmail) && !string.IsNullOrEmpty(options.BootstrapAdminPassword))
-        await services.GetRequiredService<Engine.Silo.Team.UserStore>().EnsureAdministratorAsync(business, options.BootstrapAdminEmail, options.BootstrapAdminPassword, CancellationToken.None);
-}
 
 /// <summary>Entry point, visible to the tests' WebApplicationFactory.</summary>
 public partial class Program;

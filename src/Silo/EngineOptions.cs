@@ -3,10 +3,10 @@ namespace Engine.Silo;
 /// <summary>Configuration section "Engine".</summary>
 public sealed class EngineOptions
 {
-    /// <summary>This node's id in the cluster table; default host-pid-random.</summary>
+    /// <summary>This node's name in leases (outbox, tokens); default host-pid-random.</summary>
     public string? NodeId { get; set; }
 
-    /// <summary>Run the background workers (timer claimer, outbox dispatcher, heartbeats). A node can also run them without serving HTTP.</summary>
+    /// <summary>Run the background workers (deadline sweep, outbox dispatcher, rollups). A node can also run them without serving HTTP.</summary>
     public bool Workers { get; set; } = true;
 
     /// <summary>API key created (hashed) at start-up with the Administrator role when set.</summary>
@@ -16,9 +16,7 @@ public sealed class EngineOptions
     public string BusinessName { get; set; } = "Default business";
 
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
-    public TimeSpan TimerLease { get; set; } = TimeSpan.FromSeconds(30);
     public TimeSpan OutboxLease { get; set; } = TimeSpan.FromSeconds(60);
-    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Concurrent group-commit writers for inbound webhooks, and the most updates one transaction takes.</summary>
     public int IngestWriters { get; set; } = 2;
@@ -56,7 +54,7 @@ public sealed class EngineOptions
     public string? BootstrapAdminPassword { get; set; }
 }
 
-/// <summary>The id under which this node claims leases and heartbeats.</summary>
+/// <summary>The id under which this node claims leases.</summary>
 public sealed record NodeIdentity(string Id)
 {
     public static NodeIdentity Create(string? configured) =>

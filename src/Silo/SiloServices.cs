@@ -4,7 +4,7 @@ using Engine.Silo.Audit;
 using Engine.Silo.Channels;
 using Engine.Silo.Conversations;
 using Engine.Silo.Ingestion;
-using Engine.Silo.Membership;
+using Engine.Silo.Hosting;
 using Engine.Silo.Outbound;
 using Engine.Silo.Team;
 using Engine.Silo.Usage;
@@ -23,18 +23,19 @@ public static class SiloServices
     public static IServiceCollection AddSilo(this IServiceCollection services, IConfiguration config)
     {
         services.Configure<EngineOptions>(config.GetSection("Engine"));
-        var connectionString = config.GetConnectionString("Postgres")
-            ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not set (environment ConnectionStrings__Postgres).");
+        var connectionString = OrleansHosting.ConnectionString(config);
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => NodeIdentity.Create(config["Engine:NodeId"]));
         services.AddSingleton<EntityRuntime>();
-        services.AddSingleton<TimerService>();
+        services.AddSingleton<DeadlineStore>();
+        services.AddSingleton<Engine.Grains.Deadlines.IDeadlineStore>(sp => sp.GetRequiredService<DeadlineStore>());
+        services.AddSingleton<DeadlineSweep>();
         services.AddSingleton<ITimerHandler, ConversationTimerHandler>();
         services.AddSingleton<Alerts.Alerts>();
         services.AddSingleton<ITimerHandler>(sp => sp.GetRequiredService<Alerts.Alerts>());
         services.AddSingleton<OutboxDispatcher>();
-        services.AddSingleton<NodeRegistry>();
+        services.AddSingleton<ClusterView>();
         services.AddSingleton<ChannelStore>();
         services.AddSingleton<AccessStore>();
         services.AddSingleton<ConversationQueries>();
@@ -76,7 +77,12 @@ public static class SiloServices
         services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
         services.AddSingleton<Live.EventStream>();
         services.AddHostedService(sp => sp.GetRequiredService<Live.EventStream>());
-        services.AddHostedService<SiloWorkers>();
+        // Workers run where grains run: an API-only node (Engine:Cluster:Mode=client) leaves them to the silos.
+        if (EngineCluster.Read(config).HostsSilo)
+        {
+            services.AddHostedService<SiloWorkers>();
+            services.AddHostedService<DeadlineWakeups>();
+        }
         return services;
     }
 }

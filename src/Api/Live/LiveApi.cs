@@ -46,14 +46,14 @@ public static class LiveApi
         finally { events.Unsubscribe(id); }
     }
 
-    /// <summary>Test environment only: moves the injected clock forward and runs what became due on this node (timers, then the outbox).</summary>
+    /// <summary>Test environment only: moves the injected clock forward and fires the deadlines that fell due (through their grains), then runs this node's outbox.</summary>
     public static void MapTestClock(this IEndpointRouteBuilder app) =>
-        app.MapPost("/test/clock/advance", async (TimeProvider clock, TimerService timers, OutboxDispatcher outbox, CancellationToken ct, int seconds = 0) =>
+        app.MapPost("/test/clock/advance", async (TimeProvider clock, DeadlineSweep deadlines, OutboxDispatcher outbox, CancellationToken ct, int seconds = 0) =>
         {
             if (clock is not IAdjustableClock adjustable) return Problems.Of(409, "clock_fixed", "This node's clock cannot be moved.");
             if (seconds is < 0 or > 30 * 86400) return Problems.Invalid("seconds", "Between 0 and 2592000.");
             adjustable.Advance(TimeSpan.FromSeconds(seconds));
-            await timers.RunDueAsync(ct);
+            await deadlines.RunDueAsync(ct);
             for (var i = 0; i < 20 && await outbox.RunDueAsync(ct) > 0; i++) { }
             return Results.Ok(new { now = clock.GetUtcNow() });
         }).AllowAnonymous().ExcludeFromDescription();

@@ -1,16 +1,17 @@
 using Engine.Api.Access;
-using Engine.Silo.Membership;
+using Engine.Silo.Hosting;
 
 namespace Engine.Api.Operations;
 
-/// <summary>For operators: the engine nodes sharing this database, and whether each is alive.</summary>
+/// <summary>For operators: the silos of the Orleans cluster, as its membership table records them.</summary>
 public static class NodesApi
 {
     public static void MapNodes(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/nodes", async (NodeRegistry nodes, CancellationToken ct) => TypedResults.Ok(await nodes.ListAsync(ct)))
+        app.MapGet("/api/v1/nodes", async (ClusterView cluster) => TypedResults.Ok(await cluster.SilosAsync()))
             .WithTags("Operations").RequireAuthorization(Permissions.Operate)
-            .WithSummary("Nodes with their last heartbeat; a node is alive when it beat within 30 s and has not stopped.");
+            .WithSummary("Silos of the Orleans cluster: address, Orleans status (Active, Joining, ShuttingDown, Dead…), "
+                + "name, host, start and last I-am-alive times, and activations (active silos only).");
         app.MapGet("/health", () => TypedResults.Ok(new { status = "ok" })).WithTags("Operations").AllowAnonymous();
     }
 }

@@ -63,7 +63,7 @@ public static class UsersApi
         .Require(creating ? r.Role is not null && Roles.All.Contains(r.Role) : r.Role is null || Roles.All.Contains(r.Role), "role", $"One of {string.Join(", ", Roles.All)}.")
         .Require(!creating || r.Password is { Length: >= 10 }, "password", "At least 10 characters.")
         .Require(r.Password is null || r.Password.Length >= 10, "password", "At least 10 characters.")
-        .Require(r.Tier is null || ConversationGrain.Tiers.Contains(r.Tier), "tier", $"One of {string.Join(", ", ConversationGrain.Tiers)}.")
+        .Require(r.Tier is null || ConversationRules.Tiers.Contains(r.Tier), "tier", $"One of {string.Join(", ", ConversationRules.Tiers)}.")
         .Require(r.Capacity is null or (>= 1 and <= 100), "capacity", "Between 1 and 100 concurrent conversations.")
         .Require(r.DailyBaseline is null or (>= 1 and <= 10000), "dailyBaseline", "Conversations expected per day, between 1 and 10000 (e.g. senior 120, new 60).")
         .Require(r.Skills is null || r.Skills.All(s => !string.IsNullOrWhiteSpace(s) && s.Length <= 50), "skills", "Non-empty tags of at most 50 characters.");

@@ -49,5 +49,5 @@ public static class AssignmentRules
         && (r.Language is null || a.Languages.Contains(r.Language, StringComparer.OrdinalIgnoreCase))
         && (r.RequiredTier is null || TierRank(a.Tier) >= TierRank(r.RequiredTier));
 
-    public static int TierRank(string tier) => Array.IndexOf(Engine.Grains.Conversations.ConversationGrain.Tiers, tier);
+    public static int TierRank(string tier) => Array.IndexOf(Engine.Grains.Conversations.ConversationRules.Tiers, tier);
 }

@@ -15,7 +15,8 @@ public static class AlertWatch
     public const string EntityType = "alert";
     public const string FirstResponse = "first_response", Waiting = "waiting", Recheck = "recheck", Daily = "daily";
 
-    public static void Append(NpgsqlBatch batch, IEnumerable<(Guid Business, string Type, Guid Id, DomainEvent Event)> events, DateTimeOffset now)
+    /// <summary>Arms and re-checks from the events; returns the conversations whose alert deadlines it armed (to wake their grains).</summary>
+    public static IReadOnlyCollection<Guid> Append(NpgsqlBatch batch, IEnumerable<(Guid Business, string Type, Guid Id, DomainEvent Event)> events, DateTimeOffset now)
     {
         // One timer per conversation and kind: a statement may not touch the same row twice (and a group can hold two
         // decisions for one conversation), so the latest arming wins.
@@ -46,7 +47,7 @@ public static class AlertWatch
                                       coalesce((select threshold from alert_rules r where r.business_id = u.b and r.kind = 'waiting'), 300)) end::float8), @now
                   from unnest(@b, @i, @k, @a) as u(b, i, k, a)
                 on conflict (entity_type, entity_id, kind) do update
-                   set due_at = excluded.due_at, generation = nextval('timer_generation'), lease_owner = null, lease_until = null
+                   set due_at = excluded.due_at, generation = nextval('timer_generation')
                 """);
             cmd.Parameters.Add(new NpgsqlParameter("b", arm.Select(x => x.Business).ToArray()));
             cmd.Parameters.Add(new NpgsqlParameter("i", arm.Select(x => x.Id).ToArray()));
@@ -63,11 +64,12 @@ public static class AlertWatch
                 select distinct 'alert', a.subject_id, 'recheck', @now::timestamptz, @now::timestamptz from alerts a
                  where a.subject_id = any(@ids) and a.cleared_at is null
                 on conflict (entity_type, entity_id, kind) do update
-                   set due_at = excluded.due_at, generation = nextval('timer_generation'), lease_owner = null, lease_until = null
+                   set due_at = excluded.due_at, generation = nextval('timer_generation')
                 """);
             cmd.Parameters.Add(new NpgsqlParameter("ids", recheck.ToArray()));
             cmd.Parameters.Add(new NpgsqlParameter("now", now));
             batch.BatchCommands.Add(cmd);
         }
+        return [.. armed.Keys.Select(k => k.Id), .. recheck];
     }
 }

@@ -81,7 +81,7 @@ public sealed class AssignmentService(EntityRuntime runtime, TimeProvider clock)
         if (before is null || before.BusinessId != actor.BusinessId) throw new RefusedException("not_found", "No such conversation.");
         if (!before.IsQueued) throw new RefusedException("not_waiting", "The conversation is not waiting in a queue.");
         if (actor.Role == "Agent" && !teams.Contains(before.TeamId!.Value)) throw new RefusedException("not_your_team", "The conversation waits in another team's queue.");
-        await CommitAssignmentAsync(conn, tx, actor, before, ConversationGrain.Assign(before, agent, "claim", clock.GetUtcNow()), AgentLoad.Limit.Capacity, ct2);
+        await CommitAssignmentAsync(conn, tx, actor, before, ConversationRules.Assign(before, agent, "claim", clock.GetUtcNow()), AgentLoad.Limit.Capacity, ct2);
         return before.Id;
     }, ct);
 
@@ -105,7 +105,7 @@ public sealed class AssignmentService(EntityRuntime runtime, TimeProvider clock)
         {
             var choice = AssignmentRules.Choose(request, members, outsiders, now, TimeSpan.FromHours(contact.StickyHours));
             if (choice is null) return null;
-            var decision = ConversationGrain.Assign(conversation, choice.AgentId, choice.Via, now);
+            var decision = ConversationRules.Assign(conversation, choice.AgentId, choice.Via, now);
             if (await CommitAssignmentAsync(conn, tx, Actor.System(team.BusinessId), conversation, decision, AgentLoad.Limit.Auto, ct))
                 return choice.AgentId;
             // Another node filled this agent meanwhile: ask again without them.

@@ -88,7 +88,7 @@ public sealed class Notices(NpgsqlDataSource db, OutboundService outbound) : IOu
 /// <summary>Runs the offers and drains that assignment events leave in the outbox.</summary>
 public sealed class OfferHandler(AssignmentService assignment, NpgsqlDataSource db) : IOutboxHandler
 {
-    public string Topic => Engine.Grains.Conversations.ConversationGrain.OfferTopic;
+    public string Topic => Engine.Grains.Conversations.ConversationRules.OfferTopic;
 
     public async Task<OutboxResult> HandleAsync(OutboxItem item, CancellationToken ct)
     {

@@ -44,7 +44,7 @@ public static class BotStep
                 ? new OutboundMessage("text", Text: reply.Text)
                 : new OutboundMessage("buttons", Text: reply.Text, Buttons: reply.Buttons.Select(b => new ReplyButton(b.Id, b.Title)).ToList());
             var id = Guid.CreateVersion7();
-            var send = ConversationGrain.Send(state, id, false, new SendPolicy(channel.Kind, channel.OutsideWindowPolicy, channel.WindowQuota), now);
+            var send = ConversationRules.Send(state, id, false, new SendPolicy(channel.Kind, channel.OutsideWindowPolicy, channel.WindowQuota), now);
             if (send.Accepted)
             {
                 var after = send.Decision!.State with { BotReplies = state.BotReplies + 1 };
@@ -63,7 +63,7 @@ public static class BotStep
         {
             var routed = automation.Routing.FirstOrDefault(r => r.Matches(text, labels));
             if ((routed?.TeamId ?? automation.DefaultTeam) is { } t)
-                decision = decision.Then(ConversationGrain.Queue(current, t, contact.Vip ? 1 : 0, now, routed is null ? "new" : "keyword_routing"));
+                decision = decision.Then(ConversationRules.Queue(current, t, contact.Vip ? 1 : 0, now, routed is null ? "new" : "keyword_routing"));
         }
         return decision;
     }

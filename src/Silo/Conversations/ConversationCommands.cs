@@ -22,18 +22,18 @@ public sealed class ConversationCommands(EntityRuntime runtime, TimeProvider clo
     public const int NoteMax = 300;
 
     public Task<ConversationState> LockAsync(Actor actor, Guid id, CancellationToken ct) =>
-        RunAsync(actor, id, "conversation.lock_taken", Access.Work, (s, p, now) => ConversationGrain.TakeLock(s, User(actor), p, now), ct);
+        RunAsync(actor, id, "conversation.lock_taken", Access.Work, (s, p, now) => ConversationRules.TakeLock(s, User(actor), p, now), ct);
 
     public Task<ConversationState> UnlockAsync(Actor actor, Guid id, CancellationToken ct) =>
-        RunAsync(actor, id, "conversation.lock_released", Access.Work, (s, _, now) => ConversationGrain.ReleaseLock(s, User(actor), now), ct);
+        RunAsync(actor, id, "conversation.lock_released", Access.Work, (s, _, now) => ConversationRules.ReleaseLock(s, User(actor), now), ct);
 
     public Task<ConversationState> AssignAsync(Actor actor, Guid id, Guid agentId, CancellationToken ct) =>
         RunAsync(actor, id, "conversation.assigned", Access.Manage, (s, p, now) =>
-            Then(ConversationGrain.Touch(s, actor.UserId ?? Guid.Empty, p, now), t => ConversationGrain.Assign(t, agentId, "manual", now)), ct);
+            Then(ConversationRules.Touch(s, actor.UserId ?? Guid.Empty, p, now), t => ConversationRules.Assign(t, agentId, "manual", now)), ct);
 
     public Task<ConversationState> TransferAsync(Actor actor, Guid id, Guid? toAgent, Guid? toTeam, string? comment, CancellationToken ct) =>
         RunAsync(actor, id, "conversation.transferred", Access.Work, (s, p, now) =>
-            Then(ConversationGrain.Touch(s, actor.UserId ?? Guid.Empty, p, now), t => ConversationGrain.Transfer(t, actor.UserId ?? Guid.Empty, toAgent, toTeam, comment, now)),
+            Then(ConversationRules.Touch(s, actor.UserId ?? Guid.Empty, p, now), t => ConversationRules.Transfer(t, actor.UserId ?? Guid.Empty, toAgent, toTeam, comment, now)),
             ct, countHandover: true);
 
     public Task<ConversationState> EscalateAsync(Actor actor, Guid id, string? comment, CancellationToken ct) =>
@@ -42,19 +42,19 @@ public sealed class ConversationCommands(EntityRuntime runtime, TimeProvider clo
             var tier = s.AssigneeId is { } a
                 ? (await Sql.QueryAsync(conn, tx, "select tier from users where id = @a", r => r.GetString(0), ct, ("a", a))).Single()
                 : "frontline";
-            return Then(ConversationGrain.Touch(s, actor.UserId ?? Guid.Empty, p, now), t => ConversationGrain.Escalate(t, actor.UserId ?? Guid.Empty, tier, comment, now));
+            return Then(ConversationRules.Touch(s, actor.UserId ?? Guid.Empty, p, now), t => ConversationRules.Escalate(t, actor.UserId ?? Guid.Empty, tier, comment, now));
         }, ct, countHandover: true);
 
     /// <summary>Resolves, and asks the customer for a rating (sent if the window is open).</summary>
     public Task<ConversationState> ResolveAsync(Actor actor, Guid id, CancellationToken ct) =>
         RunAsync(actor, id, "conversation.resolved", Access.Work, (s, p, now) =>
         {
-            var resolved = Then(ConversationGrain.Touch(s, actor.UserId ?? Guid.Empty, p, now), t => ConversationGrain.Resolve(t, actor.UserId, now));
+            var resolved = Then(ConversationRules.Touch(s, actor.UserId ?? Guid.Empty, p, now), t => ConversationRules.Resolve(t, actor.UserId, now));
             return resolved with { Outbox = [.. resolved.Outbox, Engine.Silo.Automation.Csat.Request(id)] };
         }, ct);
 
     public Task<ConversationState> ReopenAsync(Actor actor, Guid id, CancellationToken ct) =>
-        RunAsync(actor, id, "conversation.reopened", Access.Manage, (s, _, now) => ConversationGrain.Reopen(s, actor.UserId, now), ct);
+        RunAsync(actor, id, "conversation.reopened", Access.Manage, (s, _, now) => ConversationRules.Reopen(s, actor.UserId, now), ct);
 
     /// <summary>A private note (≤ 300 characters, never sent to the customer); the holder's note extends the lock.</summary>
     public async Task<NoteView> AddNoteAsync(Actor actor, Guid id, string text, CancellationToken ct)
@@ -65,7 +65,7 @@ public sealed class ConversationCommands(EntityRuntime runtime, TimeProvider clo
         {
             await Sql.ExecAsync(conn, tx, "insert into conversation_notes (id, conversation_id, author_id, text, created_at, updated_at) values (@id, @c, @a, @t, @now, @now)",
                 ct, ("id", noteId), ("c", id), ("a", author), ("t", text), ("now", now));
-            var touched = ConversationGrain.Touch(s, author, p, now);
+            var touched = ConversationRules.Touch(s, author, p, now);
             return touched with
             {
                 State = touched.State with { UpdatedAt = now }, Changed = true,

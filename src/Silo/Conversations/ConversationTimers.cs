@@ -16,7 +16,7 @@ public sealed class ConversationTimerHandler : ITimerHandler
     {
         var state = await ConversationStore.LockAsync(conn, tx, entityId, ct);
         if (state is null) return;
-        var decision = ConversationGrain.TimerDue(state, kind, await BusinessSettings.LockPolicyAsync(conn, tx, state.BusinessId, ct), now);
+        var decision = ConversationRules.TimerDue(state, kind, await BusinessSettings.LockPolicyAsync(conn, tx, state.BusinessId, ct), now);
         if (!decision.Changed) return;
         // Idle release hands the conversation back to its queue: the agent's load goes with it.
         await AgentLoad.ApplyAsync(conn, tx, state, decision.State, AgentLoad.Limit.Capacity, now, ct);

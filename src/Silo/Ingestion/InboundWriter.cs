@@ -131,7 +131,7 @@ public static class InboundWriter
             {
                 var state = open.TryGetValue(contactId, out var existing)
                     ? existing
-                    : ConversationGrain.Open(Guid.CreateVersion7(), channel.BusinessId, channel.Id, contactId, now);
+                    : ConversationRules.Open(Guid.CreateVersion7(), channel.BusinessId, channel.Id, contactId, now);
                 conversations[contactId] = conv = (state, channel);
             }
             rows.Add((Guid.CreateVersion7(), conv.State.Id, contactId, channel, m));
@@ -180,7 +180,7 @@ public static class InboundWriter
         {
             var (state, channel) = conversations[group.Key];
             var ordered = group.OrderBy(r => r.Message.SentAt).ToList();
-            var decision = ConversationGrain.Receive(state,
+            var decision = ConversationRules.Receive(state,
                 ordered.Select(r => new ReceivedMessage(r.Id, r.Message.Type, r.Message.SentAt)).ToList(),
                 new ConversationPolicy(channel.ResponseWindow), now);
             // Auto-labels first: routing rules may send a labelled conversation to a team.

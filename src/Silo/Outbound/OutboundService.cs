@@ -53,12 +53,12 @@ public sealed class OutboundService(EntityRuntime runtime, ChannelStore channels
             Decision<ConversationState> touched, replied;
             try
             {
-                touched = ConversationGrain.Touch(state, actor.UserId ?? Guid.Empty, locks, now);
-                replied = actor.UserId is { } u ? ConversationGrain.HumanReplied(touched.State, u, now) : Decision<ConversationState>.Unchanged(touched.State);
+                touched = ConversationRules.Touch(state, actor.UserId ?? Guid.Empty, locks, now);
+                replied = actor.UserId is { } u ? ConversationRules.HumanReplied(touched.State, u, now) : Decision<ConversationState>.Unchanged(touched.State);
             }
             catch (RefusedException e) { return new SendResult.Refused(e.Code, e.Message); }
             var messageId = Guid.CreateVersion7();
-            var outcome = ConversationGrain.Send(replied.State, messageId, message.Type == "template",
+            var outcome = ConversationRules.Send(replied.State, messageId, message.Type == "template",
                 new SendPolicy(channel.Kind, channel.OutsideWindowPolicy, channel.WindowQuota), now);
             if (!outcome.Accepted) return new SendResult.Refused(outcome.RefusalCode!, outcome.Detail!);
 

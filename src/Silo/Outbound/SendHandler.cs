@@ -23,7 +23,7 @@ public sealed class SendHandler(
     NpgsqlDataSource db, ChannelStore channels, WhatsAppClient whatsApp, WeChatClient weChat, UsageLedger ledger,
     TimeProvider clock, IOptions<EngineOptions> options) : IOutboxHandler
 {
-    public string Topic => ConversationGrain.SendTopic;
+    public string Topic => ConversationRules.SendTopic;
 
     public async Task<OutboxResult> HandleAsync(OutboxItem item, CancellationToken ct)
     {

@@ -29,6 +29,7 @@ public sealed class Effects
 
     public void AppendTo(NpgsqlBatch batch, DateTimeOffset now)
     {
+        var wake = new List<string>();
         if (_events.Count > 0)
         {
             // Each published event becomes one delivery per subscription, in the same transaction, ordered per entity
@@ -53,7 +54,7 @@ public sealed class Effects
             cmd.Parameters.Add(new NpgsqlParameter("d", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
                 { Value = _events.Select(e => JsonSerializer.Serialize(e.Event.Data, Json)).ToArray() });
             batch.BatchCommands.Add(cmd);
-            Alerts.AlertWatch.Append(batch, _events, now);
+            foreach (var id in Alerts.AlertWatch.Append(batch, _events, now)) wake.Add(DeadlineOwners.Token(Alerts.AlertWatch.EntityType, id, ""));
         }
 
         var scheduled = _timers.Where(t => t.Value is not null).ToList();
@@ -65,7 +66,7 @@ public sealed class Effects
                 insert into timers (entity_type, entity_id, kind, due_at, created_at)
                 select t, i, k, d, @now from unnest(@t, @i, @k, @d) as u(t, i, k, d)
                 on conflict (entity_type, entity_id, kind) do update
-                   set due_at = excluded.due_at, generation = nextval('timer_generation'), lease_owner = null, lease_until = null
+                   set due_at = excluded.due_at, generation = nextval('timer_generation')
                 """);
             cmd.Parameters.Add(new NpgsqlParameter("t", scheduled.Select(t => t.Key.Type).ToArray()));
             cmd.Parameters.Add(new NpgsqlParameter("i", scheduled.Select(t => t.Key.Id).ToArray()));
@@ -73,6 +74,9 @@ public sealed class Effects
             cmd.Parameters.Add(new NpgsqlParameter("d", scheduled.Select(t => t.Value!.Value).ToArray()));
             cmd.Parameters.Add(new NpgsqlParameter("now", now));
             batch.BatchCommands.Add(cmd);
+            // Near deadlines wake their grain at commit; far ones (a 24-48 h window) are met by the sweep.
+            wake.AddRange(scheduled.Where(t => Engine.Grains.Deadlines.DeadlinePlan.WakesOwner(t.Value!.Value, now))
+                .Select(t => DeadlineOwners.Token(t.Key.Type, t.Key.Id, t.Key.Kind)));
         }
 
         var cancelled = _timers.Where(t => t.Value is null).ToList();
@@ -105,5 +109,6 @@ public sealed class Effects
             cmd.Parameters.Add(new NpgsqlParameter("now", now));
             batch.BatchCommands.Add(cmd);
         }
+        DeadlineOwners.AppendWake(batch, wake);
     }
 }

@@ -218,17 +218,17 @@ public class TeamReportTests(EngineFixture f) : IClassFixture<EngineFixture>
         {
             var alerts = f.Host.Service<Alerts>();
             await alerts.EnsureDailyChecksAsync(CancellationToken.None);
-            await f.Host.Service<TimerService>().RunDueAsync(CancellationToken.None);
+            await f.Host.Service<DeadlineSweep>().RunDueAsync(CancellationToken.None);
             Assert.Empty(await OpenAlertsAsync());                                   // nothing before midnight
 
             f.Clock.Set(new DateTimeOffset(2026, 1, 23, 0, 0, 0, TimeSpan.Zero));
-            await f.Host.Service<TimerService>().RunDueAsync(CancellationToken.None);
+            await f.Host.Service<DeadlineSweep>().RunDueAsync(CancellationToken.None);
             Assert.Equal(["abandonment", "csat"], (await OpenAlertsAsync()).Select(a => a.GetProperty("kind").GetString()!).Order().ToArray());
             Assert.Equal(2, await f.Db.ScalarAsync<long>("select count(*) from entity_events where type = 'alert.raised'"));
 
             // The next midnight: the 23rd had no conversations, so the three-day run is broken and the alert clears; CSAT stays low and is not raised twice.
             f.Clock.Set(new DateTimeOffset(2026, 1, 24, 0, 0, 0, TimeSpan.Zero));
-            await f.Host.Service<TimerService>().RunDueAsync(CancellationToken.None);
+            await f.Host.Service<DeadlineSweep>().RunDueAsync(CancellationToken.None);
             Assert.Equal(["csat"], (await OpenAlertsAsync()).Select(a => a.GetProperty("kind").GetString()!).ToArray());
             Assert.Equal(1, await f.Db.ScalarAsync<long>("select count(*) from entity_events where type = 'alert.cleared'"));
             Assert.Equal(1, await f.Db.ScalarAsync<long>("select count(*) from alerts where kind = 'csat'"));

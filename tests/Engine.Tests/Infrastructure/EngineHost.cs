@@ -1,8 +1,11 @@
+using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
 
 namespace Engine.Tests.Infrastructure;
 
@@ -26,8 +29,22 @@ public sealed class EngineHost(string connectionString, FakeClock clock, string 
         builder.UseSetting("Engine:NodeId", nodeId);
         builder.UseSetting("Engine:Workers", workers ? "true" : "false");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        // Each host is a silo of its database's cluster: hosts on one database form one cluster.
+        builder.UseSetting("Engine:Cluster:SiloPort", FreePort().ToString());
+        builder.UseSetting("Engine:Cluster:GatewayPort", FreePort().ToString());
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) builder.UseSetting(key, value);
-        builder.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(Clock));
+        builder.ConfigureTestServices(s =>
+        {
+            s.AddSingleton<TimeProvider>(Clock);
+            s.UseTimeProviderForBackgroundAreas(TimeProvider.System);   // membership and directory keep real time
+        });
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();

@@ -45,5 +45,5 @@ public sealed class TeamFixture
 
     public static Guid? Assignee(JsonElement c) => c.GetProperty("assigneeId").ValueKind == JsonValueKind.Null ? null : c.GetProperty("assigneeId").GetGuid();
 
-    public static async Task RunTimersAsync(OutboundFixture f) => await f.Host.Service<TimerService>().RunDueAsync(CancellationToken.None);
+    public static async Task RunTimersAsync(OutboundFixture f) => await f.Host.Service<DeadlineSweep>().RunDueAsync(CancellationToken.None);
 }

@@ -1,23 +1,22 @@
 using System.Net;
+using Engine.Grains.Deadlines;
 using Engine.Grains.Interfaces.Conversations;
-using Engine.Silo;
+using Engine.Grains.Interfaces.Deadlines;
 using Engine.Silo.Runtime;
 using Engine.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace Engine.Tests.Silo;
 
-/// <summary>Durable timers, driven by a fake clock: the conversation's response-window timer is the real timer under test.</summary>
+/// <summary>
+/// Deadlines owned by grains, driven by a fake clock: the conversation's response-window deadline and the lock's
+/// idle release are the real deadlines under test; the grains fire them through the store, fenced by generation.
+/// </summary>
 public class TimerTests(EngineFixture f) : IClassFixture<EngineFixture>
 {
     private static readonly DateTimeOffset Sent = new(2026, 3, 2, 8, 0, 0, TimeSpan.Zero);
 
-    /// <summary>A timer service as another node would run it (own node id) on the same database.</summary>
-    private TimerService Node(string id) => new(
-        f.Host.Service<NpgsqlDataSource>(), f.Host.Service<EntityRuntime>(), f.Clock, new NodeIdentity(id),
-        f.Host.Services.GetServices<ITimerHandler>(), f.Host.Service<IOptions<EngineOptions>>());
+    private DeadlineSweep Sweep => f.Host.Service<DeadlineSweep>();
+    private DeadlineStore Store => f.Host.Service<DeadlineStore>();
 
     private async Task<Guid> ConversationWithMessageAt(DateTimeOffset sentAt, string? phone = null)
     {
@@ -30,43 +29,38 @@ public class TimerTests(EngineFixture f) : IClassFixture<EngineFixture>
     private Task<long> WindowClosedEvents(Guid conversation) =>
         f.Db.CountAsync("from entity_events where entity_id = @id and type = @t", ("id", conversation), ("t", ConversationEvents.WindowClosed));
 
+    private async Task<Deadline> WindowDeadline(Guid conversation) =>
+        (await Store.LoadAsync(conversation, [ConversationGrain.EntityType], CancellationToken.None)).Single(d => d.Kind == ConversationTimers.ResponseWindow);
+
     [Fact]
-    public async Task A_timer_fires_once_when_due_and_not_before()
+    public async Task A_deadline_fires_once_when_due_and_not_before()
     {
         f.Clock.Set(Sent.AddHours(1));
         var conversation = await ConversationWithMessageAt(Sent);
-        var node = Node("timer-a");
+        var grain = f.Host.Service<IGrainFactory>().GetGrain<IConversationGrain>(GrainKeys.Conversation(conversation));
 
         f.Clock.Set(Sent.AddHours(24).AddSeconds(-1));
-        await node.RunDueAsync(CancellationToken.None);
+        await Sweep.RunDueAsync(CancellationToken.None);
+        Assert.Equal(0, await grain.FireDue());
         Assert.Equal(0, await WindowClosedEvents(conversation));
 
         f.Clock.Set(Sent.AddHours(24));
-        await node.RunDueAsync(CancellationToken.None);
-        await node.RunDueAsync(CancellationToken.None);
-        await Node("timer-b").RunDueAsync(CancellationToken.None);
+        await Task.WhenAll(Sweep.RunDueAsync(CancellationToken.None), Sweep.RunDueAsync(CancellationToken.None), grain.FireDue());
+        Assert.Equal(0, await grain.FireDue());
         Assert.Equal(1, await WindowClosedEvents(conversation));
         Assert.Equal(0, await f.Db.CountAsync("from timers where entity_id = @id and entity_type = 'conversation'", ("id", conversation)));
     }
 
     [Fact]
-    public async Task A_timer_claimed_by_a_node_that_dies_is_fired_once_by_another_after_the_lease()
+    public async Task A_firing_that_was_already_done_elsewhere_does_nothing()
     {
         f.Clock.Set(Sent.AddHours(1));
         var conversation = await ConversationWithMessageAt(Sent);
         f.Clock.Set(Sent.AddHours(25));
+        var seen = await WindowDeadline(conversation);   // a duplicate activation read this before the other fired it
 
-        var dying = Node("dies-mid-lease");
-        var claimed = (await dying.ClaimDueAsync(1000, CancellationToken.None)).Single(t => t.EntityId == conversation && t.EntityType == "conversation");
-        // The node dies here: it never fires. While its lease holds, nobody else takes the timer.
-        var survivor = Node("survivor");
-        Assert.DoesNotContain(await survivor.ClaimDueAsync(1000, CancellationToken.None), t => t.EntityId == conversation);
-
-        f.Clock.Advance(TimeSpan.FromSeconds(31)); // the 30 s lease runs out
-        var reclaimed = (await survivor.ClaimDueAsync(1000, CancellationToken.None)).Single(t => t.EntityId == conversation && t.EntityType == "conversation");
-        Assert.True(await survivor.FireAsync(reclaimed, CancellationToken.None));
-        // If the first node comes back and fires its stale claim, nothing happens.
-        Assert.False(await dying.FireAsync(claimed, CancellationToken.None));
+        Assert.True(await Store.FireAsync(conversation, seen, CancellationToken.None));
+        Assert.False(await Store.FireAsync(conversation, seen, CancellationToken.None));
         Assert.Equal(1, await WindowClosedEvents(conversation));
     }
 
@@ -77,20 +71,45 @@ public class TimerTests(EngineFixture f) : IClassFixture<EngineFixture>
         f.Clock.Set(Sent.AddHours(1));
         var conversation = await ConversationWithMessageAt(Sent, phone);
         f.Clock.Set(Sent.AddHours(24).AddSeconds(5));
-        var node = Node("resched");
-        var claimed = (await node.ClaimDueAsync(1000, CancellationToken.None)).Single(t => t.EntityId == conversation && t.EntityType == "conversation");
+        var stale = await WindowDeadline(conversation);
 
-        // The customer writes again (message sent just before the window closed): the window moves and the timer is rescheduled.
+        // The customer writes again (message sent just before the window closed): the window moves and the deadline is rescheduled.
         var r = await Wa.PostAsync(f.Host.CreateClient(), f.WhatsAppChannel, Wa.TextDelivery(phone, Wa.NewId(), Sent.AddHours(23).ToUnixTimeSeconds(), "still there?"));
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
-        var generation = await f.Db.ScalarAsync<long>("select generation from timers where entity_id = @id and entity_type = 'conversation'", ("id", conversation));
-        Assert.True(generation > claimed.Generation);
+        Assert.True((await WindowDeadline(conversation)).Generation > stale.Generation);
 
-        Assert.False(await node.FireAsync(claimed, CancellationToken.None));
+        Assert.False(await Store.FireAsync(conversation, stale, CancellationToken.None));
         Assert.Equal(0, await WindowClosedEvents(conversation));
 
         f.Clock.Set(Sent.AddHours(47));
-        await node.RunDueAsync(CancellationToken.None);
+        await Sweep.RunDueAsync(CancellationToken.None);
         Assert.Equal(1, await WindowClosedEvents(conversation));
+    }
+
+    [Fact]
+    public async Task A_near_deadline_is_backed_by_an_Orleans_reminder_until_it_is_gone()
+    {
+        f.Clock.Set(Sent.AddHours(1));
+        var conversation = await ConversationWithMessageAt(Sent);
+        var grain = f.Host.Service<IGrainFactory>().GetGrain<IConversationGrain>(GrainKeys.Conversation(conversation));
+        var key = $"%{GrainKeys.Conversation(conversation)}%";
+        Task<long> Reminders() => f.Db.CountAsync("from orleansreminderstable where grainid like @k", ("k", key));
+
+        await grain.FireDue();                       // the first-response alert check is 3 minutes away: a reminder backs it
+        Assert.Equal(1, await Reminders());
+
+        await f.Db.ExecAsync("delete from timers where entity_id = @i and entity_type = 'alert'", ("i", conversation));
+        await grain.FireDue();                       // only the 24 h window is left: no reminder write for it
+        Assert.Equal(0, await Reminders());
+
+        // A deadline within the reminder horizon (as a lock's idle release is) makes the grain register one again.
+        await f.Db.ExecAsync("insert into timers (entity_type, entity_id, kind, due_at, created_at) values ('conversation', @i, @k, @d, @d)",
+            ("i", conversation), ("k", ConversationTimers.IdleRelease), ("d", f.Clock.GetUtcNow().AddMinutes(3)));
+        await grain.FireDue();
+        Assert.Equal(1, await Reminders());
+
+        await f.Db.ExecAsync("delete from timers where entity_id = @i and kind = @k", ("i", conversation), ("k", ConversationTimers.IdleRelease));
+        await grain.FireDue();
+        Assert.Equal(0, await Reminders());
     }
 }

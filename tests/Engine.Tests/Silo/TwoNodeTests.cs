@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Engine.Tests.Infrastructure;
 
 namespace Engine.Tests.Silo;
@@ -50,15 +52,18 @@ public class TwoNodeTests : EngineFixture
     }
 
     [Fact]
-    public async Task Both_nodes_register_in_the_cluster_table()
+    public async Task Every_node_is_an_active_silo_of_one_Orleans_cluster()
     {
-        using var workers1 = new EngineHost(Db.ConnectionString, Clock, nodeId: "worker-1", workers: true);
-        using var workers2 = new EngineHost(Db.ConnectionString, Clock, nodeId: "worker-2", workers: true);
-        workers1.CreateClient();
-        workers2.CreateClient();
-        var nodes = await Admin.GetStringAsync("/api/v1/nodes");
-        Assert.Contains("\"worker-1\"", nodes);
-        Assert.Contains("\"worker-2\"", nodes);
-        Assert.Contains("\"alive\":true", nodes);
+        Second.CreateClient();
+        var silos = (await Admin.GetFromJsonAsync<JsonElement[]>("/api/v1/nodes"))!;
+        Assert.Equal(2, silos.Count(s => s.GetProperty("status").GetString() == "Active"));
+        Assert.All(silos.Where(s => s.GetProperty("status").GetString() == "Active"),
+            s => Assert.True(s.GetProperty("activations").GetInt32() >= 0));
+        Assert.Equal(2, silos.Select(s => s.GetProperty("address").GetString()).Distinct().Count());
+
+        // Seen from the second node too: one cluster, not two.
+        var fromSecond = await Second.Admin().GetFromJsonAsync<JsonElement[]>("/api/v1/nodes");
+        Assert.Equal(silos.Select(s => s.GetProperty("address").GetString()).Order(),
+            fromSecond!.Select(s => s.GetProperty("address").GetString()).Order());
     }
 }

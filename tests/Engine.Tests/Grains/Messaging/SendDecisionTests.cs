@@ -10,7 +10,7 @@ public class SendDecisionTests
     private static readonly DateTimeOffset LastInbound = new(2026, 3, 2, 9, 0, 0, TimeSpan.Zero);
 
     private static ConversationState Conversation(TimeSpan window, int windowSends = 0) =>
-        ConversationGrain.Open(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), LastInbound) with
+        ConversationRules.Open(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), LastInbound) with
         {
             LastInboundAt = LastInbound, WindowClosesAt = LastInbound + window, WindowSends = windowSends, Version = 1,
         };
@@ -38,7 +38,7 @@ public class SendDecisionTests
     public void The_window_decides(string policy, int windowHours, double hoursAfter, bool template, string? refusal, bool outOfWindow, string category)
     {
         var p = policy switch { "wa-refuse" => WhatsAppRefuse, "wa-surcharge" => WhatsAppSurcharge, _ => WeChat };
-        var outcome = ConversationGrain.Send(Conversation(TimeSpan.FromHours(windowHours)), Guid.NewGuid(), template, p, LastInbound.AddHours(hoursAfter));
+        var outcome = ConversationRules.Send(Conversation(TimeSpan.FromHours(windowHours)), Guid.NewGuid(), template, p, LastInbound.AddHours(hoursAfter));
         Assert.Equal(refusal, outcome.RefusalCode);
         Assert.Equal(outOfWindow, outcome.OutOfWindow);
         if (refusal is null) Assert.Equal(category, outcome.Category);
@@ -49,10 +49,10 @@ public class SendDecisionTests
     {
         var state = Conversation(TimeSpan.FromHours(24));
         var id = Guid.NewGuid();
-        var outcome = ConversationGrain.Send(state, id, false, WhatsAppRefuse, LastInbound.AddHours(1));
+        var outcome = ConversationRules.Send(state, id, false, WhatsAppRefuse, LastInbound.AddHours(1));
         Assert.Equal(1, outcome.Decision!.State.WindowSends);
         var outbox = Assert.Single(outcome.Decision.Outbox);
-        Assert.Equal(ConversationGrain.SendTopic, outbox.Topic);
+        Assert.Equal(ConversationRules.SendTopic, outbox.Topic);
         Assert.Equal($"send:{id}", outbox.IdempotencyKey);
         Assert.Equal($"conversation:{state.Id}", outbox.OrderingKey);
     }
@@ -61,16 +61,16 @@ public class SendDecisionTests
     public void WeChat_allows_its_quota_per_customer_message_then_refuses()
     {
         var at = LastInbound.AddHours(1);
-        Assert.True(ConversationGrain.Send(Conversation(TimeSpan.FromHours(48), windowSends: 4), Guid.NewGuid(), false, WeChat, at).Accepted);
-        Assert.Equal("window_quota_exhausted", ConversationGrain.Send(Conversation(TimeSpan.FromHours(48), windowSends: 5), Guid.NewGuid(), false, WeChat, at).RefusalCode);
-        Assert.True(ConversationGrain.Send(Conversation(TimeSpan.FromHours(48), windowSends: 5), Guid.NewGuid(), false, WeChat with { WindowQuota = 20 }, at).Accepted);
+        Assert.True(ConversationRules.Send(Conversation(TimeSpan.FromHours(48), windowSends: 4), Guid.NewGuid(), false, WeChat, at).Accepted);
+        Assert.Equal("window_quota_exhausted", ConversationRules.Send(Conversation(TimeSpan.FromHours(48), windowSends: 5), Guid.NewGuid(), false, WeChat, at).RefusalCode);
+        Assert.True(ConversationRules.Send(Conversation(TimeSpan.FromHours(48), windowSends: 5), Guid.NewGuid(), false, WeChat with { WindowQuota = 20 }, at).Accepted);
     }
 
     [Fact]
     public void A_customer_message_renews_the_quota()
     {
         var state = Conversation(TimeSpan.FromHours(48), windowSends: 5);
-        var after = ConversationGrain.Receive(state, [new ReceivedMessage(Guid.NewGuid(), "text", LastInbound.AddHours(2))],
+        var after = ConversationRules.Receive(state, [new ReceivedMessage(Guid.NewGuid(), "text", LastInbound.AddHours(2))],
             new ConversationPolicy(TimeSpan.FromHours(48)), LastInbound.AddHours(2)).State;
         Assert.Equal(0, after.WindowSends);
     }

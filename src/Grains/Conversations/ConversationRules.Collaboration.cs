@@ -4,7 +4,7 @@ using Engine.Grains.Interfaces.Runtime;
 namespace Engine.Grains.Conversations;
 
 /// <summary>Queues, assignment, the exclusive lock with idle release, hand-overs and resolution.</summary>
-public static partial class ConversationGrain
+public static partial class ConversationRules
 {
     public const string OfferTopic = "assignment.offer";
     public static readonly string[] Tiers = ["frontline", "senior", "supervisor"];

@@ -9,7 +9,7 @@ namespace Engine.Grains.Conversations;
 /// loads the state under a row lock, calls one of these methods with the clock's
 /// "now", and persists the decision in the same transaction.
 /// </summary>
-public static partial class ConversationGrain
+public static partial class ConversationRules
 {
     /// <summary>A customer with no open conversation on this channel writes: a new conversation opens.</summary>
     public static ConversationState Open(Guid id, Guid businessId, Guid channelId, Guid contactId, DateTimeOffset now) =>

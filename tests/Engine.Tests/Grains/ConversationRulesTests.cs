@@ -3,19 +3,19 @@ using Engine.Grains.Interfaces.Conversations;
 
 namespace Engine.Tests.Grains;
 
-public class ConversationGrainTests
+public class ConversationRulesTests
 {
     private static readonly DateTimeOffset Now = new(2026, 3, 2, 9, 0, 0, TimeSpan.Zero);
     private static readonly ConversationPolicy WhatsApp24h = new(TimeSpan.FromHours(24));
 
-    private static ConversationState Fresh() => ConversationGrain.Open(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Now);
+    private static ConversationState Fresh() => ConversationRules.Open(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Now);
 
     private static ReceivedMessage Msg(DateTimeOffset sentAt, string type = "text") => new(Guid.NewGuid(), type, sentAt);
 
     [Fact]
     public void First_message_opens_the_conversation_and_records_it()
     {
-        var d = ConversationGrain.Receive(Fresh(), [Msg(Now.AddSeconds(-2))], WhatsApp24h, Now);
+        var d = ConversationRules.Receive(Fresh(), [Msg(Now.AddSeconds(-2))], WhatsApp24h, Now);
         Assert.Equal([ConversationEvents.Opened, ConversationEvents.MessageReceived], d.Events.Select(e => e.Type));
         Assert.Equal(1, d.State.MessageCount);
         Assert.Equal(1, d.State.UnreadCount);
@@ -25,7 +25,7 @@ public class ConversationGrainTests
     public void Response_window_runs_from_the_customers_last_message_provider_time()
     {
         var sent = Now.AddMinutes(-10);
-        var d = ConversationGrain.Receive(Fresh(), [Msg(sent)], WhatsApp24h, Now);
+        var d = ConversationRules.Receive(Fresh(), [Msg(sent)], WhatsApp24h, Now);
         Assert.Equal(sent.AddHours(24), d.State.WindowClosesAt);
         var timer = Assert.Single(d.Timers);
         Assert.Equal(ConversationTimers.ResponseWindow, timer.Kind);
@@ -37,15 +37,15 @@ public class ConversationGrainTests
     [InlineData(48)]
     public void Window_length_is_the_channels(int hours)
     {
-        var d = ConversationGrain.Receive(Fresh(), [Msg(Now)], new ConversationPolicy(TimeSpan.FromHours(hours)), Now);
+        var d = ConversationRules.Receive(Fresh(), [Msg(Now)], new ConversationPolicy(TimeSpan.FromHours(hours)), Now);
         Assert.Equal(Now.AddHours(hours), d.State.WindowClosesAt);
     }
 
     [Fact]
     public void A_late_older_message_does_not_shrink_the_window_or_reschedule()
     {
-        var first = ConversationGrain.Receive(Fresh(), [Msg(Now)], WhatsApp24h, Now).State with { Version = 1 };
-        var late = ConversationGrain.Receive(first, [Msg(Now.AddMinutes(-30))], WhatsApp24h, Now.AddMinutes(1));
+        var first = ConversationRules.Receive(Fresh(), [Msg(Now)], WhatsApp24h, Now).State with { Version = 1 };
+        var late = ConversationRules.Receive(first, [Msg(Now.AddMinutes(-30))], WhatsApp24h, Now.AddMinutes(1));
         Assert.Equal(Now.AddHours(24), late.State.WindowClosesAt);
         Assert.Empty(late.Timers);
         Assert.Equal(2, late.State.MessageCount);
@@ -55,39 +55,39 @@ public class ConversationGrainTests
     [Fact]
     public void Window_timer_closes_only_once_the_window_has_passed()
     {
-        var open = ConversationGrain.Receive(Fresh(), [Msg(Now)], WhatsApp24h, Now).State with { Version = 1 };
-        var early = ConversationGrain.TimerDue(open, ConversationTimers.ResponseWindow, LockPolicy.Default, Now.AddHours(24).AddTicks(-1));
+        var open = ConversationRules.Receive(Fresh(), [Msg(Now)], WhatsApp24h, Now).State with { Version = 1 };
+        var early = ConversationRules.TimerDue(open, ConversationTimers.ResponseWindow, LockPolicy.Default, Now.AddHours(24).AddTicks(-1));
         Assert.False(early.Changed);
-        Assert.True(ConversationGrain.IsWindowOpen(open, Now.AddHours(24).AddTicks(-1)));
+        Assert.True(ConversationRules.IsWindowOpen(open, Now.AddHours(24).AddTicks(-1)));
 
-        var due = ConversationGrain.TimerDue(open, ConversationTimers.ResponseWindow, LockPolicy.Default, Now.AddHours(24));
+        var due = ConversationRules.TimerDue(open, ConversationTimers.ResponseWindow, LockPolicy.Default, Now.AddHours(24));
         Assert.True(due.Changed);
         Assert.Equal(ConversationEvents.WindowClosed, Assert.Single(due.Events).Type);
-        Assert.False(ConversationGrain.IsWindowOpen(open, Now.AddHours(24)));
+        Assert.False(ConversationRules.IsWindowOpen(open, Now.AddHours(24)));
     }
 
     [Fact]
     public void A_resolved_conversation_takes_no_messages()
     {
         var resolved = Fresh() with { Status = ConversationStatus.Resolved, Version = 3 };
-        Assert.Throws<InvalidOperationException>(() => ConversationGrain.Receive(resolved, [Msg(Now)], WhatsApp24h, Now));
+        Assert.Throws<InvalidOperationException>(() => ConversationRules.Receive(resolved, [Msg(Now)], WhatsApp24h, Now));
     }
 
     [Fact]
     public void An_unknown_timer_kind_is_an_error_not_a_silent_no_op()
     {
-        Assert.Throws<InvalidOperationException>(() => ConversationGrain.TimerDue(Fresh(), "nope", LockPolicy.Default, Now));
+        Assert.Throws<InvalidOperationException>(() => ConversationRules.TimerDue(Fresh(), "nope", LockPolicy.Default, Now));
     }
 
     [Fact]
     public void Reply_time_runs_from_the_first_unanswered_customer_message_to_each_human_reply()
     {
         var agent = Guid.NewGuid();
-        var opened = ConversationGrain.Receive(Fresh(), [Msg(Now)], WhatsApp24h, Now).State with { Version = 1 };
-        var again = ConversationGrain.Receive(opened, [Msg(Now.AddSeconds(30))], WhatsApp24h, Now.AddSeconds(30)).State;
+        var opened = ConversationRules.Receive(Fresh(), [Msg(Now)], WhatsApp24h, Now).State with { Version = 1 };
+        var again = ConversationRules.Receive(opened, [Msg(Now.AddSeconds(30))], WhatsApp24h, Now.AddSeconds(30)).State;
         Assert.Equal(Now, again.AwaitingSince);                                  // the second message does not restart the wait
 
-        var first = ConversationGrain.HumanReplied(again, agent, Now.AddSeconds(90));
+        var first = ConversationRules.HumanReplied(again, agent, Now.AddSeconds(90));
         var e = Assert.Single(first.Events);
         Assert.Equal(ConversationEvents.HumanReplied, e.Type);
         Assert.Equal(90.0, (double?)e.Data.GetType().GetProperty("ReplySeconds")!.GetValue(e.Data));
@@ -95,9 +95,9 @@ public class ConversationGrainTests
         Assert.Null(first.State.AwaitingSince);
 
         // A second reply with nothing new from the customer is not a reply time; a new message starts a new wait.
-        Assert.False(ConversationGrain.HumanReplied(first.State, agent, Now.AddSeconds(100)).Changed);
-        var asked = ConversationGrain.Receive(first.State, [Msg(Now.AddSeconds(200))], WhatsApp24h, Now.AddSeconds(200)).State;
-        var second = Assert.Single(ConversationGrain.HumanReplied(asked, agent, Now.AddSeconds(260)).Events);
+        Assert.False(ConversationRules.HumanReplied(first.State, agent, Now.AddSeconds(100)).Changed);
+        var asked = ConversationRules.Receive(first.State, [Msg(Now.AddSeconds(200))], WhatsApp24h, Now.AddSeconds(200)).State;
+        var second = Assert.Single(ConversationRules.HumanReplied(asked, agent, Now.AddSeconds(260)).Events);
         Assert.Equal(60.0, (double?)second.Data.GetType().GetProperty("ReplySeconds")!.GetValue(second.Data));
         Assert.Equal(false, second.Data.GetType().GetProperty("First")!.GetValue(second.Data));
     }

@@ -1,0 +1,35 @@
+using Orleans.Concurrency;
+
+namespace Engine.Grains.Interfaces.Deadlines;
+
+/// <summary>
+/// A grain that owns an entity's deadlines (lock expiry, idle release, the response window, alert checks) and fires
+/// each when it falls due: a grain timer while the grain is active, a reminder that re-activates it on a surviving
+/// silo after a crash or collection.
+/// </summary>
+public interface IDeadlineOwnerGrain : IGrainWithStringKey
+{
+    /// <summary>The entity's deadlines changed in a committed transaction: re-read them and re-arm. One-way.</summary>
+    [OneWay]
+    Task Wake();
+
+    /// <summary>Fires every deadline due now, in due order; returns how many fired.</summary>
+    Task<int> FireDue();
+}
+
+/// <summary>One conversation: its own deadlines and its alert checks (first response, waiting).</summary>
+[Alias("conversation")]
+public interface IConversationGrain : IDeadlineOwnerGrain;
+
+/// <summary>One business account: its daily checks (abandonment, CSAT) at local midnight.</summary>
+[Alias("business")]
+public interface IBusinessGrain : IDeadlineOwnerGrain;
+
+/// <summary>Grain keys carry a non-hex prefix (see shared/spec/orleans.md).</summary>
+public static class GrainKeys
+{
+    public static string Conversation(Guid id) => $"conv:{id:N}";
+    public static string Business(Guid id) => $"biz:{id:N}";
+
+    public static Guid IdOf(string key) => Guid.ParseExact(key[(key.IndexOf(':') + 1)..], "N");
+}

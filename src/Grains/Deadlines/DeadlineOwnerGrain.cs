@@ -1,0 +1,93 @@
+using Engine.Grains.Interfaces.Deadlines;
+using Microsoft.Extensions.Logging;
+
+namespace Engine.Grains.Deadlines;
+
+/// <summary>
+/// Keeps an entity's deadlines in grain state and fires each when due. While the grain is active a grain timer
+/// fires the next deadline at its time; while a deadline is near (<see cref="DeadlinePlan.ReminderHorizon"/>) a
+/// one-minute reminder is registered too, so a crash or collection re-activates the grain on a surviving silo. Every
+/// firing is fenced by the deadline's generation in the store, so a repeated tick or a brief duplicate activation
+/// fires nothing twice.
+/// </summary>
+public abstract class DeadlineOwnerGrain(IDeadlineStore store, TimeProvider clock, ILogger logger) : Grain, IDeadlineOwnerGrain, IRemindable
+{
+    private const string ReminderName = "deadlines";
+    private static readonly TimeSpan LongestTimer = TimeSpan.FromDays(1);
+
+    private IReadOnlyList<Deadline> _deadlines = [];
+    private IGrainTimer? _timer;
+    private IGrainReminder? _reminder;
+
+    /// <summary>The entity types whose deadlines this grain owns, for the id in its key.</summary>
+    protected abstract IReadOnlyList<string> EntityTypes { get; }
+
+    private Guid EntityId => GrainKeys.IdOf(this.GetPrimaryKeyString());
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _reminder = await this.GetReminder(ReminderName);
+        await FireDueAndArmAsync(cancellationToken);
+    }
+
+    public Task Wake() => FireDueAndArmAsync(CancellationToken.None);
+
+    public async Task<int> FireDue() => await FireDueAndArmAsync(CancellationToken.None);
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) => FireDueAndArmAsync(CancellationToken.None);
+
+    private async Task<int> FireDueAndArmAsync(CancellationToken ct)
+    {
+        var fired = 0;
+        _deadlines = await store.LoadAsync(EntityId, EntityTypes, ct);
+        // A firing can schedule the next deadline (the daily check re-arms itself): fire until nothing is due.
+        for (var round = 0; round < 10; round++)
+        {
+            var due = DeadlinePlan.Due(_deadlines, clock.GetUtcNow()).ToList();
+            if (due.Count == 0) break;
+            foreach (var deadline in due)
+                if (await store.FireAsync(EntityId, deadline, ct)) fired++;
+            _deadlines = await store.LoadAsync(EntityId, EntityTypes, ct);
+        }
+        await ArmAsync();
+        return fired;
+    }
+
+    private async Task ArmAsync()
+    {
+        var now = clock.GetUtcNow();
+        var next = DeadlinePlan.Next(_deadlines);
+        if (next is { } at)
+        {
+            var dueIn = at - now < TimeSpan.Zero ? TimeSpan.Zero : at - now;
+            if (dueIn > LongestTimer) dueIn = LongestTimer;
+            if (_timer is null)
+                _timer = this.RegisterGrainTimer(OnTimerAsync, new GrainTimerCreationOptions(dueIn, Timeout.InfiniteTimeSpan) { Interleave = false });
+            else _timer.Change(dueIn, Timeout.InfiniteTimeSpan);
+        }
+        else
+        {
+            _timer?.Dispose();
+            _timer = null;
+        }
+
+        var needsReminder = DeadlinePlan.NeedsReminder(next, now);
+        if (needsReminder && _reminder is null)
+            _reminder = await this.RegisterOrUpdateReminder(ReminderName, DeadlinePlan.ReminderPeriod, DeadlinePlan.ReminderPeriod);
+        else if (!needsReminder && _reminder is not null)
+        {
+            await this.UnregisterReminder(_reminder);
+            _reminder = null;
+        }
+    }
+
+    private async Task OnTimerAsync(CancellationToken ct)
+    {
+        try { await FireDueAndArmAsync(ct); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The reminder (near deadlines) or the silos' sweep (far ones) tries again.
+            logger.LogWarning(e, "Firing the deadlines of {Grain} failed.", this.GetPrimaryKeyString());
+        }
+    }
+}

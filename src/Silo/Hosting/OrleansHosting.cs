@@ -1,0 +1,46 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+
+namespace Engine.Silo.Hosting;
+
+/// <summary>
+/// The Orleans configuration every host shares: membership and reminders in the engine's PostgreSQL
+/// (Orleans' own ADO.NET tables, created by the migrations), endpoints from <see cref="EngineCluster"/>.
+/// </summary>
+public static class OrleansHosting
+{
+    private const string Invariant = "Npgsql";
+
+    /// <summary>Co-hosts a silo (modes node and silo) or joins as a client (mode client).</summary>
+    public static IHostApplicationBuilder AddEngineCluster(this IHostApplicationBuilder builder)
+    {
+        var cluster = EngineCluster.Read(builder.Configuration);
+        var connectionString = ConnectionString(builder.Configuration);
+        if (cluster.HostsSilo) builder.UseOrleans(silo => silo.AddEngineSilo(cluster, connectionString));
+        else builder.UseOrleansClient(client => client.AddEngineClient(cluster, connectionString));
+        builder.Services.AddSingleton(cluster);
+        return builder;
+    }
+
+    public static ISiloBuilder AddEngineSilo(this ISiloBuilder silo, EngineCluster cluster, string connectionString)
+    {
+        silo.Configure<ClusterOptions>(o => { o.ClusterId = cluster.ClusterId; o.ServiceId = EngineCluster.ServiceId; });
+        silo.ConfigureEndpoints(IPAddress.Parse(cluster.AdvertisedAddress), cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
+        silo.UseAdoNetClustering(o => { o.Invariant = Invariant; o.ConnectionString = connectionString; });
+        silo.UseAdoNetReminderService(o => { o.Invariant = Invariant; o.ConnectionString = connectionString; });
+        return silo;
+    }
+
+    public static IClientBuilder AddEngineClient(this IClientBuilder client, EngineCluster cluster, string connectionString)
+    {
+        client.Configure<ClusterOptions>(o => { o.ClusterId = cluster.ClusterId; o.ServiceId = EngineCluster.ServiceId; });
+        client.UseAdoNetClustering(o => { o.Invariant = Invariant; o.ConnectionString = connectionString; });
+        return client;
+    }
+
+    public static string ConnectionString(IConfiguration config) => config.GetConnectionString("Postgres")
+        ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not set (environment ConnectionStrings__Postgres).");
+}

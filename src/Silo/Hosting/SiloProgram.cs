@@ -1,0 +1,47 @@
+using Engine.Silo.Access;
+using Engine.Silo.Database;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Engine.Silo.Hosting;
+
+/// <summary>
+/// A silo-only node (<c>dotnet run --project src/Silo</c>, or the Api with <c>Engine:Cluster:Mode=silo</c>):
+/// grains, reminders and the workers, with a health endpoint and no public API.
+/// </summary>
+public static class SiloProgram
+{
+    public static Task Main(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.Configuration["Engine:Cluster:Mode"] = nameof(ClusterMode.Silo);
+        return RunAsync(builder);
+    }
+
+    public static async Task RunAsync(WebApplicationBuilder builder)
+    {
+        builder.Services.AddSilo(builder.Configuration);
+        builder.AddEngineCluster();
+        var app = builder.Build();
+        await InitializeAsync(app.Services);
+        app.MapGet("/health", () => TypedResults.Ok(new { status = "ok" }));
+        await app.RunAsync();
+    }
+
+    /// <summary>Before the silo starts: the schema (the engine's migrations and Orleans' tables), the first business, the bootstrap credentials.</summary>
+    public static async Task InitializeAsync(IServiceProvider services)
+    {
+        await Migrator.MigrateAsync(services.GetRequiredService<NpgsqlDataSource>());
+        var options = services.GetRequiredService<IOptions<EngineOptions>>().Value;
+        var access = services.GetRequiredService<AccessStore>();
+        var business = await access.EnsureBusinessAsync(options.BusinessName, CancellationToken.None);
+        if (!string.IsNullOrEmpty(options.BootstrapAdminKey))
+            await access.EnsureKeyAsync(business, "bootstrap administrator", options.BootstrapAdminKey, Roles.Administrator, CancellationToken.None);
+        if (!string.IsNullOrEmpty(options.BootstrapAdminEmail) && !string.IsNullOrEmpty(options.BootstrapAdminPassword))
+            await services.GetRequiredService<Team.UserStore>()
+                .EnsureAdministratorAsync(business, options.BootstrapAdminEmail, options.BootstrapAdminPassword, CancellationToken.None);
+    }
+}
