@@ -24,6 +24,8 @@ if (EngineCluster.Read(builder.Configuration).Mode == ClusterMode.Silo)
     await SiloProgram.RunAsync(builder);   // a silo-only node: no public API
     return;
 }
+// The Testing environment's clock can be moved forward (POST /test/clock/advance); tests in-process replace it.
+if (builder.Environment.IsEnvironment("Testing")) builder.Services.AddSingleton<TimeProvider>(new Engine.Silo.Runtime.OffsetClock());
 builder.Services.AddSilo(builder.Configuration);
 builder.AddEngineCluster();   // co-hosts the silo (mode node) or joins the cluster as a client (mode client)
 builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
