@@ -25,7 +25,12 @@ if (EngineCluster.Read(builder.Configuration).Mode == ClusterMode.Silo)
     return;
 }
 // The Testing environment's clock can be moved forward (POST /test/clock/advance); tests in-process replace it.
-if (builder.Environment.IsEnvironment("Testing")) builder.Services.AddSingleton<TimeProvider>(new Engine.Silo.Runtime.OffsetClock());
+if (builder.Environment.IsEnvironment("Testing"))
+{
+    var clock = new Engine.Silo.Runtime.OffsetClock();
+    builder.Services.AddSingleton<TimeProvider>(clock);
+    builder.Services.AddSingleton<Engine.Silo.Runtime.IAdjustableClock>(clock);
+}
 builder.Services.AddSilo(builder.Configuration);
 builder.AddEngineCluster();   // co-hosts the silo (mode node) or joins the cluster as a client (mode client)
 builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>

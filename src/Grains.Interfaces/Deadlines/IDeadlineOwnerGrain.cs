@@ -24,12 +24,3 @@ public interface IConversationGrain : IDeadlineOwnerGrain;
 /// <summary>One business account: its daily checks (abandonment, CSAT) at local midnight.</summary>
 [Alias("business")]
 public interface IBusinessGrain : IDeadlineOwnerGrain;
-
-/// <summary>Grain keys carry a non-hex prefix (see shared/spec/orleans.md).</summary>
-public static class GrainKeys
-{
-    public static string Conversation(Guid id) => $"conv:{id:N}";
-    public static string Business(Guid id) => $"biz:{id:N}";
-
-    public static Guid IdOf(string key) => Guid.ParseExact(key[(key.IndexOf(':') + 1)..], "N");
-}

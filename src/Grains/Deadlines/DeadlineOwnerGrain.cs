@@ -1,3 +1,4 @@
+using Engine.Grains.Interfaces;
 using Engine.Grains.Interfaces.Deadlines;
 using Microsoft.Extensions.Logging;
 

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Engine.Grains.Conversations;
+using Engine.Grains.Interfaces;
+using Engine.Grains.Interfaces.Channels;
 using Engine.Grains.Interfaces.Messaging;
 using Engine.Grains.Messaging;
 using Engine.Silo.Channels;
@@ -15,13 +17,14 @@ namespace Engine.Silo.Outbound;
 /// <summary>
 /// Dispatches one accepted message to its provider. Limits first — the recipient's pair limit and the
 /// new-customer limit (sends to one conversation are serialised by the outbox's ordering key, so
-/// these counts cannot race), then a slot in the number's per-second budget shared by all nodes — and
+/// these counts cannot race), then a slot in the number's per-second budget (its channel grain, one activation
+/// for the whole cluster) — and
 /// a message over a limit waits its turn. Then the provider call with the message id as idempotency
 /// key; the outcome is recorded (and priced) in one transaction.
 /// </summary>
 public sealed class SendHandler(
     NpgsqlDataSource db, ChannelStore channels, WhatsAppClient whatsApp, WeChatClient weChat, UsageLedger ledger,
-    TimeProvider clock, IOptions<EngineOptions> options) : IOutboxHandler
+    TimeProvider clock, IGrainFactory grains, IOptions<EngineOptions> options) : IOutboxHandler
 {
     public string Topic => ConversationRules.SendTopic;
 
@@ -43,8 +46,8 @@ public sealed class SendHandler(
         var now = clock.GetUtcNow();
         if (await RecipientWaitAsync(conn, row.Contact, row.FirstSeen, now, ct) is { } until)
             return new OutboxResult.Defer(until - now, "recipient rate limit");
-        if (!await TakeNumberSlotAsync(conn, channel, now, ct))
-            return new OutboxResult.Defer(TimeSpan.FromSeconds(1) - TimeSpan.FromTicks(now.UtcTicks % TimeSpan.TicksPerSecond), "number rate limit");
+        var slot = await grains.GetGrain<IChannelGrain>(GrainKeys.Channel(channel.Id)).TakeSendSlot(channel.RateLimitPerSecond);
+        if (!slot.Granted) return new OutboxResult.Defer(slot.RetryAfter, "number rate limit");
 
         var message = JsonSerializer.Deserialize<OutboundMessage>(row.Payload, Effects.Json)!;
         var result = channel.Kind == ChannelKinds.WhatsApp
@@ -106,18 +109,5 @@ public sealed class SendHandler(
         return SendLimits.Latest(
             SendLimits.WaitUntil(recent, o.PairLimit, o.PairWindow, now),
             isNew ? SendLimits.WaitUntil(recent, o.NewCustomerSendsPerMinute, TimeSpan.FromMinutes(1), now) : null);
-    }
-
-    /// <summary>One of the number's sends for this second, counted in a row every node shares.</summary>
-    private static async Task<bool> TakeNumberSlotAsync(NpgsqlConnection conn, Channel channel, DateTimeOffset now, CancellationToken ct)
-    {
-        var second = now.ToUnixTimeSeconds();
-        var taken = await Sql.QueryAsync(conn, null, """
-            with old as (delete from send_rate where channel_id = @c and second < @s - 10)
-            insert into send_rate (channel_id, second, sends) values (@c, @s, 1)
-            on conflict (channel_id, second) do update set sends = send_rate.sends + 1 where send_rate.sends < @limit
-            returning sends
-            """, r => r.GetInt32(0), ct, ("c", channel.Id), ("s", second), ("limit", channel.RateLimitPerSecond));
-        return taken.Count == 1;
     }
 }

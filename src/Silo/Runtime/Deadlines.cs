@@ -1,4 +1,5 @@
 using Engine.Grains.Deadlines;
+using Engine.Grains.Interfaces;
 using Engine.Grains.Interfaces.Deadlines;
 using Engine.Silo.Database;
 using Npgsql;

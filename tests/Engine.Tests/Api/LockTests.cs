@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Engine.Grains.Interfaces.Conversations;
+using Engine.Grains.Interfaces;
 using Engine.Grains.Interfaces.Deadlines;
 using Engine.Silo.Runtime;
 using Engine.Tests.Infrastructure;

@@ -58,7 +58,7 @@ public class OutboundWeChatTests(OutboundFixture f) : IClassFixture<OutboundFixt
         Assert.Equal("window_closed", JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("code").GetString());
         await f.DrainAsync();
         Assert.Equal(requests, f.Provider.SendRequests);
-        f.Clock.Advance(-TimeSpan.FromHours(48));
+        f.Clock.Rewind(TimeSpan.FromHours(48));
     }
 
     [Fact]
@@ -140,6 +140,6 @@ public class OutboundWeChatTests(OutboundFixture f) : IClassFixture<OutboundFixt
         await f.DrainAsync();
         Assert.Equal("sent", (await f.MessageAsync(conversation, id)).GetProperty("status").GetString());
         Assert.Equal("msgmenu", Assert.Single(f.Provider.Sent, s => s.Recipient == openId).Type);
-        f.Clock.Advance(-TimeSpan.FromMinutes(5));
+        f.Clock.Rewind(TimeSpan.FromMinutes(5));
     }
 }

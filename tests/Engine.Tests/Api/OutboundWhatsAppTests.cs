@@ -106,7 +106,7 @@ public class OutboundWhatsAppTests(OutboundFixture f) : IClassFixture<OutboundFi
         await f.DrainAsync();
         Assert.Equal(requests + 1, f.Provider.SendRequests);
         Assert.Equal("template", Assert.Single(f.Provider.Sent, s => s.Recipient == phone).Type);
-        f.Clock.Advance(-TimeSpan.FromHours(24));
+        f.Clock.Rewind(TimeSpan.FromHours(24));
     }
 
     [Fact]
@@ -127,7 +127,7 @@ public class OutboundWhatsAppTests(OutboundFixture f) : IClassFixture<OutboundFi
         await f.DrainAsync();
         Assert.True((await f.MessageAsync(conversation, id)).GetProperty("outOfWindow").GetBoolean());
         Assert.Equal(0.01m, await f.Db.ScalarAsync<decimal>("select surcharge from usage_ledger where message_id = @id", ("id", id)));
-        f.Clock.Advance(-TimeSpan.FromHours(25));
+        f.Clock.Rewind(TimeSpan.FromHours(25));
     }
 
     [Fact]
@@ -226,7 +226,7 @@ public class OutboundWhatsAppTests(OutboundFixture f) : IClassFixture<OutboundFi
         for (var i = 1; i <= 6; i++) await f.SendAsync(conversation, new { type = "text", text = $"part {i}" });
         await f.DrainAsync();
         Assert.Equal(6, SentTo(phone));
-        f.Clock.Advance(-TimeSpan.FromHours(25));
+        f.Clock.Rewind(TimeSpan.FromHours(25));
     }
 
     [Fact]
@@ -295,7 +295,7 @@ public class OutboundWhatsAppTests(OutboundFixture f) : IClassFixture<OutboundFi
         f.Clock.Advance(TimeSpan.FromMinutes(10));
         await f.DrainAsync();
         Assert.Equal("accepted", (await f.MessageAsync(conversation, id)).GetProperty("status").GetString());
-        f.Clock.Advance(-TimeSpan.FromMinutes(10));
+        f.Clock.Rewind(TimeSpan.FromMinutes(10));
     }
 
     [Fact]

@@ -53,6 +53,6 @@ public class QuickReplyTests(OutboundFixture f) : IClassFixture<OutboundFixture>
         var refund = usage.GetProperty("templates").EnumerateArray().Single(t => t.GetProperty("shortcut").GetString() == "/refund");
         Assert.Equal(1, refund.GetProperty("uses").GetInt32());
         Assert.False(refund.GetProperty("flagged").GetBoolean());             // 1 of 2 agent replies
-        f.Clock.Advance(-TimeSpan.FromMinutes(1));
+        f.Clock.Rewind(TimeSpan.FromMinutes(1));
     }
 }

@@ -79,7 +79,7 @@ public class WebhookTests(OutboundFixture f) : IClassFixture<OutboundFixture>
         var attempts = await f.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/webhooks/{id}/attempts");
         var log = attempts.EnumerateArray().Reverse().Select(a => (a.GetProperty("statusCode").ValueKind == JsonValueKind.Null ? 0 : a.GetProperty("statusCode").GetInt32(), a.GetProperty("succeeded").GetBoolean())).ToList();
         Assert.Equal([(500, false), (500, false), (0, false), (200, true)], log);
-        f.Clock.Advance(-TimeSpan.FromHours(3));
+        f.Clock.Rewind(TimeSpan.FromHours(3));
     }
 
     [Fact]
@@ -98,7 +98,7 @@ public class WebhookTests(OutboundFixture f) : IClassFixture<OutboundFixture>
         Assert.Equal(["conversation.created", "message.received", "message.received"], receiver.Deliveries.Select(d => Json(d).GetProperty("type").GetString()));
         var ids = receiver.Deliveries.Select(d => long.Parse(Json(d).GetProperty("id").GetString()!)).ToList();
         Assert.Equal(ids.Order(), ids);
-        f.Clock.Advance(-TimeSpan.FromHours(1));
+        f.Clock.Rewind(TimeSpan.FromHours(1));
     }
 
     [Fact]
@@ -116,7 +116,7 @@ public class WebhookTests(OutboundFixture f) : IClassFixture<OutboundFixture>
         f.Clock.Advance(TimeSpan.FromSeconds(61));
         await f.DrainAsync();
         Assert.Single(receiver.Deliveries);
-        f.Clock.Advance(-TimeSpan.FromSeconds(61));
+        f.Clock.Rewind(TimeSpan.FromSeconds(61));
     }
 
     [Fact]
@@ -151,7 +151,7 @@ public class WebhookTests(OutboundFixture f) : IClassFixture<OutboundFixture>
         await f.Admin.PostAsJsonAsync($"/api/v1/webhooks/{id}/replay", new { eventIds = new[] { eventId } });
         await f.DrainAsync();
         Assert.Equal(4, receiver.Deliveries.Count);
-        f.Clock.Advance(-TimeSpan.FromHours(26));
+        f.Clock.Rewind(TimeSpan.FromHours(26));
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Net.Http.Json;
 using System.Text.Json;
 
@@ -7,7 +8,7 @@ namespace Engine.Tests.Infrastructure;
 public class EngineFixture : IAsyncLifetime
 {
     public TestDatabase Db { get; } = new();
-    public FakeClock Clock { get; } = new();
+    public FakeTimeProvider Clock { get; } = TestClock.Create();
     public EngineHost Host { get; private set; } = null!;
     public HttpClient Admin { get; private set; } = null!;
     public Guid WhatsAppChannel { get; private set; }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
@@ -5,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Engine.Silo.Runtime;
 using Orleans.TestingHost;
 
 namespace Engine.Tests.Infrastructure;
@@ -14,12 +16,12 @@ namespace Engine.Tests.Infrastructure;
 /// are several nodes. Background workers are off unless asked for: tests drive timers and the
 /// outbox explicitly after moving the fake clock.
 /// </summary>
-public sealed class EngineHost(string connectionString, FakeClock clock, string nodeId = "node-a", bool workers = false,
+public sealed class EngineHost(string connectionString, FakeTimeProvider clock, string nodeId = "node-a", bool workers = false,
     IReadOnlyDictionary<string, string>? settings = null, string environment = "Production")
     : WebApplicationFactory<Program>
 {
     public const string AdminKey = "ek_test_admin_key";
-    public FakeClock Clock { get; } = clock;
+    public FakeTimeProvider Clock { get; } = clock;
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -36,6 +38,7 @@ public sealed class EngineHost(string connectionString, FakeClock clock, string 
         builder.ConfigureTestServices(s =>
         {
             s.AddSingleton<TimeProvider>(Clock);
+            s.AddSingleton<IAdjustableClock>(new AdjustableFakeClock(Clock));
             s.UseTimeProviderForBackgroundAreas(TimeProvider.System);   // membership and directory keep real time
         });
     }

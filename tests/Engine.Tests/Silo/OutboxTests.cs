@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Engine.Silo;
 using Engine.Silo.Runtime;
 using Engine.Tests.Infrastructure;
@@ -9,7 +10,7 @@ namespace Engine.Tests.Silo;
 public class OutboxTests : IAsyncLifetime
 {
     private readonly TestDatabase _db = new();
-    private readonly FakeClock _clock = new();
+    private readonly FakeTimeProvider _clock = TestClock.Create();
     private static readonly Guid Business = Guid.NewGuid();
 
     public Task InitializeAsync() => _db.InitializeAsync();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Engine.FakeProvider;
@@ -14,7 +15,7 @@ public sealed class BrowserFixture : IAsyncLifetime
 {
     public const string Password = "correct horse battery";
     public TestDatabase Db { get; } = new();
-    public FakeClock Clock { get; } = new(DateTimeOffset.UtcNow);   // real "now": the browser's dates and the engine's agree
+    public FakeTimeProvider Clock { get; } = TestClock.Create(DateTimeOffset.UtcNow);   // real "now": the browser's dates and the engine's agree
     public EngineHost Host { get; private set; } = null!;
     public Uri BaseUrl { get; private set; } = null!;
     public HttpClient Admin { get; private set; } = null!;

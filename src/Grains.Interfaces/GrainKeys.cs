@@ -1,0 +1,14 @@
+namespace Engine.Grains.Interfaces;
+
+/// <summary>
+/// Grain keys carry a non-hex prefix (see shared/spec/orleans.md: keys made only of hex digits collide in
+/// Orleans' storage), one per grain class.
+/// </summary>
+public static class GrainKeys
+{
+    public static string Conversation(Guid id) => $"conv:{id:N}";
+    public static string Business(Guid id) => $"biz:{id:N}";
+    public static string Channel(Guid id) => $"chan:{id:N}";
+
+    public static Guid IdOf(string key) => Guid.ParseExact(key[(key.IndexOf(':') + 1)..], "N");
+}

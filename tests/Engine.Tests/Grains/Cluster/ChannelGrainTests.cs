@@ -1,0 +1,41 @@
+using Engine.Grains.Channels;
+using Engine.Grains.Interfaces;
+using Engine.Grains.Interfaces.Channels;
+
+namespace Engine.Tests.Grains.Cluster;
+
+/// <summary>The number's send budget is one grain for the whole cluster, whichever silo the dispatcher runs on.</summary>
+[Collection(GrainClusterCollection.Name)]
+public sealed class ChannelGrainTests(GrainCluster c)
+{
+    [Fact]
+    public async Task Dispatchers_on_two_silos_share_one_per_second_budget()
+    {
+        var key = GrainKeys.Channel(Guid.NewGuid());
+        // Start of a clock second, so every call below lands in the same second.
+        c.Clock.Advance(TimeSpan.FromTicks(TimeSpan.TicksPerSecond - c.Clock.GetUtcNow().UtcTicks % TimeSpan.TicksPerSecond));
+
+        var slots = await Task.WhenAll(Enumerable.Range(0, 120).Select(i => c.OnSilo(i % 2).GetGrain<IChannelGrain>(key).TakeSendSlot(80)));
+        Assert.Equal(80, slots.Count(s => s.Granted));
+        Assert.All(slots.Where(s => !s.Granted), s => Assert.Equal(TimeSpan.FromSeconds(1), s.RetryAfter));
+
+        c.Clock.Advance(TimeSpan.FromSeconds(1));
+        var next = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => c.OnSilo(i % 2).GetGrain<IChannelGrain>(key).TakeSendSlot(80)));
+        Assert.Equal(80, next.Count(s => s.Granted));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(999)]
+    public void A_send_over_the_budget_waits_exactly_until_the_next_second(int millisecond)
+    {
+        const int limit = 1;
+        var at = new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero).AddMilliseconds(millisecond);
+        var (used, first, _) = SendBudget.Empty.Take(at, limit);
+        Assert.True(first);
+        var (_, again, wait) = used.Take(at, limit);
+        Assert.False(again);
+        Assert.Equal(TimeSpan.FromMilliseconds(1000 - millisecond), wait);
+        Assert.True(used.Take(at.AddMilliseconds(1000 - millisecond), limit).Granted);
+    }
+}

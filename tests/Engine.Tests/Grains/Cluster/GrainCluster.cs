@@ -1,0 +1,49 @@
+using Engine.Grains.Deadlines;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Orleans.TestingHost;
+
+namespace Engine.Tests.Grains.Cluster;
+
+/// <summary>
+/// Two in-process silos (Orleans TestingHost) sharing one fake clock: grain timers run on it, while membership and
+/// the directory keep real time. Deadlines are read from and fired into <see cref="InMemoryConversations"/>, which
+/// applies the real conversation rules, so the grains' timing is tested without a database.
+/// </summary>
+public sealed class GrainCluster : IAsyncLifetime
+{
+    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
+    public InMemoryConversations Conversations { get; }
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public GrainCluster() => Conversations = new InMemoryConversations(Clock);
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(2);
+        builder.Options.ConfigureFileLogging = false;
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.UseInMemoryReminderService();
+            silo.ConfigureServices(s =>
+            {
+                s.AddSingleton<TimeProvider>(Clock);
+                s.UseTimeProviderForBackgroundAreas(TimeProvider.System);
+                s.AddSingleton<IDeadlineStore>(Conversations);
+            });
+        });
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+
+    /// <summary>The grain factory of silo <paramref name="index"/>: calls made there start on that silo.</summary>
+    public IGrainFactory OnSilo(int index) => Cluster.Silos[index].ServiceProvider.GetRequiredService<IGrainFactory>();
+}
+
+[CollectionDefinition(Name)]
+public sealed class GrainClusterCollection : ICollectionFixture<GrainCluster>
+{
+    public const string Name = "grain cluster";
+}
