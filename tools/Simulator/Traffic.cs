@@ -28,6 +28,7 @@ public static class Traffic
             .Select(i => o.Kind == "wechat" ? $"oSIM{o.Seed:0000}{i:000000}xxxxxxxxxxxxxxxxx" : $"66{o.Seed % 100:00}{i:00000000}").ToArray();
         var latencies = new List<double>();
         int sent = 0, acked = 0, failed = 0, dupes = 0, next = 0;
+        var failures = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
         var clock = Stopwatch.StartNew();
         var deadline = o.Duration;
 
@@ -56,13 +57,18 @@ public static class Traffic
                     using var response = await clients[n % clients.Length].SendAsync(request, ct);
                     var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                     if (response.IsSuccessStatusCode) { Interlocked.Increment(ref acked); lock (latencies) latencies.Add(ms); }
-                    else Interlocked.Increment(ref failed);
+                    else { Interlocked.Increment(ref failed); failures.AddOrUpdate(((int)response.StatusCode).ToString(), 1, (_, k) => k + 1); }
                 }
-                catch (HttpRequestException) { Interlocked.Increment(ref failed); }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                    Interlocked.Increment(ref failed);
+                    failures.AddOrUpdate(e.GetType().Name, 1, (_, k) => k + 1);
+                }
             }
         }
 
         await Task.WhenAll(Enumerable.Range(0, o.Concurrency).Select(Worker));
+        if (!failures.IsEmpty) Console.Error.WriteLine($"failed deliveries by answer: {string.Join(", ", failures.Select(f => $"{f.Key} x{f.Value}"))}");
         var seconds = clock.Elapsed.TotalSeconds;
         latencies.Sort();
         return new TrafficReport(sent, acked, failed, dupes, seconds, Percentile(latencies, 0.5), Percentile(latencies, 0.99));
