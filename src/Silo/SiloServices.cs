@@ -24,9 +24,13 @@ public static class SiloServices
     {
         services.Configure<EngineOptions>(config.GetSection("Engine"));
         var connectionString = OrleansHosting.ConnectionString(config);
-        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        // Connections carry the node's name (pg_stat_activity; deadline wake-ups are answered by the node that committed).
+        var node = NodeIdentity.Create(config["Engine:NodeId"]);
+        var named = new NpgsqlConnectionStringBuilder(connectionString);
+        if (string.IsNullOrEmpty(named.ApplicationName)) named.ApplicationName = node.Id;
+        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(named.ConnectionString).Build());
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(sp => NodeIdentity.Create(config["Engine:NodeId"]));
+        services.AddSingleton(node);
         services.AddSingleton<EntityRuntime>();
         services.AddSingleton<DeadlineStore>();
         services.AddSingleton<Engine.Grains.Deadlines.IDeadlineStore>(sp => sp.GetRequiredService<DeadlineStore>());
@@ -78,11 +82,9 @@ public static class SiloServices
         services.AddSingleton<Live.EventStream>();
         services.AddHostedService(sp => sp.GetRequiredService<Live.EventStream>());
         // Workers run where grains run: an API-only node (Engine:Cluster:Mode=client) leaves them to the silos.
-        if (EngineCluster.Read(config).HostsSilo)
-        {
-            services.AddHostedService<SiloWorkers>();
-            services.AddHostedService<DeadlineWakeups>();
-        }
+        if (EngineCluster.Read(config).HostsSilo) services.AddHostedService<SiloWorkers>();
+        // Every node answers the wake-ups its own commits send, an API-only node through its cluster client.
+        services.AddHostedService<DeadlineWakeups>();
         return services;
     }
 }

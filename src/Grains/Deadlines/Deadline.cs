@@ -1,3 +1,5 @@
+using Engine.Grains.Interfaces.Conversations;
+
 namespace Engine.Grains.Deadlines;
 
 /// <summary>One pending deadline of an entity, as stored with the decision that set it; the generation fences a stale firing.</summary>
@@ -16,11 +18,17 @@ public interface IDeadlineStore
 public static class DeadlinePlan
 {
     /// <summary>
-    /// Deadlines closer than this are also covered by a reminder, so they are met within a minute on a surviving silo
-    /// after a crash. Farther ones (a response window of 24–48 h) are met by the grain timer while the grain is active
-    /// and otherwise by the silos' once-a-minute sweep of overdue deadlines, without a reminder write per conversation.
+    /// Deadlines closer than this wake their grain at commit, so its timer meets them on time. A lock's deadlines in
+    /// this horizon are also covered by a reminder, so a lock held on a crashed silo is released within a minute on
+    /// a surviving one. Everything else (alert checks, the 24–48 h response window) is met by the grain timer while
+    /// the grain is active and otherwise by the silos' once-a-minute sweep of overdue deadlines: a reminder write per
+    /// new conversation would cost as much as the conversation's own commit.
     /// </summary>
     public static readonly TimeSpan ReminderHorizon = TimeSpan.FromMinutes(15);
+
+    /// <summary>The deadlines a reminder backs: a person is locked out of a conversation until they pass.</summary>
+    public static readonly IReadOnlySet<string> RemindedKinds =
+        new HashSet<string> { ConversationTimers.LockExpiry, ConversationTimers.IdleRelease };
 
     /// <summary>The reminder's period (Orleans' minimum is one minute).</summary>
     public static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
@@ -31,7 +39,8 @@ public static class DeadlinePlan
     public static DateTimeOffset? Next(IEnumerable<Deadline> deadlines) =>
         deadlines.Select(d => (DateTimeOffset?)d.DueAt).Min();
 
-    public static bool NeedsReminder(DateTimeOffset? next, DateTimeOffset now) => next is { } at && at - now <= ReminderHorizon;
+    public static bool NeedsReminder(IEnumerable<Deadline> deadlines, DateTimeOffset now) =>
+        deadlines.Any(d => RemindedKinds.Contains(d.Kind) && d.DueAt - now <= ReminderHorizon);
 
     /// <summary>Whether a newly committed deadline must wake its owner now rather than wait for the sweep.</summary>
     public static bool WakesOwner(DateTimeOffset dueAt, DateTimeOffset now) => dueAt - now <= ReminderHorizon;

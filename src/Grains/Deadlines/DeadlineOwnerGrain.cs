@@ -6,7 +6,7 @@ namespace Engine.Grains.Deadlines;
 
 /// <summary>
 /// Keeps an entity's deadlines in grain state and fires each when due. While the grain is active a grain timer
-/// fires the next deadline at its time; while a deadline is near (<see cref="DeadlinePlan.ReminderHorizon"/>) a
+/// fires the next deadline at its time; while a lock's deadline is near (<see cref="DeadlinePlan.NeedsReminder"/>) a
 /// one-minute reminder is registered too, so a crash or collection re-activates the grain on a surviving silo. Every
 /// firing is fenced by the deadline's generation in the store, so a repeated tick or a brief duplicate activation
 /// fires nothing twice.
@@ -72,7 +72,7 @@ public abstract class DeadlineOwnerGrain(IDeadlineStore store, TimeProvider cloc
             _timer = null;
         }
 
-        var needsReminder = DeadlinePlan.NeedsReminder(next, now);
+        var needsReminder = DeadlinePlan.NeedsReminder(_deadlines, now);
         if (needsReminder && _reminder is null)
             _reminder = await this.RegisterOrUpdateReminder(ReminderName, DeadlinePlan.ReminderPeriod, DeadlinePlan.ReminderPeriod);
         else if (!needsReminder && _reminder is not null)

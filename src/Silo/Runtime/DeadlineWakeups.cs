@@ -1,4 +1,3 @@
-using Engine.Silo.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -6,10 +5,11 @@ using Npgsql;
 namespace Engine.Silo.Runtime;
 
 /// <summary>
-/// Listens for the wake-ups committed transactions send (<see cref="DeadlineOwners.AppendWake"/>) and wakes the owning
-/// grains, wherever in the cluster they live. Runs on every silo; a grain woken twice re-reads its deadlines twice.
+/// Listens for the wake-ups that this node's committed transactions send (<see cref="DeadlineOwners.AppendWake"/>) and
+/// wakes the owning grains, wherever in the cluster they live. Runs on every silo; each hears every node's wake-ups
+/// and answers its own.
 /// </summary>
-public sealed class DeadlineWakeups(NpgsqlDataSource db, IGrainFactory grains, ILogger<DeadlineWakeups> log) : BackgroundService
+public sealed class DeadlineWakeups(NpgsqlDataSource db, IGrainFactory grains, NodeIdentity node, ILogger<DeadlineWakeups> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -18,9 +18,11 @@ public sealed class DeadlineWakeups(NpgsqlDataSource db, IGrainFactory grains, I
             try
             {
                 await using var conn = await db.OpenConnectionAsync(stoppingToken);
+                var mine = node.Id + "|";
                 conn.Notification += (_, e) =>
                 {
-                    foreach (var token in e.Payload.Split(',', StringSplitOptions.RemoveEmptyEntries))
+                    if (!e.Payload.StartsWith(mine, StringComparison.Ordinal)) return;
+                    foreach (var token in e.Payload[mine.Length..].Split(',', StringSplitOptions.RemoveEmptyEntries))
                         _ = DeadlineOwners.FromToken(grains, token).Wake();
                 };
                 await using (var listen = new NpgsqlCommand($"listen {DeadlineOwners.WakeChannel}", conn))

@@ -63,14 +63,15 @@ public static class DeadlineOwners
 
     /// <summary>
     /// Adds wake-ups to a transaction: <c>pg_notify</c> is delivered only if the transaction commits, so a grain is
-    /// woken exactly for deadlines that exist. A wake-up is never the record: the rows are, and a sweep catches any
-    /// wake-up lost to a crash.
+    /// woken exactly for deadlines that exist. Each payload names the committing node (the connection's
+    /// application name), whose listener alone wakes the grains, so a deadline is woken once however many silos
+    /// listen. A wake-up is never the record: the rows are, and a sweep catches any wake-up lost to a crash.
     /// </summary>
     public static void AppendWake(NpgsqlBatch batch, IEnumerable<string> tokens)
     {
         foreach (var chunk in tokens.Distinct().Chunk(200))   // pg_notify payloads stay under 8,000 bytes
         {
-            var cmd = new NpgsqlBatchCommand("select pg_notify(@c, @p)");
+            var cmd = new NpgsqlBatchCommand("select pg_notify(@c, current_setting('application_name') || '|' || @p)");
             cmd.Parameters.Add(new NpgsqlParameter("c", WakeChannel));
             cmd.Parameters.Add(new NpgsqlParameter("p", string.Join(',', chunk)));
             batch.BatchCommands.Add(cmd);
