@@ -9,6 +9,7 @@ public static class GrainKeys
     public static string Conversation(Guid id) => $"conv:{id:N}";
     public static string Business(Guid id) => $"biz:{id:N}";
     public static string Channel(Guid id) => $"chan:{id:N}";
+    public static string Customer(Guid contactId) => $"cust:{contactId:N}";
 
     public static Guid IdOf(string key) => Guid.ParseExact(key[(key.IndexOf(':') + 1)..], "N");
 }

@@ -50,6 +50,7 @@ public static class SiloServices
         services.AddSingleton<WhatsAppClient>();
         services.AddSingleton<WeChatClient>();
         services.AddSingleton<UsageLedger>();
+        services.AddSingleton<Engine.Grains.Customers.IRecipientHistory, RecipientHistory>();
         services.AddSingleton<IOutboxHandler, SendHandler>();
         services.AddSingleton<UserStore>();
         services.AddSingleton<TeamStore>();

@@ -1,3 +1,5 @@
+using Engine.Grains.Interfaces.Customers;
+
 namespace Engine.Grains.Messaging;
 
 /// <summary>
@@ -14,6 +16,23 @@ public static class SendLimits
         if (inWindow.Count < limit) return null;
         return inWindow[limit - 1] + window;
     }
+
+    /// <summary>
+    /// When the next send to one recipient may go: the provider's pair limit always, and at most
+    /// <see cref="RecipientLimits.NewCustomerSendsPerMinute"/> a minute while the customer is new (first wrote within
+    /// <see cref="RecipientLimits.NewCustomerAge"/>); returning customers have no such limit.
+    /// </summary>
+    public static DateTimeOffset? RecipientWaitUntil(IEnumerable<DateTimeOffset> recentSends, RecipientLimits l, DateTimeOffset now)
+    {
+        var recent = recentSends as IReadOnlyCollection<DateTimeOffset> ?? recentSends.ToList();
+        var isNew = now - l.FirstSeen < l.NewCustomerAge;
+        return Latest(
+            WaitUntil(recent, l.PairLimit, l.PairWindow, now),
+            isNew ? WaitUntil(recent, l.NewCustomerSendsPerMinute, TimeSpan.FromMinutes(1), now) : null);
+    }
+
+    /// <summary>How far back a recipient's sends still count.</summary>
+    public static TimeSpan RecipientLookBack(RecipientLimits l) => l.PairWindow > TimeSpan.FromMinutes(1) ? l.PairWindow : TimeSpan.FromMinutes(1);
 
     /// <summary>The later of several waits, or null when none applies.</summary>
     public static DateTimeOffset? Latest(params DateTimeOffset?[] waits) =>

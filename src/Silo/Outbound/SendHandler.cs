@@ -2,6 +2,7 @@ using System.Text.Json;
 using Engine.Grains.Conversations;
 using Engine.Grains.Interfaces;
 using Engine.Grains.Interfaces.Channels;
+using Engine.Grains.Interfaces.Customers;
 using Engine.Grains.Interfaces.Messaging;
 using Engine.Grains.Messaging;
 using Engine.Silo.Channels;
@@ -16,8 +17,8 @@ namespace Engine.Silo.Outbound;
 
 /// <summary>
 /// Dispatches one accepted message to its provider. Limits first — the recipient's pair limit and the
-/// new-customer limit (sends to one conversation are serialised by the outbox's ordering key, so
-/// these counts cannot race), then a slot in the number's per-second budget (its channel grain, one activation
+/// new-customer limit, kept by the recipient's customer grain (sends to one conversation are serialised by the
+/// outbox's ordering key, so asking and recording cannot race), then a slot in the number's per-second budget (its channel grain, one activation
 /// for the whole cluster) — and
 /// a message over a limit waits its turn. Then the provider call with the message id as idempotency
 /// key; the outcome is recorded (and priced) in one transaction.
@@ -44,7 +45,10 @@ public sealed class SendHandler(
         var channel = await channels.FindCachedAsync(row.Channel, ct) ?? throw new InvalidOperationException("channel is gone");
 
         var now = clock.GetUtcNow();
-        if (await RecipientWaitAsync(conn, row.Contact, row.FirstSeen, now, ct) is { } until)
+        var o = options.Value;
+        var recipient = grains.GetGrain<ICustomerGrain>(GrainKeys.Customer(row.Contact));
+        var limits = new RecipientLimits(o.PairLimit, o.PairWindow, o.NewCustomerSendsPerMinute, o.NewCustomerAge, row.FirstSeen);
+        if (await recipient.SendWaitUntil(limits) is { } until)
             return new OutboxResult.Defer(until - now, "recipient rate limit");
         var slot = await grains.GetGrain<IChannelGrain>(GrainKeys.Channel(channel.Id)).TakeSendSlot(channel.RateLimitPerSecond);
         if (!slot.Granted) return new OutboxResult.Defer(slot.RetryAfter, "number rate limit");
@@ -65,6 +69,7 @@ public sealed class SendHandler(
                     await RecordAsync(conn, tx, row.Conversation, row.Business, "message.sent", new { MessageId = messageId, ProviderMessageId = sent.ProviderMessageId }, now, ct);
                     await tx.CommitAsync(ct);
                 }
+                await recipient.SendAccepted(now);
                 return new OutboxResult.Done();
             case ProviderResult.Permanent p:
                 await FailAsync(conn, row.Conversation, row.Business, messageId, p.Code, p.Reason, now, ct);
@@ -96,18 +101,5 @@ public sealed class SendHandler(
         var batch = new NpgsqlBatch(conn, tx);
         effects.AppendTo(batch, now);
         await batch.ExecuteNonQueryAsync(ct);
-    }
-
-    private async Task<DateTimeOffset?> RecipientWaitAsync(NpgsqlConnection conn, Guid contact, DateTimeOffset firstSeen, DateTimeOffset now, CancellationToken ct)
-    {
-        var o = options.Value;
-        var lookBack = o.PairWindow > TimeSpan.FromMinutes(1) ? o.PairWindow : TimeSpan.FromMinutes(1);
-        var recent = await Sql.QueryAsync(conn, null, """
-            select accepted_at from messages where contact_id = @c and direction = 'out' and accepted_at > @since
-            """, r => r.Time(0), ct, ("c", contact), ("since", now - lookBack));
-        var isNew = now - firstSeen < o.NewCustomerAge;
-        return SendLimits.Latest(
-            SendLimits.WaitUntil(recent, o.PairLimit, o.PairWindow, now),
-            isNew ? SendLimits.WaitUntil(recent, o.NewCustomerSendsPerMinute, TimeSpan.FromMinutes(1), now) : null);
     }
 }

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using Engine.Grains.Customers;
 using Engine.Grains.Deadlines;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -14,6 +16,9 @@ public sealed class GrainCluster : IAsyncLifetime
 {
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
     public InMemoryConversations Conversations { get; }
+
+    /// <summary>Sends each recipient received before its grain activated (what the messages table would hold).</summary>
+    public InMemoryRecipientHistory Recipients { get; } = new();
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
     public GrainCluster() => Conversations = new InMemoryConversations(Clock);
@@ -30,6 +35,7 @@ public sealed class GrainCluster : IAsyncLifetime
                 s.AddSingleton<TimeProvider>(Clock);
                 s.UseTimeProviderForBackgroundAreas(TimeProvider.System);
                 s.AddSingleton<IDeadlineStore>(Conversations);
+                s.AddSingleton<IRecipientHistory>(Recipients);
             });
         });
         Cluster = builder.Build();
@@ -46,4 +52,14 @@ public sealed class GrainCluster : IAsyncLifetime
 public sealed class GrainClusterCollection : ICollectionFixture<GrainCluster>
 {
     public const string Name = "grain cluster";
+}
+
+public sealed class InMemoryRecipientHistory : IRecipientHistory
+{
+    private readonly ConcurrentDictionary<Guid, DateTimeOffset[]> _sends = new();
+
+    public void Add(Guid contact, params DateTimeOffset[] sends) => _sends[contact] = sends;
+
+    public Task<IReadOnlyList<DateTimeOffset>> AcceptedSendsSinceAsync(Guid contactId, DateTimeOffset since, CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<DateTimeOffset>>(_sends.GetValueOrDefault(contactId, []).Where(t => t > since).ToList());
 }
