@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -15,77 +14,17 @@ namespace Engine.Tests.Silo;
 /// </summary>
 public sealed class CrashTests : IAsyncLifetime
 {
-    private readonly TestDatabase _db = new();
-    private readonly List<Process> _nodes = [];
-    private const string AdminKey = "ek_crash_admin_key";
+    private readonly EngineProcesses _engine = new();
+    public Task InitializeAsync() => _engine.InitializeAsync();
 
-    public Task InitializeAsync() => _db.InitializeAsync();
-
-    public async Task DisposeAsync()
-    {
-        foreach (var p in _nodes) { try { if (!p.HasExited) p.Kill(entireProcessTree: true); await p.WaitForExitAsync(); } catch (InvalidOperationException) { } p.Dispose(); }
-        await _db.DisposeAsync();
-    }
-
-    private async Task<HttpClient> StartNodeAsync(string name)
-    {
-        var port = EngineHost.FreePort();
-        var api = ApiAssembly();
-        var start = new ProcessStartInfo("dotnet", [api, "--urls", $"http://127.0.0.1:{port}"])
-        {
-            WorkingDirectory = Path.GetDirectoryName(api)!, RedirectStandardOutput = true, RedirectStandardError = true,
-        };
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
-        start.Environment["ConnectionStrings__Postgres"] = _db.ConnectionString;
-        start.Environment["Engine__BootstrapAdminKey"] = AdminKey;
-        start.Environment["Engine__NodeId"] = name;
-        start.Environment["Engine__Cluster__SiloPort"] = EngineHost.FreePort().ToString();
-        start.Environment["Engine__Cluster__GatewayPort"] = EngineHost.FreePort().ToString();
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _nodes.Add(process);
-        var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
-        await Until(async () => (await client.GetAsync("/health")).IsSuccessStatusCode, TimeSpan.FromSeconds(90), $"{name} to start");
-        return client;
-    }
-
-    private static string ApiAssembly()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var configuration = dir.Parent!.Name;   // bin/<Configuration>/net10.0
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "orleans.sln"))) dir = dir.Parent;
-        var path = Path.Combine(dir!.FullName, "src", "Api", "bin", configuration, "net10.0", "Api.dll");
-        Assert.True(File.Exists(path), $"The engine must be built first: {path}");
-        return path;
-    }
-
-    private static async Task Until(Func<Task<bool>> condition, TimeSpan within, string what)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            try { if (await condition()) return; }
-            catch (HttpRequestException) { }
-            catch (TaskCanceledException) { }
-            if (deadline.Elapsed > within) throw new TimeoutException($"Waited {within.TotalSeconds} s for {what}.");
-            await Task.Delay(250);
-        }
-    }
-
-    private static async Task<int> ActiveSilos(HttpClient node) =>
-        (await node.GetFromJsonAsync<JsonElement[]>("/api/v1/nodes"))!.Count(s => s.GetProperty("status").GetString() == "Active");
+    public Task DisposeAsync() => _engine.DisposeAsync();
 
     [Fact]
     public async Task Killing_a_node_under_load_loses_and_doubles_nothing_and_the_survivor_takes_over()
     {
-        var a = await StartNodeAsync("crash-a");
-        var b = await StartNodeAsync("crash-b");
-        await Until(async () => await ActiveSilos(a) == 2, TimeSpan.FromSeconds(60), "two active silos");
+        var a = await _engine.StartAsync("crash-a");
+        var b = await _engine.StartAsync("crash-b");
+        await EngineProcesses.Until(async () => await EngineProcesses.ActiveSilos(a) == 2, TimeSpan.FromSeconds(60), "two active silos");
         var channel = await EngineFixture.CreateChannelAsync(a, new
         {
             kind = "whatsapp", name = "Crash number", phoneNumberId = "990123456789099", displayPhoneNumber = "15557650000",
@@ -124,10 +63,10 @@ public sealed class CrashTests : IAsyncLifetime
                 }
             }
         })).ToArray();
-        await Until(() => Task.FromResult(acknowledged.Count >= 150), TimeSpan.FromSeconds(60), "load to build up");
-        _nodes[1].Kill();   // SIGKILL: no graceful shutdown, no membership update, in-flight commits cut off
+        await EngineProcesses.Until(() => Task.FromResult(acknowledged.Count >= 150), TimeSpan.FromSeconds(60), "load to build up");
+        _engine.Nodes[1].Kill();   // SIGKILL: no graceful shutdown, no membership update, in-flight commits cut off
         Volatile.Write(ref killed, true);
-        await Until(() => Task.FromResult(acknowledged.Count >= 300), TimeSpan.FromSeconds(60), "the survivor to keep acknowledging");
+        await EngineProcesses.Until(() => Task.FromResult(acknowledged.Count >= 300), TimeSpan.FromSeconds(60), "the survivor to keep acknowledging");
         stop.Cancel();
         await Task.WhenAll(senders);
 
@@ -136,11 +75,11 @@ public sealed class CrashTests : IAsyncLifetime
         // Every acknowledged delivery is stored exactly once.
         var ids = acknowledged.ToArray();
         Assert.Equal(ids.Length, ids.Distinct().Count());
-        Assert.Equal(ids.Length, await _db.CountAsync("from messages where provider_message_id = any(@ids)", ("ids", ids)));
-        Assert.Equal(0, await _db.CountAsync("from (select provider_message_id from messages group by channel_id, provider_message_id having count(*) > 1) d"));
+        Assert.Equal(ids.Length, await _engine.Db.CountAsync("from messages where provider_message_id = any(@ids)", ("ids", ids)));
+        Assert.Equal(0, await _engine.Db.CountAsync("from (select provider_message_id from messages group by channel_id, provider_message_id having count(*) > 1) d"));
 
         // The cluster sees the dead silo, and the survivor serves every conversation.
-        await Until(async () => await ActiveSilos(a) == 1, TimeSpan.FromSeconds(90), "the killed silo to be declared dead");
+        await EngineProcesses.Until(async () => await EngineProcesses.ActiveSilos(a) == 1, TimeSpan.FromSeconds(90), "the killed silo to be declared dead");
         foreach (var phone in phones)
             Assert.Equal(HttpStatusCode.OK, (await Wa.PostAsync(a, channel, Wa.TextDelivery(phone, Wa.NewId(), 1760009000, "after"))).StatusCode);
         foreach (var c in conversations)
@@ -149,7 +88,7 @@ public sealed class CrashTests : IAsyncLifetime
         // The agent stays silent past the 3-minute idle release: every lock is released by the survivor,
         // including those whose grains lived on the killed process.
         Assert.Equal(HttpStatusCode.OK, (await a.PostAsync("/test/clock/advance?seconds=181", null)).StatusCode);
-        await Until(async () =>
+        await EngineProcesses.Until(async () =>
         {
             foreach (var c in conversations)
             {
@@ -159,7 +98,7 @@ public sealed class CrashTests : IAsyncLifetime
             return true;
         }, TimeSpan.FromSeconds(60), "idle release on the survivor");
         foreach (var c in conversations)
-            Assert.Equal(1, await _db.CountAsync("from entity_events where entity_id = @c and type = 'conversation.idle_released'", ("c", c)));
+            Assert.Equal(1, await _engine.Db.CountAsync("from entity_events where entity_id = @c and type = 'conversation.idle_released'", ("c", c)));
     }
 
     private async Task<HttpClient> AgentAsync(HttpClient admin)
@@ -179,7 +118,7 @@ public sealed class CrashTests : IAsyncLifetime
     {
         var result = new List<Guid>();
         foreach (var phone in phones)
-            result.Add(await _db.ScalarAsync<Guid>(
+            result.Add(await _engine.Db.ScalarAsync<Guid>(
                 "select v.id from conversations v join contacts c on c.id = v.contact_id where c.external_id = @p and v.status = 'open'", ("p", phone)));
         return [.. result];
     }
