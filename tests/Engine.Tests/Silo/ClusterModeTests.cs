@@ -10,21 +10,15 @@ namespace Engine.Tests.Silo;
 /// (Engine:Cluster:Mode=client) form one deployment; the API node serves webhooks and the API through the silo's
 /// cluster, and the silo alone appears in it.
 /// </summary>
-public sealed class ClusterModeTests : IAsyncLifetime
+public sealed class ClusterModeTests(EngineProcesses engine) : IClassFixture<EngineProcesses>
 {
-    private readonly EngineProcesses _engine = new();
-
-    public Task InitializeAsync() => _engine.InitializeAsync();
-
-    public Task DisposeAsync() => _engine.DisposeAsync();
-
     [Fact]
     public async Task An_api_only_node_serves_through_a_silo_only_node()
     {
-        var silo = await _engine.StartAsync("silo-only", project: "Silo");
+        var silo = await engine.StartAsync("silo-only", project: "Silo");
         Assert.Equal(HttpStatusCode.NotFound, (await silo.GetAsync("/api/v1/channels")).StatusCode);   // no public API on a silo
 
-        var api = await _engine.StartAsync("api-only", settings: new Dictionary<string, string> { ["Engine__Cluster__Mode"] = "client" });
+        var api = await engine.StartAsync("api-only", settings: new Dictionary<string, string> { ["Engine__Cluster__Mode"] = "client" });
         var silos = (await api.GetFromJsonAsync<JsonElement[]>("/api/v1/nodes"))!;
         Assert.Single(silos, s => s.GetProperty("status").GetString() == "Active");
         Assert.DoesNotContain(silos, s => s.GetProperty("name").GetString() == "api-only");
@@ -35,13 +29,13 @@ public sealed class ClusterModeTests : IAsyncLifetime
             appSecret = EngineFixture.AppSecret, verifyToken = "v", accessToken = "EAAG-test",
         });
         Assert.Equal(HttpStatusCode.OK, (await Wa.PostAsync(api, channel, Wa.TextDelivery("447900077001", "wamid.split-1", 1760000000, "hi"))).StatusCode);
-        Assert.Equal(1, await _engine.Db.CountAsync("from messages where provider_message_id = 'wamid.split-1'"));
+        Assert.Equal(1, await engine.Db.CountAsync("from messages where provider_message_id = 'wamid.split-1'"));
 
         // The message was written long ago, so its 24-hour window is already past: the API node's commit wakes the
         // conversation's grain through its cluster client, and the grain (on the silo) closes the window at once.
-        var conversation = await _engine.Db.ScalarAsync<Guid>("select conversation_id from messages where provider_message_id = 'wamid.split-1'");
+        var conversation = await engine.Db.ScalarAsync<Guid>("select conversation_id from messages where provider_message_id = 'wamid.split-1'");
         await EngineProcesses.Until(async () =>
-            await _engine.Db.CountAsync("from entity_events where entity_id = @c and type = 'conversation.window_closed'", ("c", conversation)) == 1,
+            await engine.Db.CountAsync("from entity_events where entity_id = @c and type = 'conversation.window_closed'", ("c", conversation)) == 1,
             TimeSpan.FromSeconds(30), "the window to close");
     }
 }

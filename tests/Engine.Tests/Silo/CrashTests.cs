@@ -12,18 +12,13 @@ namespace Engine.Tests.Silo;
 /// membership table; under a stream of signed webhooks one is killed with SIGKILL. Nothing acknowledged is lost or
 /// doubled, the survivor serves every conversation, and locks whose grains lived on the dead process are released.
 /// </summary>
-public sealed class CrashTests : IAsyncLifetime
+public sealed class CrashTests(EngineProcesses engine) : IClassFixture<EngineProcesses>
 {
-    private readonly EngineProcesses _engine = new();
-    public Task InitializeAsync() => _engine.InitializeAsync();
-
-    public Task DisposeAsync() => _engine.DisposeAsync();
-
     [Fact]
     public async Task Killing_a_node_under_load_loses_and_doubles_nothing_and_the_survivor_takes_over()
     {
-        var a = await _engine.StartAsync("crash-a");
-        var b = await _engine.StartAsync("crash-b");
+        var a = await engine.StartAsync("crash-a");
+        var b = await engine.StartAsync("crash-b");
         await EngineProcesses.Until(async () => await EngineProcesses.ActiveSilos(a) == 2, TimeSpan.FromSeconds(60), "two active silos");
         var channel = await EngineFixture.CreateChannelAsync(a, new
         {
@@ -64,7 +59,7 @@ public sealed class CrashTests : IAsyncLifetime
             }
         })).ToArray();
         await EngineProcesses.Until(() => Task.FromResult(acknowledged.Count >= 150), TimeSpan.FromSeconds(60), "load to build up");
-        _engine.Nodes[1].Kill();   // SIGKILL: no graceful shutdown, no membership update, in-flight commits cut off
+        engine.Nodes[1].Kill();   // SIGKILL: no graceful shutdown, no membership update, in-flight commits cut off
         Volatile.Write(ref killed, true);
         await EngineProcesses.Until(() => Task.FromResult(acknowledged.Count >= 300), TimeSpan.FromSeconds(60), "the survivor to keep acknowledging");
         stop.Cancel();
@@ -75,8 +70,8 @@ public sealed class CrashTests : IAsyncLifetime
         // Every acknowledged delivery is stored exactly once.
         var ids = acknowledged.ToArray();
         Assert.Equal(ids.Length, ids.Distinct().Count());
-        Assert.Equal(ids.Length, await _engine.Db.CountAsync("from messages where provider_message_id = any(@ids)", ("ids", ids)));
-        Assert.Equal(0, await _engine.Db.CountAsync("from (select provider_message_id from messages group by channel_id, provider_message_id having count(*) > 1) d"));
+        Assert.Equal(ids.Length, await engine.Db.CountAsync("from messages where provider_message_id = any(@ids)", ("ids", ids)));
+        Assert.Equal(0, await engine.Db.CountAsync("from (select provider_message_id from messages group by channel_id, provider_message_id having count(*) > 1) d"));
 
         // The cluster sees the dead silo, and the survivor serves every conversation.
         await EngineProcesses.Until(async () => await EngineProcesses.ActiveSilos(a) == 1, TimeSpan.FromSeconds(90), "the killed silo to be declared dead");
@@ -98,7 +93,7 @@ public sealed class CrashTests : IAsyncLifetime
             return true;
         }, TimeSpan.FromSeconds(60), "idle release on the survivor");
         foreach (var c in conversations)
-            Assert.Equal(1, await _engine.Db.CountAsync("from entity_events where entity_id = @c and type = 'conversation.idle_released'", ("c", c)));
+            Assert.Equal(1, await engine.Db.CountAsync("from entity_events where entity_id = @c and type = 'conversation.idle_released'", ("c", c)));
     }
 
     private async Task<HttpClient> AgentAsync(HttpClient admin)
@@ -118,7 +113,7 @@ public sealed class CrashTests : IAsyncLifetime
     {
         var result = new List<Guid>();
         foreach (var phone in phones)
-            result.Add(await _engine.Db.ScalarAsync<Guid>(
+            result.Add(await engine.Db.ScalarAsync<Guid>(
                 "select v.id from conversations v join contacts c on c.id = v.contact_id where c.external_id = @p and v.status = 'open'", ("p", phone)));
         return [.. result];
     }
