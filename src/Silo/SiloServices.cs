@@ -49,6 +49,7 @@ public static class SiloServices
         services.AddSingleton<OutboundService>();
         services.AddSingleton<WhatsAppClient>();
         services.AddSingleton<WeChatClient>();
+        services.AddSingleton<Engine.Grains.Channels.IAccessTokenSource, WeChatTokenSource>();
         services.AddSingleton<UsageLedger>();
         services.AddSingleton<Engine.Grains.Customers.IRecipientHistory, RecipientHistory>();
         services.AddSingleton<IOutboxHandler, SendHandler>();

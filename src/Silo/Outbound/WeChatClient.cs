@@ -1,36 +1,35 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Engine.Grains.Interfaces;
+using Engine.Grains.Interfaces.Channels;
 using Engine.Grains.Interfaces.Messaging;
 using Engine.Silo.Channels;
-using Engine.Silo.Database;
-using Npgsql;
 
 namespace Engine.Silo.Outbound;
 
 /// <summary>
-/// WeChat's customer-service send (<c>/cgi-bin/message/custom/send</c>) and the channel's access
-/// token. The token is central: one row per channel, refreshed before expiry by whichever node needs
-/// it first while holding a lock, so two nodes never fetch at once (a fetch invalidates the previous token).
+/// WeChat's customer-service send (<c>/cgi-bin/message/custom/send</c>). The access token comes from the channel's
+/// grain, the one place it is fetched, so two dispatchers never fetch at once (a fetch invalidates the previous one).
 /// </summary>
-public sealed class WeChatClient(IHttpClientFactory http, NpgsqlDataSource db, TimeProvider clock, NodeIdentity node)
+public sealed class WeChatClient(IHttpClientFactory http, IGrainFactory grains)
 {
-    private static readonly TimeSpan RefreshMargin = TimeSpan.FromMinutes(5);
     private static readonly HashSet<int> TokenErrors = [40001, 40014, 42001];
     private static readonly HashSet<int> Retryable = [-1, 45009];
 
     public async Task<ProviderResult> SendAsync(Channel channel, Recipient to, OutboundMessage message, CancellationToken ct)
     {
-        string token;
-        try { token = await TokenAsync(channel, null, ct); }
-        catch (WeChatTokenException e) { return e.Transient ? new ProviderResult.Transient(e.Code, e.Message) : new ProviderResult.Permanent(e.Code, e.Message); }
-        var result = await PostAsync(channel, token, to, message, ct);
+        var source = grains.GetGrain<IChannelGrain>(GrainKeys.Channel(channel.Id));
+        var token = await source.WeChatAccessToken(null);
+        if (token.Token is null)
+            return token.Transient ? new ProviderResult.Transient(token.ErrorCode, token.Error!) : new ProviderResult.Permanent(token.ErrorCode, token.Error!);
+        var result = await PostAsync(channel, token.Token, to, message, ct);
         if (result is ProviderResult.Transient { Code: { } code } && TokenErrors.Contains(code))
         {
             // The token was invalidated (another fetch, or an expiry we did not know of): refresh once and retry.
-            try { token = await TokenAsync(channel, token, ct); }
-            catch (WeChatTokenException e) { return new ProviderResult.Transient(e.Code, e.Message); }
-            result = await PostAsync(channel, token, to, message, ct);
+            var fresh = await source.WeChatAccessToken(token.Token);
+            if (fresh.Token is null) return new ProviderResult.Transient(fresh.ErrorCode, fresh.Error!);
+            result = await PostAsync(channel, fresh.Token, to, message, ct);
         }
         return result;
     }
@@ -101,51 +100,4 @@ public sealed class WeChatClient(IHttpClientFactory http, NpgsqlDataSource db, T
         }
         return body;
     }
-
-    /// <summary>A valid token; <paramref name="stale"/> is one the API just refused, which must not be returned again.</summary>
-    public async Task<string> TokenAsync(Channel channel, string? stale, CancellationToken ct)
-    {
-        var now = clock.GetUtcNow();
-        await using var conn = await db.OpenConnectionAsync(ct);
-        var current = await Read(conn, null, channel.Id, ct);
-        if (current is { } c && c.ExpiresAt - RefreshMargin > now && c.Token != stale) return c.Token;
-
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await Sql.ExecAsync(conn, tx, "select pg_advisory_xact_lock(hashtextextended(@k, 0))", ct, ("k", $"wechat-token:{channel.Id}"));
-        current = await Read(conn, tx, channel.Id, ct); // another node may have refreshed while we waited
-        if (current is { } fresh && fresh.ExpiresAt - RefreshMargin > now && fresh.Token != stale) return fresh.Token;
-
-        var url = $"{channel.Settings.ApiBaseUrl.TrimEnd('/')}/cgi-bin/token?grant_type=client_credential" +
-                  $"&appid={Uri.EscapeDataString(channel.Settings.AppId ?? "")}&secret={Uri.EscapeDataString(channel.Secrets.AppSecret ?? "")}";
-        JsonNode? json;
-        try { json = JsonNode.Parse(await http.CreateClient("providers").GetStringAsync(url, ct)); }
-        catch (HttpRequestException e) { throw new WeChatTokenException(null, $"token endpoint unreachable: {e.Message}", true); }
-        catch (JsonException) { throw new WeChatTokenException(null, "token endpoint returned no JSON", true); }
-        var token = json?["access_token"]?.GetValue<string>();
-        if (token is null)
-        {
-            var code = json?["errcode"]?.GetValue<int>();
-            throw new WeChatTokenException(code, $"token refused: {json?["errmsg"]?.GetValue<string>()}", code is -1 or 45009);
-        }
-        var expiresIn = json?["expires_in"]?.GetValue<int>() ?? 7200;
-        await Sql.ExecAsync(conn, tx, """
-            insert into access_tokens (channel_id, token, expires_at, fetched_at, fetched_by) values (@c, @t, @e, @now, @node)
-            on conflict (channel_id) do update set token = @t, expires_at = @e, fetched_at = @now, fetched_by = @node
-            """, ct, ("c", channel.Id), ("t", token), ("e", now.AddSeconds(expiresIn)), ("now", now), ("node", node.Id));
-        await tx.CommitAsync(ct);
-        return token;
-    }
-
-    private static async Task<(string Token, DateTimeOffset ExpiresAt)?> Read(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid channel, CancellationToken ct)
-    {
-        var rows = await Sql.QueryAsync(conn, tx, "select token, expires_at from access_tokens where channel_id = @c",
-            r => (r.GetString(0), r.Time(1)), ct, ("c", channel));
-        return rows.Count == 0 ? null : rows[0];
-    }
-}
-
-public sealed class WeChatTokenException(int? code, string message, bool transient) : Exception(message)
-{
-    public int? Code { get; } = code;
-    public bool Transient { get; } = transient;
 }

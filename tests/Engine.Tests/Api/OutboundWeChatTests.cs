@@ -1,3 +1,5 @@
+using Engine.Grains.Interfaces;
+using Engine.Grains.Interfaces.Channels;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -96,21 +98,19 @@ public class OutboundWeChatTests(OutboundFixture f) : IClassFixture<OutboundFixt
     }
 
     [Fact]
-    public async Task Two_nodes_needing_a_token_at_once_fetch_it_once()
+    public async Task Six_dispatchers_needing_a_token_at_once_fetch_it_once()
     {
         var channel = await EngineFixture.CreateChannelAsync(f.Admin, new
         {
             kind = "wechat", name = "Token race", appId = "wxrace0000000001", token = "tok123", appSecret = "s", apiBaseUrl = f.Provider.BaseUrl.ToString(),
         });
-        var record = (await f.Host.Service<ChannelStore>().FindCachedAsync(channel, CancellationToken.None))!;
         var fetches = f.Provider.TokenFetches;
         f.Provider.TokenFetchDelay = TimeSpan.FromMilliseconds(300);
-        var http = f.Host.Service<IHttpClientFactory>();
-        var db = f.Host.Service<NpgsqlDataSource>();
-        var nodes = Enumerable.Range(0, 6).Select(i => new WeChatClient(http, db, f.Clock, new NodeIdentity($"node-{i}"))).ToList();
-        var tokens = await Task.WhenAll(nodes.Select(n => n.TokenAsync(record, null, CancellationToken.None)));
+        var grain = f.Host.Service<IGrainFactory>().GetGrain<IChannelGrain>(GrainKeys.Channel(channel));
+        var tokens = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => grain.WeChatAccessToken(null)));
         f.Provider.TokenFetchDelay = TimeSpan.Zero;
-        Assert.Single(tokens.Distinct());
+        Assert.Single(tokens.Select(t => t.Token).Distinct());
+        Assert.NotNull(tokens[0].Token);
         Assert.Equal(fetches + 1, f.Provider.TokenFetches);
         Assert.Equal(1, f.Provider.MaxConcurrentTokenFetches);
     }

@@ -24,6 +24,24 @@ public sealed class ChannelGrainTests(GrainCluster c)
         Assert.Equal(80, next.Count(s => s.Granted));
     }
 
+    [Fact]
+    public async Task Callers_on_two_silos_share_one_token_fetch_and_a_refused_token_is_replaced_once()
+    {
+        var key = GrainKeys.Channel(Guid.NewGuid());
+        var before = c.Tokens.Fetches;
+        var tokens = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => c.OnSilo(i % 2).GetGrain<IChannelGrain>(key).WeChatAccessToken(null)));
+        Assert.Single(tokens.Select(t => t.Token).Distinct());
+        Assert.Equal(before + 1, c.Tokens.Fetches);
+
+        // Two dispatchers find the token refused (40001) at once: one new fetch, and both get the new token.
+        var refused = tokens[0].Token;
+        var renewed = await Task.WhenAll(c.OnSilo(0).GetGrain<IChannelGrain>(key).WeChatAccessToken(refused),
+            c.OnSilo(1).GetGrain<IChannelGrain>(key).WeChatAccessToken(refused));
+        Assert.Equal(before + 2, c.Tokens.Fetches);
+        Assert.Single(renewed.Select(t => t.Token).Distinct());
+        Assert.NotEqual(refused, renewed[0].Token);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(999)]

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using Engine.Grains.Channels;
 using Engine.Grains.Customers;
+using Engine.Grains.Interfaces.Channels;
 using Engine.Grains.Deadlines;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -19,6 +21,9 @@ public sealed class GrainCluster : IAsyncLifetime
 
     /// <summary>Sends each recipient received before its grain activated (what the messages table would hold).</summary>
     public InMemoryRecipientHistory Recipients { get; } = new();
+
+    /// <summary>A token endpoint that takes its time and counts its calls.</summary>
+    public CountingTokenSource Tokens { get; } = new();
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
     public GrainCluster() => Conversations = new InMemoryConversations(Clock);
@@ -36,6 +41,7 @@ public sealed class GrainCluster : IAsyncLifetime
                 s.UseTimeProviderForBackgroundAreas(TimeProvider.System);
                 s.AddSingleton<IDeadlineStore>(Conversations);
                 s.AddSingleton<IRecipientHistory>(Recipients);
+                s.AddSingleton<IAccessTokenSource>(Tokens);
             });
         });
         Cluster = builder.Build();
@@ -62,4 +68,20 @@ public sealed class InMemoryRecipientHistory : IRecipientHistory
 
     public Task<IReadOnlyList<DateTimeOffset>> AcceptedSendsSinceAsync(Guid contactId, DateTimeOffset since, CancellationToken ct) =>
         Task.FromResult<IReadOnlyList<DateTimeOffset>>(_sends.GetValueOrDefault(contactId, []).Where(t => t > since).ToList());
+}
+
+public sealed class CountingTokenSource : IAccessTokenSource
+{
+    private int _fetches;
+
+    public int Fetches => _fetches;
+
+    public Task<AccessTokenResult?> StoredAsync(Guid channelId, CancellationToken ct) => Task.FromResult<AccessTokenResult?>(null);
+
+    public async Task<AccessTokenResult> FetchAsync(Guid channelId, CancellationToken ct)
+    {
+        var n = Interlocked.Increment(ref _fetches);
+        await Task.Delay(50, ct);   // a slow endpoint, so concurrent callers overlap with the fetch
+        return new AccessTokenResult($"token-{n}", DateTimeOffset.MaxValue.AddYears(-1));
+    }
 }
