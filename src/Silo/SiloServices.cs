@@ -54,6 +54,7 @@ public static class SiloServices
         services.AddSingleton<Engine.Grains.Customers.IRecipientHistory, RecipientHistory>();
         services.AddSingleton<IOutboxHandler, SendHandler>();
         services.AddSingleton<UserStore>();
+        services.AddSingleton<Engine.Grains.Agents.IAgentActivity>(sp => sp.GetRequiredService<UserStore>());
         services.AddSingleton<TeamStore>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<AssignmentService>();

@@ -1,4 +1,5 @@
-using System.Collections.Concurrent;
+using Engine.Grains.Interfaces;
+using Engine.Grains.Interfaces.Agents;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -18,7 +19,7 @@ namespace Engine.Api.Access;
 /// </summary>
 public sealed class ApiKeyAuthentication(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AccessStore access, UserStore users,
-    TimeProvider clock)
+    IGrainFactory grains)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -26,9 +27,6 @@ public sealed class ApiKeyAuthentication(
     public const string UserClaim = "user";
     public const string ActorTypeClaim = "actor_type";
     public const string SessionCookie = "engine_session";
-
-    // Activity is written at most every 30 s per user and node: enough for "online = active in the last 5 minutes".
-    private static readonly ConcurrentDictionary<Guid, DateTimeOffset> LastSeen = new();
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -50,13 +48,8 @@ public sealed class ApiKeyAuthentication(
         return Success("api_key", key.Id.ToString(), key.Name, key.Role, key.BusinessId, key.UserId);
     }
 
-    private async Task SeenAsync(Guid user)
-    {
-        var now = clock.GetUtcNow();
-        if (LastSeen.TryGetValue(user, out var last) && now - last < TimeSpan.FromSeconds(30) && now >= last) return;
-        LastSeen[user] = now;
-        await users.TouchAsync(user, null, null, Context.RequestAborted);
-    }
+    /// <summary>The user's agent grain decides, for the whole cluster, when their activity is written (every 30 s).</summary>
+    private Task SeenAsync(Guid user) => grains.GetGrain<IAgentGrain>(GrainKeys.Agent(user)).Active();
 
     private static AuthenticateResult Success(string type, string id, string name, string role, Guid business, Guid? user)
     {

@@ -19,7 +19,7 @@ public sealed record UserChange(string? Name, string? Role, IReadOnlyList<string
     int? DailyBaseline = null);
 
 /// <summary>People: accounts (PBKDF2 passwords), sessions, agent profiles and presence.</summary>
-public sealed class UserStore(NpgsqlDataSource db, TimeProvider clock)
+public sealed class UserStore(NpgsqlDataSource db, TimeProvider clock) : Engine.Grains.Agents.IAgentActivity
 {
     public static readonly TimeSpan SessionLength = TimeSpan.FromHours(12);
 
@@ -154,6 +154,9 @@ public sealed class UserStore(NpgsqlDataSource db, TimeProvider clock)
     /// Any authenticated action by a user counts as activity (online = active in the last 5 minutes).
     /// An agent who becomes online again — explicitly or by acting after a lapse — has their teams' queues drained to them.
     /// </summary>
+    /// <summary>Activity reported by the user's agent grain (at most every 30 s).</summary>
+    public Task RecordAsync(Guid userId, CancellationToken ct) => TouchAsync(userId, null, null, ct);
+
     public async Task TouchAsync(Guid userId, string? presence, Actor? actor, CancellationToken ct)
     {
         var now = clock.GetUtcNow();

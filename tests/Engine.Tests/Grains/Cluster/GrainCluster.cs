@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Engine.Grains.Agents;
 using Engine.Grains.Channels;
 using Engine.Grains.Customers;
 using Engine.Grains.Interfaces.Channels;
@@ -24,6 +25,9 @@ public sealed class GrainCluster : IAsyncLifetime
 
     /// <summary>A token endpoint that takes its time and counts its calls.</summary>
     public CountingTokenSource Tokens { get; } = new();
+
+    /// <summary>Activity the agent grains recorded, per user.</summary>
+    public RecordedActivity Activity { get; } = new();
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
     public GrainCluster() => Conversations = new InMemoryConversations(Clock);
@@ -42,6 +46,7 @@ public sealed class GrainCluster : IAsyncLifetime
                 s.AddSingleton<IDeadlineStore>(Conversations);
                 s.AddSingleton<IRecipientHistory>(Recipients);
                 s.AddSingleton<IAccessTokenSource>(Tokens);
+                s.AddSingleton<IAgentActivity>(Activity);
             });
         });
         Cluster = builder.Build();
@@ -83,5 +88,18 @@ public sealed class CountingTokenSource : IAccessTokenSource
         var n = Interlocked.Increment(ref _fetches);
         await Task.Delay(50, ct);   // a slow endpoint, so concurrent callers overlap with the fetch
         return new AccessTokenResult($"token-{n}", DateTimeOffset.MaxValue.AddYears(-1));
+    }
+}
+
+public sealed class RecordedActivity : IAgentActivity
+{
+    private readonly ConcurrentDictionary<Guid, int> _records = new();
+
+    public int Of(Guid user) => _records.GetValueOrDefault(user);
+
+    public Task RecordAsync(Guid userId, CancellationToken ct)
+    {
+        _records.AddOrUpdate(userId, 1, (_, n) => n + 1);
+        return Task.CompletedTask;
     }
 }

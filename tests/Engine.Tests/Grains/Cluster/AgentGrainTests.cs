@@ -1,0 +1,26 @@
+using Engine.Grains.Interfaces;
+using Engine.Grains.Interfaces.Agents;
+
+namespace Engine.Tests.Grains.Cluster;
+
+/// <summary>An agent's activity is written by their grain, at most every 30 seconds, whichever node served them.</summary>
+[Collection(GrainClusterCollection.Name)]
+public sealed class AgentGrainTests(GrainCluster c)
+{
+    [Fact]
+    public async Task Requests_through_two_silos_record_activity_once_per_30_seconds()
+    {
+        var user = Guid.NewGuid();
+        var key = GrainKeys.Agent(user);
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(i => c.OnSilo(i % 2).GetGrain<IAgentGrain>(key).Active()));
+        Assert.Equal(1, c.Activity.Of(user));
+
+        c.Clock.Advance(TimeSpan.FromSeconds(29));
+        await c.OnSilo(1).GetGrain<IAgentGrain>(key).Active();
+        Assert.Equal(1, c.Activity.Of(user));
+
+        c.Clock.Advance(TimeSpan.FromSeconds(1));
+        await c.OnSilo(0).GetGrain<IAgentGrain>(key).Active();
+        Assert.Equal(2, c.Activity.Of(user));   // online (active within 5 minutes) stays true to within 30 seconds
+    }
+}
