@@ -56,6 +56,7 @@ public static class SiloServices
         services.AddSingleton<UserStore>();
         services.AddSingleton<Engine.Grains.Agents.IAgentActivity>(sp => sp.GetRequiredService<UserStore>());
         services.AddSingleton<TeamStore>();
+        services.AddSingleton<BusinessSettingsStore>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<AssignmentService>();
         services.AddSingleton<ConversationCommands>();

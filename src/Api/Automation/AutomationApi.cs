@@ -5,7 +5,6 @@ using Engine.Silo.Automation;
 using Engine.Silo.Database;
 using Engine.Silo.Team;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Npgsql;
 
 namespace Engine.Api.Automation;
 
@@ -113,7 +112,7 @@ public static class AutomationApi
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(Guid id, HttpContext h, AutomationStore s, CancellationToken ct) =>
         await s.DeleteRuleAsync(h.User.Actor(), id, ct) ? TypedResults.NoContent() : Problems.NotFound("auto-reply", id);
 
-    private static async Task<Results<Ok<DryRunResponse>, ValidationProblem>> DryRun(DryRunRequest r, HttpContext http, AutomationStore s, NpgsqlDataSource db,
+    private static async Task<Results<Ok<DryRunResponse>, ValidationProblem>> DryRun(DryRunRequest r, HttpContext http, AutomationStore s,
         TimeProvider clock, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(r.Text) && r.ButtonId is null) return Problems.Invalid("text", "A message text (or a buttonId) is required.");
@@ -121,13 +120,7 @@ public static class AutomationApi
         var at = r.At ?? clock.GetUtcNow();
         int automated = 0; string? name = null, language = null;
         if (r.ContactId is { } contact)
-        {
-            await using var conn = await db.OpenConnectionAsync(ct);
-            (name, language, automated) = (await Sql.QueryAsync(conn, null, """
-                select name, language, (select count(*)::int from messages m where m.contact_id = c.id and m.author_id = 'bot' and m.created_at > @since)
-                  from contacts c where c.id = @id and c.business_id = @b
-                """, x => (x.NullableString(0), x.NullableString(1), x.GetInt32(2)), ct, ("id", contact), ("b", http.User.BusinessId()), ("since", at - TimeSpan.FromHours(24)))).SingleOrDefault();
-        }
+            (name, language, automated) = await s.BotFactsAsync(http.User.BusinessId(), contact, at, ct);
         var bot = BotTurn.Decide(new BotContext(r.Text, r.ButtonId, r.FirstContact, false, automated, set.Rules, set.Hours, at, name, language,
             BotTurn.DefaultHandOverKeywords), new Random(0));
         var routed = bot.Reply is null ? set.Routing.FirstOrDefault(x => r.Text is not null && x.Matches(r.Text))?.TeamId ?? set.DefaultTeam : null;

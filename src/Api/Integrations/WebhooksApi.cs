@@ -3,14 +3,12 @@ using Engine.Api.Http;
 using Engine.Silo.Database;
 using Engine.Silo.Webhooks;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Npgsql;
 
 namespace Engine.Api.Integrations;
 
 public sealed record WebhookRequest(string? Url, IReadOnlyList<string>? Events, string? Description, string? Secret, bool? Resume);
 public sealed record CreatedWebhook(WebhookView Webhook, string Secret);
 public sealed record ReplayRequest(IReadOnlyList<long>? EventIds);
-public sealed record NotificationView(long Id, string Kind, string Text, DateTimeOffset CreatedAt);
 
 /// <summary>
 /// Outbound webhooks to a CRM or any URL. Each delivery: a JSON body {id, type, occurredAt, businessId, data},
@@ -73,10 +71,6 @@ public static class WebhooksApi
     private static async Task<Results<Ok<int>, ProblemHttpResult>> Replay(Guid id, ReplayRequest r, HttpContext http, WebhookStore s, CancellationToken ct) =>
         await s.GetAsync(http.User.BusinessId(), id, ct) is null ? Problems.NotFound("webhook", id) : TypedResults.Ok(await s.ReplayAsync(http.User.Actor(), id, r.EventIds, ct));
 
-    private static async Task<Ok<List<NotificationView>>> Notifications(HttpContext http, NpgsqlDataSource db, CancellationToken ct)
-    {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        return TypedResults.Ok(await Sql.QueryAsync(conn, null, "select id, kind, text, created_at from notifications where business_id = @b order by id desc limit 200",
-            r => new NotificationView(r.GetInt64(0), r.GetString(1), r.GetString(2), r.Time(3)), ct, ("b", http.User.BusinessId())));
-    }
+    private static async Task<Ok<IReadOnlyList<NotificationView>>> Notifications(HttpContext http, WebhookStore s, CancellationToken ct) =>
+        TypedResults.Ok(await s.NotificationsAsync(http.User.BusinessId(), ct));
 }

@@ -1,9 +1,7 @@
 using Engine.Api.Access;
 using Engine.Api.Http;
-using Engine.Silo.Audit;
 using Engine.Silo.Team;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Npgsql;
 
 namespace Engine.Api.Team;
 
@@ -19,13 +17,10 @@ public static class SettingsApi
         group.MapPatch("/", Update).RequireAuthorization(Permissions.ManageSettings);
     }
 
-    private static async Task<Ok<BusinessSettingsView>> Get(HttpContext http, NpgsqlDataSource db, CancellationToken ct)
-    {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        return TypedResults.Ok((await BusinessSettings.GetAsync(conn, null, http.User.BusinessId(), ct))!);
-    }
+    private static async Task<Ok<BusinessSettingsView>> Get(HttpContext http, BusinessSettingsStore settings, CancellationToken ct) =>
+        TypedResults.Ok(await settings.GetAsync(http.User.BusinessId(), ct));
 
-    private static async Task<Results<Ok<BusinessSettingsView>, ValidationProblem>> Update(SettingsRequest r, HttpContext http, NpgsqlDataSource db, TimeProvider clock, CancellationToken ct)
+    private static async Task<Results<Ok<BusinessSettingsView>, ValidationProblem>> Update(SettingsRequest r, HttpContext http, BusinessSettingsStore settings, CancellationToken ct)
     {
         var v = new Validation()
             .Require(r.LockMinutes is null or (>= 5 and <= 15), "lockMinutes", "Between 5 and 15 minutes.")
@@ -34,20 +29,11 @@ public static class SettingsApi
             .Require(r.Name is null || r.Name.Trim().Length is > 0 and <= 100, "name", "At most 100 characters.")
             .Require(r.TimeZone is null || TimeZoneInfo.TryFindSystemTimeZoneById(r.TimeZone, out _), "timeZone", "An IANA time zone such as Asia/Bangkok.");
         if (!v.IsValid) return v.Problem();
-        var now = clock.GetUtcNow();
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        var before = (await BusinessSettings.GetAsync(conn, tx, http.User.BusinessId(), ct, forUpdate: true))!;
-        var after = before with
+        return TypedResults.Ok(await settings.UpdateAsync(http.User.Actor(), before => before with
         {
             Name = r.Name?.Trim() ?? before.Name, TimeZone = r.TimeZone ?? before.TimeZone, LockMinutes = r.LockMinutes ?? before.LockMinutes,
             IdleReleaseMinutes = r.IdleReleaseMinutes ?? before.IdleReleaseMinutes, StickyHours = r.StickyHours ?? before.StickyHours,
             AutoMergeVerifiedPhone = r.AutoMergeVerifiedPhone ?? before.AutoMergeVerifiedPhone,
-        };
-        await BusinessSettings.SaveAsync(conn, tx, after, now, ct);
-        var saved = (await BusinessSettings.GetAsync(conn, tx, before.Id, ct))!;
-        await AuditLog.WriteAsync(conn, tx, http.User.Actor(), "settings.updated", "business", before.Id, before, saved, now, ct);
-        await tx.CommitAsync(ct);
-        return TypedResults.Ok(saved);
+        }, ct));
     }
 }
