@@ -40,14 +40,19 @@ public sealed class EngineCluster
     {
         var cluster = new EngineCluster();
         config.GetSection(Section).Bind(cluster);
-        if (!IPAddress.TryParse(cluster.AdvertisedAddress, out _))
-        {
-            var resolved = Dns.GetHostAddresses(cluster.AdvertisedAddress).FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
-                ?? throw new InvalidOperationException($"{Section}:AdvertisedAddress '{cluster.AdvertisedAddress}' is neither an IP address nor a resolvable name.");
-            cluster.AdvertisedAddress = resolved.ToString();
-        }
+        if (!IPAddress.TryParse(cluster.AdvertisedAddress, out _)) cluster.AdvertisedAddress = Resolve(cluster.AdvertisedAddress);
         return cluster;
     }
 
     public bool HostsSilo => Mode != ClusterMode.Client;
+
+    /// <summary>A name (a container's service name) advertised as its IPv4 address, resolved once at start.</summary>
+    private static string Resolve(string name)
+    {
+        IPAddress? resolved = null;
+        try { resolved = Dns.GetHostAddresses(name).FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork); }
+        catch (System.Net.Sockets.SocketException) { }
+        return resolved?.ToString()
+            ?? throw new InvalidOperationException($"{Section}:AdvertisedAddress '{name}' is neither an IP address nor a resolvable name.");
+    }
 }
