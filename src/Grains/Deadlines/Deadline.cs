@@ -18,13 +18,22 @@ public interface IDeadlineStore
 public static class DeadlinePlan
 {
     /// <summary>
-    /// Deadlines closer than this wake their grain at commit, so its timer meets them on time. A lock's deadlines in
-    /// this horizon are also covered by a reminder, so a lock held on a crashed silo is released within a minute on
-    /// a surviving one. Everything else (alert checks, the 24–48 h response window) is met by the grain timer while
-    /// the grain is active and otherwise by the silos' once-a-minute sweep of overdue deadlines: a reminder write per
-    /// new conversation would cost as much as the conversation's own commit.
+    /// A lock's deadlines (expiry, idle release) wake their grain at commit, so its timer meets them to the second,
+    /// and while one is closer than this the grain also holds a reminder, so a lock held on a crashed silo is released
+    /// within a minute on a surviving one.
     /// </summary>
     public static readonly TimeSpan ReminderHorizon = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// Any other deadline wakes its grain at commit only when it is due this soon. The rest (alert checks 30 s to
+    /// 5 min away, the 24–48 h response window, the daily checks) are fired by the silos' sweep of overdue deadlines
+    /// every <see cref="SweepEvery"/>, or by the grain's timer when it is active anyway: waking a grain for every new
+    /// conversation cost about a fifth of the ingest throughput (scripts/bench.sh).
+    /// </summary>
+    public static readonly TimeSpan WakeHorizon = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often every silo sweeps overdue deadlines into their grains: how late a deadline without a wake-up can be.</summary>
+    public static readonly TimeSpan SweepEvery = TimeSpan.FromSeconds(5);
 
     /// <summary>The deadlines a reminder backs: a person is locked out of a conversation until they pass.</summary>
     public static readonly IReadOnlySet<string> RemindedKinds =
@@ -43,5 +52,6 @@ public static class DeadlinePlan
         deadlines.Any(d => RemindedKinds.Contains(d.Kind) && d.DueAt - now <= ReminderHorizon);
 
     /// <summary>Whether a newly committed deadline must wake its owner now rather than wait for the sweep.</summary>
-    public static bool WakesOwner(DateTimeOffset dueAt, DateTimeOffset now) => dueAt - now <= ReminderHorizon;
+    public static bool WakesOwner(string kind, DateTimeOffset dueAt, DateTimeOffset now) =>
+        RemindedKinds.Contains(kind) ? dueAt - now <= ReminderHorizon : dueAt - now <= WakeHorizon;
 }

@@ -15,8 +15,7 @@ public static class AlertWatch
     public const string EntityType = "alert";
     public const string FirstResponse = "first_response", Waiting = "waiting", Recheck = "recheck", Daily = "daily";
 
-    /// <summary>Arms and re-checks from the events; returns the conversations whose alert deadlines it armed (to wake their grains).</summary>
-    public static IReadOnlyCollection<Guid> Append(NpgsqlBatch batch, IEnumerable<(Guid Business, string Type, Guid Id, DomainEvent Event)> events, DateTimeOffset now)
+    public static void Append(NpgsqlBatch batch, IEnumerable<(Guid Business, string Type, Guid Id, DomainEvent Event)> events, DateTimeOffset now)
     {
         // One timer per conversation and kind: a statement may not touch the same row twice (and a group can hold two
         // decisions for one conversation), so the latest arming wins.
@@ -70,6 +69,5 @@ public static class AlertWatch
             cmd.Parameters.Add(new NpgsqlParameter("now", now));
             batch.BatchCommands.Add(cmd);
         }
-        return [.. armed.Keys.Select(k => k.Id), .. recheck];
     }
 }

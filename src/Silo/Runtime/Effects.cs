@@ -54,7 +54,7 @@ public sealed class Effects
             cmd.Parameters.Add(new NpgsqlParameter("d", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
                 { Value = _events.Select(e => JsonSerializer.Serialize(e.Event.Data, Json)).ToArray() });
             batch.BatchCommands.Add(cmd);
-            foreach (var id in Alerts.AlertWatch.Append(batch, _events, now)) wake.Add(DeadlineOwners.Token(Alerts.AlertWatch.EntityType, id, ""));
+            Alerts.AlertWatch.Append(batch, _events, now);   // alert checks are seconds to minutes away: the sweep fires them
         }
 
         var scheduled = _timers.Where(t => t.Value is not null).ToList();
@@ -74,8 +74,8 @@ public sealed class Effects
             cmd.Parameters.Add(new NpgsqlParameter("d", scheduled.Select(t => t.Value!.Value).ToArray()));
             cmd.Parameters.Add(new NpgsqlParameter("now", now));
             batch.BatchCommands.Add(cmd);
-            // Near deadlines wake their grain at commit; far ones (a 24-48 h window) are met by the sweep.
-            wake.AddRange(scheduled.Where(t => Engine.Grains.Deadlines.DeadlinePlan.WakesOwner(t.Value!.Value, now))
+            // A lock's deadlines and any deadline due within seconds wake their grain at commit; the sweep meets the rest.
+            wake.AddRange(scheduled.Where(t => Engine.Grains.Deadlines.DeadlinePlan.WakesOwner(t.Key.Kind, t.Value!.Value, now))
                 .Select(t => DeadlineOwners.Token(t.Key.Type, t.Key.Id, t.Key.Kind)));
         }
 
