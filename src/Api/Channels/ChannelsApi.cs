@@ -2,8 +2,8 @@ using System.Text.RegularExpressions;
 using Engine.Api.Access;
 using Engine.Api.Http;
 using Engine.Silo.Channels;
+using Engine.Silo.Database;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Npgsql;
 
 namespace Engine.Api.Channels;
 
@@ -65,7 +65,7 @@ public static class ChannelsApi
             var created = await store.CreateAsync(http.User.Actor(), kind, draft.Name, draft.Settings, draft.Secrets, ct);
             return TypedResults.Created($"/api/v1/channels/{created.Id}", ChannelResponse.From(created));
         }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        catch (Exception e) when (Sql.IsUniqueViolation(e))
         {
             return Problems.Of(409, "channel_exists", $"Phone number id {draft.Settings.PhoneNumberId} already belongs to a channel.");
         }
@@ -93,7 +93,7 @@ public static class ChannelsApi
             return updated is null ? Problems.NotFound("channel", id) : TypedResults.Ok(ChannelResponse.From(updated));
         }
         catch (InvalidChannel e) { return e.Validation.Problem(); }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        catch (Exception e) when (Sql.IsUniqueViolation(e))
         {
             return Problems.Of(409, "channel_exists", $"Phone number id {req.PhoneNumberId} already belongs to a channel.");
         }

@@ -2,9 +2,9 @@ using Engine.Api.Access;
 using Engine.Api.Http;
 using Engine.Grains.Conversations;
 using Engine.Silo.Access;
+using Engine.Silo.Database;
 using Engine.Silo.Team;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Npgsql;
 
 namespace Engine.Api.Team;
 
@@ -35,7 +35,7 @@ public static class UsersApi
                 new UserChange(null, null, req.Skills, req.Languages, req.Tier, req.Capacity, null, req.DailyBaseline), ct);
             return TypedResults.Created($"/api/v1/users/{user.Id}", user);
         }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        catch (Exception e) when (Sql.IsUniqueViolation(e))
         {
             return Problems.Of(409, "email_taken", $"A user with email {req.Email} exists.");
         }

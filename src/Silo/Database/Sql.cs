@@ -5,6 +5,9 @@ namespace Engine.Silo.Database;
 /// <summary>Small helpers so SQL call sites stay one readable statement each.</summary>
 public static class Sql
 {
+    /// <summary>The write broke a unique key (a name, shortcut or number already taken): callers answer 409.</summary>
+    public static bool IsUniqueViolation(Exception e) => e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+
     public static NpgsqlBatchCommand Command(string sql, params (string Name, object? Value)[] ps)
     {
         var cmd = new NpgsqlBatchCommand(sql);
