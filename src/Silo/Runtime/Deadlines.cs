@@ -2,6 +2,7 @@ using Engine.Grains.Deadlines;
 using Engine.Grains.Interfaces;
 using Engine.Grains.Interfaces.Deadlines;
 using Engine.Silo.Database;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Engine.Silo.Runtime;
@@ -84,7 +85,7 @@ public static class DeadlineOwners
 /// crash, and for far deadlines of grains that were collected. Silos run it once a minute; tests and the test-only
 /// clock endpoint run it right after moving the fake clock.
 /// </summary>
-public sealed class DeadlineSweep(NpgsqlDataSource db, TimeProvider clock, IGrainFactory grains)
+public sealed class DeadlineSweep(NpgsqlDataSource db, TimeProvider clock, IGrainFactory grains, ILogger<DeadlineSweep> log)
 {
     public async Task<int> RunDueAsync(CancellationToken ct)
     {
@@ -94,7 +95,18 @@ public sealed class DeadlineSweep(NpgsqlDataSource db, TimeProvider clock, IGrai
             r => DeadlineOwners.Token(r.GetString(0), r.GetGuid(1), r.GetString(2)), ct, ("now", clock.GetUtcNow()));
         var fired = 0;
         foreach (var chunk in owners.Distinct().Chunk(32))
-            fired += (await Task.WhenAll(chunk.Select(t => DeadlineOwners.FromToken(grains, t).FireDue()))).Sum();
+            fired += (await Task.WhenAll(chunk.Select(FireAsync))).Sum();
         return fired;
+    }
+
+    /// <summary>One owner's failure (its silo just died, the database blinked) leaves it for the next sweep, not the others.</summary>
+    private async Task<int> FireAsync(string token)
+    {
+        try { return await DeadlineOwners.FromToken(grains, token).FireDue(); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.LogWarning(e, "Firing the deadlines of {Owner} failed; the next sweep tries again.", token);
+            return 0;
+        }
     }
 }
