@@ -31,6 +31,8 @@ public static class OrleansHosting
         silo.ConfigureEndpoints(IPAddress.Parse(cluster.AdvertisedAddress), cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
         silo.UseAdoNetClustering(o => { o.Invariant = Invariant; o.ConnectionString = connectionString; });
         silo.UseAdoNetReminderService(o => { o.Invariant = Invariant; o.ConnectionString = connectionString; });
+        // The silo carries the node's name (Engine:NodeId), so operators recognise it in GET /api/v1/nodes.
+        silo.Services.AddOptions<SiloOptions>().Configure<NodeIdentity>((o, node) => o.SiloName = node.Id);
         return silo;
     }
 

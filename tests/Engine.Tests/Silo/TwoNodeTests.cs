@@ -60,6 +60,8 @@ public class TwoNodeTests : EngineFixture
         Assert.All(silos.Where(s => s.GetProperty("status").GetString() == "Active"),
             s => Assert.True(s.GetProperty("activations").GetInt32() >= 0));
         Assert.Equal(2, silos.Select(s => s.GetProperty("address").GetString()).Distinct().Count());
+        Assert.Equal(["node-a", "node-b"], silos.Where(s => s.GetProperty("status").GetString() == "Active")
+            .Select(s => s.GetProperty("name").GetString()!).Order().ToArray());
 
         // Seen from the second node too: one cluster, not two.
         var fromSecond = await Second.Admin().GetFromJsonAsync<JsonElement[]>("/api/v1/nodes");
