@@ -49,11 +49,6 @@ public static class DeadlineOwners
 {
     public const string WakeChannel = "engine_deadlines";
 
-    public static IDeadlineOwnerGrain Grain(IGrainFactory grains, string entityType, Guid entityId, string kind) =>
-        entityType == ConversationGrain.AlertEntityType && kind == Alerts.AlertWatch.Daily
-            ? grains.GetGrain<IBusinessGrain>(GrainKeys.Business(entityId))
-            : grains.GetGrain<IConversationGrain>(GrainKeys.Conversation(entityId));
-
     /// <summary>Wake-up payload entries: "b:{id}" for a business, "c:{id}" for a conversation.</summary>
     public static string Token(string entityType, Guid entityId, string kind) =>
         (entityType == ConversationGrain.AlertEntityType && kind == Alerts.AlertWatch.Daily ? "b:" : "c:") + entityId.ToString("N");
