@@ -6,7 +6,7 @@ public sealed class EngineOptions
     /// <summary>This node's name in leases (outbox, tokens); default host-pid-random.</summary>
     public string? NodeId { get; set; }
 
-    /// <summary>Run the background workers (deadline sweep, outbox dispatcher, rollups). A node can also run them without serving HTTP.</summary>
+    /// <summary>Run the background workers (deadline sweep, outbox dispatcher, rollups) on this silo.</summary>
     public bool Workers { get; set; } = true;
 
     /// <summary>API key created (hashed) at start-up with the Administrator role when set.</summary>

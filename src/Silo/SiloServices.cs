@@ -24,7 +24,7 @@ public static class SiloServices
     {
         services.Configure<EngineOptions>(config.GetSection("Engine"));
         var connectionString = OrleansHosting.ConnectionString(config);
-        // Connections carry the node's name (pg_stat_activity; deadline wake-ups are answered by the node that committed).
+        // Connections carry the node's name (pg_stat_activity; a deadline wake-up is answered by the committing node).
         var node = NodeIdentity.Create(config["Engine:NodeId"]);
         var named = new NpgsqlConnectionStringBuilder(connectionString);
         if (string.IsNullOrEmpty(named.ApplicationName)) named.ApplicationName = node.Id;

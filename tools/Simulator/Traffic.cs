@@ -57,7 +57,11 @@ public static class Traffic
                     using var response = await clients[n % clients.Length].SendAsync(request, ct);
                     var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                     if (response.IsSuccessStatusCode) { Interlocked.Increment(ref acked); lock (latencies) latencies.Add(ms); }
-                    else { Interlocked.Increment(ref failed); failures.AddOrUpdate(((int)response.StatusCode).ToString(), 1, (_, k) => k + 1); }
+                    else
+                    {
+                        Interlocked.Increment(ref failed);
+                        failures.AddOrUpdate(((int)response.StatusCode).ToString(), 1, (_, k) => k + 1);
+                    }
                 }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
                 {
@@ -68,7 +72,8 @@ public static class Traffic
         }
 
         await Task.WhenAll(Enumerable.Range(0, o.Concurrency).Select(Worker));
-        if (!failures.IsEmpty) Console.Error.WriteLine($"failed deliveries by answer: {string.Join(", ", failures.Select(f => $"{f.Key} x{f.Value}"))}");
+        if (!failures.IsEmpty)
+            Console.Error.WriteLine($"failed deliveries by answer: {string.Join(", ", failures.Select(f => $"{f.Key} x{f.Value}"))}");
         var seconds = clock.Elapsed.TotalSeconds;
         latencies.Sort();
         return new TrafficReport(sent, acked, failed, dupes, seconds, Percentile(latencies, 0.5), Percentile(latencies, 0.99));

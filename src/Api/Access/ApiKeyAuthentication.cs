@@ -48,7 +48,7 @@ public sealed class ApiKeyAuthentication(
         return Success("api_key", key.Id.ToString(), key.Name, key.Role, key.BusinessId, key.UserId);
     }
 
-    /// <summary>The user's agent grain decides, for the whole cluster, when their activity is written (every 30 s).</summary>
+    /// <summary>The user's agent grain decides, for the whole cluster, when their activity is written.</summary>
     private Task SeenAsync(Guid user) => grains.GetGrain<IAgentGrain>(GrainKeys.Agent(user)).Active();
 
     private static AuthenticateResult Success(string type, string id, string name, string role, Guid business, Guid? user)

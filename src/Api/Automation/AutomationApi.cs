@@ -112,8 +112,8 @@ public static class AutomationApi
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(Guid id, HttpContext h, AutomationStore s, CancellationToken ct) =>
         await s.DeleteRuleAsync(h.User.Actor(), id, ct) ? TypedResults.NoContent() : Problems.NotFound("auto-reply", id);
 
-    private static async Task<Results<Ok<DryRunResponse>, ValidationProblem>> DryRun(DryRunRequest r, HttpContext http, AutomationStore s,
-        TimeProvider clock, CancellationToken ct)
+    private static async Task<Results<Ok<DryRunResponse>, ValidationProblem>> DryRun(DryRunRequest r, HttpContext http,
+        AutomationStore s, TimeProvider clock, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(r.Text) && r.ButtonId is null) return Problems.Invalid("text", "A message text (or a buttonId) is required.");
         var set = await s.ForBusinessAsync(http.User.BusinessId(), ct);

@@ -48,7 +48,10 @@ public static class QuickRepliesApi
             var reply = await q.SaveAsync(h.User.Actor(), null, r.Shortcut!, r.Name!.Trim(), r.Versions!, ct);
             return TypedResults.Created($"/api/v1/quick-replies/{reply.Id}", reply);
         }
-        catch (Exception e) when (Sql.IsUniqueViolation(e)) { return Problems.Of(409, "shortcut_taken", $"{r.Shortcut} is already a quick reply."); }
+        catch (Exception e) when (Sql.IsUniqueViolation(e))
+        {
+            return Problems.Of(409, "shortcut_taken", $"{r.Shortcut} is already a quick reply.");
+        }
     }
 
     private static async Task<Results<Ok<QuickReply>, ValidationProblem, ProblemHttpResult>> Update(Guid id, QuickReplyRequest r, HttpContext h, QuickReplies q, CancellationToken ct)
@@ -59,7 +62,10 @@ public static class QuickRepliesApi
         var v = Validate(merged);
         if (!v.IsValid) return v.Problem();
         try { return TypedResults.Ok(await q.SaveAsync(h.User.Actor(), id, merged.Shortcut!, merged.Name!.Trim(), merged.Versions!, ct)); }
-        catch (Exception e) when (Sql.IsUniqueViolation(e)) { return Problems.Of(409, "shortcut_taken", $"{r.Shortcut} is already a quick reply."); }
+        catch (Exception e) when (Sql.IsUniqueViolation(e))
+        {
+            return Problems.Of(409, "shortcut_taken", $"{r.Shortcut} is already a quick reply.");
+        }
     }
 
     private static async Task<Results<Ok<RenderResponse>, ValidationProblem, ProblemHttpResult>> Render(Guid id, RenderRequest r, HttpContext h, QuickReplies q, CancellationToken ct)

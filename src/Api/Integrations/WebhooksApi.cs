@@ -71,6 +71,7 @@ public static class WebhooksApi
     private static async Task<Results<Ok<int>, ProblemHttpResult>> Replay(Guid id, ReplayRequest r, HttpContext http, WebhookStore s, CancellationToken ct) =>
         await s.GetAsync(http.User.BusinessId(), id, ct) is null ? Problems.NotFound("webhook", id) : TypedResults.Ok(await s.ReplayAsync(http.User.Actor(), id, r.EventIds, ct));
 
-    private static async Task<Ok<IReadOnlyList<NotificationView>>> Notifications(HttpContext http, WebhookStore s, CancellationToken ct) =>
+    private static async Task<Ok<IReadOnlyList<NotificationView>>> Notifications(HttpContext http, WebhookStore s,
+        CancellationToken ct) =>
         TypedResults.Ok(await s.NotificationsAsync(http.User.BusinessId(), ct));
 }

@@ -46,11 +46,16 @@ public static class LiveApi
         finally { events.Unsubscribe(id); }
     }
 
-    /// <summary>Test environment only: moves the injected clock forward and fires the deadlines that fell due (through their grains), then runs this node's outbox.</summary>
+    /// <summary>
+    /// Test environment only: moves the injected clock forward and fires the deadlines that fell due (through their
+    /// grains), then runs this node's outbox.
+    /// </summary>
     public static void MapTestClock(this IEndpointRouteBuilder app) =>
-        app.MapPost("/test/clock/advance", async (TimeProvider clock, IServiceProvider services, DeadlineSweep deadlines, OutboxDispatcher outbox, CancellationToken ct, int seconds = 0) =>
+        app.MapPost("/test/clock/advance", async (TimeProvider clock, IServiceProvider services, DeadlineSweep deadlines,
+            OutboxDispatcher outbox, CancellationToken ct, int seconds = 0) =>
         {
-            if (services.GetService<IAdjustableClock>() is not { } adjustable) return Problems.Of(409, "clock_fixed", "This node's clock cannot be moved.");
+            if (services.GetService<IAdjustableClock>() is not { } adjustable)
+                return Problems.Of(409, "clock_fixed", "This node's clock cannot be moved.");
             if (seconds is < 0 or > 30 * 86400) return Problems.Invalid("seconds", "Between 0 and 2592000.");
             adjustable.Advance(TimeSpan.FromSeconds(seconds));
             await deadlines.RunDueAsync(ct);

@@ -10,8 +10,8 @@ public static class NodesApi
     {
         app.MapGet("/api/v1/nodes", async (ClusterView cluster) => TypedResults.Ok(await cluster.SilosAsync()))
             .WithTags("Operations").RequireAuthorization(Permissions.Operate)
-            .WithSummary("Silos of the Orleans cluster: address, Orleans status (Active, Joining, ShuttingDown, Dead…), "
-                + "name, host, start and last I-am-alive times, and activations (active silos only).");
+            .WithSummary("Silos of the Orleans cluster: address, Orleans status (Active, Joining, ShuttingDown, "
+                + "Dead…), name, host, start and last I-am-alive times, and activations (active silos only).");
         app.MapGet("/health", () => TypedResults.Ok(new { status = "ok" })).WithTags("Operations").AllowAnonymous();
     }
 }

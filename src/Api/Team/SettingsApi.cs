@@ -17,10 +17,12 @@ public static class SettingsApi
         group.MapPatch("/", Update).RequireAuthorization(Permissions.ManageSettings);
     }
 
-    private static async Task<Ok<BusinessSettingsView>> Get(HttpContext http, BusinessSettingsStore settings, CancellationToken ct) =>
+    private static async Task<Ok<BusinessSettingsView>> Get(HttpContext http, BusinessSettingsStore settings,
+        CancellationToken ct) =>
         TypedResults.Ok(await settings.GetAsync(http.User.BusinessId(), ct));
 
-    private static async Task<Results<Ok<BusinessSettingsView>, ValidationProblem>> Update(SettingsRequest r, HttpContext http, BusinessSettingsStore settings, CancellationToken ct)
+    private static async Task<Results<Ok<BusinessSettingsView>, ValidationProblem>> Update(SettingsRequest r, HttpContext http,
+        BusinessSettingsStore settings, CancellationToken ct)
     {
         var v = new Validation()
             .Require(r.LockMinutes is null or (>= 5 and <= 15), "lockMinutes", "Between 5 and 15 minutes.")

@@ -32,7 +32,10 @@ public static class TeamsApi
             var team = await teams.CreateAsync(http.User.Actor(), new TeamChange(req.Name!.Trim(), req.Strategy, req.RequiredSkills, req.MatchLanguage, req.IsDefault, req.Members), ct);
             return TypedResults.Created($"/api/v1/teams/{team.Id}", team);
         }
-        catch (Exception e) when (Sql.IsUniqueViolation(e)) { return Problems.Of(409, "team_exists", $"A team named {req.Name} exists."); }
+        catch (Exception e) when (Sql.IsUniqueViolation(e))
+        {
+            return Problems.Of(409, "team_exists", $"A team named {req.Name} exists.");
+        }
     }
 
     private static async Task<Results<Ok<TeamView>, ProblemHttpResult>> Get(Guid id, HttpContext http, TeamStore teams, CancellationToken ct) =>
@@ -47,7 +50,10 @@ public static class TeamsApi
             return await teams.UpdateAsync(http.User.Actor(), id, new TeamChange(req.Name?.Trim(), req.Strategy, req.RequiredSkills, req.MatchLanguage, req.IsDefault, req.Members), ct)
                 is { } t ? TypedResults.Ok(t) : Problems.NotFound("team", id);
         }
-        catch (Exception e) when (Sql.IsUniqueViolation(e)) { return Problems.Of(409, "team_exists", $"A team named {req.Name} exists."); }
+        catch (Exception e) when (Sql.IsUniqueViolation(e))
+        {
+            return Problems.Of(409, "team_exists", $"A team named {req.Name} exists.");
+        }
     }
 
     private static async Task<Validation> ValidateAsync(TeamRequest r, HttpContext http, UserStore users, bool creating, CancellationToken ct)

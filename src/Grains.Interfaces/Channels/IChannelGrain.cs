@@ -7,7 +7,8 @@ namespace Engine.Grains.Interfaces.Channels;
 [Alias("channel")]
 public interface IChannelGrain : IGrainWithStringKey
 {
-    /// <summary>Takes one of this second's sends; when the budget is used, says how long until the next second.</summary>
+    /// <summary>Takes one of this second's sends; when the budget is used, says how long until the next
+    /// second.</summary>
     [Alias("take-send-slot")]
     Task<SendSlot> TakeSendSlot(int limitPerSecond);
 
@@ -20,7 +21,8 @@ public interface IChannelGrain : IGrainWithStringKey
     Task<AccessTokenResult> WeChatAccessToken(string? refused);
 }
 
-/// <summary>A token with its expiry, or why none could be had (<see cref="Transient"/>: worth retrying later).</summary>
+/// <summary>A token with its expiry, or why none could be had (<see cref="Transient"/>: worth retrying
+/// later).</summary>
 [GenerateSerializer, Immutable, Alias("access-token-result")]
 public sealed record AccessTokenResult(
     [property: Id(0)] string? Token,

@@ -3,18 +3,21 @@ using Engine.Grains.Interfaces.Agents;
 
 namespace Engine.Grains.Agents;
 
-/// <summary>Where the agent grain records activity (the Silo: the user's row, and the drain of their queues when they come online).</summary>
+/// <summary>Where the agent grain records activity (the Silo: the user's row, and the drain of their queues when they
+/// come online).</summary>
 public interface IAgentActivity
 {
     Task RecordAsync(Guid userId, CancellationToken ct);
 }
 
-/// <summary>How often an agent's activity is written: online means active within 5 minutes, so every 30 seconds is plenty.</summary>
+/// <summary>How often an agent's activity is written: online means active within 5 minutes, so every 30 seconds is
+/// plenty.</summary>
 public static class ActivityRecording
 {
     public static readonly TimeSpan Every = TimeSpan.FromSeconds(30);
 
-    /// <summary>A first activity, one 30 s after the last recorded, or one after the clock moved back is recorded.</summary>
+    /// <summary>A first activity, one 30 s after the last recorded, or one after the clock moved back is
+    /// recorded.</summary>
     public static bool Due(DateTimeOffset? lastRecorded, DateTimeOffset now) =>
         lastRecorded is not { } last || now - last >= Every || now < last;
 }

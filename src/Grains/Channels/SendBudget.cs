@@ -8,7 +8,8 @@ public sealed record SendBudget(long Second, int Taken)
 {
     public static readonly SendBudget Empty = new(long.MinValue, 0);
 
-    /// <summary>The budget after one more send is asked for now, whether it was granted, and when to ask again if not.</summary>
+    /// <summary>The budget after one more send is asked for now, whether it was granted, and when to ask again if
+    /// not.</summary>
     public (SendBudget Next, bool Granted, TimeSpan RetryAfter) Take(DateTimeOffset now, int limit)
     {
         var second = now.ToUnixTimeSeconds();

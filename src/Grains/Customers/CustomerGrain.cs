@@ -4,10 +4,12 @@ using Engine.Grains.Messaging;
 
 namespace Engine.Grains.Customers;
 
-/// <summary>Where a customer grain reads the sends a recipient received (the Silo implements it on the messages table).</summary>
+/// <summary>Where a customer grain reads the sends a recipient received (the Silo implements it on the messages
+/// table).</summary>
 public interface IRecipientHistory
 {
-    Task<IReadOnlyList<DateTimeOffset>> AcceptedSendsSinceAsync(Guid contactId, DateTimeOffset since, CancellationToken ct);
+    Task<IReadOnlyList<DateTimeOffset>> AcceptedSendsSinceAsync(Guid contactId, DateTimeOffset since,
+        CancellationToken ct);
 }
 
 /// <summary>
@@ -25,7 +27,8 @@ public sealed class CustomerGrain(IRecipientHistory history, TimeProvider clock)
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var since = clock.GetUtcNow() - KeepFor;
-        _sends.AddRange(await history.AcceptedSendsSinceAsync(GrainKeys.IdOf(this.GetPrimaryKeyString()), since, cancellationToken));
+        var contact = GrainKeys.IdOf(this.GetPrimaryKeyString());
+        _sends.AddRange(await history.AcceptedSendsSinceAsync(contact, since, cancellationToken));
     }
 
     public Task<DateTimeOffset?> SendWaitUntil(RecipientLimits limits)

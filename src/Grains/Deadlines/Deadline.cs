@@ -2,7 +2,8 @@ using Engine.Grains.Interfaces.Conversations;
 
 namespace Engine.Grains.Deadlines;
 
-/// <summary>One pending deadline of an entity, as stored with the decision that set it; the generation fences a stale firing.</summary>
+/// <summary>One pending deadline of an entity, as stored with the decision that set it; the generation fences a stale
+/// firing.</summary>
 public sealed record Deadline(string EntityType, string Kind, DateTimeOffset DueAt, long Generation);
 
 /// <summary>Where a deadline owner reads its deadlines and fires one (the Silo implements it on PostgreSQL).</summary>
@@ -10,7 +11,8 @@ public interface IDeadlineStore
 {
     Task<IReadOnlyList<Deadline>> LoadAsync(Guid entityId, IReadOnlyList<string> entityTypes, CancellationToken ct);
 
-    /// <summary>Fires the deadline in one transaction if it is still the current generation; false when it was rescheduled, cancelled or already fired.</summary>
+    /// <summary>Fires the deadline in one transaction if it is still the current generation; false when it was
+    /// rescheduled, cancelled or already fired.</summary>
     Task<bool> FireAsync(Guid entityId, Deadline deadline, CancellationToken ct);
 }
 
@@ -32,7 +34,8 @@ public static class DeadlinePlan
     /// </summary>
     public static readonly TimeSpan WakeHorizon = TimeSpan.FromSeconds(10);
 
-    /// <summary>How often every silo sweeps overdue deadlines into their grains: how late a deadline without a wake-up can be.</summary>
+    /// <summary>How often every silo sweeps overdue deadlines into their grains: how late a deadline without a wake-up
+    /// can be.</summary>
     public static readonly TimeSpan SweepEvery = TimeSpan.FromSeconds(5);
 
     /// <summary>The deadlines a reminder backs: a person is locked out of a conversation until they pass.</summary>

@@ -11,12 +11,12 @@ namespace Engine.Grains.Deadlines;
 /// firing is fenced by the deadline's generation in the store, so a repeated tick or a brief duplicate activation
 /// fires nothing twice.
 /// </summary>
-public abstract class DeadlineOwnerGrain(IDeadlineStore store, TimeProvider clock, ILogger logger) : Grain, IDeadlineOwnerGrain, IRemindable
+public abstract class DeadlineOwnerGrain(IDeadlineStore store, TimeProvider clock, ILogger logger)
+    : Grain, IDeadlineOwnerGrain, IRemindable
 {
     private const string ReminderName = "deadlines";
     private static readonly TimeSpan LongestTimer = TimeSpan.FromDays(1);
 
-    private IReadOnlyList<Deadline> _deadlines = [];
     private IGrainTimer? _timer;
     private IGrainReminder? _reminder;
 
@@ -40,30 +40,31 @@ public abstract class DeadlineOwnerGrain(IDeadlineStore store, TimeProvider cloc
     private async Task<int> FireDueAndArmAsync(CancellationToken ct)
     {
         var fired = 0;
-        _deadlines = await store.LoadAsync(EntityId, EntityTypes, ct);
+        var deadlines = await store.LoadAsync(EntityId, EntityTypes, ct);
         // A firing can schedule the next deadline (the daily check re-arms itself): fire until nothing is due.
         for (var round = 0; round < 10; round++)
         {
-            var due = DeadlinePlan.Due(_deadlines, clock.GetUtcNow()).ToList();
+            var due = DeadlinePlan.Due(deadlines, clock.GetUtcNow()).ToList();
             if (due.Count == 0) break;
             foreach (var deadline in due)
                 if (await store.FireAsync(EntityId, deadline, ct)) fired++;
-            _deadlines = await store.LoadAsync(EntityId, EntityTypes, ct);
+            deadlines = await store.LoadAsync(EntityId, EntityTypes, ct);
         }
-        await ArmAsync();
+        await ArmAsync(deadlines);
         return fired;
     }
 
-    private async Task ArmAsync()
+    private async Task ArmAsync(IReadOnlyList<Deadline> deadlines)
     {
         var now = clock.GetUtcNow();
-        var next = DeadlinePlan.Next(_deadlines);
+        var next = DeadlinePlan.Next(deadlines);
         if (next is { } at)
         {
             var dueIn = at - now < TimeSpan.Zero ? TimeSpan.Zero : at - now;
             if (dueIn > LongestTimer) dueIn = LongestTimer;
             if (_timer is null)
-                _timer = this.RegisterGrainTimer(OnTimerAsync, new GrainTimerCreationOptions(dueIn, Timeout.InfiniteTimeSpan) { Interleave = false });
+                _timer = this.RegisterGrainTimer(OnTimerAsync,
+                    new GrainTimerCreationOptions(dueIn, Timeout.InfiniteTimeSpan) { Interleave = false });
             else _timer.Change(dueIn, Timeout.InfiniteTimeSpan);
         }
         else
@@ -72,9 +73,10 @@ public abstract class DeadlineOwnerGrain(IDeadlineStore store, TimeProvider cloc
             _timer = null;
         }
 
-        var needsReminder = DeadlinePlan.NeedsReminder(_deadlines, now);
+        var needsReminder = DeadlinePlan.NeedsReminder(deadlines, now);
         if (needsReminder && _reminder is null)
-            _reminder = await this.RegisterOrUpdateReminder(ReminderName, DeadlinePlan.ReminderPeriod, DeadlinePlan.ReminderPeriod);
+            _reminder = await this.RegisterOrUpdateReminder(
+                ReminderName, DeadlinePlan.ReminderPeriod, DeadlinePlan.ReminderPeriod);
         else if (!needsReminder && _reminder is not null)
         {
             await this.UnregisterReminder(_reminder);

@@ -22,7 +22,8 @@ public static class SendLimits
     /// <see cref="RecipientLimits.NewCustomerSendsPerMinute"/> a minute while the customer is new (first wrote within
     /// <see cref="RecipientLimits.NewCustomerAge"/>); returning customers have no such limit.
     /// </summary>
-    public static DateTimeOffset? RecipientWaitUntil(IEnumerable<DateTimeOffset> recentSends, RecipientLimits l, DateTimeOffset now)
+    public static DateTimeOffset? RecipientWaitUntil(IEnumerable<DateTimeOffset> recentSends, RecipientLimits l,
+        DateTimeOffset now)
     {
         var recent = recentSends as IReadOnlyCollection<DateTimeOffset> ?? recentSends.ToList();
         var isNew = now - l.FirstSeen < l.NewCustomerAge;
@@ -32,7 +33,8 @@ public static class SendLimits
     }
 
     /// <summary>How far back a recipient's sends still count.</summary>
-    public static TimeSpan RecipientLookBack(RecipientLimits l) => l.PairWindow > TimeSpan.FromMinutes(1) ? l.PairWindow : TimeSpan.FromMinutes(1);
+    public static TimeSpan RecipientLookBack(RecipientLimits l) =>
+        l.PairWindow > TimeSpan.FromMinutes(1) ? l.PairWindow : TimeSpan.FromMinutes(1);
 
     /// <summary>The later of several waits, or null when none applies.</summary>
     public static DateTimeOffset? Latest(params DateTimeOffset?[] waits) =>

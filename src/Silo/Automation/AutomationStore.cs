@@ -157,12 +157,15 @@ public sealed class AutomationStore(NpgsqlDataSource db, TimeProvider clock)
             flows.Where(x => x.Business == s.Business).Select(x => x.Flow).ToList()));
     }
 
-    /// <summary>What the bot knows of a contact at <paramref name="at"/>: name, language, automated messages in the last 24 hours.</summary>
-    public async Task<(string? Name, string? Language, int AutomatedInLast24h)> BotFactsAsync(Guid business, Guid contact, DateTimeOffset at, CancellationToken ct)
+    /// <summary>What the bot knows of a contact at <paramref name="at"/>: name, language, automated messages in 24 hours.</summary>
+    public async Task<(string? Name, string? Language, int AutomatedInLast24h)> BotFactsAsync(
+        Guid business, Guid contact, DateTimeOffset at, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         return (await Sql.QueryAsync(conn, null, """
-            select name, language, (select count(*)::int from messages m where m.contact_id = c.id and m.author_id = 'bot' and m.created_at > @since)
+            select name, language,
+                   (select count(*)::int from messages m
+                     where m.contact_id = c.id and m.author_id = 'bot' and m.created_at > @since)
               from contacts c where c.id = @id and c.business_id = @b
             """, x => (x.NullableString(0), x.NullableString(1), x.GetInt32(2)), ct,
             ("id", contact), ("b", business), ("since", at - TimeSpan.FromHours(24)))).SingleOrDefault();

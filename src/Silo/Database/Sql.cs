@@ -6,7 +6,8 @@ namespace Engine.Silo.Database;
 public static class Sql
 {
     /// <summary>The write broke a unique key (a name, shortcut or number already taken): callers answer 409.</summary>
-    public static bool IsUniqueViolation(Exception e) => e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+    public static bool IsUniqueViolation(Exception e) =>
+        e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 
     public static NpgsqlBatchCommand Command(string sql, params (string Name, object? Value)[] ps)
     {

@@ -3,7 +3,8 @@ using Orleans.Runtime;
 namespace Engine.Silo.Hosting;
 
 /// <summary>One silo as Orleans' membership table records it.</summary>
-public sealed record SiloInfo(string Address, string Status, string Name, string Host, DateTime StartedAt, DateTime IAmAliveAt, int? Activations);
+public sealed record SiloInfo(
+    string Address, string Status, string Name, string Host, DateTime StartedAt, DateTime IAmAliveAt, int? Activations);
 
 /// <summary>The Orleans cluster as its membership and management grain report it (for operators).</summary>
 public sealed class ClusterView(IGrainFactory grains)

@@ -27,8 +27,9 @@ public static class OrleansHosting
 
     public static ISiloBuilder AddEngineSilo(this ISiloBuilder silo, EngineCluster cluster, string connectionString)
     {
-        silo.Configure<ClusterOptions>(o => { o.ClusterId = cluster.ClusterId; o.ServiceId = EngineCluster.ServiceId; });
-        silo.ConfigureEndpoints(IPAddress.Parse(cluster.AdvertisedAddress), cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
+        silo.Configure<ClusterOptions>(cluster.Name);
+        silo.ConfigureEndpoints(IPAddress.Parse(cluster.AdvertisedAddress), cluster.SiloPort, cluster.GatewayPort,
+            listenOnAnyHostAddress: true);
         silo.UseAdoNetClustering(o => { o.Invariant = Invariant; o.ConnectionString = connectionString; });
         silo.UseAdoNetReminderService(o => { o.Invariant = Invariant; o.ConnectionString = connectionString; });
         // The silo carries the node's name (Engine:NodeId), so operators recognise it in GET /api/v1/nodes.
@@ -36,13 +37,15 @@ public static class OrleansHosting
         return silo;
     }
 
-    public static IClientBuilder AddEngineClient(this IClientBuilder client, EngineCluster cluster, string connectionString)
+    public static IClientBuilder AddEngineClient(this IClientBuilder client, EngineCluster cluster,
+        string connectionString)
     {
-        client.Configure<ClusterOptions>(o => { o.ClusterId = cluster.ClusterId; o.ServiceId = EngineCluster.ServiceId; });
+        client.Configure<ClusterOptions>(cluster.Name);
         client.UseAdoNetClustering(o => { o.Invariant = Invariant; o.ConnectionString = connectionString; });
         return client;
     }
 
     public static string ConnectionString(IConfiguration config) => config.GetConnectionString("Postgres")
-        ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not set (environment ConnectionStrings__Postgres).");
+        ?? throw new InvalidOperationException(
+            "ConnectionStrings:Postgres is not set (environment ConnectionStrings__Postgres).");
 }

@@ -31,7 +31,8 @@ public static class SiloProgram
         await app.RunAsync();
     }
 
-    /// <summary>Before the silo starts: the schema (the engine's migrations and Orleans' tables), the first business, the bootstrap credentials.</summary>
+    /// <summary>Before the silo starts: the schema (the engine's migrations and Orleans' tables), the first business,
+    /// the bootstrap credentials.</summary>
     public static async Task InitializeAsync(IServiceProvider services)
     {
         await Migrator.MigrateAsync(services.GetRequiredService<NpgsqlDataSource>());
@@ -39,9 +40,11 @@ public static class SiloProgram
         var access = services.GetRequiredService<AccessStore>();
         var business = await access.EnsureBusinessAsync(options.BusinessName, CancellationToken.None);
         if (!string.IsNullOrEmpty(options.BootstrapAdminKey))
-            await access.EnsureKeyAsync(business, "bootstrap administrator", options.BootstrapAdminKey, Roles.Administrator, CancellationToken.None);
+            await access.EnsureKeyAsync(business, "bootstrap administrator", options.BootstrapAdminKey,
+                Roles.Administrator, CancellationToken.None);
         if (!string.IsNullOrEmpty(options.BootstrapAdminEmail) && !string.IsNullOrEmpty(options.BootstrapAdminPassword))
             await services.GetRequiredService<Team.UserStore>()
-                .EnsureAdministratorAsync(business, options.BootstrapAdminEmail, options.BootstrapAdminPassword, CancellationToken.None);
+                .EnsureAdministratorAsync(business, options.BootstrapAdminEmail, options.BootstrapAdminPassword,
+                    CancellationToken.None);
     }
 }

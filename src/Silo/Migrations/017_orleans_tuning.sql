@@ -7,6 +7,7 @@ create index if not exists ix_orleans_reminders_service_hash on orleansreminders
 -- The storage table has no key of its own: one row per grain type and id, so a racing first write cannot
 -- leave two rows that later reads would pick between.
 create unique index if not exists ux_orleans_storage_grain on orleansstorage
-    (serviceid, graintypehash, graintypestring, grainidhash, grainidn0, grainidn1, coalesce(grainidextensionstring, ''));
+    (serviceid, graintypehash, graintypestring, grainidhash, grainidn0, grainidn1,
+     coalesce(grainidextensionstring, ''));
 
 drop table if exists nodes;

@@ -4,10 +4,12 @@ using Npgsql;
 
 namespace Engine.Silo.Outbound;
 
-/// <summary>The sends a recipient received, as the messages table records them (read when its customer grain activates).</summary>
+/// <summary>The sends a recipient received, as the messages table records them (read when its customer grain
+/// activates).</summary>
 public sealed class RecipientHistory(NpgsqlDataSource db) : IRecipientHistory
 {
-    public async Task<IReadOnlyList<DateTimeOffset>> AcceptedSendsSinceAsync(Guid contactId, DateTimeOffset since, CancellationToken ct)
+    public async Task<IReadOnlyList<DateTimeOffset>> AcceptedSendsSinceAsync(Guid contactId, DateTimeOffset since,
+        CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         return await Sql.QueryAsync(conn, null,

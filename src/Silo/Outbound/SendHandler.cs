@@ -18,8 +18,8 @@ namespace Engine.Silo.Outbound;
 /// <summary>
 /// Dispatches one accepted message to its provider. Limits first — the recipient's pair limit and the
 /// new-customer limit, kept by the recipient's customer grain (sends to one conversation are serialised by the
-/// outbox's ordering key, so asking and recording cannot race), then a slot in the number's per-second budget (its channel grain, one activation
-/// for the whole cluster) — and
+/// outbox's ordering key, so asking and recording cannot race), then a slot in the number's per-second budget (its
+/// channel grain, one activation for the whole cluster) — and
 /// a message over a limit waits its turn. Then the provider call with the message id as idempotency
 /// key; the outcome is recorded (and priced) in one transaction.
 /// </summary>
@@ -47,10 +47,12 @@ public sealed class SendHandler(
         var now = clock.GetUtcNow();
         var o = options.Value;
         var recipient = grains.GetGrain<ICustomerGrain>(GrainKeys.Customer(row.Contact));
-        var limits = new RecipientLimits(o.PairLimit, o.PairWindow, o.NewCustomerSendsPerMinute, o.NewCustomerAge, row.FirstSeen);
+        var limits = new RecipientLimits(o.PairLimit, o.PairWindow, o.NewCustomerSendsPerMinute, o.NewCustomerAge,
+            row.FirstSeen);
         if (await recipient.SendWaitUntil(limits) is { } until)
             return new OutboxResult.Defer(until - now, "recipient rate limit");
-        var slot = await grains.GetGrain<IChannelGrain>(GrainKeys.Channel(channel.Id)).TakeSendSlot(channel.RateLimitPerSecond);
+        var number = grains.GetGrain<IChannelGrain>(GrainKeys.Channel(channel.Id));
+        var slot = await number.TakeSendSlot(channel.RateLimitPerSecond);
         if (!slot.Granted) return new OutboxResult.Defer(slot.RetryAfter, "number rate limit");
 
         var message = JsonSerializer.Deserialize<OutboundMessage>(row.Payload, Effects.Json)!;

@@ -22,7 +22,9 @@ public sealed class WeChatClient(IHttpClientFactory http, IGrainFactory grains)
         var source = grains.GetGrain<IChannelGrain>(GrainKeys.Channel(channel.Id));
         var token = await source.WeChatAccessToken(null);
         if (token.Token is null)
-            return token.Transient ? new ProviderResult.Transient(token.ErrorCode, token.Error!) : new ProviderResult.Permanent(token.ErrorCode, token.Error!);
+            return token.Transient
+                ? new ProviderResult.Transient(token.ErrorCode, token.Error!)
+                : new ProviderResult.Permanent(token.ErrorCode, token.Error!);
         var result = await PostAsync(channel, token.Token, to, message, ct);
         if (result is ProviderResult.Transient { Code: { } code } && TokenErrors.Contains(code))
         {

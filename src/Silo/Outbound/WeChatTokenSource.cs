@@ -12,7 +12,8 @@ namespace Engine.Silo.Outbound;
 /// WeChat's token endpoint (<c>/cgi-bin/token?grant_type=client_credential</c>) for the channel grain, and the row
 /// per channel that keeps the last token across restarts.
 /// </summary>
-public sealed class WeChatTokenSource(IHttpClientFactory http, NpgsqlDataSource db, ChannelStore channels, TimeProvider clock, NodeIdentity node)
+public sealed class WeChatTokenSource(
+    IHttpClientFactory http, NpgsqlDataSource db, ChannelStore channels, TimeProvider clock, NodeIdentity node)
     : IAccessTokenSource
 {
     public async Task<AccessTokenResult?> StoredAsync(Guid channelId, CancellationToken ct)
@@ -29,24 +30,32 @@ public sealed class WeChatTokenSource(IHttpClientFactory http, NpgsqlDataSource 
         if (channel is null) return new AccessTokenResult(null, default, null, "the channel no longer exists");
         var now = clock.GetUtcNow();
         var url = $"{channel.Settings.ApiBaseUrl.TrimEnd('/')}/cgi-bin/token?grant_type=client_credential" +
-                  $"&appid={Uri.EscapeDataString(channel.Settings.AppId ?? "")}&secret={Uri.EscapeDataString(channel.Secrets.AppSecret ?? "")}";
+                  $"&appid={Uri.EscapeDataString(channel.Settings.AppId ?? "")}" +
+                  $"&secret={Uri.EscapeDataString(channel.Secrets.AppSecret ?? "")}";
         JsonNode? json;
         try { json = JsonNode.Parse(await http.CreateClient("providers").GetStringAsync(url, ct)); }
-        catch (HttpRequestException e) { return new AccessTokenResult(null, default, null, $"token endpoint unreachable: {e.Message}", Transient: true); }
-        catch (TaskCanceledException) when (!ct.IsCancellationRequested) { return new AccessTokenResult(null, default, null, "token endpoint timed out", Transient: true); }
-        catch (JsonException) { return new AccessTokenResult(null, default, null, "token endpoint returned no JSON", Transient: true); }
+        catch (HttpRequestException e) { return Unavailable($"token endpoint unreachable: {e.Message}"); }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return Unavailable("token endpoint timed out");
+        }
+        catch (JsonException) { return Unavailable("token endpoint returned no JSON"); }
         var token = json?["access_token"]?.GetValue<string>();
         if (token is null)
         {
             var code = json?["errcode"]?.GetValue<int>();
-            return new AccessTokenResult(null, default, code, $"token refused: {json?["errmsg"]?.GetValue<string>()}", Transient: code is -1 or 45009);
+            var why = $"token refused: {json?["errmsg"]?.GetValue<string>()}";
+            return new AccessTokenResult(null, default, code, why, Transient: code is -1 or 45009);
         }
         var expiresAt = now.AddSeconds(json?["expires_in"]?.GetValue<int>() ?? 7200);
         await using var conn = await db.OpenConnectionAsync(ct);
         await Sql.ExecAsync(conn, null, """
-            insert into access_tokens (channel_id, token, expires_at, fetched_at, fetched_by) values (@c, @t, @e, @now, @node)
+            insert into access_tokens (channel_id, token, expires_at, fetched_at, fetched_by)
+            values (@c, @t, @e, @now, @node)
             on conflict (channel_id) do update set token = @t, expires_at = @e, fetched_at = @now, fetched_by = @node
             """, ct, ("c", channelId), ("t", token), ("e", expiresAt), ("now", now), ("node", node.Id));
         return new AccessTokenResult(token, expiresAt);
     }
+
+    private static AccessTokenResult Unavailable(string why) => new(null, default, null, why, Transient: true);
 }

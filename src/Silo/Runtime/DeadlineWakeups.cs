@@ -9,7 +9,9 @@ namespace Engine.Silo.Runtime;
 /// wakes the owning grains, wherever in the cluster they live. Runs on every silo; each hears every node's wake-ups
 /// and answers its own.
 /// </summary>
-public sealed class DeadlineWakeups(NpgsqlDataSource db, IGrainFactory grains, NodeIdentity node, ILogger<DeadlineWakeups> log) : BackgroundService
+public sealed class DeadlineWakeups(
+    NpgsqlDataSource db, IGrainFactory grains, NodeIdentity node, ILogger<DeadlineWakeups> log)
+    : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -34,7 +36,8 @@ public sealed class DeadlineWakeups(NpgsqlDataSource db, IGrainFactory grains, N
             {
                 // Missed wake-ups are caught by the sweep; listen again shortly.
                 log.LogWarning(e, "Listening for deadline wake-ups failed; retrying.");
-                try { await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken); } catch (OperationCanceledException) { return; }
+                try { await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken); }
+                catch (OperationCanceledException) { return; }
             }
         }
     }

@@ -11,7 +11,8 @@ namespace Engine.Silo.Runtime;
 public interface ITimerHandler
 {
     string EntityType { get; }
-    Task FireAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid entityId, string kind, DateTimeOffset now, CancellationToken ct);
+    Task FireAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid entityId, string kind, DateTimeOffset now,
+        CancellationToken ct);
 }
 
 /// <summary>
@@ -19,39 +20,49 @@ public interface ITimerHandler
 /// exists exactly when the decision that set it committed). Their owning grains read them and fire them here; a
 /// firing deletes the row by generation and runs the entity's handler in one transaction, so it happens once.
 /// </summary>
-public sealed class DeadlineStore(NpgsqlDataSource db, EntityRuntime runtime, TimeProvider clock, IEnumerable<ITimerHandler> handlers) : IDeadlineStore
+public sealed class DeadlineStore(
+    NpgsqlDataSource db, EntityRuntime runtime, TimeProvider clock, IEnumerable<ITimerHandler> handlers)
+    : IDeadlineStore
 {
     private readonly Dictionary<string, ITimerHandler> _handlers = handlers.ToDictionary(h => h.EntityType);
 
-    public async Task<IReadOnlyList<Deadline>> LoadAsync(Guid entityId, IReadOnlyList<string> entityTypes, CancellationToken ct)
+    public async Task<IReadOnlyList<Deadline>> LoadAsync(Guid entityId, IReadOnlyList<string> entityTypes,
+        CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         return await Sql.QueryAsync(conn, null,
             "select entity_type, kind, due_at, generation from timers where entity_id = @i and entity_type = any(@t)",
-            r => new Deadline(r.GetString(0), r.GetString(1), r.Time(2), r.GetInt64(3)), ct, ("i", entityId), ("t", entityTypes.ToArray()));
+            r => new Deadline(r.GetString(0), r.GetString(1), r.Time(2), r.GetInt64(3)),
+            ct, ("i", entityId), ("t", entityTypes.ToArray()));
     }
 
-    public Task<bool> FireAsync(Guid entityId, Deadline deadline, CancellationToken ct) => runtime.CallAsync(async (conn, tx, ct2) =>
+    public Task<bool> FireAsync(Guid entityId, Deadline deadline, CancellationToken ct) =>
+        runtime.CallAsync((conn, tx, ct2) => FireInAsync(conn, tx, entityId, deadline, ct2), ct);
+
+    private async Task<bool> FireInAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid entityId, Deadline deadline,
+        CancellationToken ct)
     {
         var deleted = await Sql.ExecAsync(conn, tx,
             "delete from timers where entity_type = @t and entity_id = @i and kind = @k and generation = @g",
-            ct2, ("t", deadline.EntityType), ("i", entityId), ("k", deadline.Kind), ("g", deadline.Generation));
+            ct, ("t", deadline.EntityType), ("i", entityId), ("k", deadline.Kind), ("g", deadline.Generation));
         if (deleted == 0) return false;
         if (!_handlers.TryGetValue(deadline.EntityType, out var handler))
             throw new InvalidOperationException($"No deadline handler for entity type '{deadline.EntityType}'.");
-        await handler.FireAsync(conn, tx, entityId, deadline.Kind, clock.GetUtcNow(), ct2);
+        await handler.FireAsync(conn, tx, entityId, deadline.Kind, clock.GetUtcNow(), ct);
         return true;
-    }, ct);
+    }
 }
 
-/// <summary>Which grain owns a deadline row: a business's daily check, otherwise the conversation it belongs to.</summary>
+/// <summary>Which grain owns a deadline row: a business's daily check, otherwise the conversation it belongs
+/// to.</summary>
 public static class DeadlineOwners
 {
     public const string WakeChannel = "engine_deadlines";
 
     /// <summary>Wake-up payload entries: "b:{id}" for a business, "c:{id}" for a conversation.</summary>
     public static string Token(string entityType, Guid entityId, string kind) =>
-        (entityType == ConversationGrain.AlertEntityType && kind == Alerts.AlertWatch.Daily ? "b:" : "c:") + entityId.ToString("N");
+        (entityType == ConversationGrain.AlertEntityType && kind == Alerts.AlertWatch.Daily ? "b:" : "c:")
+        + entityId.ToString("N");
 
     public static IDeadlineOwnerGrain FromToken(IGrainFactory grains, string token) => token[0] == 'b'
         ? grains.GetGrain<IBusinessGrain>(GrainKeys.Business(Guid.ParseExact(token[2..], "N")))
@@ -80,7 +91,8 @@ public static class DeadlineOwners
 /// crash, and for far deadlines of grains that were collected. Silos run it once a minute; tests and the test-only
 /// clock endpoint run it right after moving the fake clock.
 /// </summary>
-public sealed class DeadlineSweep(NpgsqlDataSource db, TimeProvider clock, IGrainFactory grains, ILogger<DeadlineSweep> log)
+public sealed class DeadlineSweep(
+    NpgsqlDataSource db, TimeProvider clock, IGrainFactory grains, ILogger<DeadlineSweep> log)
 {
     public async Task<int> RunDueAsync(CancellationToken ct)
     {
@@ -94,7 +106,8 @@ public sealed class DeadlineSweep(NpgsqlDataSource db, TimeProvider clock, IGrai
         return fired;
     }
 
-    /// <summary>One owner's failure (its silo just died, the database blinked) leaves it for the next sweep, not the others.</summary>
+    /// <summary>One owner's failure (its silo just died, the database blinked) leaves it for the next sweep, not the
+    /// others.</summary>
     private async Task<int> FireAsync(string token)
     {
         try { return await DeadlineOwners.FromToken(grains, token).FireDue(); }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Engine.Grains.Deadlines;
 using Engine.Grains.Interfaces.Runtime;
 using Npgsql;
 using NpgsqlTypes;
@@ -54,7 +55,7 @@ public sealed class Effects
             cmd.Parameters.Add(new NpgsqlParameter("d", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
                 { Value = _events.Select(e => JsonSerializer.Serialize(e.Event.Data, Json)).ToArray() });
             batch.BatchCommands.Add(cmd);
-            Alerts.AlertWatch.Append(batch, _events, now);   // alert checks are seconds to minutes away: the sweep fires them
+            Alerts.AlertWatch.Append(batch, _events, now);   // alert checks, seconds to minutes away: the sweep fires them
         }
 
         var scheduled = _timers.Where(t => t.Value is not null).ToList();
@@ -75,7 +76,7 @@ public sealed class Effects
             cmd.Parameters.Add(new NpgsqlParameter("now", now));
             batch.BatchCommands.Add(cmd);
             // A lock's deadlines and any deadline due within seconds wake their grain at commit; the sweep meets the rest.
-            wake.AddRange(scheduled.Where(t => Engine.Grains.Deadlines.DeadlinePlan.WakesOwner(t.Key.Kind, t.Value!.Value, now))
+            wake.AddRange(scheduled.Where(t => DeadlinePlan.WakesOwner(t.Key.Kind, t.Value!.Value, now))
                 .Select(t => DeadlineOwners.Token(t.Key.Type, t.Key.Id, t.Key.Kind)));
         }
 

@@ -1,13 +1,19 @@
+using Engine.Grains.Deadlines;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Engine.Silo.Runtime;
 
-/// <summary>The node's background work: the sweep of overdue deadlines (every 5 s; a lock's deadlines are fired by their grains to the second) and the outbox dispatcher. Polls about once a second; "now" always comes from the injected clock.</summary>
+/// <summary>
+/// The node's background work: the sweep of overdue deadlines (every 5 s; a lock's deadlines are fired by their grains
+/// to the second), the outbox dispatcher (about once a second), rollup folding and the assignment safety sweep. "Now"
+/// always comes from the injected clock.
+/// </summary>
 public sealed class SiloWorkers(
-    DeadlineSweep deadlines, Alerts.Alerts alerts, Reports.Rollups rollups, OutboxDispatcher outbox, Assignment.AssignmentService assignment, Npgsql.NpgsqlDataSource db,
-    IOptions<EngineOptions> options, ILogger<SiloWorkers> log) : BackgroundService
+    DeadlineSweep deadlines, Alerts.Alerts alerts, Reports.Rollups rollups, OutboxDispatcher outbox,
+    Assignment.AssignmentService assignment, Npgsql.NpgsqlDataSource db, IOptions<EngineOptions> options, ILogger<SiloWorkers> log)
+    : BackgroundService
 {
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -20,7 +26,7 @@ public sealed class SiloWorkers(
         var loops = new List<Task>();
         if (options.Value.Workers)
         {
-            loops.Add(Loop("deadline sweep", Engine.Grains.Deadlines.DeadlinePlan.SweepEvery, deadlines.RunDueAsync, stoppingToken));
+            loops.Add(Loop("deadline sweep", DeadlinePlan.SweepEvery, deadlines.RunDueAsync, stoppingToken));
             loops.Add(Loop("outbox", options.Value.PollInterval, outbox.RunDueAsync, stoppingToken));
             loops.Add(Loop("report rollups", TimeSpan.FromSeconds(5), async ct => { while (await rollups.FoldAsync(ct) >= 20_000) { } }, stoppingToken));
             loops.Add(Loop("assignment sweep", TimeSpan.FromMinutes(1), ct => assignment.SweepAsync(db, ct), stoppingToken));

@@ -3,7 +3,8 @@ using Npgsql;
 
 namespace Engine.Silo.Team;
 
-/// <summary>Reads and changes a business's settings; a change is audited with its before and after, in one transaction.</summary>
+/// <summary>Reads and changes a business's settings; a change is audited with its before and after, in one
+/// transaction.</summary>
 public sealed class BusinessSettingsStore(NpgsqlDataSource db, TimeProvider clock)
 {
     public async Task<BusinessSettingsView> GetAsync(Guid business, CancellationToken ct)
@@ -12,7 +13,8 @@ public sealed class BusinessSettingsStore(NpgsqlDataSource db, TimeProvider cloc
         return (await BusinessSettings.GetAsync(conn, null, business, ct))!;
     }
 
-    public async Task<BusinessSettingsView> UpdateAsync(Actor actor, Func<BusinessSettingsView, BusinessSettingsView> change, CancellationToken ct)
+    public async Task<BusinessSettingsView> UpdateAsync(
+        Actor actor, Func<BusinessSettingsView, BusinessSettingsView> change, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         await using var conn = await db.OpenConnectionAsync(ct);

@@ -150,7 +150,8 @@ public sealed class WebhookStore(NpgsqlDataSource db, TimeProvider clock)
     public async Task<IReadOnlyList<NotificationView>> NotificationsAsync(Guid business, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        return await Sql.QueryAsync(conn, null, "select id, kind, text, created_at from notifications where business_id = @b order by id desc limit 200",
+        return await Sql.QueryAsync(conn, null,
+            "select id, kind, text, created_at from notifications where business_id = @b order by id desc limit 200",
             r => new NotificationView(r.GetInt64(0), r.GetString(1), r.GetString(2), r.Time(3)), ct, ("b", business));
     }
 }

@@ -28,14 +28,18 @@ public sealed class EngineProcesses : IAsyncLifetime
         await Db.DisposeAsync();
     }
 
-    /// <summary>Starts a node of <paramref name="project"/> (Api: a node or an API-only client; Silo: a silo only) and waits for its health.</summary>
-    public async Task<HttpClient> StartAsync(string name, string project = "Api", IReadOnlyDictionary<string, string>? settings = null)
+    /// <summary>Starts a node of <paramref name="project"/> (Api: a node or an API-only client; Silo: a silo only) and
+    /// waits for its health.</summary>
+    public async Task<HttpClient> StartAsync(string name, string project = "Api",
+        IReadOnlyDictionary<string, string>? settings = null)
     {
         var port = EngineHost.FreePort();
         var assembly = Assembly(project);
         var start = new ProcessStartInfo("dotnet", [assembly, "--urls", $"http://127.0.0.1:{port}"])
         {
-            WorkingDirectory = Path.GetDirectoryName(assembly)!, RedirectStandardOutput = true, RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(assembly)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
         };
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
         start.Environment["ConnectionStrings__Postgres"] = Db.ConnectionString;
@@ -51,9 +55,13 @@ public sealed class EngineProcesses : IAsyncLifetime
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         Nodes.Add(process);
-        var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        var client = new HttpClient
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30),
+        };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
-        await Until(async () => (await client.GetAsync("/health")).IsSuccessStatusCode, TimeSpan.FromSeconds(90), $"{name} to start");
+        await Until(async () => (await client.GetAsync("/health")).IsSuccessStatusCode, TimeSpan.FromSeconds(90),
+            $"{name} to start");
         return client;
     }
 
@@ -67,7 +75,8 @@ public sealed class EngineProcesses : IAsyncLifetime
         return path;
     }
 
-    /// <summary>Polls (real time, bounded) until the condition holds; a node that is down counts as "not yet".</summary>
+    /// <summary>Polls (real time, bounded) until the condition holds; a node that is down counts as "not
+    /// yet".</summary>
     public static async Task Until(Func<Task<bool>> condition, TimeSpan within, string what)
     {
         var deadline = Stopwatch.StartNew();
@@ -82,5 +91,6 @@ public sealed class EngineProcesses : IAsyncLifetime
     }
 
     public static async Task<int> ActiveSilos(HttpClient node) =>
-        (await node.GetFromJsonAsync<JsonElement[]>("/api/v1/nodes"))!.Count(s => s.GetProperty("status").GetString() == "Active");
+        (await node.GetFromJsonAsync<JsonElement[]>("/api/v1/nodes"))!
+            .Count(s => s.GetProperty("status").GetString() == "Active");
 }

@@ -13,7 +13,8 @@ public static class TestClock
 
     public static FakeTimeProvider Create(DateTimeOffset? start = null) => new(start ?? Start);
 
-    /// <summary>Puts the clock at a given time, earlier or later, without firing timers (tests that replay history).</summary>
+    /// <summary>Puts the clock at a given time, earlier or later, without firing timers (tests that replay
+    /// history).</summary>
     public static void Set(this FakeTimeProvider clock, DateTimeOffset to) => clock.AdjustTime(to);
 
     /// <summary>Moves the clock back (a test going back to "before" a step it set up).</summary>

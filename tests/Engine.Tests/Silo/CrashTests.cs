@@ -19,21 +19,25 @@ public sealed class CrashTests(EngineProcesses engine) : IClassFixture<EnginePro
     {
         var a = await engine.StartAsync("crash-a");
         var b = await engine.StartAsync("crash-b");
-        await EngineProcesses.Until(async () => await EngineProcesses.ActiveSilos(a) == 2, TimeSpan.FromSeconds(60), "two active silos");
+        await Wait(async () => await EngineProcesses.ActiveSilos(a) == 2, 60, "two active silos");
         var channel = await EngineFixture.CreateChannelAsync(a, new
         {
-            kind = "whatsapp", name = "Crash number", phoneNumberId = "990123456789099", displayPhoneNumber = "15557650000",
+            kind = "whatsapp", name = "Crash number",
+            phoneNumberId = "990123456789099", displayPhoneNumber = "15557650000",
             appSecret = EngineFixture.AppSecret, verifyToken = "v", accessToken = "EAAG-test",
         });
         var phones = Enumerable.Range(0, 20).Select(i => $"4479000{i:00000}").ToArray();
 
         // Every customer writes once, and an agent opens (locks) each conversation through the node that will die.
         foreach (var phone in phones)
-            Assert.Equal(HttpStatusCode.OK, (await Wa.PostAsync(b, channel, Wa.TextDelivery(phone, Wa.NewId(), 1760000000, "hello"))).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, await WriteAsync(b, channel, phone, Wa.NewId(), 1760000000, "hello"));
         var agent = await AgentAsync(b);
         var conversations = await ConversationsAsync(phones);
         foreach (var c in conversations)
-            Assert.Equal(HttpStatusCode.OK, (await agent.PostAsync($"/api/v1/conversations/{c}/lock", null)).StatusCode);
+        {
+            var locked = await agent.PostAsync($"/api/v1/conversations/{c}/lock", null);
+            Assert.Equal(HttpStatusCode.OK, locked.StatusCode);
+        }
 
         // A stream of signed deliveries to both nodes; node B is killed in the middle of it.
         var acknowledged = new ConcurrentBag<string>();
@@ -48,9 +52,10 @@ public sealed class CrashTests(EngineProcesses engine) : IClassFixture<EnginePro
                 var node = i % 2 == 0 ? a : b;
                 try
                 {
-                    var r = await Wa.PostAsync(node, channel, Wa.TextDelivery(phones[(s * 7 + i) % phones.Length], id, 1760000100 + i, $"m{i}"));
-                    if (r.StatusCode == HttpStatusCode.OK) acknowledged.Add(id);
-                    if (r.StatusCode == HttpStatusCode.OK && node == b) Interlocked.Increment(ref acknowledgedByVictim);
+                    var phone = phones[(s * 7 + i) % phones.Length];
+                    var answer = await WriteAsync(node, channel, phone, id, 1760000100 + i, $"m{i}");
+                    if (answer == HttpStatusCode.OK) acknowledged.Add(id);
+                    if (answer == HttpStatusCode.OK && node == b) Interlocked.Increment(ref acknowledgedByVictim);
                 }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
                 {
@@ -58,32 +63,35 @@ public sealed class CrashTests(EngineProcesses engine) : IClassFixture<EnginePro
                 }
             }
         })).ToArray();
-        await EngineProcesses.Until(() => Task.FromResult(acknowledged.Count >= 150), TimeSpan.FromSeconds(60), "load to build up");
+        await Wait(() => Task.FromResult(acknowledged.Count >= 150), 60, "load to build up");
         engine.Nodes[1].Kill();   // SIGKILL: no graceful shutdown, no membership update, in-flight commits cut off
         Volatile.Write(ref killed, true);
-        await EngineProcesses.Until(() => Task.FromResult(acknowledged.Count >= 300), TimeSpan.FromSeconds(60), "the survivor to keep acknowledging");
+        await Wait(() => Task.FromResult(acknowledged.Count >= 300), 60, "the survivor to keep acknowledging");
         stop.Cancel();
         await Task.WhenAll(senders);
 
-        Assert.True(acknowledgedByVictim > 0 && refusedByVictimAfterKill > 0, "The victim served load, then died under it.");
+        Assert.True(acknowledgedByVictim > 0 && refusedByVictimAfterKill > 0,
+            "The victim served load, then died under it.");
 
         // Every acknowledged delivery is stored exactly once.
         var ids = acknowledged.ToArray();
         Assert.Equal(ids.Length, ids.Distinct().Count());
-        Assert.Equal(ids.Length, await engine.Db.CountAsync("from messages where provider_message_id = any(@ids)", ("ids", ids)));
-        Assert.Equal(0, await engine.Db.CountAsync("from (select provider_message_id from messages group by channel_id, provider_message_id having count(*) > 1) d"));
+        Assert.Equal(ids.Length, await engine.Db.CountAsync("from messages where provider_message_id = any(@ids)",
+            ("ids", ids)));
+        Assert.Equal(0, await engine.Db.CountAsync(
+            "from (select 1 from messages group by channel_id, provider_message_id having count(*) > 1) d"));
 
         // The cluster sees the dead silo, and the survivor serves every conversation.
-        await EngineProcesses.Until(async () => await EngineProcesses.ActiveSilos(a) == 1, TimeSpan.FromSeconds(90), "the killed silo to be declared dead");
+        await Wait(async () => await EngineProcesses.ActiveSilos(a) == 1, 90, "the killed silo to be declared dead");
         foreach (var phone in phones)
-            Assert.Equal(HttpStatusCode.OK, (await Wa.PostAsync(a, channel, Wa.TextDelivery(phone, Wa.NewId(), 1760009000, "after"))).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, await WriteAsync(a, channel, phone, Wa.NewId(), 1760009000, "after"));
         foreach (var c in conversations)
             Assert.Equal(HttpStatusCode.OK, (await a.GetAsync($"/api/v1/conversations/{c}")).StatusCode);
 
         // The agent stays silent past the 3-minute idle release: every lock is released by the survivor,
         // including those whose grains lived on the killed process.
         Assert.Equal(HttpStatusCode.OK, (await a.PostAsync("/test/clock/advance?seconds=181", null)).StatusCode);
-        await EngineProcesses.Until(async () =>
+        await Wait(async () =>
         {
             foreach (var c in conversations)
             {
@@ -91,19 +99,28 @@ public sealed class CrashTests(EngineProcesses engine) : IClassFixture<EnginePro
                 if (view.GetProperty("lock").ValueKind != JsonValueKind.Null) return false;
             }
             return true;
-        }, TimeSpan.FromSeconds(60), "idle release on the survivor");
+        }, 60, "idle release on the survivor");
         foreach (var c in conversations)
-            Assert.Equal(1, await engine.Db.CountAsync("from entity_events where entity_id = @c and type = 'conversation.idle_released'", ("c", c)));
+            Assert.Equal(1, await engine.Db.CountAsync(
+                "from entity_events where entity_id = @c and type = 'conversation.idle_released'", ("c", c)));
     }
+
+    private static async Task<HttpStatusCode> WriteAsync(HttpClient node, Guid channel, string phone, string id,
+        long sentAt, string text) =>
+        (await Wa.PostAsync(node, channel, Wa.TextDelivery(phone, id, sentAt, text))).StatusCode;
+
+    private static Task Wait(Func<Task<bool>> condition, int seconds, string what) =>
+        EngineProcesses.Until(condition, TimeSpan.FromSeconds(seconds), what);
 
     private async Task<HttpClient> AgentAsync(HttpClient admin)
     {
         var email = $"crash.agent.{Guid.NewGuid():N}@example.com";
-        (await admin.PostAsJsonAsync("/api/v1/users", new { email, name = "Crash Agent", role = "Editor", password = "correct horse battery", capacity = 50 }))
-            .EnsureSuccessStatusCode();
-        var login = await admin.PostAsJsonAsync("/api/v1/auth/login", new { email, password = "correct horse battery" });
+        const string password = "correct horse battery";
+        var user = new { email, name = "Crash Agent", role = "Editor", password, capacity = 50 };
+        (await admin.PostAsJsonAsync("/api/v1/users", user)).EnsureSuccessStatusCode();
+        var login = await admin.PostAsJsonAsync("/api/v1/auth/login", new { email, password });
         login.EnsureSuccessStatusCode();
-        var token = JsonDocument.Parse(await login.Content.ReadAsStringAsync()).RootElement.GetProperty("token").GetString()!;
+        var token = (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
         var client = new HttpClient { BaseAddress = admin.BaseAddress, Timeout = admin.Timeout };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
@@ -114,7 +131,8 @@ public sealed class CrashTests(EngineProcesses engine) : IClassFixture<EnginePro
         var result = new List<Guid>();
         foreach (var phone in phones)
             result.Add(await engine.Db.ScalarAsync<Guid>(
-                "select v.id from conversations v join contacts c on c.id = v.contact_id where c.external_id = @p and v.status = 'open'", ("p", phone)));
+                "select v.id from conversations v join contacts c on c.id = v.contact_id " +
+                "where c.external_id = @p and v.status = 'open'", ("p", phone)));
         return [.. result];
     }
 }

@@ -7,13 +7,15 @@ namespace Engine.Tests.Silo;
 public class EngineClusterTests
 {
     private static EngineCluster Read(params (string Key, string Value)[] settings) =>
-        EngineCluster.Read(new ConfigurationBuilder().AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value))).Build());
+        EngineCluster.Read(new ConfigurationBuilder()
+            .AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value))).Build());
 
     [Fact]
     public void Defaults_are_one_node_on_the_standard_ports()
     {
         var c = Read();
-        Assert.Equal(("engine", 11111, 30000, "127.0.0.1", ClusterMode.Node), (c.ClusterId, c.SiloPort, c.GatewayPort, c.AdvertisedAddress, c.Mode));
+        Assert.Equal(("engine", 11111, 30000, "127.0.0.1", ClusterMode.Node),
+            (c.ClusterId, c.SiloPort, c.GatewayPort, c.AdvertisedAddress, c.Mode));
         Assert.True(c.HostsSilo);
     }
 
@@ -32,8 +34,8 @@ public class EngineClusterTests
     [Fact]
     public void Every_key_is_read_by_its_documented_name()
     {
-        var c = Read(("Engine:Cluster:ClusterId", "blue"), ("Engine:Cluster:SiloPort", "11112"), ("Engine:Cluster:GatewayPort", "30001"),
-            ("Engine:Cluster:AdvertisedAddress", "10.0.0.7"));
+        var c = Read(("Engine:Cluster:ClusterId", "blue"), ("Engine:Cluster:SiloPort", "11112"),
+            ("Engine:Cluster:GatewayPort", "30001"), ("Engine:Cluster:AdvertisedAddress", "10.0.0.7"));
         Assert.Equal(("blue", 11112, 30001, "10.0.0.7"), (c.ClusterId, c.SiloPort, c.GatewayPort, c.AdvertisedAddress));
     }
 
@@ -41,7 +43,8 @@ public class EngineClusterTests
     public void An_advertised_name_is_resolved_and_an_unresolvable_one_is_a_clear_error()
     {
         Assert.Equal("127.0.0.1", Read(("Engine:Cluster:AdvertisedAddress", "localhost")).AdvertisedAddress);
-        var e = Assert.Throws<InvalidOperationException>(() => Read(("Engine:Cluster:AdvertisedAddress", "no-such-host.invalid")));
+        var e = Assert.Throws<InvalidOperationException>(
+            () => Read(("Engine:Cluster:AdvertisedAddress", "no-such-host.invalid")));
         Assert.Contains("AdvertisedAddress", e.Message);
     }
 }

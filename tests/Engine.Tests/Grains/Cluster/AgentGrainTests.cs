@@ -3,7 +3,8 @@ using Engine.Grains.Interfaces.Agents;
 
 namespace Engine.Tests.Grains.Cluster;
 
-/// <summary>An agent's activity is written by their grain, at most every 30 seconds, whichever node served them.</summary>
+/// <summary>An agent's activity is written by their grain, at most every 30 seconds, whichever node served
+/// them.</summary>
 [Collection(GrainClusterCollection.Name)]
 public sealed class AgentGrainTests(GrainCluster c)
 {

@@ -4,7 +4,8 @@ using Engine.Grains.Interfaces.Channels;
 
 namespace Engine.Tests.Grains.Cluster;
 
-/// <summary>The number's send budget is one grain for the whole cluster, whichever silo the dispatcher runs on.</summary>
+/// <summary>The number's send budget is one grain for the whole cluster, whichever silo the dispatcher runs
+/// on.</summary>
 [Collection(GrainClusterCollection.Name)]
 public sealed class ChannelGrainTests(GrainCluster c)
 {
@@ -13,14 +14,17 @@ public sealed class ChannelGrainTests(GrainCluster c)
     {
         var key = GrainKeys.Channel(Guid.NewGuid());
         // Start of a clock second, so every call below lands in the same second.
-        c.Clock.Advance(TimeSpan.FromTicks(TimeSpan.TicksPerSecond - c.Clock.GetUtcNow().UtcTicks % TimeSpan.TicksPerSecond));
+        var intoSecond = c.Clock.GetUtcNow().UtcTicks % TimeSpan.TicksPerSecond;
+        c.Clock.Advance(TimeSpan.FromTicks(TimeSpan.TicksPerSecond - intoSecond));
 
-        var slots = await Task.WhenAll(Enumerable.Range(0, 120).Select(i => c.OnSilo(i % 2).GetGrain<IChannelGrain>(key).TakeSendSlot(80)));
+        var slots = await Task.WhenAll(Enumerable.Range(0, 120).Select(i =>
+            c.Alternating<IChannelGrain>(i, key).TakeSendSlot(80)));
         Assert.Equal(80, slots.Count(s => s.Granted));
         Assert.All(slots.Where(s => !s.Granted), s => Assert.Equal(TimeSpan.FromSeconds(1), s.RetryAfter));
 
         c.Clock.Advance(TimeSpan.FromSeconds(1));
-        var next = await Task.WhenAll(Enumerable.Range(0, 100).Select(i => c.OnSilo(i % 2).GetGrain<IChannelGrain>(key).TakeSendSlot(80)));
+        var next = await Task.WhenAll(Enumerable.Range(0, 100).Select(i =>
+            c.Alternating<IChannelGrain>(i, key).TakeSendSlot(80)));
         Assert.Equal(80, next.Count(s => s.Granted));
     }
 
@@ -29,7 +33,8 @@ public sealed class ChannelGrainTests(GrainCluster c)
     {
         var key = GrainKeys.Channel(Guid.NewGuid());
         var before = c.Tokens.Fetches;
-        var tokens = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => c.OnSilo(i % 2).GetGrain<IChannelGrain>(key).WeChatAccessToken(null)));
+        var tokens = await Task.WhenAll(Enumerable.Range(0, 10).Select(i =>
+            c.Alternating<IChannelGrain>(i, key).WeChatAccessToken(null)));
         Assert.Single(tokens.Select(t => t.Token).Distinct());
         Assert.Equal(before + 1, c.Tokens.Fetches);
 

@@ -3,7 +3,8 @@ using Engine.Grains.Interfaces.Deadlines;
 
 namespace Engine.Tests.Grains.Cluster;
 
-/// <summary>The conversation grain fires the lock's deadlines from its own grain timer as the fake clock moves.</summary>
+/// <summary>The conversation grain fires the lock's deadlines from its own grain timer as the fake clock
+/// moves.</summary>
 [Collection(GrainClusterCollection.Name)]
 public sealed class ConversationGrainTests(GrainCluster c)
 {
@@ -11,7 +12,8 @@ public sealed class ConversationGrainTests(GrainCluster c)
 
     private IConversationGrain Grain(Guid id) => c.OnSilo(0).GetGrain<IConversationGrain>(GrainKeys.Conversation(id));
 
-    /// <summary>A conversation whose assigned agent has just opened it (taken the lock); its grain knows the deadlines.</summary>
+    /// <summary>A conversation whose assigned agent has just opened it (taken the lock); its grain knows the
+    /// deadlines.</summary>
     private async Task<(Guid Conversation, Guid Agent)> LockedByItsAgentAsync()
     {
         var agent = Guid.NewGuid();
@@ -63,7 +65,7 @@ public sealed class ConversationGrainTests(GrainCluster c)
         var key = GrainKeys.Conversation(conversation);
         c.Clock.Advance(TimeSpan.FromMinutes(8));                 // lock expiry and idle release both due
 
-        await Task.WhenAll(Enumerable.Range(0, 6).Select(i => c.OnSilo(i % 2).GetGrain<IConversationGrain>(key).FireDue()));
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(i => c.Alternating<IConversationGrain>(i, key).FireDue()));
         // The idle release (due first) releases the lock and cancels the lock's expiry: one firing in all.
         Assert.Equal("idle", await c.Conversations.Released(conversation).WaitAsync(Bounded));
         Assert.Equal(1, c.Conversations.Firings(conversation));

@@ -20,7 +20,8 @@ public sealed class GrainCluster : IAsyncLifetime
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
     public InMemoryConversations Conversations { get; }
 
-    /// <summary>Sends each recipient received before its grain activated (what the messages table would hold).</summary>
+    /// <summary>Sends each recipient received before its grain activated (what the messages table would
+    /// hold).</summary>
     public InMemoryRecipientHistory Recipients { get; } = new();
 
     /// <summary>A token endpoint that takes its time and counts its calls.</summary>
@@ -57,6 +58,9 @@ public sealed class GrainCluster : IAsyncLifetime
 
     /// <summary>The grain factory of silo <paramref name="index"/>: calls made there start on that silo.</summary>
     public IGrainFactory OnSilo(int index) => Cluster.Silos[index].ServiceProvider.GetRequiredService<IGrainFactory>();
+
+    /// <summary>The grain with this key, reached from the silos in turn (call n from silo n mod 2).</summary>
+    public T Alternating<T>(int n, string key) where T : IGrainWithStringKey => OnSilo(n % 2).GetGrain<T>(key);
 }
 
 [CollectionDefinition(Name)]
@@ -71,8 +75,10 @@ public sealed class InMemoryRecipientHistory : IRecipientHistory
 
     public void Add(Guid contact, params DateTimeOffset[] sends) => _sends[contact] = sends;
 
-    public Task<IReadOnlyList<DateTimeOffset>> AcceptedSendsSinceAsync(Guid contactId, DateTimeOffset since, CancellationToken ct) =>
-        Task.FromResult<IReadOnlyList<DateTimeOffset>>(_sends.GetValueOrDefault(contactId, []).Where(t => t > since).ToList());
+    public Task<IReadOnlyList<DateTimeOffset>> AcceptedSendsSinceAsync(Guid contactId, DateTimeOffset since,
+        CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<DateTimeOffset>>(
+            _sends.GetValueOrDefault(contactId, []).Where(t => t > since).ToList());
 }
 
 public sealed class CountingTokenSource : IAccessTokenSource
@@ -81,7 +87,8 @@ public sealed class CountingTokenSource : IAccessTokenSource
 
     public int Fetches => _fetches;
 
-    public Task<AccessTokenResult?> StoredAsync(Guid channelId, CancellationToken ct) => Task.FromResult<AccessTokenResult?>(null);
+    public Task<AccessTokenResult?> StoredAsync(Guid channelId, CancellationToken ct) =>
+        Task.FromResult<AccessTokenResult?>(null);
 
     public async Task<AccessTokenResult> FetchAsync(Guid channelId, CancellationToken ct)
     {

@@ -22,7 +22,8 @@ public sealed class InMemoryConversations(TimeProvider clock) : IDeadlineStore
     public ConversationState Open(Guid agent)
     {
         var now = clock.GetUtcNow();
-        var state = ConversationRules.Open(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), now) with { AssigneeId = agent, TeamId = Guid.NewGuid() };
+        var state = ConversationRules.Open(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), now)
+            with { AssigneeId = agent, TeamId = Guid.NewGuid() };
         lock (_lock) _states[state.Id] = state;
         _released[state.Id] = new(TaskCreationOptions.RunContinuationsAsynchronously);
         return state;
@@ -30,9 +31,11 @@ public sealed class InMemoryConversations(TimeProvider clock) : IDeadlineStore
 
     public ConversationState this[Guid id] { get { lock (_lock) return _states[id]; } }
 
-    public void TakeLock(Guid id, Guid user) => Apply(id, s => ConversationRules.TakeLock(s, user, LockPolicy.Default, clock.GetUtcNow()));
+    public void TakeLock(Guid id, Guid user) =>
+        Apply(id, s => ConversationRules.TakeLock(s, user, LockPolicy.Default, clock.GetUtcNow()));
 
-    public void Touch(Guid id, Guid user) => Apply(id, s => ConversationRules.Touch(s, user, LockPolicy.Default, clock.GetUtcNow()));
+    public void Touch(Guid id, Guid user) =>
+        Apply(id, s => ConversationRules.Touch(s, user, LockPolicy.Default, clock.GetUtcNow()));
 
     /// <summary>How many deadlines of the conversation fired (a stale or repeated delivery does not count).</summary>
     public int Firings(Guid id) => _firings.GetValueOrDefault(id);
@@ -40,10 +43,12 @@ public sealed class InMemoryConversations(TimeProvider clock) : IDeadlineStore
     /// <summary>Completes with the lock-release reason ("idle", "expired") when a firing releases the lock.</summary>
     public Task<string> Released(Guid id) => _released[id].Task;
 
-    public Task<IReadOnlyList<Deadline>> LoadAsync(Guid entityId, IReadOnlyList<string> entityTypes, CancellationToken ct)
+    public Task<IReadOnlyList<Deadline>> LoadAsync(Guid entityId, IReadOnlyList<string> entityTypes,
+        CancellationToken ct)
     {
         lock (_lock)
-            return Task.FromResult<IReadOnlyList<Deadline>>(_deadlines.Where(d => d.Key.Id == entityId && entityTypes.Contains(d.Value.EntityType))
+            return Task.FromResult<IReadOnlyList<Deadline>>(_deadlines
+                .Where(d => d.Key.Id == entityId && entityTypes.Contains(d.Value.EntityType))
                 .Select(d => d.Value).ToList());
     }
 
@@ -51,12 +56,14 @@ public sealed class InMemoryConversations(TimeProvider clock) : IDeadlineStore
     {
         lock (_lock)
         {
-            if (!_deadlines.TryGetValue((entityId, deadline.Kind), out var current) || current.Generation != deadline.Generation)
+            if (!_deadlines.TryGetValue((entityId, deadline.Kind), out var current)
+                || current.Generation != deadline.Generation)
                 return Task.FromResult(false);
             _deadlines.Remove((entityId, deadline.Kind));
             _firings.AddOrUpdate(entityId, 1, (_, n) => n + 1);
         }
-        var decision = Apply(entityId, s => ConversationRules.TimerDue(s, deadline.Kind, LockPolicy.Default, clock.GetUtcNow()));
+        var decision = Apply(entityId,
+            s => ConversationRules.TimerDue(s, deadline.Kind, LockPolicy.Default, clock.GetUtcNow()));
         if (decision.Events.FirstOrDefault(e => e.Type == ConversationEvents.LockReleased) is { } released)
             _released[entityId].TrySetResult(deadline.Kind == ConversationTimers.IdleRelease ? "idle" : "expired");
         return Task.FromResult(true);
@@ -69,7 +76,8 @@ public sealed class InMemoryConversations(TimeProvider clock) : IDeadlineStore
             var decision = decide(_states[id]);
             _states[id] = decision.State;
             foreach (var t in decision.Timers)
-                if (t.DueAt is { } due) _deadlines[(id, t.Kind)] = new Deadline(ConversationGrain.EntityType, t.Kind, due, ++_generation);
+                if (t.DueAt is { } due)
+                    _deadlines[(id, t.Kind)] = new Deadline(ConversationGrain.EntityType, t.Kind, due, ++_generation);
                 else _deadlines.Remove((id, t.Kind));
             return decision;
         }
