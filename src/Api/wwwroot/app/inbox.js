@@ -249,21 +249,30 @@ export function renderInbox(main, app, path) {
 
   function notesPanel(c) {
     const text = h('textarea', { name: 'note', rows: 2, maxlength: 600, placeholder: 'time|type|progress' });
-    // A note being typed survives live re-renders too.
+    // A note being typed, and why it was refused, survive live re-renders too.
     view.noteDrafts = view.noteDrafts || {};
+    view.noteErrors = view.noteErrors || {};
     text.value = view.noteDrafts[c.id] || '';
-    text.addEventListener('input', () => { view.noteDrafts[c.id] = text.value; });
+    text.addEventListener('input', () => { view.noteDrafts[c.id] = text.value; delete view.noteErrors[c.id]; });
     const count = counter(text, 300);
     const error = h('div.error', { hidden: true });
+    const refuse = message => { view.noteErrors[c.id] = message; error.textContent = message; error.hidden = false; };
+    if (view.noteErrors[c.id]) refuse(view.noteErrors[c.id]);
     return h('section.notes', h('h3', 'Team notes'),
       h('ul', view.notes.map(n => h('li', h('div', n.text), h('div.small.muted', `${n.authorName || ''} ${time(n.createdAt)}`)))),
       h('form', {
         on: {
           submit: async e => {
             e.preventDefault();
-            if (text.value.length > 300) { error.textContent = `A note is at most 300 characters (${text.value.length - 300} too many).`; error.hidden = false; return; }
-            try { await post(`/api/v1/conversations/${c.id}/notes`, { text: text.value }); view.noteDrafts[c.id] = ''; await openConversation(c.id, { quiet: true }); }
-            catch (err) { showProblem(error, err); }
+            if (text.value.length > 300) {
+              refuse(`A note is at most 300 characters (${text.value.length - 300} too many).`);
+              return;
+            }
+            try {
+              await post(`/api/v1/conversations/${c.id}/notes`, { text: text.value });
+              view.noteDrafts[c.id] = '';
+              await openConversation(c.id, { quiet: true });
+            } catch (err) { showProblem(error, err); view.noteErrors[c.id] = error.textContent; }
           },
         },
       }, text, h('div.row', count, h('button', { type: 'submit' }, 'Add note')), error));
