@@ -52,6 +52,9 @@ public sealed class EngineOptions
     public string? BootstrapAdminEmail { get; set; }
 
     public string? BootstrapAdminPassword { get; set; }
+
+    /// <summary>A WeChat callback whose timestamp is further than this from now is refused; its nonce is remembered this long.</summary>
+    public TimeSpan WeChatTimestampTolerance { get; set; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>The id under which this node claims leases.</summary>

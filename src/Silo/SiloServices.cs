@@ -44,6 +44,7 @@ public static class SiloServices
         services.AddSingleton<AccessStore>();
         services.AddSingleton<ConversationQueries>();
         services.AddSingleton<IngestPipeline>();
+        services.AddSingleton<ReplayGuard>();
         var providerTimeout = config.GetValue<TimeSpan?>("Engine:ProviderTimeout") ?? TimeSpan.FromSeconds(20);
         services.AddHttpClient("providers", c => c.Timeout = providerTimeout);
         services.AddSingleton<OutboundService>();

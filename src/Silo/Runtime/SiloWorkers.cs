@@ -7,12 +7,12 @@ namespace Engine.Silo.Runtime;
 
 /// <summary>
 /// The node's background work: the sweep of overdue deadlines (every 5 s; a lock's deadlines are fired by their grains
-/// to the second), the outbox dispatcher (about once a second), rollup folding and the assignment safety sweep. "Now"
-/// always comes from the injected clock.
+/// to the second), the outbox dispatcher (about once a second), rollup folding, the assignment safety sweep and
+/// forgetting expired webhook nonces. "Now" always comes from the injected clock.
 /// </summary>
 public sealed class SiloWorkers(
     DeadlineSweep deadlines, Alerts.Alerts alerts, Reports.Rollups rollups, OutboxDispatcher outbox,
-    Assignment.AssignmentService assignment, Npgsql.NpgsqlDataSource db, IOptions<EngineOptions> options, ILogger<SiloWorkers> log)
+    Assignment.AssignmentService assignment, Ingestion.ReplayGuard nonces, Npgsql.NpgsqlDataSource db, IOptions<EngineOptions> options, ILogger<SiloWorkers> log)
     : BackgroundService
 {
     public override async Task StartAsync(CancellationToken cancellationToken)
@@ -30,6 +30,7 @@ public sealed class SiloWorkers(
             loops.Add(Loop("outbox", options.Value.PollInterval, outbox.RunDueAsync, stoppingToken));
             loops.Add(Loop("report rollups", TimeSpan.FromSeconds(5), async ct => { while (await rollups.FoldAsync(ct) >= 20_000) { } }, stoppingToken));
             loops.Add(Loop("assignment sweep", TimeSpan.FromMinutes(1), ct => assignment.SweepAsync(db, ct), stoppingToken));
+            loops.Add(Loop("expired nonces", TimeSpan.FromMinutes(1), nonces.PurgeAsync, stoppingToken));
         }
         await Task.WhenAll(loops);
     }

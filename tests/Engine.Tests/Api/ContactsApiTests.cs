@@ -20,8 +20,7 @@ public class ContactsApiTests(OutboundFixture f) : IClassFixture<OutboundFixture
     {
         var ts = f.Clock.GetUtcNow().ToUnixTimeSeconds().ToString();
         var xml = $"<xml><ToUserName>gh</ToUserName><FromUserName>{openId}</FromUserName><CreateTime>{ts}</CreateTime><MsgType>text</MsgType><Content>你好</Content><MsgId>{Random.Shared.NextInt64(1, long.MaxValue)}</MsgId></xml>";
-        (await f.Host.CreateClient().PostAsync($"/webhooks/wechat/{f.WeChatChannel}?signature={WeChatCrypto.Signature(EngineFixture.WeChatToken, ts, "1")}&timestamp={ts}&nonce=1",
-            new StringContent(xml, Encoding.UTF8, "text/xml"))).EnsureSuccessStatusCode();
+        (await WeChatCallbacks.PostAsync(f.Host.CreateClient(), f.WeChatChannel, xml, f.Clock.GetUtcNow())).EnsureSuccessStatusCode();
         return await f.Db.ScalarAsync<Guid>("select id from contacts where external_id = @e", ("e", openId));
     }
 

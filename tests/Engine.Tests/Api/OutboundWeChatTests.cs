@@ -21,10 +21,8 @@ public class OutboundWeChatTests(OutboundFixture f) : IClassFixture<OutboundFixt
     private async Task<Guid> CustomerWritesAsync(string openId)
     {
         var ts = f.Clock.GetUtcNow().ToUnixTimeSeconds().ToString();
-        const string nonce = "42";
         var xml = $"<xml><ToUserName>gh</ToUserName><FromUserName>{openId}</FromUserName><CreateTime>{ts}</CreateTime><MsgType>text</MsgType><Content>在吗</Content><MsgId>{Random.Shared.NextInt64(1, long.MaxValue)}</MsgId></xml>";
-        var r = await f.Host.CreateClient().PostAsync($"/webhooks/wechat/{f.WeChatChannel}?signature={WeChatCrypto.Signature(EngineFixture.WeChatToken, ts, nonce)}&timestamp={ts}&nonce={nonce}",
-            new StringContent(xml, Encoding.UTF8, "text/xml"));
+        var r = await WeChatCallbacks.PostAsync(f.Host.CreateClient(), f.WeChatChannel, xml, f.Clock.GetUtcNow());
         r.EnsureSuccessStatusCode();
         f.Provider.CustomerWrote(openId);
         return await f.Db.ScalarAsync<Guid>("select v.id from conversations v join contacts c on c.id = v.contact_id where c.external_id = @o and v.status = 'open'", ("o", openId));

@@ -7,7 +7,19 @@ using Engine.Tests.Infrastructure;
 
 namespace Engine.Tests.Api;
 
-public class WeChatWebhookTests(EngineFixture f) : IClassFixture<EngineFixture>
+/// <summary>The engine's fixture plus a WeChat channel in plain mode (no EncodingAESKey).</summary>
+public sealed class WeChatFixture : EngineFixture
+{
+    public Guid PlainChannel { get; private set; }
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        PlainChannel = await CreateChannelAsync(Admin, new { kind = "wechat", name = "Plain account", appId = "wx00000000000plain", token = WeChatToken, appSecret = "s" });
+    }
+}
+
+public class WeChatWebhookTests(WeChatFixture f) : IClassFixture<WeChatFixture>
 {
     private const string Token = EngineFixture.WeChatToken;
     private HttpClient Client => f.Host.CreateClient();
@@ -19,24 +31,11 @@ public class WeChatWebhookTests(EngineFixture f) : IClassFixture<EngineFixture>
     private static string EventXml(string openId, long created, string ev, string? key = null) =>
         $"<xml><ToUserName><![CDATA[gh_0123456789ab]]></ToUserName><FromUserName><![CDATA[{openId}]]></FromUserName><CreateTime>{created}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[{ev}]]></Event>{(key is null ? "" : $"<EventKey><![CDATA[{key}]]></EventKey>")}</xml>";
 
-    private Task<HttpResponseMessage> PostPlain(string xml, string token = Token)
-    {
-        const string ts = "1714037059", nonce = "486452656";
-        var sig = WeChatCrypto.Signature(token, ts, nonce);
-        return Client.PostAsync($"/webhooks/wechat/{f.WeChatChannel}?signature={sig}&timestamp={ts}&nonce={nonce}&openid=x",
-            new StringContent(xml, Encoding.UTF8, "text/xml"));
-    }
+    private Task<HttpResponseMessage> PostPlain(string xml, string token = Token, string? nonce = null) =>
+        WeChatCallbacks.PostAsync(Client, f.PlainChannel, xml, f.Clock.GetUtcNow(), aesKey: null, token: token, nonce: nonce);
 
-    private Task<HttpResponseMessage> PostEncrypted(string xml, string aesKey = EngineFixture.AesKey, bool badSignature = false)
-    {
-        const string ts = "1714037059", nonce = "486452656";
-        var encrypted = WeChatCrypto.Encrypt(xml, aesKey, EngineFixture.WeChatAppId);
-        var msgSig = badSignature ? new string('0', 40) : WeChatCrypto.Signature(Token, ts, nonce, encrypted);
-        var body = $"<xml><ToUserName><![CDATA[gh_0123456789ab]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>";
-        return Client.PostAsync(
-            $"/webhooks/wechat/{f.WeChatChannel}?signature={WeChatCrypto.Signature(Token, ts, nonce)}&timestamp={ts}&nonce={nonce}&encrypt_type=aes&msg_signature={msgSig}",
-            new StringContent(body, Encoding.UTF8, "text/xml"));
-    }
+    private Task<HttpResponseMessage> PostEncrypted(string xml, string aesKey = EngineFixture.AesKey, bool badSignature = false) =>
+        WeChatCallbacks.PostAsync(Client, f.WeChatChannel, xml, f.Clock.GetUtcNow(), aesKey, badMsgSignature: badSignature);
 
     private Task<long> MessagesOf(string openId) =>
         f.Db.CountAsync("from messages m join contacts c on c.id = m.contact_id where c.external_id = @o", ("o", openId));
@@ -56,10 +55,11 @@ public class WeChatWebhookTests(EngineFixture f) : IClassFixture<EngineFixture>
     {
         var openId = NewOpenId();
         var xml = TextXml(openId, 1714037059, "运费多少?", "24086087575195331");
-        var first = await PostPlain(xml);
+        const string nonce = "486452656";
+        var first = await PostPlain(xml, nonce: nonce);
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.Equal("success", await first.Content.ReadAsStringAsync());
-        Assert.Equal("success", await (await PostPlain(xml)).Content.ReadAsStringAsync()); // WeChat's retry
+        Assert.Equal("success", await (await PostPlain(xml, nonce: nonce)).Content.ReadAsStringAsync()); // WeChat's retry, same URL
         Assert.Equal(1, await MessagesOf(openId));
         Assert.Equal("运费多少?", await f.Db.ScalarAsync<string>(
             "select m.text from messages m join contacts c on c.id = m.contact_id where c.external_id = @o", ("o", openId)));
@@ -173,10 +173,125 @@ public class WeChatWebhookTests(EngineFixture f) : IClassFixture<EngineFixture>
     {
         var openId = NewOpenId();
         var json = $$"""{"ToUserName":"gh","FromUserName":"{{openId}}","CreateTime":1714037059,"MsgType":"text","Content":"json hi","MsgId":9101}""";
-        const string ts = "1714037059", nonce = "1";
-        var r = await Client.PostAsync($"/webhooks/wechat/{f.WeChatChannel}?signature={WeChatCrypto.Signature(Token, ts, nonce)}&timestamp={ts}&nonce={nonce}",
+        var r = await Client.PostAsync($"/webhooks/wechat/{f.PlainChannel}?{WeChatCallbacks.PlainQuery(f.Clock.GetUtcNow())}",
             new StringContent(json, Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         Assert.Equal(1, await MessagesOf(openId));
+    }
+
+    private static string Code(string json) => JsonDocument.Parse(json).RootElement.GetProperty("code").GetString()!;
+
+    [Fact]
+    public async Task A_timestamp_more_than_five_minutes_from_now_is_refused_and_nothing_is_stored()
+    {
+        foreach (var skew in new[] { TimeSpan.FromMinutes(-5.5), TimeSpan.FromMinutes(5.5) })
+        {
+            var openId = NewOpenId();
+            var r = await WeChatCallbacks.PostAsync(Client, f.PlainChannel, TextXml(openId, 1714037059, "late", "6101"), f.Clock.GetUtcNow() + skew, aesKey: null);
+            Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode);
+            Assert.Equal("stale_timestamp", Code(await r.Content.ReadAsStringAsync()));
+            Assert.Equal(0, await f.Db.CountAsync("from contacts where external_id = @o", ("o", openId)));
+        }
+        var inside = await WeChatCallbacks.PostAsync(Client, f.PlainChannel, TextXml(NewOpenId(), 1714037059, "ok", "6102"),
+            f.Clock.GetUtcNow() - TimeSpan.FromMinutes(4.5), aesKey: null);
+        Assert.Equal(HttpStatusCode.OK, inside.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_signed_url_replayed_with_another_body_is_refused_until_its_nonce_leaves_the_window()
+    {
+        var victim = NewOpenId();
+        var forged = NewOpenId();
+        var nonce = WeChatCallbacks.NewNonce();
+        var now = f.Clock.GetUtcNow();
+        Assert.Equal(HttpStatusCode.OK, (await WeChatCallbacks.PostAsync(Client, f.PlainChannel, TextXml(victim, 1714037059, "real", "6201"), now,
+            aesKey: null, nonce: nonce)).StatusCode);
+        var replay = await WeChatCallbacks.PostAsync(Client, f.PlainChannel, TextXml(forged, 1714037059, "forged", "6202"), now, aesKey: null, nonce: nonce);
+        Assert.Equal(HttpStatusCode.Unauthorized, replay.StatusCode);
+        Assert.Equal("replayed_nonce", Code(await replay.Content.ReadAsStringAsync()));
+        Assert.Equal(0, await f.Db.CountAsync("from contacts where external_id = @o", ("o", forged)));
+        Assert.Equal(1, await MessagesOf(victim));
+        // Once its timestamp is out of the window the old URL is refused anyway, and the nonce may be used afresh.
+        f.Clock.Advance(TimeSpan.FromMinutes(6));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await WeChatCallbacks.PostAsync(Client, f.PlainChannel, TextXml(forged, 1714037059, "forged", "6202"), now,
+            aesKey: null, nonce: nonce)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await WeChatCallbacks.PostAsync(Client, f.PlainChannel, TextXml(forged, 1714037059, "new", "6203"),
+            f.Clock.GetUtcNow(), aesKey: null, nonce: nonce)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_nonce_is_remembered_across_nodes()
+    {
+        await using var second = new EngineHost(f.Db.ConnectionString, f.Clock);
+        var nonce = WeChatCallbacks.NewNonce();
+        var now = f.Clock.GetUtcNow();
+        Assert.Equal(HttpStatusCode.OK, (await WeChatCallbacks.PostAsync(Client, f.PlainChannel, TextXml(NewOpenId(), 1714037059, "a", "6301"), now,
+            aesKey: null, nonce: nonce)).StatusCode);
+        var other = NewOpenId();
+        var r = await WeChatCallbacks.PostAsync(second.CreateClient(), f.PlainChannel, TextXml(other, 1714037059, "b", "6302"), now, aesKey: null, nonce: nonce);
+        Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode);
+        Assert.Equal(0, await MessagesOf(other));
+    }
+
+    [Fact]
+    public async Task A_channel_with_an_EncodingAESKey_refuses_plain_bodies()
+    {
+        var openId = NewOpenId();
+        var r = await WeChatCallbacks.PostAsync(Client, f.WeChatChannel, TextXml(openId, 1714037059, "plain", "6401"), f.Clock.GetUtcNow(), aesKey: null);
+        Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode);
+        Assert.Equal("encryption_required", Code(await r.Content.ReadAsStringAsync()));
+        Assert.Equal(0, await f.Db.CountAsync("from contacts where external_id = @o", ("o", openId)));
+    }
+
+    public static TheoryData<string, string> NestedDeliveries => new()
+    {
+        { "scancode_push", "<ScanCodeInfo><ScanType><![CDATA[qrcode]]></ScanType><ScanResult><![CDATA[1]]></ScanResult></ScanCodeInfo>" },
+        { "scancode_waitmsg", "<ScanCodeInfo><ScanType><![CDATA[qrcode]]></ScanType><ScanResult><![CDATA[2]]></ScanResult></ScanCodeInfo>" },
+        { "pic_sysphoto", "<SendPicsInfo><Count>1</Count><PicList><item><PicMd5Sum><![CDATA[1b5f7c23b5bf75682a53e7b6d163e185]]></PicMd5Sum></item></PicList></SendPicsInfo>" },
+        { "pic_photo_or_album", "<SendPicsInfo><Count>2</Count><PicList><item><PicMd5Sum>a</PicMd5Sum></item><item><PicMd5Sum>b</PicMd5Sum></item></PicList></SendPicsInfo>" },
+        { "pic_weixin", "<SendPicsInfo><Count>1</Count><PicList><item><PicMd5Sum>c</PicMd5Sum></item></PicList></SendPicsInfo>" },
+        { "location_select", "<SendLocationInfo><Location_X><![CDATA[23]]></Location_X><Location_Y><![CDATA[113]]></Location_Y><Scale>15</Scale><Label><![CDATA[广州]]></Label><Poiname/></SendLocationInfo>" },
+        { "subscribe_msg_popup_event", "<SubscribeMsgPopupEvent><List><TemplateId><![CDATA[VRR0UEO9VJOLs0MHlU0OilqX6MVFDwH3_3gz3Oc0NIc]]></TemplateId><SubscribeStatusString><![CDATA[accept]]></SubscribeStatusString><PopupScene>2</PopupScene></List><List><TemplateId><![CDATA[9nLIlbOQZC5Y89AZteFEux3WCXRRRG5Wfzkpssu4bLI]]></TemplateId><SubscribeStatusString><![CDATA[reject]]></SubscribeStatusString><PopupScene>2</PopupScene></List></SubscribeMsgPopupEvent>" },
+        { "MASSSENDJOBFINISH", "<MsgID>1000001625</MsgID><Status><![CDATA[err(30003)]]></Status><TotalCount>0</TotalCount><FilterCount>0</FilterCount><SentCount>0</SentCount><ErrorCount>0</ErrorCount><CopyrightCheckResult><Count>1</Count><ResultList><item><ArticleIdx>1</ArticleIdx><UserDeclareState>0</UserDeclareState><AuditState>2</AuditState><OriginalArticleUrl><![CDATA[Url_1]]></OriginalArticleUrl><OriginalArticleType>1</OriginalArticleType><CanReprint>1</CanReprint><NeedReplaceContent>1</NeedReplaceContent><NeedShowReprintSource>1</NeedShowReprintSource></item></ResultList><CheckState>2</CheckState></CopyrightCheckResult>" },
+        { "TEMPLATESENDJOBFINISH", "<MsgID>200163836</MsgID><Status><![CDATA[success]]></Status>" },
+    };
+
+    [Theory]
+    [MemberData(nameof(NestedDeliveries))]
+    public async Task Deliveries_whose_elements_nest_are_stored_as_events_and_answered_success(string ev, string inner)
+    {
+        var openId = NewOpenId();
+        var xml = $"<xml><ToUserName><![CDATA[gh_0123456789ab]]></ToUserName><FromUserName><![CDATA[{openId}]]></FromUserName><CreateTime>1714037059</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[{ev}]]></Event><EventKey><![CDATA[menu_1]]></EventKey>{inner}</xml>";
+        var r = await PostPlain(xml);
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Equal("success", await r.Content.ReadAsStringAsync());
+        var content = JsonDocument.Parse(await f.Db.ScalarAsync<string>(
+            "select e.content::text from channel_events e join contacts c on c.id = e.contact_id where c.external_id = @o and e.event = @e",
+            ("o", openId), ("e", ev))).RootElement;
+        var first = System.Xml.Linq.XElement.Parse($"<r>{inner}</r>").Elements().First().Name.LocalName;
+        Assert.True(content.TryGetProperty(first, out var kept), $"{first} is kept in the stored event");
+        Assert.Contains(kept.ValueKind, new[] { JsonValueKind.Object, JsonValueKind.String });
+    }
+
+    [Fact]
+    public async Task Nested_lists_keep_every_item()
+    {
+        var openId = NewOpenId();
+        var xml = $"<xml><FromUserName>{openId}</FromUserName><CreateTime>1714037059</CreateTime><MsgType>event</MsgType><Event>pic_photo_or_album</Event><EventKey>k</EventKey><SendPicsInfo><Count>2</Count><PicList><item><PicMd5Sum>a</PicMd5Sum></item><item><PicMd5Sum>b</PicMd5Sum></item></PicList></SendPicsInfo></xml>";
+        Assert.Equal(HttpStatusCode.OK, (await PostPlain(xml)).StatusCode);
+        Assert.Equal("b", await f.Db.ScalarAsync<string>(
+            "select e.content #>> '{SendPicsInfo,PicList,item,1,PicMd5Sum}' from channel_events e join contacts c on c.id = e.contact_id where c.external_id = @o",
+            ("o", openId)));
+    }
+
+    [Theory]
+    [InlineData("<xml><FromUserName>x</FromUserName>")]
+    [InlineData("<xml><a></b></xml>")]
+    [InlineData("not xml at all")]
+    public async Task Only_malformed_xml_is_refused(string body)
+    {
+        var r = await PostPlain(body);
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        Assert.Equal("malformed_payload", Code(await r.Content.ReadAsStringAsync()));
     }
 }

@@ -1,62 +1,95 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Xml;
+using System.Xml.Linq;
 using Engine.Api.Webhooks.WhatsApp;
 using Engine.Grains.Interfaces.Ingestion;
 
 namespace Engine.Api.Webhooks.WeChat;
 
+/// <summary>A callback body read whole: the top-level fields as text (a nested element as its JSON), and the whole tree as JSON.</summary>
+public sealed record WeChatDocument(IReadOnlyDictionary<string, string> Fields, string Json);
+
 /// <summary>
-/// WeChat callback bodies: XML (the default) or JSON, read as a flat set of fields. DTDs are
-/// prohibited (no XXE). Messages are deduplicated by MsgId; events, which have none, by sender,
-/// time, event and key.
+/// WeChat callback bodies: XML (the default) or JSON. Any well-formed document is read, however its elements nest
+/// (menu events with <c>ScanCodeInfo</c>, <c>SendPicsInfo</c>, subscribe-message lists, job reports…): an element with
+/// children becomes an object, repeated names an array. DTDs are prohibited (no XXE). Messages are deduplicated by
+/// MsgId; events, which have none, by sender, time, event and key.
 /// </summary>
 public static class WeChatPayload
 {
-    public static IReadOnlyDictionary<string, string> Fields(ReadOnlySpan<byte> body)
+    private static readonly XmlReaderSettings Secure = new()
     {
-        var text = System.Text.Encoding.UTF8.GetString(body).Trim();
-        if (text.StartsWith('{'))
-        {
-            using var doc = JsonDocument.Parse(text);
-            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new PayloadException("Expected a JSON object.");
-            return doc.RootElement.EnumerateObject().ToDictionary(p => p.Name,
-                p => p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText());
-        }
-        var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null };
-        using var reader = XmlReader.Create(new StringReader(text), settings);
-        var fields = new Dictionary<string, string>();
-        try
-        {
-            reader.MoveToContent();
-            if (reader.Name != "xml") throw new PayloadException("Expected an <xml> document.");
-            reader.Read();
-            while (!reader.EOF)
-            {
-                // Reading an element's content moves past it, so only read on when nothing was consumed.
-                if (reader.NodeType == XmlNodeType.Element && reader.Depth == 1)
-                    fields[reader.Name] = reader.ReadElementContentAsString();
-                else
-                    reader.Read();
-            }
-        }
-        catch (XmlException e) { throw new PayloadException($"The body is not valid XML: {e.Message}"); }
-        return fields;
+        DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, MaxCharactersInDocument = 4 * 1024 * 1024, IgnoreComments = true,
+        IgnoreProcessingInstructions = true,
+    };
+
+    public static WeChatDocument Read(ReadOnlySpan<byte> body)
+    {
+        string text;
+        try { text = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(body).Trim(); }
+        catch (System.Text.DecoderFallbackException) { throw new PayloadException("The body is not valid UTF-8."); }
+        return text.StartsWith('{') ? FromJson(text) : FromXml(text);
     }
 
-    public static InboundBatch Parse(Guid channelId, IReadOnlyDictionary<string, string> f)
+    private static WeChatDocument FromJson(string text)
     {
+        using var doc = JsonDocument.Parse(text);
+        if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new PayloadException("Expected a JSON object.");
+        var fields = new Dictionary<string, string>();
+        foreach (var p in doc.RootElement.EnumerateObject())
+            fields[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+        return new WeChatDocument(fields, doc.RootElement.GetRawText());
+    }
+
+    private static WeChatDocument FromXml(string text)
+    {
+        XElement root;
+        try
+        {
+            using var reader = XmlReader.Create(new StringReader(text), Secure);
+            root = XElement.Load(reader);
+        }
+        catch (XmlException e) { throw new PayloadException($"The body is not well-formed XML: {e.Message}"); }
+        var tree = ToJson(root, depth: 0) as JsonObject ?? [];
+        var fields = new Dictionary<string, string>();
+        foreach (var (name, value) in tree)
+            fields[name] = value is JsonValue v && v.TryGetValue<string>(out var s) ? s : value?.ToJsonString() ?? "";
+        return new WeChatDocument(fields, tree.ToJsonString());
+    }
+
+    /// <summary>Text for a leaf; an object for an element with children (attributes as "@name"), an array for repeats.</summary>
+    private static JsonNode? ToJson(XElement e, int depth)
+    {
+        if (depth > 64) throw new PayloadException("The XML nests more than 64 levels deep.");
+        if (!e.HasElements && !e.HasAttributes) return JsonValue.Create(e.Value);
+        var o = new JsonObject();
+        foreach (var a in e.Attributes()) o["@" + a.Name.LocalName] = a.Value;
+        foreach (var group in e.Elements().GroupBy(c => c.Name.LocalName))
+        {
+            var items = group.Select(c => ToJson(c, depth + 1)).ToList();
+            o[group.Key] = items.Count == 1 ? items[0] : new JsonArray([.. items]);
+        }
+        if (!e.HasElements && e.Value.Length > 0) o["#text"] = e.Value;
+        return o;
+    }
+
+    public static InboundBatch Parse(Guid channelId, WeChatDocument document)
+    {
+        var f = document.Fields;
         var openId = Get(f, "FromUserName") ?? throw new PayloadException("FromUserName is missing.");
         var type = Get(f, "MsgType") ?? throw new PayloadException("MsgType is missing.");
-        if (!long.TryParse(Get(f, "CreateTime"), out var created)) throw new PayloadException("CreateTime must be Unix seconds.");
+        if (!long.TryParse(Get(f, "CreateTime"), out var created) || created is < 0 or > 253402300799)
+            throw new PayloadException("CreateTime must be Unix seconds.");
         var at = DateTimeOffset.FromUnixTimeSeconds(created);
         var contact = new InboundContact(openId, null, null, null);
-        var json = JsonSerializer.Serialize(f);
 
         if (type == "event")
         {
-            var ev = Get(f, "Event") ?? throw new PayloadException("Event is missing.");
-            var key = $"{openId}:{created}:{ev}:{Get(f, "EventKey")}";
-            return new InboundBatch(channelId, [], [], [new InboundEvent(key, contact, ev, at, json)]);
+            // Every event is stored, acted on or not; one the engine has no use for is still a record of what happened.
+            var ev = Get(f, "Event") ?? "unknown";
+            var key = $"{openId}:{created}:{ev}:{Get(f, "EventKey") ?? Get(f, "MsgID")}";
+            return new InboundBatch(channelId, [], [], [new InboundEvent(key, contact, ev, at, document.Json)]);
         }
         // MsgId 0 or absent cannot dedupe by itself: fall back to sender and time, as for events.
         var msgId = Get(f, "MsgId") is { } m && m != "0" ? m : $"{openId}:{created}:{type}";
@@ -68,7 +101,7 @@ public static class WeChatPayload
             "link" => Get(f, "Title"),
             _ => null,
         };
-        return new InboundBatch(channelId, [new InboundMessage(msgId, contact, at, type, text, json, null)], [], []);
+        return new InboundBatch(channelId, [new InboundMessage(msgId, contact, at, type, text, document.Json, null)], [], []);
     }
 
     private static string? Get(IReadOnlyDictionary<string, string> f, string key) =>

@@ -31,32 +31,57 @@ public static class WeChatWebhookApi
         Guid channelId, string? signature, string? timestamp, string? nonce,
         [Microsoft.AspNetCore.Mvc.FromQuery(Name = "encrypt_type")] string? encryptType,
         [Microsoft.AspNetCore.Mvc.FromQuery(Name = "msg_signature")] string? msgSignature,
-        HttpRequest request, ChannelStore channels, IngestPipeline ingest, CancellationToken ct)
+        HttpRequest request, ChannelStore channels, IngestPipeline ingest, ReplayGuard replays, ILogger<WeChatDocument> log,
+        CancellationToken ct)
     {
         var channel = await channels.FindCachedAsync(channelId, ct);
         if (channel is not { Kind: ChannelKinds.WeChat, Enabled: true }) return WhatsAppWebhookApi.UnknownChannel(channelId);
         var body = await WebhookBody.ReadAsync(request, ct);
         if (body is null) return Problems.Of(413, "payload_too_large", $"Webhook bodies are limited to {WebhookBody.MaxBytes} bytes.");
+        Grains.Interfaces.Ingestion.InboundBatch batch;
         try
         {
-            var fields = WeChatPayload.Fields(body);
+            var document = WeChatPayload.Read(body);
             if (encryptType == "aes")
             {
-                var encrypted = fields.GetValueOrDefault("Encrypt");
+                var encrypted = document.Fields.GetValueOrDefault("Encrypt");
                 if (encrypted is null || timestamp is null || nonce is null
                     || !WeChatCrypto.SignatureMatches(msgSignature, channel.Secrets.Token ?? "", timestamp, nonce, encrypted))
                     return InvalidSignature();
                 var plain = Decrypt(channel, encrypted);
                 if (plain is null) return Problems.Of(400, "decryption_failed", "Encrypt does not decrypt under the channel's EncodingAESKey for its app id.");
-                fields = WeChatPayload.Fields(System.Text.Encoding.UTF8.GetBytes(plain));
+                document = WeChatPayload.Read(System.Text.Encoding.UTF8.GetBytes(plain));
             }
             else if (!PlainSignatureValid(channel, signature, timestamp, nonce)) return InvalidSignature();
-
-            await ingest.IngestAsync(channel, WeChatPayload.Parse(channel.Id, fields));
-            return TypedResults.Text("success", "text/plain");
+            // A plain body is covered by no signature: a channel that can decrypt takes encrypted bodies only.
+            else if (channel.Secrets.EncodingAesKey is { Length: > 0 })
+                return Problems.Of(401, "encryption_required",
+                    "This channel has an EncodingAESKey: callbacks must be encrypted (encrypt_type=aes, msg_signature over Encrypt).");
+            batch = WeChatPayload.Parse(channel.Id, document);
         }
         catch (JsonException e) { return Problems.Of(400, "malformed_json", e.Message); }
         catch (PayloadException e) { return Problems.Of(400, "malformed_payload", e.Message); }
+
+        switch (await replays.CheckAsync(channel.Id, timestamp!, nonce!, body, ct))
+        {
+            case ReplayVerdict.Stale:
+                return Problems.Of(401, "stale_timestamp",
+                    $"timestamp must be Unix seconds within {replays.Tolerance.TotalMinutes:0.#} minutes of the server's time.");
+            case ReplayVerdict.Replay:
+                log.LogWarning("WeChat callback on channel {Channel} reused nonce {Nonce} with another body; refused.", channel.Id, nonce);
+                return Problems.Of(401, "replayed_nonce", "This nonce was already used with another body within the timestamp window.");
+        }
+        try
+        {
+            await ingest.IngestAsync(channel, batch);
+        }
+        catch
+        {
+            // Not committed: the provider's retry of this very request must be taken as new.
+            await replays.ForgetAsync(channel.Id, nonce!, CancellationToken.None);
+            throw;
+        }
+        return TypedResults.Text("success", "text/plain");
     }
 
     /// <summary>Current key first, then the previous one, so a key rotation loses no callback.</summary>
