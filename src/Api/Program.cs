@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Engine.Api.Live;
 using Engine.Api.Reports;
+using Engine.Api.Http;
 using Engine.Api.Access;
 using Engine.Api.Automation;
 using Engine.Api.Channels;
@@ -47,6 +48,8 @@ builder.Services.AddExceptionHandler<Engine.Api.Http.RefusedHandler>();
 builder.Services.AddAuthentication(ApiKeyAuthentication.SchemeName)
     .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
 builder.Services.AddAuthorization(Permissions.Add);
+builder.Services.AddLoginLimits(builder.Configuration);
+builder.Services.AddWebSecurity(builder.Configuration);
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
 builder.Services.AddEndpointsApiExplorer();
 builder.Services.AddSwaggerGen(o =>
@@ -61,10 +64,13 @@ builder.Services.AddSwaggerGen(o =>
 var app = builder.Build();
 await SiloProgram.InitializeAsync(app.Services);
 
+app.UseWebSecurity();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseLoginBodyCap();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRateLimiter();
 app.UseSwagger();
 app.UseSwaggerUI();
 app.UseDefaultFiles();

@@ -42,6 +42,8 @@ public static class SiloServices
         services.AddSingleton<ClusterView>();
         services.AddSingleton<ChannelStore>();
         services.AddSingleton<AccessStore>();
+        services.AddSingleton<LoginThrottle>();
+        SecretBox.AddSecretBox(services);
         services.AddSingleton<ConversationQueries>();
         services.AddSingleton<IngestPipeline>();
         services.AddSingleton<ReplayGuard>();
@@ -79,7 +81,13 @@ public static class SiloServices
         services.AddSingleton<IOutboxHandler>(sp => sp.GetRequiredService<Engine.Silo.Automation.Csat>());
         services.AddSingleton<IOutboxHandler, Engine.Silo.Webhooks.WebhookDelivery>();
         var webhookTimeout = config.GetValue<TimeSpan?>("Engine:WebhookTimeout") ?? TimeSpan.FromSeconds(10);
-        services.AddHttpClient("webhooks", c => c.Timeout = webhookTimeout);
+        services.AddSingleton<Engine.Silo.Webhooks.WebhookTargets>();
+        // Every connection of the webhook client goes through the target check (after DNS, so no name can point inside).
+        services.AddHttpClient("webhooks", c => c.Timeout = webhookTimeout)
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
+            {
+                ConnectCallback = sp.GetRequiredService<Engine.Silo.Webhooks.WebhookTargets>().ConnectAsync, AllowAutoRedirect = false,
+            });
         services.AddSingleton<IOutboxHandler, OfferHandler>();
         services.AddSingleton<IOutboxHandler, DrainHandler>();
         services.AddSingleton<IOutboxHandler, Notices>();

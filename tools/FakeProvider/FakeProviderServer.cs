@@ -27,7 +27,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, string> _idempotent = new();
-    private readonly ConcurrentQueue<(string Status, string Wamid, string Recipient, string? Errors)> _statuses = new();
+    private readonly ConcurrentQueue<(string Status, string Wamid, string Recipient, string? Errors, string PhoneNumberId)> _statuses = new();
     private readonly ConcurrentDictionary<(string Number, long Second), int> _rate = new();
     private readonly ConcurrentDictionary<string, int> _weChatWindowSends = new();
     private readonly object _failLock = new();
@@ -134,7 +134,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
         var response = Json(new { messaging_product = "whatsapp", contacts = new[] { new { input = to, wa_id = to } }, messages = new[] { new { id = wamid } } });
         if (key is not null && !_idempotent.TryAdd(key, response)) return Results.Text(_idempotent[key], "application/json");
         Sent.Enqueue(new SentMessage("whatsapp", phoneNumberId, to, type, body!.ToJsonString(), key, wamid));
-        foreach (var s in new[] { "sent", "delivered", "read" }) _statuses.Enqueue((s, wamid, to, null));
+        foreach (var s in new[] { "sent", "delivered", "read" }) _statuses.Enqueue((s, wamid, to, null, phoneNumberId));
         return Results.Text(response, "application/json");
     }
 
@@ -191,7 +191,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
     public async Task<int> DeliverStatusesAsync()
     {
         if (StatusWebhookUrl is null) return 0;
-        var batch = new List<(string Status, string Wamid, string Recipient, string? Errors)>();
+        var batch = new List<(string Status, string Wamid, string Recipient, string? Errors, string PhoneNumberId)>();
         while (_statuses.TryDequeue(out var s)) batch.Add(s);
         if (StatusChaos && batch.Count > 0)
         {
@@ -200,10 +200,10 @@ public sealed class FakeProviderServer : IAsyncDisposable
         }
         using var own = new HttpClient();
         var client = StatusClient ?? own;
-        foreach (var (status, wamid, recipient, errors) in batch)
+        foreach (var (status, wamid, recipient, errors, phoneNumberId) in batch)
         {
             var statusJson = $$"""{"id":"{{wamid}}","status":"{{status}}","timestamp":"{{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}}","recipient_id":"{{recipient}}"{{(errors is null ? "" : ",\"errors\":" + errors)}}}""";
-            var payload = "{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\"1\",\"changes\":[{\"field\":\"messages\",\"value\":{\"messaging_product\":\"whatsapp\",\"metadata\":{\"phone_number_id\":\"0\"},\"statuses\":[" + statusJson + "]}}]}]}";
+            var payload = "{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\"1\",\"changes\":[{\"field\":\"messages\",\"value\":{\"messaging_product\":\"whatsapp\",\"metadata\":{\"phone_number_id\":\"" + phoneNumberId + "\"},\"statuses\":[" + statusJson + "]}}]}]}";
             var bytes = Encoding.UTF8.GetBytes(payload);
             var request = new HttpRequestMessage(HttpMethod.Post, StatusWebhookUrl) { Content = new ByteArrayContent(bytes) };
             request.Content.Headers.ContentType = new("application/json");

@@ -40,11 +40,11 @@ public static class Benchmark
 
             var raw = new List<(int Concurrency, TrafficReport Report)>();
             foreach (var c in new[] { 8, 32, 64 })
-                raw.Add((c, await RawAsync(db, business, channel, messages, customers, c, seed: c)));
+                raw.Add((c, await RawAsync(db, business, channel.Id, messages, customers, c, seed: c)));
             var bestRaw = raw.MaxBy(r => r.Report.PerSecond);
             var grouped = new List<(int Concurrency, TrafficReport Report)>();
             foreach (var c in new[] { 64, 256 })
-                grouped.Add((c, await GroupCommittedAsync(db, business, channel, (messages, customers, c), seed: 500 + c)));
+                grouped.Add((c, await GroupCommittedAsync(db, business, channel.Id, (messages, customers, c), seed: 500 + c)));
             var bestGrouped = grouped.MaxBy(r => r.Report.PerSecond);
 
             // Untimed warm-up (JIT, connection pools) so no configuration pays for it.
@@ -95,9 +95,9 @@ public static class Benchmark
         }
     }
 
-    private static TrafficOptions Options(Uri[] nodes, Guid channel, int messages, int customers, int concurrency, int seed) =>
-        new(nodes, "whatsapp", channel, Secret, null, null, customers, Rate: 0, Duration: TimeSpan.FromMinutes(5),
-            DuplicateShare: 0, Concurrency: concurrency, MaxMessages: messages, Seed: seed);
+    private static TrafficOptions Options(Uri[] nodes, (Guid Id, string? PhoneNumberId) channel, int messages, int customers, int concurrency, int seed) =>
+        new(nodes, "whatsapp", channel.Id, Secret, null, null, customers, Rate: 0, Duration: TimeSpan.FromMinutes(5),
+            DuplicateShare: 0, Concurrency: concurrency, MaxMessages: messages, Seed: seed, PhoneNumberId: channel.PhoneNumberId);
 
     /// <summary>One message per transaction, one statement per message: the least work a durable, deduplicated ingest can do.</summary>
     private static async Task<TrafficReport> RawAsync(NpgsqlDataSource db, Guid business, Guid channel, int messages, int customers, int concurrency, int seed)

@@ -1,7 +1,7 @@
 using Engine.Simulator;
 
 // Load and demo traffic for the engine, and the ingest benchmark.
-//   simulate --url http://127.0.0.1:8080 [--url …] (--channel ID --secret S | --admin-key K) [--kind whatsapp|wechat]
+//   simulate --url http://127.0.0.1:8080 [--url …] (--channel ID --secret S [--phone-number-id N] | --admin-key K) [--kind whatsapp|wechat]
 //            [--aes-key KEY --app-id APPID] [--customers 50] [--rate 20] [--seconds 30] [--duplicates 0.05] [--concurrency 16]
 //            [--api-base-url http://127.0.0.1:9099]   (a created channel sends to this provider, e.g. tools/FakeProvider)
 //   bench --postgres "Host=…;Database=…" [--messages 6000] [--customers 1000]
@@ -17,7 +17,9 @@ switch (command)
         var secret = opts.Get("secret", kind == "wechat" ? "simtoken" : "simulator-secret");
         var aesKey = opts.GetOrNull("aes-key");
         var appId = opts.GetOrNull("app-id");
-        var channel = opts.GetOrNull("channel") is { } c ? Guid.Parse(c)
+        var (channel, phoneNumberId) = opts.GetOrNull("channel") is { } c
+            ? (Guid.Parse(c), kind == "wechat" ? null
+                : opts.GetOrNull("phone-number-id") ?? throw new ArgumentException("A WhatsApp --channel needs its --phone-number-id (deliveries name it)."))
             : await Traffic.CreateChannelAsync(urls[0], opts.GetOrNull("admin-key") ?? throw new ArgumentException("Give --channel and --secret, or --admin-key to create a channel."),
                 kind, secret, aesKey, appId ?? (aesKey is null ? null : "wxsimulator00001"), opts.GetOrNull("api-base-url"));
         if (aesKey is not null) appId ??= "wxsimulator00001";
@@ -25,7 +27,7 @@ switch (command)
         var report = await Traffic.RunAsync(new TrafficOptions(urls, kind, channel, secret, aesKey, appId,
             int.Parse(opts.Get("customers", "50")), double.Parse(opts.Get("rate", "20")), TimeSpan.FromSeconds(double.Parse(opts.Get("seconds", "30"))),
             double.Parse(opts.Get("duplicates", "0.05")), int.Parse(opts.Get("concurrency", "16")),
-            opts.GetOrNull("messages") is { } m ? int.Parse(m) : null, Seed: Environment.TickCount % 10_000));
+            opts.GetOrNull("messages") is { } m ? int.Parse(m) : null, Seed: Environment.TickCount % 10_000, PhoneNumberId: phoneNumberId));
         Console.WriteLine(report);
         return report.Failed == 0 ? 0 : 1;
     }

@@ -6,7 +6,8 @@ namespace Engine.Simulator;
 
 public sealed record TrafficOptions(
     Uri[] Nodes, string Kind, Guid ChannelId, string Secret, string? AesKey, string? AppId,
-    int Customers, double Rate, TimeSpan Duration, double DuplicateShare, int Concurrency, int? MaxMessages = null, int Seed = 1);
+    int Customers, double Rate, TimeSpan Duration, double DuplicateShare, int Concurrency, int? MaxMessages = null, int Seed = 1,
+    string? PhoneNumberId = null);
 
 public sealed record TrafficReport(int Sent, int Acknowledged, int Failed, int Duplicates, double Seconds, double P50Ms, double P99Ms)
 {
@@ -21,7 +22,7 @@ public static class Traffic
 {
     public static async Task<TrafficReport> RunAsync(TrafficOptions o, CancellationToken ct = default)
     {
-        var hooks = new Webhooks(o.Kind, o.ChannelId, o.Secret, o.AesKey, o.AppId);
+        var hooks = new Webhooks(o.Kind, o.ChannelId, o.Secret, o.AesKey, o.AppId, o.PhoneNumberId);
         var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 1024, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
         var clients = o.Nodes.Select(n => new HttpClient(handler, false) { BaseAddress = n, Timeout = TimeSpan.FromSeconds(30) }).ToArray();
         var customers = Enumerable.Range(0, o.Customers)
@@ -82,18 +83,18 @@ public static class Traffic
     public static double Percentile(List<double> sorted, double p) =>
         sorted.Count == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
 
-    /// <summary>Creates a channel through the REST API for a demo run; returns its id.</summary>
-    public static async Task<Guid> CreateChannelAsync(Uri node, string adminKey, string kind, string secret, string? aesKey, string? appId, string? apiBaseUrl = null)
+    /// <summary>Creates a channel through the REST API for a demo run; returns its id and (WhatsApp) phone number id.</summary>
+    public static async Task<(Guid Id, string? PhoneNumberId)> CreateChannelAsync(Uri node, string adminKey, string kind, string secret, string? aesKey, string? appId, string? apiBaseUrl = null)
     {
         using var client = new HttpClient { BaseAddress = node };
         client.DefaultRequestHeaders.Authorization = new("Bearer", adminKey);
+        var phoneNumberId = kind == "wechat" ? null : Random.Shared.NextInt64(100_000_000_000, 999_999_999_999).ToString();
         object body = kind == "wechat"
             ? new { kind, name = "Simulated WeChat", appId = appId ?? "wxsimulator00001", token = secret, appSecret = "sim", encodingAesKey = aesKey, apiBaseUrl }
-            : new { kind, name = "Simulated WhatsApp", phoneNumberId = Random.Shared.NextInt64(100_000_000_000, 999_999_999_999).ToString(),
-                    appSecret = secret, verifyToken = "simulator", accessToken = "simulator", apiBaseUrl };
+            : new { kind, name = "Simulated WhatsApp", phoneNumberId, appSecret = secret, verifyToken = "simulator", accessToken = "simulator", apiBaseUrl };
         var response = await client.PostAsJsonAsync("/api/v1/channels", body);
         var text = await response.Content.ReadAsStringAsync();
         if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"Creating the channel failed: {(int)response.StatusCode} {text}");
-        return JsonDocument.Parse(text).RootElement.GetProperty("id").GetGuid();
+        return (JsonDocument.Parse(text).RootElement.GetProperty("id").GetGuid(), phoneNumberId);
     }
 }

@@ -5,7 +5,7 @@ using Engine.Api.Webhooks.WhatsApp;
 namespace Engine.Simulator;
 
 /// <summary>Builds signed webhook requests the way Meta and WeChat send them.</summary>
-public sealed class Webhooks(string kind, Guid channelId, string secret, string? aesKey = null, string? appId = null)
+public sealed class Webhooks(string kind, Guid channelId, string secret, string? aesKey = null, string? appId = null, string? phoneNumberId = null)
 {
     private static readonly (string Type, int Weight)[] WhatsAppMix =
     [
@@ -31,7 +31,7 @@ public sealed class Webhooks(string kind, Guid channelId, string secret, string?
     {
         var contacts = string.Join(",", messages.Select(m => m.Customer).Distinct().Select(c => $$"""{"profile":{"name":"Customer {{c[^4..]}}"},"wa_id":"{{c}}"}"""));
         var bodies = string.Join(",", messages.Select(m => WhatsAppMessage(m.Id, m.Customer, Pick(random), random, ts)));
-        var json = $$$"""{"object":"whatsapp_business_account","entry":[{"id":"880011223344556","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550000000","phone_number_id":"0"},"contacts":[{{{contacts}}}],"messages":[{{{bodies}}}]}}]}]}""";
+        var json = $$$"""{"object":"whatsapp_business_account","entry":[{"id":"880011223344556","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550000000","phone_number_id":"{{{phoneNumberId}}}"},"contacts":[{{{contacts}}}],"messages":[{{{bodies}}}]}}]}]}""";
         var bytes = Encoding.UTF8.GetBytes(json);
         var request = new HttpRequestMessage(HttpMethod.Post, $"/webhooks/whatsapp/{channelId}") { Content = new ByteArrayContent(bytes) };
         request.Content.Headers.ContentType = new("application/json");
@@ -70,7 +70,7 @@ public sealed class Webhooks(string kind, Guid channelId, string secret, string?
     private HttpRequestMessage WeChat((string Id, string Customer) m, long ts)
     {
         var xml = $"<xml><ToUserName><![CDATA[gh_sim]]></ToUserName><FromUserName><![CDATA[{m.Customer}]]></FromUserName><CreateTime>{ts}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[运费多少?]]></Content><MsgId>{m.Id}</MsgId></xml>";
-        var nonce = Random.Shared.Next(100_000, 999_999).ToString();
+        var nonce = Random.Shared.NextInt64(1, long.MaxValue).ToString();   // nonces are remembered: never repeat one
         var timestamp = ts.ToString();
         string url, body;
         if (aesKey is not null)

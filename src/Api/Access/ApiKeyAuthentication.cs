@@ -48,6 +48,13 @@ public sealed class ApiKeyAuthentication(
         return Success("api_key", key.Id.ToString(), key.Name, key.Role, key.BusinessId, key.UserId);
     }
 
+    /// <summary>The session token this request carries (bearer <c>es_…</c> or the cookie), if any.</summary>
+    public static string? SessionToken(HttpRequest request)
+    {
+        var auth = request.Headers.Authorization.FirstOrDefault();
+        return auth?.StartsWith("Bearer es_") == true ? auth[7..].Trim() : request.Cookies[SessionCookie];
+    }
+
     /// <summary>The user's agent grain decides, for the whole cluster, when their activity is written.</summary>
     private Task SeenAsync(Guid user) => grains.GetGrain<IAgentGrain>(GrainKeys.Agent(user)).Active();
 

@@ -1,5 +1,6 @@
 using Engine.Api.Http;
 using Engine.Grains.Interfaces.Conversations;
+using Engine.Silo.Access;
 using Engine.Silo.Team;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -15,7 +16,10 @@ public static class AuthApi
     public static void MapAuth(this IEndpointRouteBuilder app)
     {
         var auth = app.MapGroup("/api/v1/auth").WithTags("Access");
-        auth.MapPost("/login", LogIn).AllowAnonymous().WithSummary("Email and password → a session token (also set as the engine_session cookie), valid 12 hours.");
+        auth.MapPost("/login", LogIn).AllowAnonymous().RequireRateLimiting(LoginLimits.Policy)
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(LoginLimits.MaxBodyBytes))
+            .WithSummary("Email and password → a session token (also set as the engine_session cookie), valid 12 hours. Five failures in a row "
+                + "block the account (429 with Retry-After, 30 s doubling to 15 min); each client address has a per-minute budget of attempts.");
         auth.MapPost("/logout", LogOut).RequireAuthorization(Permissions.Authenticated);
 
         var me = app.MapGroup("/api/v1/me").WithTags("Access").RequireAuthorization(Permissions.Authenticated);
@@ -24,12 +28,20 @@ public static class AuthApi
         me.MapPost("/heartbeat", Heartbeat).WithSummary("Keeps you online (online = activity within the last 5 minutes).");
     }
 
-    private static async Task<Results<Ok<LoginResponse>, ProblemHttpResult, ValidationProblem>> LogIn(LoginRequest req, HttpContext http, UserStore users, CancellationToken ct)
+    private static async Task<Results<Ok<LoginResponse>, ProblemHttpResult, ValidationProblem>> LogIn(LoginRequest req, HttpContext http, UserStore users,
+        LoginThrottle throttle, TimeProvider clock, CancellationToken ct)
     {
-        var v = new Validation().Require(!string.IsNullOrWhiteSpace(req.Email), "email", "Required.").Require(!string.IsNullOrEmpty(req.Password), "password", "Required.");
+        var v = new Validation()
+            .Require(!string.IsNullOrWhiteSpace(req.Email) && req.Email.Length <= 200, "email", "Required, at most 200 characters.")
+            .Require(!string.IsNullOrEmpty(req.Password) && req.Password.Length <= 200, "password", "Required, at most 200 characters.");
         if (!v.IsValid) return v.Problem();
+        if (await throttle.BlockedUntilAsync(req.Email!, ct) is { } blocked) return TooManyFailures(http, blocked, clock);
         if (await users.LogInAsync(req.Email!, req.Password!, ct) is not { } session)
+        {
+            if (await throttle.FailedAsync(req.Email!, ct) is { } until) return TooManyFailures(http, until, clock);
             return Problems.Of(401, "invalid_credentials", "Email or password is wrong, or the account is disabled.");
+        }
+        await throttle.SucceededAsync(req.Email!, ct);
         http.Response.Cookies.Append(ApiKeyAuthentication.SessionCookie, session.Token, new CookieOptions
         {
             HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = http.Request.IsHttps, Expires = session.ExpiresAt, Path = "/",
@@ -37,11 +49,16 @@ public static class AuthApi
         return TypedResults.Ok(new LoginResponse(session.Token, session.ExpiresAt, session.User));
     }
 
+    private static ProblemHttpResult TooManyFailures(HttpContext http, DateTimeOffset until, TimeProvider clock)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling((until - clock.GetUtcNow()).TotalSeconds));
+        http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Problems.Of(429, "too_many_failed_logins", $"Too many failed log-ins for this account; try again in {seconds} s.");
+    }
+
     private static async Task<NoContent> LogOut(HttpContext http, UserStore users, CancellationToken ct)
     {
-        var auth = http.Request.Headers.Authorization.FirstOrDefault();
-        var token = auth?.StartsWith("Bearer es_") == true ? auth[7..] : http.Request.Cookies[ApiKeyAuthentication.SessionCookie];
-        if (token is not null) await users.LogOutAsync(token, ct);
+        if (ApiKeyAuthentication.SessionToken(http.Request) is { } token) await users.LogOutAsync(token, ct);
         if (http.User.UserId() is { } u) await users.TouchAsync(u, Presence.Offline, http.User.Actor(), ct);
         http.Response.Cookies.Delete(ApiKeyAuthentication.SessionCookie);
         return TypedResults.NoContent();

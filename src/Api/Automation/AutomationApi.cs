@@ -143,14 +143,11 @@ public static class AutomationApi
 
     private static async Task<Results<Created<RoutingRule>, ValidationProblem>> CreateRouting(RoutingRuleRequest r, HttpContext http, AutomationStore s, TeamStore teams, CancellationToken ct)
     {
-        var patternOk = true;
-        if (r.Pattern is not null)
-            try { _ = new System.Text.RegularExpressions.Regex(r.Pattern, System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromMilliseconds(50)); }
-            catch (ArgumentException) { patternOk = false; }
+        var patternProblem = r.Pattern is null ? null : Engine.Grains.Automation.RulePattern.Problem(r.Pattern);
         var v = new Validation()
             .Require(r.TeamId is { } t && await teams.GetAsync(http.User.BusinessId(), t, ct) is not null, "teamId", "A team of this business.")
             .Require(r.Keywords is { Count: > 0 } || r.Pattern is not null || r.Labels is { Count: > 0 }, "keywords", "Keywords, a pattern, or labels (paths such as Logistics).")
-            .Require(patternOk, "pattern", "Not a valid regular expression.");
+            .Require(patternProblem is null, "pattern", patternProblem ?? "");
         if (!v.IsValid) return v.Problem();
         var rule = await s.AddRoutingAsync(http.User.Actor(), r.TeamId!.Value, r.Keywords ?? [], r.Pattern, r.Priority ?? 0, ct, r.Labels);
         return TypedResults.Created($"/api/v1/routing-rules/{rule.Id}", rule);

@@ -25,6 +25,9 @@ public static class LabelsApi
             })
             .Produces<LabelUsageReport>().RequireAuthorization(Permissions.ReadReports)
             .WithSummary("Conversations per label over a period (default: the last quarter); labels on under 5% are flagged for retirement. `format=csv` for a table.");
+        app.MapGet("/api/v1/label-rules", async (HttpContext h, Labels s, CancellationToken ct) => TypedResults.Ok(await s.RulesAsync(h.User.BusinessId(), ct)))
+            .WithTags("Automation").RequireAuthorization(Permissions.ReadTeam)
+            .WithSummary("Auto-label rules; `flagged` ones had their pattern run out of time on a message (it matched nothing there).");
         app.MapPost("/api/v1/label-rules", CreateRule).WithTags("Automation").RequireAuthorization(Permissions.ManageSettings)
             .WithSummary("Auto-label: keywords or a regex on the customer's message (e.g. a tracking number → Logistics).");
         app.MapPost("/api/v1/conversations/{id:guid}/labels", (Guid id, ApplyLabelRequest r, HttpContext h, Labels s, CancellationToken ct) => Set(id, r.LabelId, true, h, s, ct))
@@ -45,13 +48,11 @@ public static class LabelsApi
 
     private static async Task<Results<Created<LabelRule>, ValidationProblem>> CreateRule(LabelRuleRequest r, HttpContext http, Labels s, CancellationToken ct)
     {
-        var patternOk = true;
-        if (r.Pattern is not null)
-            try { _ = new System.Text.RegularExpressions.Regex(r.Pattern); } catch (ArgumentException) { patternOk = false; }
+        var patternProblem = r.Pattern is null ? null : Engine.Grains.Automation.RulePattern.Problem(r.Pattern);
         var v = new Validation()
             .Require(r.LabelId is not null, "labelId", "Required.")
             .Require(r.Keywords is { Count: > 0 } || r.Pattern is not null, "keywords", "Keywords, a pattern, or both.")
-            .Require(patternOk, "pattern", "Not a valid regular expression.");
+            .Require(patternProblem is null, "pattern", patternProblem ?? "");
         if (!v.IsValid) return v.Problem();
         var rule = await s.AddRuleAsync(http.User.Actor(), r.LabelId!.Value, r.Keywords ?? [], r.Pattern, ct);
         return TypedResults.Created("/api/v1/label-rules", rule);

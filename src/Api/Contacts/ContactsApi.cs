@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Engine.Api.Access;
+using Engine.Api.Conversations;
 using Engine.Api.Http;
 using Engine.Grains.Contacts;
 using Engine.Silo.Contacts;
@@ -33,7 +34,7 @@ public static class ContactsApi
             .WithSummary("Profile fields, VIP, dedicated agent, custom attributes (declared types), tags, lifetime spend and last order.");
         g.MapGet("/{id:guid}/conversations", History).RequireAuthorization(Permissions.ReadConversations)
             .WithSummary("Every conversation of this customer on every channel, including contacts merged into it.");
-        g.MapGet("/{id:guid}/notes", async (Guid id, HttpContext h, ContactStore s, CancellationToken ct) => TypedResults.Ok(await s.NotesAsync(h.User.BusinessId(), id, ct)))
+        g.MapGet("/{id:guid}/notes", Notes)
             .RequireAuthorization(Permissions.ReadConversations);
         g.MapPost("/{id:guid}/notes", AddNote).RequireAuthorization(Permissions.Reply);
         g.MapPost("/{id:guid}/merge", Merge).RequireAuthorization(Permissions.ManageConversations)
@@ -58,14 +59,23 @@ public static class ContactsApi
             .Require(attribute is null || attr is [{ Length: > 0 }, _], "attribute", "key=value");
         if (!v.IsValid) return v.Problem();
         return TypedResults.Ok(await q.ContactsAsync(http.User.BusinessId(), channelId, search, cursor, limit, ct, e164, email,
-            attr is [var k, var val] ? (k, val) : null, includeMerged));
+            attr is [var k, var val] ? (k, val) : null, includeMerged, ConversationCommandsApi.Scope(http)));
     }
 
+    // An agent sees a contact, its notes and its conversations only through the conversations they may see (theirs and their teams').
     private static async Task<Results<Ok<ContactView>, ProblemHttpResult>> Get(Guid id, HttpContext http, ConversationQueries q, CancellationToken ct) =>
-        await q.ContactAsync(http.User.BusinessId(), id, ct) is { } c ? TypedResults.Ok(c) : Problems.NotFound("contact", id);
+        await q.ContactAsync(http.User.BusinessId(), id, ct, ConversationCommandsApi.Scope(http)) is { } c ? TypedResults.Ok(c) : Problems.NotFound("contact", id);
 
     private static async Task<Results<Ok<IReadOnlyList<ConversationView>>, ProblemHttpResult>> History(Guid id, HttpContext http, ConversationQueries q, CancellationToken ct) =>
-        await q.ContactAsync(http.User.BusinessId(), id, ct) is null ? Problems.NotFound("contact", id) : TypedResults.Ok(await q.HistoryAsync(http.User.BusinessId(), id, ct));
+        await q.ContactAsync(http.User.BusinessId(), id, ct, ConversationCommandsApi.Scope(http)) is null
+            ? Problems.NotFound("contact", id)
+            : TypedResults.Ok(await q.HistoryAsync(http.User.BusinessId(), id, ct, ConversationCommandsApi.Scope(http)));
+
+    private static async Task<Results<Ok<IReadOnlyList<ContactNote>>, ProblemHttpResult>> Notes(Guid id, HttpContext http, ConversationQueries q, ContactStore s,
+        CancellationToken ct) =>
+        await q.ContactAsync(http.User.BusinessId(), id, ct, ConversationCommandsApi.Scope(http)) is null
+            ? Problems.NotFound("contact", id)
+            : TypedResults.Ok(await s.NotesAsync(http.User.BusinessId(), id, ct));
 
     private static async Task<Results<Ok<ContactView>, ValidationProblem, ProblemHttpResult>> Update(Guid id, ContactRequest r, HttpContext http,
         ContactStore contacts, UserStore users, CancellationToken ct)
@@ -86,8 +96,10 @@ public static class ContactsApi
             is { } c ? TypedResults.Ok(c) : Problems.NotFound("contact", id);
     }
 
-    private static async Task<Results<Created<ContactNote>, ValidationProblem, ProblemHttpResult>> AddNote(Guid id, ContactNoteRequest r, HttpContext http, ContactStore s, CancellationToken ct)
+    private static async Task<Results<Created<ContactNote>, ValidationProblem, ProblemHttpResult>> AddNote(Guid id, ContactNoteRequest r, HttpContext http, ContactStore s,
+        ConversationQueries q, CancellationToken ct)
     {
+        if (await q.ContactAsync(http.User.BusinessId(), id, ct, ConversationCommandsApi.Scope(http)) is null) return Problems.NotFound("contact", id);
         var v = new Validation().Require(!string.IsNullOrWhiteSpace(r.Text) && r.Text.Length <= 2000, "text", "Required, at most 2,000 characters.");
         if (!v.IsValid) return v.Problem();
         return await s.AddNoteAsync(http.User.Actor(), id, r.Text!.Trim(), ct) is { } note

@@ -32,16 +32,23 @@ public static class WebhooksApi
             .WithSummary("What administrators must know (e.g. a webhook paused after failing for a day).");
     }
 
-    private static Validation Validate(WebhookRequest r, bool creating) => new Validation()
-        .Require(!creating || r.Url is not null, "url", "Required.")
-        .Require(r.Url is null || (Uri.TryCreate(r.Url, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"), "url", "An absolute http(s) URL.")
-        .Require(!creating || r.Events is { Count: > 0 }, "events", "At least one event type.")
-        .Require(r.Events is null || r.Events.All(WebhookStore.EventTypes.Contains), "events", $"Among {string.Join(", ", WebhookStore.EventTypes)}.")
-        .Require(r.Secret is null || r.Secret.Length is >= 16 and <= 200, "secret", "16 to 200 characters.");
-
-    private static async Task<Results<Created<CreatedWebhook>, ValidationProblem>> Create(WebhookRequest r, HttpContext http, WebhookStore s, CancellationToken ct)
+    private static Validation Validate(WebhookRequest r, bool creating, WebhookTargets targets)
     {
-        var v = Validate(r, creating: true);
+        var url = r.Url is not null && Uri.TryCreate(r.Url, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" ? u : null;
+        var internalTarget = url is null ? null : targets.Problem(url);
+        return new Validation()
+            .Require(!creating || r.Url is not null, "url", "Required.")
+            .Require(r.Url is null || url is not null, "url", "An absolute http(s) URL.")
+            .Require(internalTarget is null, "url", internalTarget ?? "")
+            .Require(!creating || r.Events is { Count: > 0 }, "events", "At least one event type.")
+            .Require(r.Events is null || r.Events.All(WebhookStore.EventTypes.Contains), "events", $"Among {string.Join(", ", WebhookStore.EventTypes)}.")
+            .Require(r.Secret is null || r.Secret.Length is >= 16 and <= 200, "secret", "16 to 200 characters.");
+    }
+
+    private static async Task<Results<Created<CreatedWebhook>, ValidationProblem>> Create(WebhookRequest r, HttpContext http, WebhookStore s,
+        WebhookTargets targets, CancellationToken ct)
+    {
+        var v = Validate(r, creating: true, targets);
         if (!v.IsValid) return v.Problem();
         var (view, secret) = await s.CreateAsync(http.User.Actor(), r.Url!, r.Events!, r.Description, r.Secret, ct);
         return TypedResults.Created($"/api/v1/webhooks/{view.Id}", new CreatedWebhook(view, secret));
@@ -50,9 +57,10 @@ public static class WebhooksApi
     private static async Task<Results<Ok<WebhookView>, ProblemHttpResult>> Get(Guid id, HttpContext http, WebhookStore s, CancellationToken ct) =>
         await s.GetAsync(http.User.BusinessId(), id, ct) is { } w ? TypedResults.Ok(w) : Problems.NotFound("webhook", id);
 
-    private static async Task<Results<Ok<WebhookView>, ValidationProblem, ProblemHttpResult>> Update(Guid id, WebhookRequest r, HttpContext http, WebhookStore s, CancellationToken ct)
+    private static async Task<Results<Ok<WebhookView>, ValidationProblem, ProblemHttpResult>> Update(Guid id, WebhookRequest r, HttpContext http, WebhookStore s,
+        WebhookTargets targets, CancellationToken ct)
     {
-        var v = Validate(r, creating: false);
+        var v = Validate(r, creating: false, targets);
         if (!v.IsValid) return v.Problem();
         return await s.UpdateAsync(http.User.Actor(), id, r.Url, r.Events, r.Description, r.Secret, r.Resume == true, ct) is { } w
             ? TypedResults.Ok(w) : Problems.NotFound("webhook", id);

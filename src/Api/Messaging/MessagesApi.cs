@@ -29,13 +29,16 @@ public static class MessagesApi
         app.MapPost("/api/v1/conversations/{id:guid}/messages", Send)
             .WithTags("Conversations").RequireAuthorization(Permissions.Reply)
             .WithSummary("Send a message. Validated against the channel's limits and the response window before it is accepted; " +
-                         "refusals: window_closed, window_quota_exhausted, channel_disabled (409). 202 when accepted, 200 when the idempotency key was already used.");
+                         "refusals: window_closed, window_quota_exhausted, channel_disabled (409); idempotency_key_reused (422: the key was used for another request). "
+                         + "202 when accepted, 200 when the idempotency key was already used for this very request.");
     }
 
     private static async Task<Results<Accepted<SendMessageResponse>, Ok<SendMessageResponse>, ValidationProblem, ProblemHttpResult>> Send(
         Guid id, SendMessageRequest req, HttpContext http, OutboundService outbound, ConversationQueries queries, ChannelStore channels,
         Engine.Silo.Automation.QuickReplies quickReplies, [FromHeader(Name = "Idempotency-Key")] string? idempotencyHeader, CancellationToken ct)
     {
+        // What this key stands for: the same key with another request (or conversation) is refused, not answered with the first.
+        var fingerprint = System.Security.Cryptography.SHA256.HashData(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new { id, request = req with { IdempotencyKey = null } }));
         // A quick reply is sent as text: its version for the scenario and the contact's language, variables filled.
         if (req.QuickReplyId is { } template)
         {
@@ -55,11 +58,12 @@ public static class MessagesApi
         var check = OutboundRules.Validate(message, channel?.Kind ?? ChannelKinds.WhatsApp);
         if (!check.IsValid) return Problems.Invalid(check.Errors.ToDictionary(e => e.Key, e => e.Value));
 
-        var result = await outbound.SendAsync(business, id, message, check.Warnings, key, http.User.Actor(), ct);
+        var result = await outbound.SendAsync(business, id, message, check.Warnings, key, http.User.Actor(), ct, fingerprint);
         switch (result)
         {
             case SendResult.NotFound: return Problems.NotFound("conversation", id);
-            case SendResult.Refused r: return Problems.Of(r.Code is "not_assigned" ? 403 : 409, r.Code, r.Detail);
+            case SendResult.Refused r:
+                return Problems.Of(r.Code switch { "not_assigned" => 403, "idempotency_key_reused" => 422, _ => 409 }, r.Code, r.Detail);
         }
         var accepted = (SendResult.Accepted)result;
         if (req.QuickReplyId is { } used && !accepted.Repeated)

@@ -49,7 +49,9 @@ public static class UsersApi
         if (req.Email is not null) return Problems.Invalid("email", "The email cannot change; create a new user.");
         var v = Validate(req, creating: false);
         if (!v.IsValid) return v.Problem();
-        return await users.UpdateAsync(http.User.Actor(), id, new UserChange(req.Name?.Trim(), req.Role, req.Skills, req.Languages, req.Tier, req.Capacity, req.Password, req.DailyBaseline), ct)
+        var change = new UserChange(req.Name?.Trim(), req.Role, req.Skills, req.Languages, req.Tier, req.Capacity, req.Password, req.DailyBaseline);
+        var keep = http.User.UserId() == id ? ApiKeyAuthentication.SessionToken(http.Request) : null;
+        return await users.UpdateAsync(http.User.Actor(), id, change, ct, keep)
             is { } u ? TypedResults.Ok(u) : Problems.NotFound("user", id);
     }
 
@@ -61,8 +63,7 @@ public static class UsersApi
         .Require(!creating || !string.IsNullOrWhiteSpace(r.Name), "name", "Required.")
         .Require(r.Name is null || r.Name.Trim().Length is > 0 and <= 100, "name", "At most 100 characters.")
         .Require(creating ? r.Role is not null && Roles.All.Contains(r.Role) : r.Role is null || Roles.All.Contains(r.Role), "role", $"One of {string.Join(", ", Roles.All)}.")
-        .Require(!creating || r.Password is { Length: >= 10 }, "password", "At least 10 characters.")
-        .Require(r.Password is null || r.Password.Length >= 10, "password", "At least 10 characters.")
+        .Require((!creating && r.Password is null) || Passwords.Problem(r.Password) is null, "password", Passwords.Problem(r.Password) ?? "")
         .Require(r.Tier is null || ConversationRules.Tiers.Contains(r.Tier), "tier", $"One of {string.Join(", ", ConversationRules.Tiers)}.")
         .Require(r.Capacity is null or (>= 1 and <= 100), "capacity", "Between 1 and 100 concurrent conversations.")
         .Require(r.DailyBaseline is null or (>= 1 and <= 10000), "dailyBaseline", "Conversations expected per day, between 1 and 10000 (e.g. senior 120, new 60).")

@@ -10,7 +10,10 @@ public sealed record InboundBatch(
     public int Count => Messages.Count + Statuses.Count + Events.Count;
 }
 
-/// <summary>A customer's message. <see cref="ContentJson"/> keeps the provider's type-specific object whole.</summary>
+/// <summary>
+/// A customer's message. <see cref="ContentJson"/> keeps the provider's type-specific object whole; <see cref="Warnings"/>
+/// says what was changed on the way in (a text cut to the provider's limit).
+/// </summary>
 public sealed record InboundMessage(
     string ProviderMessageId,
     InboundContact Contact,
@@ -18,7 +21,8 @@ public sealed record InboundMessage(
     string Type,
     string? Text,
     string ContentJson,
-    string? ReplyToProviderId);
+    string? ReplyToProviderId,
+    IReadOnlyList<string>? Warnings = null);
 
 /// <summary>Who wrote: the channel-scoped external id (wa_id, else BSUID; WeChat OpenID) and what the provider tells of them.</summary>
 public sealed record InboundContact(string ExternalId, string? Name, string? Phone, string? Bsuid);

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Engine.Grains.Automation;
 using Engine.Silo.Audit;
 using Engine.Silo.Database;
@@ -9,18 +8,33 @@ using NpgsqlTypes;
 
 namespace Engine.Silo.Automation;
 
+/// <summary>A routing rule; <see cref="PatternTimeouts"/> counts the messages on which its pattern ran out of time (flagged).</summary>
 public sealed record RoutingRule(Guid Id, Guid TeamId, IReadOnlyList<string> Keywords, string? Pattern, int Priority, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
-    IReadOnlyList<string>? Labels = null)
+    IReadOnlyList<string>? Labels = null, int PatternTimeouts = 0, DateTimeOffset? PatternTimedOutAt = null)
 {
+    public bool Flagged => PatternTimeouts > 0;
+
     /// <summary>A keyword or the pattern in the text, or one of the rule's labels among those the message earned.</summary>
-    public bool Matches(string text, IReadOnlyCollection<string>? labels = null) =>
-        (text.Length > 0 && (Keywords.Any(k => KeywordMatcher.Matches(text, k)) || (Pattern is not null && Regex.IsMatch(text, Pattern, RegexOptions.None, TimeSpan.FromMilliseconds(50)))))
+    public bool Matches(string text, IReadOnlyCollection<string>? labels = null, RuleTimeouts? timeouts = null) =>
+        (text.Length > 0 && (Keywords.Any(k => KeywordMatcher.Matches(text, k)) || PatternMatches(text, timeouts)))
         || (labels is not null && (Labels ?? []).Any(labels.Contains));
+
+    private bool PatternMatches(string text, RuleTimeouts? timeouts)
+    {
+        if (Pattern is null) return false;
+        var outcome = RulePattern.Test(Pattern, text);
+        if (outcome == RulePattern.Outcome.TimedOut) timeouts?.Routed(Id);
+        return outcome == RulePattern.Outcome.Match;
+    }
 }
 
 /// <summary>What automation needs for one business, read fresh from the database for every message (so a change made on one node is used by all at once).</summary>
 public sealed record AutomationSet(IReadOnlyList<AutoReplyRule> Rules, IReadOnlyList<RoutingRule> Routing, BusinessHours Hours, Guid? DefaultTeam,
-    IReadOnlyList<LabelRule> LabelRules, IReadOnlyList<BotFlow> Flows);
+    IReadOnlyList<LabelRule> LabelRules, IReadOnlyList<BotFlow> Flows)
+{
+    /// <summary>Patterns that ran out of time while this set was in use (one ingest group), flagged in its commit.</summary>
+    public RuleTimeouts Timeouts { get; } = new();
+}
 
 /// <summary>Auto-reply rules, keyword routing rules and business hours.</summary>
 public sealed class AutomationStore(NpgsqlDataSource db, TimeProvider clock)
@@ -131,7 +145,10 @@ public sealed class AutomationStore(NpgsqlDataSource db, TimeProvider clock)
         foreach (var sql in new[]
         {
             $"select business_id, {RuleColumns} from auto_reply_rules where business_id = any(@b)",
-            "select business_id, id, team_id, keywords, pattern, priority, created_at, updated_at, labels from routing_rules where business_id = any(@b) order by priority desc, created_at",
+            """
+            select business_id, id, team_id, keywords, pattern, priority, created_at, updated_at, labels, pattern_timeouts, pattern_timed_out_at
+              from routing_rules where business_id = any(@b) order by priority desc, created_at
+            """,
             "select b.id, b.time_zone, b.hours::text, (select t.id from teams t where t.business_id = b.id and t.is_default) from businesses b where b.id = any(@b)",
             Labels.RulesQuery,
             BotFlows.LatestQuery,
@@ -141,7 +158,7 @@ public sealed class AutomationStore(NpgsqlDataSource db, TimeProvider clock)
         var rules = await Sql.ReadAllAsync(r, x => (Business: x.GetGuid(0), Rule: ReadRule(x, 1)), ct);
         await r.NextResultAsync(ct);
         var routing = await Sql.ReadAllAsync(r, x => (Business: x.GetGuid(0), Rule: new RoutingRule(x.GetGuid(1), x.GetGuid(2), x.GetFieldValue<string[]>(3),
-            x.NullableString(4), x.GetInt32(5), x.Time(6), x.Time(7), x.GetFieldValue<string[]>(8))), ct);
+            x.NullableString(4), x.GetInt32(5), x.Time(6), x.Time(7), x.GetFieldValue<string[]>(8), x.GetInt32(9), x.NullableTime(10))), ct);
         await r.NextResultAsync(ct);
         var settings = await Sql.ReadAllAsync(r, x => (Business: x.GetGuid(0), Tz: x.GetString(1), Hours: x.NullableString(2), Default: x.NullableGuid(3)), ct);
         await r.NextResultAsync(ct);

@@ -61,7 +61,7 @@ public static class BotStep
         var current = decision.State;
         if (!replied && current.Status == ConversationStatus.Open && current.TeamId is null)
         {
-            var routed = automation.Routing.FirstOrDefault(r => r.Matches(text, labels));
+            var routed = automation.Routing.FirstOrDefault(r => r.Matches(text, labels, automation.Timeouts));
             if ((routed?.TeamId ?? automation.DefaultTeam) is { } t)
                 decision = decision.Then(ConversationRules.Queue(current, t, contact.Vip ? 1 : 0, now, routed is null ? "new" : "keyword_routing"));
         }

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Engine.Grains.Automation;
 using Engine.Grains.Interfaces.Runtime;
 using Engine.Silo.Audit;
@@ -8,10 +7,20 @@ using Npgsql;
 namespace Engine.Silo.Automation;
 
 public sealed record LabelView(Guid Id, string Name, Guid? ParentId, string Path, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
-public sealed record LabelRule(Guid Id, Guid LabelId, string Path, IReadOnlyList<string> Keywords, string? Pattern)
+/// <summary>An auto-label rule; <see cref="PatternTimeouts"/> counts the messages on which its pattern ran out of time (flagged).</summary>
+public sealed record LabelRule(Guid Id, Guid LabelId, string Path, IReadOnlyList<string> Keywords, string? Pattern, int PatternTimeouts = 0,
+    DateTimeOffset? PatternTimedOutAt = null)
 {
-    public bool Matches(string text) =>
-        Keywords.Any(k => KeywordMatcher.Matches(text, k)) || (Pattern is not null && Regex.IsMatch(text, Pattern, RegexOptions.None, TimeSpan.FromMilliseconds(50)));
+    public bool Flagged => PatternTimeouts > 0;
+
+    public bool Matches(string text, RuleTimeouts? timeouts = null)
+    {
+        if (Keywords.Any(k => KeywordMatcher.Matches(text, k))) return true;
+        if (Pattern is null) return false;
+        var outcome = RulePattern.Test(Pattern, text);
+        if (outcome == RulePattern.Outcome.TimedOut) timeouts?.Labelled(Id);
+        return outcome == RulePattern.Outcome.Match;
+    }
 }
 public sealed record LabelUsage(Guid LabelId, string Path, int Conversations, decimal Share, bool FlaggedForRetirement);
 public sealed record LabelUsageReport(DateTimeOffset From, DateTimeOffset To, int Conversations, IReadOnlyList<LabelUsage> Labels, int LabelCount, string? Warning);
@@ -46,6 +55,12 @@ public sealed class Labels(NpgsqlDataSource db, Reports.Rollups rollups, TimePro
         await AuditLog.WriteAsync(conn, tx, actor, "label.created", "label", label.Id, null, label, now, ct);
         await tx.CommitAsync(ct);
         return label;
+    }
+
+    public async Task<IReadOnlyList<LabelRule>> RulesAsync(Guid business, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await Sql.QueryAsync(conn, null, RulesQuery, r => ReadRule(r).Rule, ct, ("b", new[] { business }));
     }
 
     public async Task<IReadOnlyList<LabelView>> ListAsync(Guid business, CancellationToken ct)
@@ -138,9 +153,22 @@ public sealed class Labels(NpgsqlDataSource db, Reports.Rollups rollups, TimePro
 
     /// <summary>Auto-label rules of the businesses in @b (read with the rest of their automation).</summary>
     internal const string RulesQuery = """
-        select r.business_id, r.id, r.label_id, l.path, r.keywords, r.pattern from label_rules r join labels l on l.id = r.label_id where r.business_id = any(@b)
+        select r.business_id, r.id, r.label_id, l.path, r.keywords, r.pattern, r.pattern_timeouts, r.pattern_timed_out_at
+          from label_rules r join labels l on l.id = r.label_id where r.business_id = any(@b) order by r.created_at, r.id
         """;
 
     internal static (Guid Business, LabelRule Rule) ReadRule(NpgsqlDataReader r) =>
-        (r.GetGuid(0), new LabelRule(r.GetGuid(1), r.GetGuid(2), r.GetString(3), r.GetFieldValue<string[]>(4), r.NullableString(5)));
+        (r.GetGuid(0), new LabelRule(r.GetGuid(1), r.GetGuid(2), r.GetString(3), r.GetFieldValue<string[]>(4), r.NullableString(5), r.GetInt32(6),
+            r.NullableTime(7)));
+
+    /// <summary>Flags the rules whose pattern ran out of time in this commit (they matched nothing for that message).</summary>
+    public static IEnumerable<NpgsqlBatchCommand> FlagTimeouts(RuleTimeouts timeouts, DateTimeOffset now)
+    {
+        if (timeouts.Routing.Count > 0)
+            yield return Sql.Command("update routing_rules set pattern_timeouts = pattern_timeouts + 1, pattern_timed_out_at = @now where id = any(@ids)",
+                ("now", now), ("ids", timeouts.Routing.ToArray()));
+        if (timeouts.Labels.Count > 0)
+            yield return Sql.Command("update label_rules set pattern_timeouts = pattern_timeouts + 1, pattern_timed_out_at = @now where id = any(@ids)",
+                ("now", now), ("ids", timeouts.Labels.ToArray()));
+    }
 }

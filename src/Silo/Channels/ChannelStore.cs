@@ -9,8 +9,8 @@ using NpgsqlTypes;
 
 namespace Engine.Silo.Channels;
 
-/// <summary>Channel rows, and a short-lived per-node cache for the webhook hot path.</summary>
-public sealed class ChannelStore(NpgsqlDataSource db, TimeProvider clock, IOptions<EngineOptions> options)
+/// <summary>Channel rows (their secrets encrypted at rest), and a short-lived per-node cache for the webhook hot path.</summary>
+public sealed class ChannelStore(NpgsqlDataSource db, TimeProvider clock, IOptions<EngineOptions> options, Access.SecretBox box)
 {
     private const string Columns = "id, business_id, kind, name, enabled, settings, secrets, created_at, updated_at, version";
     private readonly ConcurrentDictionary<Guid, (Channel? Channel, DateTimeOffset Until)> _cache = new();
@@ -27,7 +27,7 @@ public sealed class ChannelStore(NpgsqlDataSource db, TimeProvider clock, IOptio
             values (@id, @b, @k, @n, true, @s, @x, @now, @now, 1)
             """, ("id", channel.Id), ("b", businessId), ("k", kind), ("n", name), ("now", now));
         cmd.Parameters.Add(Jsonb("s", settings));
-        cmd.Parameters.Add(Jsonb("x", secrets));
+        cmd.Parameters.Add(Sealed("x", secrets));
         await cmd.ExecuteNonQueryAsync(ct);
         await AuditLog.WriteAsync(conn, tx, actor, "channel.created", "channel", channel.Id, null, new { kind, name, settings }, now, ct);
         await tx.CommitAsync(ct);
@@ -63,7 +63,7 @@ public sealed class ChannelStore(NpgsqlDataSource db, TimeProvider clock, IOptio
              where id = @id and version = @old
             """, ("n", next.Name), ("e", next.Enabled), ("u", next.UpdatedAt), ("v", next.Version), ("id", id), ("old", current.Version));
         cmd.Parameters.Add(Jsonb("s", next.Settings));
-        cmd.Parameters.Add(Jsonb("x", next.Secrets));
+        cmd.Parameters.Add(Sealed("x", next.Secrets));
         if (await cmd.ExecuteNonQueryAsync(ct) != 1) throw new VersionConflictException("channel");
         // Secrets stay out of the log: only whether each is set, and settings.
         await AuditLog.WriteAsync(conn, tx, actor, "channel.updated", "channel", id,
@@ -89,9 +89,11 @@ public sealed class ChannelStore(NpgsqlDataSource db, TimeProvider clock, IOptio
     private static NpgsqlParameter Jsonb<T>(string name, T value) =>
         new(name, NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(value, Effects.Json) };
 
-    private static Channel Read(NpgsqlDataReader r) => new(
+    private NpgsqlParameter Sealed(string name, ChannelSecrets secrets) => new(name, box.Protect(JsonSerializer.Serialize(secrets, Effects.Json)));
+
+    private Channel Read(NpgsqlDataReader r) => new(
         r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetBoolean(4),
         JsonSerializer.Deserialize<ChannelSettings>(r.GetString(5), Effects.Json)!,
-        JsonSerializer.Deserialize<ChannelSecrets>(r.GetString(6), Effects.Json)!,
+        JsonSerializer.Deserialize<ChannelSecrets>(box.Unprotect(r.GetString(6)), Effects.Json)!,
         r.Time(7), r.Time(8), r.GetInt64(9));
 }

@@ -39,9 +39,12 @@ public static class SiloProgram
         var options = services.GetRequiredService<IOptions<EngineOptions>>().Value;
         var access = services.GetRequiredService<AccessStore>();
         var business = await access.EnsureBusinessAsync(options.BusinessName, CancellationToken.None);
+        await services.GetRequiredService<SecretBox>().SealPlainRowsAsync(services.GetRequiredService<NpgsqlDataSource>(), CancellationToken.None);
         if (!string.IsNullOrEmpty(options.BootstrapAdminKey))
-            await access.EnsureKeyAsync(business, "bootstrap administrator", options.BootstrapAdminKey,
+            await access.EnsureBootstrapKeyAsync(business, "bootstrap administrator", options.BootstrapAdminKey,
                 Roles.Administrator, CancellationToken.None);
+        if (!string.IsNullOrEmpty(options.BootstrapAdminPassword) && Team.Passwords.Problem(options.BootstrapAdminPassword) is { } weak)
+            throw new InvalidOperationException($"Engine:BootstrapAdminPassword does not meet the password policy: {weak}");
         if (!string.IsNullOrEmpty(options.BootstrapAdminEmail) && !string.IsNullOrEmpty(options.BootstrapAdminPassword))
             await services.GetRequiredService<Team.UserStore>()
                 .EnsureAdministratorAsync(business, options.BootstrapAdminEmail, options.BootstrapAdminPassword,

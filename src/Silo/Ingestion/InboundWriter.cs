@@ -29,8 +29,9 @@ public static class InboundWriter
     public static async Task WriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<Delivery> deliveries, DateTimeOffset now, CancellationToken ct,
         Random? random = null)
     {
+        // A provider time in the future opens no response window into the future: it counts from receipt.
         var messages = deliveries
-            .SelectMany(d => d.Batch.Messages.Select(m => (d.Channel, Message: m)))
+            .SelectMany(d => d.Batch.Messages.Select(m => (d.Channel, Message: m.SentAt > now ? m with { SentAt = now } : m)))
             .DistinctBy(x => (x.Channel.Id, x.Message.ProviderMessageId))
             .OrderBy(x => x.Channel.Id).ThenBy(x => x.Message.ProviderMessageId, StringComparer.Ordinal)
             .ToList();
@@ -139,12 +140,12 @@ public static class InboundWriter
 
         await using var insert = new NpgsqlCommand("""
             insert into messages (id, business_id, conversation_id, channel_id, contact_id, direction, provider_message_id,
-                                  type, text, content, reply_to_provider_id, sent_at, created_at, updated_at)
+                                  type, text, content, reply_to_provider_id, sent_at, warnings, created_at, updated_at)
             select id, business_id, conversation_id, channel_id, contact_id, 'in', provider_message_id,
-                   type, text, content::jsonb, reply_to, sent_at, @now, @now
+                   type, text, content::jsonb, reply_to, sent_at, case when truncated then '{text_truncated}'::text[] else '{}' end, @now, @now
               from unnest(@id, @business_id, @conversation_id, @channel_id, @contact_id, @provider_message_id,
-                          @type, @text, @content, @reply_to, @sent_at) with ordinality
-                as u(id, business_id, conversation_id, channel_id, contact_id, provider_message_id, type, text, content, reply_to, sent_at, n)
+                          @type, @text, @content, @reply_to, @sent_at, @truncated) with ordinality
+                as u(id, business_id, conversation_id, channel_id, contact_id, provider_message_id, type, text, content, reply_to, sent_at, truncated, n)
              order by n
             on conflict (channel_id, provider_message_id) do nothing
             returning id
@@ -161,6 +162,7 @@ public static class InboundWriter
         p.Add(new NpgsqlParameter("content", rows.Select(r => r.Message.ContentJson).ToArray()));
         p.Add(Texts("reply_to", rows.Select(r => r.Message.ReplyToProviderId)));
         p.Add(new NpgsqlParameter("sent_at", rows.Select(r => r.Message.SentAt).ToArray()));
+        p.Add(new NpgsqlParameter("truncated", rows.Select(r => r.Message.Warnings is { Count: > 0 }).ToArray()));
         p.Add(new NpgsqlParameter("now", now));
         var inserted = new HashSet<Guid>();
         await using (var r = await insert.ExecuteReaderAsync(ct))
@@ -185,7 +187,7 @@ public static class InboundWriter
                 new ConversationPolicy(channel.ResponseWindow), now);
             // Auto-labels first: routing rules may send a labelled conversation to a team.
             var text = string.Join(" ", ordered.Select(r => r.Message.Text).OfType<string>());
-            var earned = automation[state.BusinessId].LabelRules.Where(rule => text.Length > 0 && rule.Matches(text)).ToList();
+            var earned = automation[state.BusinessId].LabelRules.Where(rule => text.Length > 0 && rule.Matches(text, automation[state.BusinessId].Timeouts)).ToList();
             decision = BotStep.Apply(decision, channel, ordered.Select(r => (r.Message.Text, r.Message.ContentJson, r.Message.Contact.Name)).ToList(),
                 facts[group.Key], automation[state.BusinessId], automation[state.BusinessId].Flows,
                 positions.TryGetValue(state.Id, out var position) ? position : null, random, batch, now, earned.Select(l => l.Path).ToList());
@@ -195,6 +197,8 @@ public static class InboundWriter
             foreach (var rule in earned) labelCommands.AddRange(Labels.Apply(state.Id, rule.LabelId, rule.Path, "rule", now));
         }
         if (changed.Count == 0) return null;
+        foreach (var set in automation.Values)
+            foreach (var flag in Labels.FlagTimeouts(set.Timeouts, now)) batch.BatchCommands.Add(flag);
         var check = ConversationStore.Save(batch, changed);
         foreach (var cmd in labelCommands) batch.BatchCommands.Add(cmd);
         return check;

@@ -26,19 +26,23 @@ public abstract record SendResult
 /// conversations assigned to them; nobody while another holds the lock), let its grain decide under
 /// the channel's window rules, and write the message and its outbox row together. A person's reply
 /// extends their lock, counts as the first response, and makes them the customer's last agent
-/// (sticky ownership). An idempotency key already used returns the message it created.
+/// (sticky ownership). An idempotency key already used returns the message it created, when the request is the same
+/// (its fingerprint); with another request it is refused.
 /// </summary>
 public sealed class OutboundService(EntityRuntime runtime, ChannelStore channels, TimeProvider clock)
 {
     public Task<SendResult> SendAsync(Guid businessId, Guid conversationId, OutboundMessage message, IReadOnlyList<string> warnings,
-        string? idempotencyKey, Actor actor, CancellationToken ct) =>
+        string? idempotencyKey, Actor actor, CancellationToken ct, byte[]? fingerprint = null) =>
         runtime.CallAsync<SendResult>(async (conn, tx, ct2) =>
         {
             if (idempotencyKey is not null)
             {
-                var existing = await Sql.QueryAsync(conn, tx, "select id from messages where business_id = @b and idempotency_key = @k",
-                    r => r.GetGuid(0), ct2, ("b", businessId), ("k", idempotencyKey));
-                if (existing.Count > 0) return new SendResult.Accepted(existing[0], true);
+                var existing = await Sql.QueryAsync(conn, tx, "select id, request_hash from messages where business_id = @b and idempotency_key = @k",
+                    r => (Id: r.GetGuid(0), Hash: r.IsDBNull(1) ? null : (byte[])r[1]), ct2, ("b", businessId), ("k", idempotencyKey));
+                if (existing.Count > 0)
+                    return existing[0].Hash is { } hash && fingerprint is not null && !hash.AsSpan().SequenceEqual(fingerprint)
+                        ? new SendResult.Refused("idempotency_key_reused", "This idempotency key was used for a different request.")
+                        : new SendResult.Accepted(existing[0].Id, true);
             }
             var state = await ConversationStore.LockAsync(conn, tx, conversationId, ct2);
             if (state is null || state.BusinessId != businessId) return new SendResult.NotFound();
@@ -66,6 +70,8 @@ public sealed class OutboundService(EntityRuntime runtime, ChannelStore channels
             var insert = OutboundMessages.Insert(messageId, state, message, actor.UserId?.ToString() ?? actor.Id, outcome.OutOfWindow, outcome.Category,
                 warnings, idempotencyKey, now);
             batch.BatchCommands.Add(insert);
+            if (fingerprint is not null)
+                batch.BatchCommands.Add(Sql.Command("update messages set request_hash = @h where id = @id", ("h", fingerprint), ("id", messageId)));
             var check = ConversationStore.Save(batch, [outcome.Decision!.State]);
             var effects = new Effects();
             foreach (var d in new[] { touched, replied, outcome.Decision }) effects.Add(ConversationStore.EntityType, state.Id, businessId, d, now);

@@ -13,14 +13,14 @@ namespace Engine.Silo.Outbound;
 /// per channel that keeps the last token across restarts.
 /// </summary>
 public sealed class WeChatTokenSource(
-    IHttpClientFactory http, NpgsqlDataSource db, ChannelStore channels, TimeProvider clock, NodeIdentity node)
+    IHttpClientFactory http, NpgsqlDataSource db, ChannelStore channels, TimeProvider clock, NodeIdentity node, Access.SecretBox box)
     : IAccessTokenSource
 {
     public async Task<AccessTokenResult?> StoredAsync(Guid channelId, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         var rows = await Sql.QueryAsync(conn, null, "select token, expires_at from access_tokens where channel_id = @c",
-            r => new AccessTokenResult(r.GetString(0), r.Time(1)), ct, ("c", channelId));
+            r => new AccessTokenResult(box.Unprotect(r.GetString(0)), r.Time(1)), ct, ("c", channelId));
         return rows.Count == 0 ? null : rows[0];
     }
 
@@ -53,7 +53,7 @@ public sealed class WeChatTokenSource(
             insert into access_tokens (channel_id, token, expires_at, fetched_at, fetched_by)
             values (@c, @t, @e, @now, @node)
             on conflict (channel_id) do update set token = @t, expires_at = @e, fetched_at = @now, fetched_by = @node
-            """, ct, ("c", channelId), ("t", token), ("e", expiresAt), ("now", now), ("node", node.Id));
+            """, ct, ("c", channelId), ("t", box.Protect(token)), ("e", expiresAt), ("now", now), ("node", node.Id));
         return new AccessTokenResult(token, expiresAt);
     }
 

@@ -21,6 +21,10 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
     // Agents see their own conversations and those of their teams (queued, or held by a teammate: read only, their lock shows).
     private const string AgentScope = " and (c.assignee_id = @agent or c.team_id in (select team_id from team_members where user_id = @agent))";
 
+    /// <summary>An agent sees a contact (and its notes) through a conversation of it they may see.</summary>
+    private const string ContactAgentScope = " and exists (select 1 from conversations c where (c.contact_id = contacts.id"
+        + " or c.contact_id in (select m.id from contacts m where m.merged_into = contacts.id))" + AgentScope + ")";
+
     public async Task<Page<ConversationView>> ListAsync(Guid businessId, ConversationFilter f, bool ascending, CancellationToken ct, Guid? agent = null)
     {
         var sql = new StringBuilder(ConversationSelect).Append(" where c.business_id = @b");
@@ -91,7 +95,7 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
         r.GetFieldValue<string[]>(18), r.NullableTime(19));
 
     public async Task<Page<ContactView>> ContactsAsync(Guid businessId, Guid? channelId, string? search, string? cursor, int limit, CancellationToken ct,
-        string? phoneE164 = null, string? email = null, (string Key, string Value)? attribute = null, bool includeMerged = false)
+        string? phoneE164 = null, string? email = null, (string Key, string Value)? attribute = null, bool includeMerged = false, Guid? agent = null)
     {
         var sql = new StringBuilder("""
             select id, channel_id, external_id, name, phone, bsuid, first_seen_at, last_seen_at, created_at, updated_at,
@@ -102,6 +106,7 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
             """);
         var ps = new List<(string, object?)> { ("b", businessId), ("limit", limit + 1) };
         if (channelId is not null) { sql.Append(" and channel_id = @channel"); ps.Add(("channel", channelId)); }
+        if (agent is not null) { sql.Append(ContactAgentScope); ps.Add(("agent", agent)); }
         if (!includeMerged) sql.Append(" and merged_into is null");
         if (phoneE164 is not null) { sql.Append(" and phone_e164 = @e164"); ps.Add(("e164", phoneE164)); }
         if (email is not null) { sql.Append(" and lower(email) = lower(@email)"); ps.Add(("email", email)); }
@@ -119,17 +124,18 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
     }
 
     /// <summary>One customer's conversations on every channel: the contact's own and those of the identities merged into it.</summary>
-    public async Task<IReadOnlyList<ConversationView>> HistoryAsync(Guid businessId, Guid contactId, CancellationToken ct)
+    public async Task<IReadOnlyList<ConversationView>> HistoryAsync(Guid businessId, Guid contactId, CancellationToken ct, Guid? agent = null)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         var now = clock.GetUtcNow();
         return await Sql.QueryAsync(conn, null, ConversationSelect + """
              where c.business_id = @b and (c.contact_id = @id or c.contact_id in (select id from contacts where merged_into = @id))
-             order by c.opened_at desc, c.id desc
-            """, r => ReadConversation(r, now), ct, ("b", businessId), ("id", contactId));
+            """ + (agent is null ? "" : AgentScope) + " order by c.opened_at desc, c.id desc",
+            r => ReadConversation(r, now), ct, ("b", businessId), ("id", contactId), ("agent", agent));
     }
 
-    public async Task<ContactView?> ContactAsync(Guid businessId, Guid id, CancellationToken ct)
+    /// <summary>A contact; for an agent (<paramref name="agent"/>) only one with a conversation the agent may see.</summary>
+    public async Task<ContactView?> ContactAsync(Guid businessId, Guid id, CancellationToken ct, Guid? agent = null)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         return (await Sql.QueryAsync(conn, null, """
@@ -138,7 +144,7 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
                    email, country, phone_e164, attributes::text, lifetime_spend, last_order::text, tags, merged_into,
                    coalesce(array(select m.id from contacts m where m.merged_into = contacts.id order by m.id), '{}')
               from contacts where business_id = @b and id = @id
-            """, ReadContact, ct, ("b", businessId), ("id", id))).SingleOrDefault();
+            """ + (agent is null ? "" : ContactAgentScope), ReadContact, ct, ("b", businessId), ("id", id), ("agent", agent))).SingleOrDefault();
     }
 
     private static Page<T> Paged<T>(List<T> rows, int limit, Func<T, string> cursorOf) =>

@@ -60,7 +60,11 @@ public sealed class UserStore(NpgsqlDataSource db, TimeProvider clock) : Engine.
             """, ct, ("id", Guid.CreateVersion7()), ("b", business), ("e", email.Trim().ToLowerInvariant()), ("p", Passwords.Hash(password)), ("now", now));
     }
 
-    public async Task<UserView?> UpdateAsync(Actor actor, Guid id, UserChange change, CancellationToken ct)
+    /// <summary>
+    /// Changes a user. A new password or role ends the user's sessions, except <paramref name="currentSession"/> (the
+    /// one making the change, when users change themselves).
+    /// </summary>
+    public async Task<UserView?> UpdateAsync(Actor actor, Guid id, UserChange change, CancellationToken ct, string? currentSession = null)
     {
         var now = clock.GetUtcNow();
         await using var conn = await db.OpenConnectionAsync(ct);
@@ -75,6 +79,9 @@ public sealed class UserStore(NpgsqlDataSource db, TimeProvider clock) : Engine.
             """, ct, ("n", change.Name), ("r", change.Role), ("s", change.Skills?.ToArray()), ("l", change.Languages?.ToArray()), ("t", change.Tier),
             ("c", change.Capacity), ("db", change.DailyBaseline), ("p", change.Password is null ? null : Passwords.Hash(change.Password)), ("now", now), ("id", id));
         var after = (await GetAsync(conn, tx, actor.BusinessId, id, ct))!;
+        if (change.Password is not null || after.Role != before.Role)
+            await Sql.ExecAsync(conn, tx, "delete from user_sessions where user_id = @id and token_hash <> @keep", ct, ("id", id),
+                ("keep", currentSession is null ? Array.Empty<byte>() : SessionHash(currentSession)));
         await AuditLog.WriteAsync(conn, tx, actor, "user.updated", "user", id, before, after, now, ct);
         if (change.Capacity is not null) await AssignmentTriggers.DrainTeamsOfAsync(conn, tx, id, now, ct);
         await tx.CommitAsync(ct);
@@ -116,6 +123,8 @@ public sealed class UserStore(NpgsqlDataSource db, TimeProvider clock) : Engine.
             r => Read(r, now), ct, ("b", businessId), ("id", id))).SingleOrDefault();
     }
 
+    private static byte[] SessionHash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+
     /// <summary>A session token for a valid email and password, or null.</summary>
     public async Task<(string Token, DateTimeOffset ExpiresAt, UserView User)?> LogInAsync(string email, string password, CancellationToken ct)
     {
@@ -123,10 +132,20 @@ public sealed class UserStore(NpgsqlDataSource db, TimeProvider clock) : Engine.
         await using var conn = await db.OpenConnectionAsync(ct);
         var row = (await Sql.QueryAsync(conn, null, "select id, business_id, password_hash from users where email = @e and disabled_at is null",
             r => (Id: r.GetGuid(0), Business: r.GetGuid(1), Hash: r.GetString(2)), ct, ("e", email.Trim().ToLowerInvariant()))).SingleOrDefault();
-        if (row.Hash is null || !Passwords.Verify(password, row.Hash)) return null;
+        // An unknown email costs the same hash as a wrong password: the time taken tells nothing about which accounts exist.
+        var verified = Passwords.Verify(password, row.Hash ?? Passwords.Decoy);
+        if (row.Hash is null || !verified)
+        {
+            var business = row.Hash is not null ? row.Business
+                : (await Sql.QueryAsync(conn, null, "select id from businesses order by created_at, id limit 1", r => r.GetGuid(0), ct)).FirstOrDefault();
+            if (business != Guid.Empty)
+                await AuditLog.WriteAsync(conn, null, new Actor("anonymous", email.Trim().ToLowerInvariant(), null, business, "none", null),
+                    "user.login_failed", "user", row.Hash is null ? Guid.Empty : row.Id, null, new { Email = email.Trim().ToLowerInvariant() }, now, ct);
+            return null;
+        }
         var token = "es_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         await Sql.ExecAsync(conn, null, "insert into user_sessions (token_hash, user_id, created_at, expires_at) values (@h, @u, @now, @e)",
-            ct, ("h", SHA256.HashData(Encoding.UTF8.GetBytes(token))), ("u", row.Id), ("now", now), ("e", now + SessionLength));
+            ct, ("h", SessionHash(token)), ("u", row.Id), ("now", now), ("e", now + SessionLength));
         var user = (await GetAsync(conn, null, row.Business, row.Id, ct))!;
         await AuditLog.WriteAsync(conn, null, new Actor("user", row.Id.ToString(), user.Name, row.Business, user.Role, row.Id), "user.logged_in", "user", row.Id, null, null, now, ct);
         return (token, now + SessionLength, user);
@@ -135,7 +154,7 @@ public sealed class UserStore(NpgsqlDataSource db, TimeProvider clock) : Engine.
     public async Task LogOutAsync(string token, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        await Sql.ExecAsync(conn, null, "delete from user_sessions where token_hash = @h", ct, ("h", SHA256.HashData(Encoding.UTF8.GetBytes(token))));
+        await Sql.ExecAsync(conn, null, "delete from user_sessions where token_hash = @h", ct, ("h", SessionHash(token)));
     }
 
     /// <summary>The user behind a live session token: (id, business, name, role).</summary>
@@ -146,7 +165,7 @@ public sealed class UserStore(NpgsqlDataSource db, TimeProvider clock) : Engine.
             select u.id, u.business_id, u.name, u.role from user_sessions s join users u on u.id = s.user_id
              where s.token_hash = @h and s.expires_at > @now and u.disabled_at is null
             """, r => (r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetString(3)), ct,
-            ("h", SHA256.HashData(Encoding.UTF8.GetBytes(token))), ("now", clock.GetUtcNow()));
+            ("h", SessionHash(token)), ("now", clock.GetUtcNow()));
         return rows.Count == 0 ? null : rows[0];
     }
 

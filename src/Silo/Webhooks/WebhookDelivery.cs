@@ -15,7 +15,7 @@ namespace Engine.Silo.Webhooks;
 /// exponential back-off and jitter. A subscription failing for a whole day is paused: its undelivered
 /// events are marked failed (nothing is dropped: they can be replayed) and the administrators are told.
 /// </summary>
-public sealed class WebhookDelivery(NpgsqlDataSource db, IHttpClientFactory http, TimeProvider clock) : IOutboxHandler
+public sealed class WebhookDelivery(NpgsqlDataSource db, IHttpClientFactory http, TimeProvider clock, Access.SecretBox box) : IOutboxHandler
 {
     public const string Topic = "webhook.deliver";
     public static readonly TimeSpan PauseAfter = TimeSpan.FromHours(24);
@@ -28,7 +28,7 @@ public sealed class WebhookDelivery(NpgsqlDataSource db, IHttpClientFactory http
         var eventId = item.Payload.GetProperty("eventId").GetInt64();
         await using var conn = await db.OpenConnectionAsync(ct);
         var sub = (await Sql.QueryAsync(conn, null, "select url, secret, paused_at, failing_since from webhook_subscriptions where id = @id",
-            r => (Url: r.GetString(0), Secret: r.GetString(1), Paused: r.NullableTime(2), FailingSince: r.NullableTime(3)), ct, ("id", subscriptionId))).SingleOrDefault();
+            r => (Url: r.GetString(0), Secret: box.Unprotect(r.GetString(1)), Paused: r.NullableTime(2), FailingSince: r.NullableTime(3)), ct, ("id", subscriptionId))).SingleOrDefault();
         if (sub.Url is null) return new OutboxResult.Done();                      // subscription deleted
         if (sub.Paused is not null) return new OutboxResult.Failed("subscription paused");
         var ev = (await Sql.QueryAsync(conn, null, """
@@ -55,7 +55,8 @@ public sealed class WebhookDelivery(NpgsqlDataSource db, IHttpClientFactory http
             status = (int)response.StatusCode;
             if (!response.IsSuccessStatusCode) error = $"HTTP {status}";
         }
-        catch (HttpRequestException e) { error = $"network error: {e.Message}"; }
+        // The receiver's network stays private: the log says only that it could not be reached.
+        catch (HttpRequestException) { error = "unreachable"; }
         catch (TaskCanceledException) when (!ct.IsCancellationRequested) { error = "timeout"; }
         var ok = error is null;
         await Sql.ExecAsync(conn, null, """

@@ -13,7 +13,7 @@ public sealed record WebhookAttempt(long Id, long EventId, string EventType, int
 public sealed record DeliveryView(long EventId, string EventType, string Status, int Attempts, string? LastError, DateTimeOffset UpdatedAt);
 
 /// <summary>Subscriptions, their delivery log, resuming and replay.</summary>
-public sealed class WebhookStore(NpgsqlDataSource db, TimeProvider clock)
+public sealed class WebhookStore(NpgsqlDataSource db, TimeProvider clock, Access.SecretBox box)
 {
     public static readonly string[] EventTypes =
     [
@@ -34,7 +34,7 @@ public sealed class WebhookStore(NpgsqlDataSource db, TimeProvider clock)
         await Sql.ExecAsync(conn, tx, """
             insert into webhook_subscriptions (id, business_id, url, secret, events, description, created_at, updated_at)
             values (@id, @b, @u, @s, @e, @d, @now, @now)
-            """, ct, ("id", id), ("b", actor.BusinessId), ("u", url), ("s", secret), ("e", events.Distinct().ToArray()), ("d", description), ("now", now));
+            """, ct, ("id", id), ("b", actor.BusinessId), ("u", url), ("s", box.Protect(secret)), ("e", events.Distinct().ToArray()), ("d", description), ("now", now));
         var view = (await GetAsync(conn, tx, actor.BusinessId, id, ct))!;
         await AuditLog.WriteAsync(conn, tx, actor, "webhook.created", "webhook", id, null, view, now, ct);
         await tx.CommitAsync(ct);
@@ -55,7 +55,7 @@ public sealed class WebhookStore(NpgsqlDataSource db, TimeProvider clock)
                    paused_at = case when @resume then null else paused_at end, pause_reason = case when @resume then null else pause_reason end,
                    failing_since = case when @resume then null else failing_since end, updated_at = @now, version = version + 1
              where id = @id
-            """, ct, ("u", url), ("e", events?.Distinct().ToArray()), ("d", description), ("s", secret), ("resume", resume), ("now", now), ("id", id));
+            """, ct, ("u", url), ("e", events?.Distinct().ToArray()), ("d", description), ("s", secret is null ? null : box.Protect(secret)), ("resume", resume), ("now", now), ("id", id));
         var after = (await GetAsync(conn, tx, actor.BusinessId, id, ct))!;
         await AuditLog.WriteAsync(conn, tx, actor, resume && before.Paused ? "webhook.resumed" : "webhook.updated", "webhook", id, before, after, now, ct);
         await tx.CommitAsync(ct);

@@ -101,14 +101,14 @@ public class ChannelsApiTests(EngineFixture f) : IClassFixture<EngineFixture>
             kind = "whatsapp", name = "Temp", phoneNumberId = "100000000004", appSecret = EngineFixture.AppSecret, verifyToken = "v", accessToken = "t",
         });
         var client = f.Host.CreateClient();
-        Assert.Equal(HttpStatusCode.OK, (await Wa.PostAsync(client, id, Wa.TextDelivery("4915100000001", Wa.NewId(), 1760000000, "a"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Wa.PostAsync(client, id, Wa.TextDelivery("4915100000001", Wa.NewId(), 1760000000, "a", phoneNumberId: "100000000004"))).StatusCode);
 
         var disabled = await f.Admin.PostAsync($"/api/v1/channels/{id}/disable", null);
         Assert.False(JsonDocument.Parse(await disabled.Content.ReadAsStringAsync()).RootElement.GetProperty("enabled").GetBoolean());
-        Assert.Equal(HttpStatusCode.NotFound, (await Wa.PostAsync(client, id, Wa.TextDelivery("4915100000001", Wa.NewId(), 1760000001, "b"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Wa.PostAsync(client, id, Wa.TextDelivery("4915100000001", Wa.NewId(), 1760000001, "b", phoneNumberId: "100000000004"))).StatusCode);
 
         await f.Admin.PostAsync($"/api/v1/channels/{id}/enable", null);
-        Assert.Equal(HttpStatusCode.OK, (await Wa.PostAsync(client, id, Wa.TextDelivery("4915100000001", Wa.NewId(), 1760000002, "c"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Wa.PostAsync(client, id, Wa.TextDelivery("4915100000001", Wa.NewId(), 1760000002, "c", phoneNumberId: "100000000004"))).StatusCode);
         Assert.Equal(2, await f.Db.CountAsync("from messages where channel_id = @c", ("c", id)));
     }
 

@@ -118,7 +118,8 @@ public class OutboundWhatsAppTests(OutboundFixture f) : IClassFixture<OutboundFi
             accessToken = "t", apiBaseUrl = f.Provider.BaseUrl.ToString(), outsideWindowPolicy = "surcharge",
         });
         const string phone = "6281300000001";
-        await Wa.PostAsync(f.Host.CreateClient(), channel, Wa.TextDelivery(phone, Wa.NewId(), f.Clock.GetUtcNow().ToUnixTimeSeconds(), "hi"));
+        await Wa.PostAsync(f.Host.CreateClient(), channel, Wa.TextDelivery(phone, Wa.NewId(), f.Clock.GetUtcNow().ToUnixTimeSeconds(), "hi",
+            phoneNumberId: "55500011122"));
         var conversation = await f.Db.ScalarAsync<Guid>("select id from conversations where channel_id = @c", ("c", channel));
         f.Clock.Advance(TimeSpan.FromHours(25));
         var r = await f.SendAsync(conversation, new { type = "text", text = "We have news about your order." });
@@ -270,7 +271,8 @@ public class OutboundWhatsAppTests(OutboundFixture f) : IClassFixture<OutboundFi
         for (var i = 0; i < 3; i++)
         {
             var phone = $"628140000000{i}";
-            await Wa.PostAsync(client, channel, Wa.TextDelivery(phone, Wa.NewId(), f.Clock.GetUtcNow().ToUnixTimeSeconds(), "hi"));
+            await Wa.PostAsync(client, channel, Wa.TextDelivery(phone, Wa.NewId(), f.Clock.GetUtcNow().ToUnixTimeSeconds(), "hi",
+                phoneNumberId: "55500011133"));
             conversations.Add(await f.Db.ScalarAsync<Guid>("select v.id from conversations v join contacts c on c.id = v.contact_id where c.external_id = @p", ("p", phone)));
         }
         foreach (var c in conversations) await f.SendAsync(c, new { type = "text", text = "news" });

@@ -226,4 +226,64 @@ public class WhatsAppWebhookTests(EngineFixture f) : IClassFixture<EngineFixture
 
     internal static async Task<JsonElement> Problem(HttpResponseMessage r) =>
         JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement;
+
+    private async Task<HttpResponseMessage> PostBytesAsync(byte[] bytes)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/webhooks/whatsapp/{f.WhatsAppChannel}") { Content = new ByteArrayContent(bytes) };
+        request.Content.Headers.ContentType = new("application/json");
+        request.Headers.Add(Engine.Api.Webhooks.WhatsApp.WhatsAppSignature.Header, Engine.Api.Webhooks.WhatsApp.WhatsAppSignature.Sign(bytes, EngineFixture.AppSecret));
+        return await Anonymous.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task A_body_with_invalid_utf8_is_refused_as_malformed_and_nothing_is_stored()
+    {
+        var phone = NewPhone();
+        var bytes = Encoding.UTF8.GetBytes(Wa.TextDelivery(phone, Wa.NewId(), 1760000000, "XX"));
+        var at = Array.IndexOf(bytes, (byte)'X');
+        bytes[at] = 0xC3;       // a lead byte followed by ASCII: not UTF-8
+        bytes[at + 1] = 0x28;
+        var r = await PostBytesAsync(bytes);
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        Assert.Equal("malformed_payload", (await Problem(r)).GetProperty("code").GetString());
+        Assert.Equal(0, await f.Db.CountAsync("from contacts where external_id = @p", ("p", phone)));
+    }
+
+    [Fact]
+    public async Task A_change_for_another_phone_number_is_acknowledged_but_not_stored_on_this_channel()
+    {
+        var ours = NewPhone();
+        var theirs = NewPhone();
+        var body = Wa.TextDelivery(theirs, Wa.NewId(), 1760000000, "for the other number", phoneNumberId: "111111111111111");
+        Assert.Equal(HttpStatusCode.OK, (await Wa.PostAsync(Anonymous, f.WhatsAppChannel, body)).StatusCode);
+        Assert.Equal(0, await f.Db.CountAsync("from contacts where external_id = @p", ("p", theirs)));
+        Assert.Equal(HttpStatusCode.OK, (await Wa.PostAsync(Anonymous, f.WhatsAppChannel, Wa.TextDelivery(ours, Wa.NewId(), 1760000000, "ours"))).StatusCode);
+        Assert.Equal(1, await f.Db.CountAsync("from contacts where external_id = @p", ("p", ours)));
+    }
+
+    [Fact]
+    public async Task A_timestamp_in_the_future_opens_the_window_from_receipt()
+    {
+        var phone = NewPhone();
+        var now = f.Clock.GetUtcNow();
+        var future = now.AddDays(30).ToUnixTimeSeconds();
+        Assert.Equal(HttpStatusCode.OK, (await Wa.PostAsync(Anonymous, f.WhatsAppChannel, Wa.TextDelivery(phone, Wa.NewId(), future, "from the future"))).StatusCode);
+        var conversation = await SingleConversationOf(phone);
+        var closes = conversation.GetProperty("windowClosesAt").GetDateTimeOffset();
+        Assert.Equal(now.AddHours(24).ToUnixTimeSeconds(), closes.ToUnixTimeSeconds());
+    }
+
+    [Fact]
+    public async Task A_text_longer_than_the_provider_limit_is_stored_cut_and_flagged()
+    {
+        var phone = NewPhone();
+        var r = await Wa.PostAsync(Anonymous, f.WhatsAppChannel, Wa.TextDelivery(phone, Wa.NewId(), 1760000000, new string('a', 5000)));
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        var conversation = await SingleConversationOf(phone);
+        var messages = await f.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/conversations/{conversation.GetProperty("id")}/messages");
+        var m = Assert.Single(messages.GetProperty("items").EnumerateArray());
+        Assert.Equal(4096, m.GetProperty("text").GetString()!.Length);
+        Assert.Equal(4096, m.GetProperty("content").GetProperty("text").GetProperty("body").GetString()!.Length);
+        Assert.Equal(["text_truncated"], m.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()));
+    }
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Time.Testing;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -23,6 +24,20 @@ public sealed class EngineHost(string connectionString, FakeTimeProvider clock, 
     public const string AdminKey = "ek_test_admin_key";
     public FakeTimeProvider Clock { get; } = clock;
 
+    private IPAddress? _remote;
+
+    /// <summary>Requests arrive from this address (as from a proxy in front of the node). Call before the first request.</summary>
+    public void FromAddress(IPAddress address) => _remote = address;
+
+    private sealed class RemoteAddress(IPAddress address) : Microsoft.AspNetCore.Hosting.IStartupFilter
+    {
+        public Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> Configure(Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> next) => app =>
+        {
+            app.Use(async (Microsoft.AspNetCore.Http.HttpContext http, Func<Task> inner) => { http.Connection.RemoteIpAddress = address; await inner(); });
+            next(app);
+        };
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(environment);
@@ -32,6 +47,8 @@ public sealed class EngineHost(string connectionString, FakeTimeProvider clock, 
         builder.UseSetting("Engine:Workers", workers ? "true" : "false");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         // Each host is a silo of its database's cluster: hosts on one database form one cluster.
+        builder.UseSetting("Engine:Security:LoginAttemptsPerMinute", "100000");   // tests share one address; the limit has its own test
+        builder.UseSetting("Engine:Security:AllowedWebhookNetworks", "127.0.0.0/8,::1/128");   // the test receivers listen on loopback
         builder.UseSetting("Engine:Cluster:SiloPort", FreePort().ToString());
         builder.UseSetting("Engine:Cluster:GatewayPort", FreePort().ToString());
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) builder.UseSetting(key, value);
@@ -40,6 +57,7 @@ public sealed class EngineHost(string connectionString, FakeTimeProvider clock, 
             s.AddSingleton<TimeProvider>(Clock);
             s.AddSingleton<IAdjustableClock>(new AdjustableFakeClock(Clock));
             s.UseTimeProviderForBackgroundAreas(TimeProvider.System);   // membership and directory keep real time
+            if (_remote is { } remote) s.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter>(new RemoteAddress(remote));
         });
     }
 

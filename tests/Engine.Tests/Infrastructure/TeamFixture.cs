@@ -21,6 +21,10 @@ public sealed class TeamFixture
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, string> Emails = new();
 
+    public const string Password = "correct horse battery";
+
+    public static string EmailOf(Guid user) => Emails[user];
+
     /// <summary>Logs the user in (sessions last 12 hours) and optionally sets them online.</summary>
     public static async Task<HttpClient> SignInAsync(OutboundFixture f, Guid user, bool online = true)
     {

@@ -10,10 +10,10 @@ public static class Wa
 
     public static string NewId() => "wamid." + Convert.ToBase64String(Guid.NewGuid().ToByteArray());
 
-    public static string Envelope(string contactsJson, string messagesJson, string statusesJson = "[]") => $$"""
+    public static string Envelope(string contactsJson, string messagesJson, string statusesJson = "[]", string phoneNumberId = PhoneNumberId) => $$"""
         {"object":"whatsapp_business_account","entry":[{"id":"880011223344556","changes":[{"value":{
           "messaging_product":"whatsapp",
-          "metadata":{"display_phone_number":"15557654321","phone_number_id":"{{PhoneNumberId}}"},
+          "metadata":{"display_phone_number":"15557654321","phone_number_id":"{{phoneNumberId}}"},
           "contacts":{{contactsJson}},"messages":{{messagesJson}},"statuses":{{statusesJson}}},"field":"messages"}]}]}
         """;
 
@@ -23,8 +23,8 @@ public static class Wa
         $$$"""{"from":"{{{from}}}","id":"{{{id}}}","timestamp":"{{{ts}}}","type":"text","text":{"body":"{{{body}}}"}}""";
 
     /// <summary>One customer, one text message.</summary>
-    public static string TextDelivery(string from, string id, long ts, string body, string name = "Ana Lima") =>
-        Envelope($"[{Contact(from, name)}]", $"[{Text(from, id, ts, body)}]");
+    public static string TextDelivery(string from, string id, long ts, string body, string name = "Ana Lima", string phoneNumberId = PhoneNumberId) =>
+        Envelope($"[{Contact(from, name)}]", $"[{Text(from, id, ts, body)}]", phoneNumberId: phoneNumberId);
 
     public static string Status(string id, string status, long ts, string recipient = "5511987654321", string? errors = null) =>
         $$"""{"id":"{{id}}","status":"{{status}}","timestamp":"{{ts}}","recipient_id":"{{recipient}}"{{(errors is null ? "" : ",\"errors\":" + errors)}}}""";

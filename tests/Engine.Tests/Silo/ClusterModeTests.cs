@@ -31,7 +31,7 @@ public sealed class ClusterModeTests(EngineProcesses engine) : IClassFixture<Eng
             phoneNumberId = "990123456789077", displayPhoneNumber = "15557650077",
             appSecret = EngineFixture.AppSecret, verifyToken = "v", accessToken = "EAAG-test",
         });
-        var delivery = Wa.TextDelivery("447900077001", "wamid.split-1", 1760000000, "hi");
+        var delivery = Wa.TextDelivery("447900077001", "wamid.split-1", 1760000000, "hi", phoneNumberId: "990123456789077");
         Assert.Equal(HttpStatusCode.OK, (await Wa.PostAsync(api, channel, delivery)).StatusCode);
         Assert.Equal(1, await engine.Db.CountAsync("from messages where provider_message_id = 'wamid.split-1'"));
 

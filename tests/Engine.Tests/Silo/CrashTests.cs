@@ -107,7 +107,7 @@ public sealed class CrashTests(EngineProcesses engine) : IClassFixture<EnginePro
 
     private static async Task<HttpStatusCode> WriteAsync(HttpClient node, Guid channel, string phone, string id,
         long sentAt, string text) =>
-        (await Wa.PostAsync(node, channel, Wa.TextDelivery(phone, id, sentAt, text))).StatusCode;
+        (await Wa.PostAsync(node, channel, Wa.TextDelivery(phone, id, sentAt, text, phoneNumberId: "990123456789099"))).StatusCode;
 
     private static Task Wait(Func<Task<bool>> condition, int seconds, string what) =>
         EngineProcesses.Until(condition, TimeSpan.FromSeconds(seconds), what);

@@ -32,7 +32,7 @@ public class WhatsAppPayloadTests
     public void Every_message_type_is_read_and_kept_whole(string type, string fields, string? text)
     {
         var message = $$"""{"from":"5511987654321","id":"wamid.T1","timestamp":"1760000000","type":"{{type}}",{{fields}}}""";
-        var batch = WhatsAppPayload.Parse(Guid.NewGuid(), Encoding.UTF8.GetBytes(Wa.Envelope($"[{Wa.Contact("5511987654321", "Ana Lima")}]", $"[{message}]")));
+        var batch = WhatsAppPayload.Parse(Guid.NewGuid(), Wa.PhoneNumberId, Encoding.UTF8.GetBytes(Wa.Envelope($"[{Wa.Contact("5511987654321", "Ana Lima")}]", $"[{message}]"))).Batch;
         var m = Assert.Single(batch.Messages);
         Assert.Equal(type, m.Type);
         Assert.Equal(text, m.Text);
@@ -47,7 +47,7 @@ public class WhatsAppPayloadTests
     public void Reply_context_is_kept()
     {
         var message = """{"from":"5511987654321","id":"wamid.R","timestamp":"1760000000","type":"text","context":{"from":"15557654321","id":"wamid.QUOTED"},"text":{"body":"this one"}}""";
-        var m = Assert.Single(WhatsAppPayload.Parse(Guid.NewGuid(), Encoding.UTF8.GetBytes(Wa.Envelope("[]", $"[{message}]"))).Messages);
+        var m = Assert.Single(WhatsAppPayload.Parse(Guid.NewGuid(), Wa.PhoneNumberId, Encoding.UTF8.GetBytes(Wa.Envelope("[]", $"[{message}]"))).Batch.Messages);
         Assert.Equal("wamid.QUOTED", m.ReplyToProviderId);
     }
 
@@ -56,7 +56,7 @@ public class WhatsAppPayloadTests
     {
         var contacts = """[{"profile":{"name":"Kai","username":"kai.k"},"user_id":"US.13491208655302741918"}]""";
         var message = """{"from_user_id":"US.13491208655302741918","id":"wamid.B","timestamp":"1760000000","type":"text","text":{"body":"hi"}}""";
-        var m = Assert.Single(WhatsAppPayload.Parse(Guid.NewGuid(), Encoding.UTF8.GetBytes(Wa.Envelope(contacts, $"[{message}]"))).Messages);
+        var m = Assert.Single(WhatsAppPayload.Parse(Guid.NewGuid(), Wa.PhoneNumberId, Encoding.UTF8.GetBytes(Wa.Envelope(contacts, $"[{message}]"))).Batch.Messages);
         Assert.Equal("US.13491208655302741918", m.Contact.ExternalId);
         Assert.Null(m.Contact.Phone);
         Assert.Equal("Kai", m.Contact.Name);
@@ -66,14 +66,14 @@ public class WhatsAppPayloadTests
     public void Every_entry_change_message_and_status_of_a_batch_is_read()
     {
         string Change(string msgs, string statuses) =>
-            """{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"1"},"messages":""" + msgs + ""","statuses":""" + statuses + "}}";
+            $$$"""{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"phone_number_id":"{{{Wa.PhoneNumberId}}}"},"messages":{{{msgs}}},"statuses":{{{statuses}}}}}""";
         var first = Change($"[{Wa.Text("1", "a", 1, "x")},{Wa.Text("2", "b", 2, "y")}]", "[]") + ","
             + Change("[]", $"[{Wa.Status("s1", "sent", 3)},{Wa.Status("s2", "read", 4)}]");
         var second = Change($"[{Wa.Text("3", "c", 5, "z")}]", $"[{Wa.Status("s3", "delivered", 6)}]") + ","
             + """{"field":"account_update","value":{"event":"VERIFIED_ACCOUNT"}}""";
         var body = """{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[""" + first
             + """]},{"id":"2","changes":[""" + second + "]}]}";
-        var batch = WhatsAppPayload.Parse(Guid.NewGuid(), Encoding.UTF8.GetBytes(body));
+        var batch = WhatsAppPayload.Parse(Guid.NewGuid(), Wa.PhoneNumberId, Encoding.UTF8.GetBytes(body)).Batch;
         Assert.Equal(["a", "b", "c"], batch.Messages.Select(m => m.ProviderMessageId));
         Assert.Equal(["s1", "s2", "s3"], batch.Statuses.Select(s => s.ProviderMessageId));
     }
@@ -82,7 +82,7 @@ public class WhatsAppPayloadTests
     public void A_failed_status_keeps_its_error_codes_and_needs_no_pricing_block()
     {
         var errors = """[{"code":131047,"title":"Re-engagement message","error_data":{"details":"more than 24 hours"}}]""";
-        var s = Assert.Single(WhatsAppPayload.Parse(Guid.NewGuid(), Encoding.UTF8.GetBytes(Wa.StatusDelivery(Wa.Status("wamid.F", "failed", 1760200000, errors: errors)))).Statuses);
+        var s = Assert.Single(WhatsAppPayload.Parse(Guid.NewGuid(), Wa.PhoneNumberId, Encoding.UTF8.GetBytes(Wa.StatusDelivery(Wa.Status("wamid.F", "failed", 1760200000, errors: errors)))).Batch.Statuses);
         Assert.Equal("failed", s.Status);
         Assert.Contains("131047", s.ErrorJson);
     }
@@ -90,8 +90,8 @@ public class WhatsAppPayloadTests
     [Theory]
     [InlineData("""{"object":"page","entry":[]}""")]
     [InlineData("""[1,2]""")]
-    [InlineData("""{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"messages":[{"from":"1","timestamp":"1","type":"text"}]}}]}]}""")]
-    [InlineData("""{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"messages":[{"from":"1","id":"x","timestamp":"soon","type":"text"}]}}]}]}""")]
+    [InlineData("""{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"990123456789012"},"messages":[{"from":"1","timestamp":"1","type":"text"}]}}]}]}""")]
+    [InlineData("""{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"990123456789012"},"messages":[{"from":"1","id":"x","timestamp":"soon","type":"text"}]}}]}]}""")]
     public void Payloads_that_cannot_be_stored_whole_are_refused(string body) =>
-        Assert.Throws<PayloadException>(() => WhatsAppPayload.Parse(Guid.NewGuid(), Encoding.UTF8.GetBytes(body)));
+        Assert.Throws<PayloadException>(() => WhatsAppPayload.Parse(Guid.NewGuid(), Wa.PhoneNumberId, Encoding.UTF8.GetBytes(body)));
 }

@@ -7,30 +7,48 @@ namespace Engine.Api.Webhooks.WhatsApp;
 /// <summary>A delivery that is valid JSON but not a WhatsApp webhook we can store whole.</summary>
 public sealed class PayloadException(string message) : Exception(message);
 
+/// <summary>A delivery read for one channel, and how many of its changes named another phone number (not stored here).</summary>
+public sealed record WhatsAppDelivery(InboundBatch Batch, int ForeignChanges);
+
 /// <summary>
 /// Reads a WhatsApp Cloud API webhook: every entry, change, message and status. A message is kept
 /// whole (its JSON object as received) next to the fields the engine uses; unknown types and
-/// extra fields pass through untouched.
+/// extra fields pass through untouched. Only changes whose <c>metadata.phone_number_id</c> is the channel's are read:
+/// one app secret can sign for several numbers, so a change for another number is never stored on this channel.
+/// A text longer than the provider's limit (4,096 characters) is stored truncated, flagged <c>text_truncated</c>.
 /// </summary>
 public static class WhatsAppPayload
 {
-    public static InboundBatch Parse(Guid channelId, ReadOnlySpan<byte> body)
+    /// <summary>The longest text body WhatsApp itself accepts.</summary>
+    public const int MaxTextLength = 4096;
+
+    public const string TruncatedWarning = "text_truncated";
+
+    public static WhatsAppDelivery Parse(Guid channelId, string? phoneNumberId, ReadOnlySpan<byte> body)
     {
+        if (!System.Text.Unicode.Utf8.IsValid(body)) throw new PayloadException("The body is not valid UTF-8.");
         using var doc = JsonDocument.Parse(body.ToArray());
         var root = doc.RootElement;
         if (root.ValueKind != JsonValueKind.Object || Str(root, "object") != "whatsapp_business_account")
             throw new PayloadException("Expected an object with \"object\": \"whatsapp_business_account\".");
         var messages = new List<InboundMessage>();
         var statuses = new List<InboundStatus>();
+        var foreign = 0;
         foreach (var entry in Array(root, "entry"))
         foreach (var change in Array(entry, "changes"))
         {
-            if (Str(change, "field") != "messages" || !change.TryGetProperty("value", out var value)) continue;
+            if (Str(change, "field") != "messages" || !change.TryGetProperty("value", out var value) || value.ValueKind != JsonValueKind.Object) continue;
+            var number = value.TryGetProperty("metadata", out var metadata) ? Str(metadata, "phone_number_id") : null;
+            if (number is null || number != phoneNumberId)
+            {
+                foreign++;
+                continue;
+            }
             var profiles = Array(value, "contacts").ToList();
             foreach (var m in Array(value, "messages")) messages.Add(Message(m, profiles));
             foreach (var s in Array(value, "statuses")) statuses.Add(Status(s));
         }
-        return new InboundBatch(channelId, messages, statuses, []);
+        return new WhatsAppDelivery(new InboundBatch(channelId, messages, statuses, []), foreign);
     }
 
     private static InboundMessage Message(JsonElement m, List<JsonElement> profiles)
@@ -48,7 +66,20 @@ public static class WhatsAppPayload
 
         var type = Str(m, "type") ?? "unknown";
         string? replyTo = m.TryGetProperty("context", out var ctx) ? Str(ctx, "id") : null;
-        return new InboundMessage(id, new InboundContact(externalId, name, waId, bsuid), Timestamp(m, id), type, Text(m, type), m.GetRawText(), replyTo);
+        var text = Text(m, type);
+        var content = m.GetRawText();
+        IReadOnlyList<string> warnings = [];
+        if (text is { Length: > MaxTextLength })
+        {
+            // Cut on a character boundary; the stored object carries the cut text too, so no oversized copy is kept.
+            var cut = char.IsHighSurrogate(text[MaxTextLength - 1]) ? MaxTextLength - 1 : MaxTextLength;
+            var node = System.Text.Json.Nodes.JsonNode.Parse(content)!;
+            if (type == "text" && node["text"] is System.Text.Json.Nodes.JsonObject t) t["body"] = text[..cut];
+            content = node.ToJsonString();
+            text = text[..cut];
+            warnings = [TruncatedWarning];
+        }
+        return new InboundMessage(id, new InboundContact(externalId, name, waId, bsuid), Timestamp(m, id), type, text, content, replyTo, warnings);
     }
 
     /// <summary>The human-readable part of each message type, for lists, search and rules.</summary>
@@ -84,10 +115,10 @@ public static class WhatsAppPayload
 
     private static DateTimeOffset Timestamp(JsonElement e, string id)
     {
-        var raw = e.TryGetProperty("timestamp", out var t)
-            ? t.ValueKind == JsonValueKind.Number ? t.GetRawText() : t.GetString()
-            : null;
-        if (!long.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+        var raw = !e.TryGetProperty("timestamp", out var t) ? null
+            : t.ValueKind == JsonValueKind.Number ? t.GetRawText()
+            : t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+        if (!long.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds > 253402300799)
             throw new PayloadException($"{id}: timestamp must be Unix seconds.");
         return DateTimeOffset.FromUnixTimeSeconds(seconds);
     }

@@ -38,7 +38,8 @@ public static class WhatsAppWebhookApi
     }
 
     private static async Task<Results<Ok, ProblemHttpResult>> Receive(
-        Guid channelId, HttpRequest request, ChannelStore channels, IngestPipeline ingest, CancellationToken ct)
+        Guid channelId, HttpRequest request, ChannelStore channels, IngestPipeline ingest, ILogger<WhatsAppDelivery> log,
+        CancellationToken ct)
     {
         var channel = await channels.FindCachedAsync(channelId, ct);
         if (channel is not { Kind: ChannelKinds.WhatsApp, Enabled: true }) return UnknownChannel(channelId);
@@ -46,12 +47,16 @@ public static class WhatsAppWebhookApi
         if (body is null) return Problems.Of(413, "payload_too_large", $"Webhook bodies are limited to {WebhookBody.MaxBytes} bytes.");
         if (!WhatsAppSignature.IsValid(request.Headers[WhatsAppSignature.Header], body, channel.Secrets.AppSecret ?? ""))
             return Problems.Of(401, "invalid_signature", $"{WhatsAppSignature.Header} is missing or is not the HMAC-SHA256 of the body under the channel's app secret.");
-        Grains.Interfaces.Ingestion.InboundBatch batch;
-        try { batch = WhatsAppPayload.Parse(channel.Id, body); }
+        WhatsAppDelivery delivery;
+        try { delivery = WhatsAppPayload.Parse(channel.Id, channel.Settings.PhoneNumberId, body); }
         catch (JsonException e) { return Problems.Of(400, "malformed_json", $"The body is not valid JSON: {e.Message}"); }
         catch (PayloadException e) { return Problems.Of(400, "malformed_payload", e.Message); }
+        // Acknowledged, not stored: Meta would redeliver a refusal for 7 days, and the number is not this channel's.
+        if (delivery.ForeignChanges > 0)
+            log.LogWarning("WhatsApp delivery on channel {Channel} had {Count} change(s) for another phone_number_id than {Number}; not stored.",
+                channel.Id, delivery.ForeignChanges, channel.Settings.PhoneNumberId);
         // Acknowledge only once committed: Meta redelivers anything not acknowledged, and duplicates are stored once.
-        await ingest.IngestAsync(channel, batch);
+        await ingest.IngestAsync(channel, delivery.Batch);
         return TypedResults.Ok();
     }
 
