@@ -2,7 +2,9 @@
 # Makes sure a private PostgreSQL cluster for this checkout is running and prints
 # its connection string (superuser, database "engine") on stdout.
 # Installs the Debian package when no PostgreSQL is present. The cluster lives
-# under .pg/ (ignored by git) and listens on 127.0.0.1 on a free port.
+# under .pg/ (ignored by git) and listens on 127.0.0.1 on a free port. Every
+# connection authenticates with a password (scram-sha-256); the password is
+# generated once and kept in .pg/password (ignored by git, readable by its owner only).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 pgdir="$root/.pg"
@@ -27,11 +29,22 @@ if [ "$(id -u)" = 0 ]; then
     pgdir="/tmp/engine-pg-$(echo "$root" | sha1sum | cut -c1-12)"
   fi
 fi
-mkdir -p "$pgdir"
+mkdir -p "$pgdir" "$root/.pg"
 [ "$(id -u)" = 0 ] && chown postgres "$pgdir"
 
+secret="$root/.pg/password"
+if [ ! -s "$secret" ]; then
+  (umask 077; head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32 > "$secret")
+fi
+password="$(cat "$secret")"
+export PGPASSWORD="$password"
+
 if [ ! -f "$pgdir/data/PG_VERSION" ]; then
-  as_pg "$bin/initdb" -D "$pgdir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  pwfile="$(mktemp)"
+  printf '%s\n' "$password" > "$pwfile"
+  [ "$(id -u)" = 0 ] && chown postgres "$pwfile"
+  as_pg "$bin/initdb" -D "$pgdir/data" -U postgres --auth=scram-sha-256 --pwfile="$pwfile" -E UTF8 --locale=C.UTF-8 >/dev/null
+  rm -f "$pwfile"
 fi
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -44,7 +57,14 @@ if ! as_pg "$bin/pg_ctl" -D "$pgdir/data" status >/dev/null 2>&1; then
 fi
 port="$(cat "$pgdir/port")"
 
-if ! as_pg "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -tAc "select 1 from pg_database where datname='engine'" | grep -q 1; then
-  as_pg "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres engine
+# A cluster made by an older version of this script trusted every local account: give it the password and require it.
+if grep -Eq '^[^#].*[[:space:]]trust[[:space:]]*$' "$pgdir/data/pg_hba.conf"; then
+  as_pg "$bin/psql" -h "$pgdir/data" -p "$port" -U postgres -d postgres -qtAc "alter role postgres password '$password'" >/dev/null
+  as_pg sed -i -E 's/[[:space:]]trust[[:space:]]*$/ scram-sha-256/' "$pgdir/data/pg_hba.conf"
+  as_pg "$bin/pg_ctl" -D "$pgdir/data" reload >/dev/null
 fi
-echo "Host=127.0.0.1;Port=$port;Username=postgres;Database=engine"
+
+if ! as_pg env PGPASSWORD="$password" "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -tAc "select 1 from pg_database where datname='engine'" | grep -q 1; then
+  as_pg env PGPASSWORD="$password" "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres engine
+fi
+echo "Host=127.0.0.1;Port=$port;Username=postgres;Password=$password;Database=engine"
