@@ -80,9 +80,7 @@ public class PermissionMatrixTests(EngineFixture f) : IClassFixture<EngineFixtur
     public async Task Each_role_is_admitted_or_refused_as_declared(string endpoint, string role)
     {
         var key = await KeyAsync(role);
-        var (method, pattern) = (endpoint.Split(' ')[0], endpoint.Split(' ')[1]);
-        var request = new HttpRequestMessage(new HttpMethod(method), pattern.Replace("{id:guid}", Guid.Empty.ToString()).Replace("{labelId:guid}", Guid.Empty.ToString()).Replace("{key}", "some-flow"));
-        if (method is "POST" or "PATCH" or "PUT") request.Content = JsonContent.Create(new { });
+        var request = RequestFor(endpoint);
         var client = f.Host.WithKey(key);
         // Headers only: the live stream never ends, and the status is all this test needs.
         using var r = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
@@ -95,6 +93,35 @@ public class PermissionMatrixTests(EngineFixture f) : IClassFixture<EngineFixtur
             Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
     }
 
+    /// <summary>Keys issued for a user follow the user: an Agent made Editor acts as an Editor; a disabled user's key is refused.</summary>
+    public static TheoryData<string, string> UserBoundCases()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var endpoint in Allowed.Keys) foreach (var who in new[] { "agent-made-editor", "disabled" }) data.Add(endpoint, who);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(UserBoundCases))]
+    public async Task Keys_follow_their_users_role_changes_and_disabling(string endpoint, string who)
+    {
+        var key = await KeyAsync(who);
+        var request = RequestFor(endpoint);
+        using var r = await f.Host.WithKey(key).SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        if (who == "disabled") Assert.Equal(HttpStatusCode.Unauthorized, r.StatusCode);
+        else if (Allowed[endpoint].Contains(E)) Assert.NotEqual(HttpStatusCode.Forbidden, r.StatusCode);
+        else Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
+    }
+
+    private static HttpRequestMessage RequestFor(string endpoint)
+    {
+        var (method, pattern) = (endpoint.Split(' ')[0], endpoint.Split(' ')[1]);
+        var request = new HttpRequestMessage(new HttpMethod(method),
+            pattern.Replace("{id:guid}", Guid.Empty.ToString()).Replace("{labelId:guid}", Guid.Empty.ToString()).Replace("{key}", "some-flow"));
+        if (method is "POST" or "PATCH" or "PUT") request.Content = JsonContent.Create(new { });
+        return request;
+    }
+
     private static readonly Dictionary<string, string> Keys = [];
     private static readonly SemaphoreSlim KeyLock = new(1, 1);
 
@@ -105,11 +132,15 @@ public class PermissionMatrixTests(EngineFixture f) : IClassFixture<EngineFixtur
         {
             var cacheKey = $"{f.Db.Name}:{role}";
             if (Keys.TryGetValue(cacheKey, out var known)) return known;
-            // A key issued for a user of that role: it acts as a person would.
-            var user = await f.Admin.PostAsJsonAsync("/api/v1/users", new { email = $"{role}.{Guid.NewGuid():N}@matrix.test", name = $"{role} person", role, password = "matrix-password-1" });
+            // A key issued for a user of that role: it acts as a person would. The special users start as Agents.
+            var given = All.Contains(role) ? role : G;
+            var user = await f.Admin.PostAsJsonAsync("/api/v1/users", new { email = $"{role}.{Guid.NewGuid():N}@matrix.test", name = $"{role} person", role = given, password = "matrix-password-1" });
             var userId = JsonDocument.Parse(await user.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
-            var r = await f.Admin.PostAsJsonAsync("/api/v1/api-keys", new { name = $"{role} matrix", role, userId });
-            return Keys[cacheKey] = JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("key").GetString()!;
+            var r = await f.Admin.PostAsJsonAsync("/api/v1/api-keys", new { name = $"{role} matrix", role = given, userId });
+            var key = JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("key").GetString()!;
+            if (role == "agent-made-editor") (await f.Admin.PatchAsJsonAsync($"/api/v1/users/{userId}", new { role = E })).EnsureSuccessStatusCode();
+            if (role == "disabled") (await f.Admin.PostAsync($"/api/v1/users/{userId}/disable", null)).EnsureSuccessStatusCode();
+            return Keys[cacheKey] = key;
         }
         finally { KeyLock.Release(); }
     }

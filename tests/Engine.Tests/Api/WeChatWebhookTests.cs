@@ -284,6 +284,14 @@ public class WeChatWebhookTests(WeChatFixture f) : IClassFixture<WeChatFixture>
             ("o", openId)));
     }
 
+    [Fact]
+    public async Task A_body_starting_with_a_byte_order_mark_is_read()
+    {
+        var openId = NewOpenId();
+        Assert.Equal(HttpStatusCode.OK, (await PostPlain("\uFEFF" + TextXml(openId, 1714037059, "bom", "6501"))).StatusCode);
+        Assert.Equal(1, await MessagesOf(openId));
+    }
+
     [Theory]
     [InlineData("<xml><FromUserName>x</FromUserName>")]
     [InlineData("<xml><a></b></xml>")]

@@ -27,7 +27,7 @@ public static class WeChatPayload
     public static WeChatDocument Read(ReadOnlySpan<byte> body)
     {
         string text;
-        try { text = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(body).Trim(); }
+        try { text = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(body).Trim().TrimStart('\uFEFF'); }
         catch (System.Text.DecoderFallbackException) { throw new PayloadException("The body is not valid UTF-8."); }
         return text.StartsWith('{') ? FromJson(text) : FromXml(text);
     }
