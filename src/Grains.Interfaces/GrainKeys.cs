@@ -11,6 +11,7 @@ public static class GrainKeys
     public static string Channel(Guid id) => $"chan:{id:N}";
     public static string Customer(Guid contactId) => $"cust:{contactId:N}";
     public static string Agent(Guid userId) => $"agent:{userId:N}";
+    public static string Team(Guid teamId) => $"team:{teamId:N}";
 
     public static Guid IdOf(string key) => Guid.ParseExact(key[(key.IndexOf(':') + 1)..], "N");
 }

@@ -54,7 +54,9 @@ public static class SiloServices
         services.AddSingleton<WeChatClient>();
         services.AddSingleton<Engine.Grains.Channels.IAccessTokenSource, WeChatTokenSource>();
         services.AddSingleton<UsageLedger>();
-        services.AddSingleton<Engine.Grains.Customers.IRecipientHistory, RecipientHistory>();
+        services.AddSingleton<RecipientHistory>();
+        services.AddSingleton<Engine.Grains.Customers.IRecipientHistory>(sp => sp.GetRequiredService<RecipientHistory>());
+        services.AddSingleton<Engine.Grains.Customers.IAutomatedHistory>(sp => sp.GetRequiredService<RecipientHistory>());
         services.AddSingleton<IOutboxHandler, SendHandler>();
         services.AddSingleton<UserStore>();
         services.AddSingleton<Engine.Grains.Agents.IAgentActivity>(sp => sp.GetRequiredService<UserStore>());
@@ -62,6 +64,8 @@ public static class SiloServices
         services.AddSingleton<BusinessSettingsStore>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<AssignmentService>();
+        services.AddSingleton<TeamClaims>();
+        services.AddSingleton<Engine.Grains.Teams.ITeamQueueStore, TeamQueueStore>();
         services.AddSingleton<ConversationCommands>();
         services.AddSingleton<Engine.Silo.Contacts.ContactStore>();
         services.AddSingleton<Engine.Silo.Contacts.CrmEvents>();

@@ -28,9 +28,9 @@ public static class ConversationCommandsApi
         g.MapPost("/{id:guid}/assign", (Guid id, AssignRequest r, HttpContext h, ConversationCommands c, ConversationQueries q, CancellationToken ct) =>
                 r.AgentId is { } agent ? Run(h, q, id, () => c.AssignAsync(h.User.Actor(), id, agent, ct), ct) : Task.FromResult<IResult>(Problems.Invalid("agentId", "Required.")))
             .RequireAuthorization(Permissions.ManageConversations).WithSummary("Assign to an agent (Editor, Administrator); refused with capacity_reached when they are full.");
-        g.MapPost("/{id:guid}/claim", (Guid id, HttpContext h, AssignmentService a, ConversationQueries q, CancellationToken ct) => Claim(h, a, q, id, ct))
+        g.MapPost("/{id:guid}/claim", (Guid id, HttpContext h, TeamClaims a, ConversationQueries q, CancellationToken ct) => Claim(h, a, q, id, ct))
             .RequireAuthorization(Permissions.Reply).WithSummary("Claim mode: take this waiting conversation from one of your teams' queues.");
-        g.MapPost("/claim", (HttpContext h, AssignmentService a, ConversationQueries q, CancellationToken ct) => Claim(h, a, q, null, ct))
+        g.MapPost("/claim", (HttpContext h, TeamClaims a, ConversationQueries q, CancellationToken ct) => Claim(h, a, q, null, ct))
             .RequireAuthorization(Permissions.Reply).WithSummary("Claim mode: take the next waiting conversation (VIP first, then longest waiting) of your teams. 204 when none waits.");
         g.MapPost("/{id:guid}/transfer", (Guid id, TransferRequest r, HttpContext h, ConversationCommands c, ConversationQueries q, CancellationToken ct) =>
                 Run(h, q, id, () => c.TransferAsync(h.User.Actor(), id, r.ToAgentId, r.ToTeamId, r.Comment, ct), ct))
@@ -53,8 +53,8 @@ public static class ConversationCommandsApi
         return TypedResults.Ok(await queries.GetAsync(http.User.BusinessId(), id, ct));
     }
 
-    private static async Task<IResult> Claim(HttpContext http, AssignmentService assignment, ConversationQueries queries, Guid? id, CancellationToken ct) =>
-        await assignment.ClaimAsync(http.User.Actor(), id, ct) is { } claimed
+    private static async Task<IResult> Claim(HttpContext http, TeamClaims claims, ConversationQueries queries, Guid? id, CancellationToken ct) =>
+        await claims.ClaimAsync(http.User.Actor(), id, ct) is { } claimed
             ? TypedResults.Ok(await queries.GetAsync(http.User.BusinessId(), claimed, ct))
             : TypedResults.NoContent();
 

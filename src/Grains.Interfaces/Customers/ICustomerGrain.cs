@@ -1,8 +1,10 @@
 namespace Engine.Grains.Interfaces.Customers;
 
 /// <summary>
-/// One customer identity as a recipient (key <c>cust:{contactId}</c>): the sends it received recently, so the
+/// A customer (key <c>cust:{contactId}</c>). As a recipient (one identity): the sends it received recently, so the
 /// provider's per-recipient pair limit and the 5-a-minute limit for a new customer hold whichever silo dispatches.
+/// As a customer (key of the merged customer's root identity): the automated-message cap, at most 3 in any 24 hours
+/// across every channel of the customer, reserved by each bot turn so that turns on two channels cannot both spend it.
 /// </summary>
 [Alias("customer")]
 public interface ICustomerGrain : IGrainWithStringKey
@@ -14,7 +16,19 @@ public interface ICustomerGrain : IGrainWithStringKey
     /// <summary>The provider accepted a send to this customer at <paramref name="at"/>.</summary>
     [Alias("send-accepted")]
     Task SendAccepted(DateTimeOffset at);
+
+    /// <summary>Reserves, for one bot turn, every automated message the customer may still receive in the sliding 24 hours.</summary>
+    [Alias("reserve-automated")]
+    Task<AutomatedAllowance> ReserveAutomated();
+
+    /// <summary>The turn's transaction ended (committed or not): the reservation is freed and what was sent is read again.</summary>
+    [Alias("settle-automated")]
+    Task SettleAutomated(Guid lease);
 }
+
+/// <summary>A bot turn's share of the cap: <see cref="Granted"/> messages at most; <see cref="Spent"/> = the cap minus that.</summary>
+[GenerateSerializer, Immutable, Alias("automated-allowance")]
+public sealed record AutomatedAllowance([property: Id(0)] Guid Lease, [property: Id(1)] int Granted, [property: Id(2)] int Spent);
 
 /// <summary>The limits a send to one recipient is held to, and when the customer first wrote.</summary>
 [GenerateSerializer, Immutable, Alias("recipient-limits")]

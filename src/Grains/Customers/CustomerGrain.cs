@@ -19,16 +19,43 @@ public interface IRecipientHistory
 /// cannot interleave for one recipient. A node that dies between the provider's acceptance and the record leaves
 /// this activation one send short until it is re-activated (the database has it).
 /// </summary>
-public sealed class CustomerGrain(IRecipientHistory history, TimeProvider clock) : Grain, ICustomerGrain
+/// <remarks>
+/// As the merged customer, it keeps the <see cref="AutomatedCap"/>: read from the messages on activation and after each
+/// bot turn settles, so the count is the database's, and turns in flight on any channel or node reserve through it.
+/// </remarks>
+public sealed class CustomerGrain(IRecipientHistory history, IAutomatedHistory automated, TimeProvider clock) : Grain, ICustomerGrain
 {
     private static readonly TimeSpan KeepFor = TimeSpan.FromMinutes(10);
     private readonly List<DateTimeOffset> _sends = [];
+    private readonly AutomatedCap _cap = new();
+    private bool _capLoaded;
+
+    private Guid Contact => GrainKeys.IdOf(this.GetPrimaryKeyString());
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var since = clock.GetUtcNow() - KeepFor;
-        var contact = GrainKeys.IdOf(this.GetPrimaryKeyString());
-        _sends.AddRange(await history.AcceptedSendsSinceAsync(contact, since, cancellationToken));
+        _sends.AddRange(await history.AcceptedSendsSinceAsync(Contact, since, cancellationToken));
+    }
+
+    public async Task<AutomatedAllowance> ReserveAutomated()
+    {
+        var now = clock.GetUtcNow();
+        if (_cap.Expire(now) || !_capLoaded) await LoadCapAsync(now);
+        var (lease, granted, spent) = _cap.Reserve(now);
+        return new AutomatedAllowance(lease, granted, spent);
+    }
+
+    public async Task SettleAutomated(Guid lease)
+    {
+        _cap.Settle(lease);
+        await LoadCapAsync(clock.GetUtcNow());
+    }
+
+    private async Task LoadCapAsync(DateTimeOffset now)
+    {
+        _cap.Load(await automated.AutomatedSinceAsync(Contact, now - AutomatedCap.Window, CancellationToken.None));
+        _capLoaded = true;
     }
 
     public Task<DateTimeOffset?> SendWaitUntil(RecipientLimits limits)

@@ -67,22 +67,19 @@ public sealed class AssignmentService(EntityRuntime runtime, TimeProvider clock)
         return assigned;
     }
 
-    /// <summary>Claim mode: an agent takes a specific waiting conversation, or the oldest (VIP first) of their teams' queues.</summary>
-    public Task<Guid?> ClaimAsync(Actor actor, Guid? conversationId, CancellationToken ct) => runtime.CallAsync<Guid?>(async (conn, tx, ct2) =>
+    /// <summary>
+    /// Claim mode's commit, called by the team's queue grain (which decides which conversation): the conversation goes to
+    /// the claimant if it still waits in <paramref name="team"/>'s queue, within their capacity.
+    /// </summary>
+    public Task ClaimAsync(Actor actor, Guid conversationId, Guid team, CancellationToken ct) => runtime.CallAsync(async (conn, tx, ct2) =>
     {
         var agent = actor.UserId ?? throw new RefusedException("user_required", "Claiming needs a signed-in agent (or an API key issued for one).");
-        var teams = await Sql.QueryAsync(conn, tx, "select team_id from team_members where user_id = @u order by team_id", r => r.GetGuid(0), ct2, ("u", agent));
-        var id = conversationId ?? (await Sql.QueryAsync(conn, tx, """
-            select id from conversations where team_id = any(@t) and status = 'open' and assignee_id is null
-             order by priority desc, queued_at, id limit 1 for update skip locked
-            """, r => r.GetGuid(0), ct2, ("t", teams.ToArray()))).Cast<Guid?>().FirstOrDefault();
-        if (id is null) return null;
-        var before = await ConversationStore.LockAsync(conn, tx, id.Value, ct2);
+        var before = await ConversationStore.LockAsync(conn, tx, conversationId, ct2);
         if (before is null || before.BusinessId != actor.BusinessId) throw new RefusedException("not_found", "No such conversation.");
-        if (!before.IsQueued) throw new RefusedException("not_waiting", "The conversation is not waiting in a queue.");
-        if (actor.Role == "Agent" && !teams.Contains(before.TeamId!.Value)) throw new RefusedException("not_your_team", "The conversation waits in another team's queue.");
+        if (!before.IsQueued || before.TeamId != team) throw new RefusedException("not_waiting", "The conversation is not waiting in a queue.");
+        var member = await Sql.QueryAsync(conn, tx, "select 1 from team_members where user_id = @u and team_id = @t", r => r.GetInt32(0), ct2, ("u", agent), ("t", team));
+        if (actor.Role == "Agent" && member.Count == 0) throw new RefusedException("not_your_team", "The conversation waits in another team's queue.");
         await CommitAssignmentAsync(conn, tx, actor, before, ConversationRules.Assign(before, agent, "claim", clock.GetUtcNow()), AgentLoad.Limit.Capacity, ct2);
-        return before.Id;
     }, ct);
 
     private async Task<Guid?> TryAssignAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Team team, ConversationState conversation, CancellationToken ct)

@@ -27,7 +27,7 @@ public static class InboundWriter
     public sealed record Delivery(Channel Channel, InboundBatch Batch);
 
     public static async Task WriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<Delivery> deliveries, DateTimeOffset now, CancellationToken ct,
-        Random? random = null)
+        AutomatedLedger automated, Random? random = null)
     {
         // A provider time in the future opens no response window into the future: it counts from receipt.
         var messages = deliveries
@@ -47,7 +47,7 @@ public static class InboundWriter
 
         var batch = new NpgsqlBatch(conn, tx);
         var versionCheck = messages.Count > 0
-            ? await WriteMessagesAsync(conn, tx, batch, messages, contacts, firstContacts, effects, random ?? Random.Shared, now, ct) : null;
+            ? await WriteMessagesAsync(conn, tx, batch, messages, contacts, firstContacts, effects, automated, random ?? Random.Shared, now, ct) : null;
         effects.AppendTo(batch, now);
         AppendEvents(batch, events, contacts, now);
         AppendStatuses(batch, deliveries, now);
@@ -107,7 +107,8 @@ public static class InboundWriter
     private static async Task<Action?> WriteMessagesAsync(
         NpgsqlConnection conn, NpgsqlTransaction tx, NpgsqlBatch batch,
         List<(Channel Channel, InboundMessage Message)> messages,
-        Dictionary<(Guid, string), Guid> contacts, HashSet<Guid> firstContacts, Effects effects, Random random, DateTimeOffset now, CancellationToken ct)
+        Dictionary<(Guid, string), Guid> contacts, HashSet<Guid> firstContacts, Effects effects, AutomatedLedger automated, Random random, DateTimeOffset now,
+        CancellationToken ct)
     {
         var contactIds = messages.Select(m => contacts[(m.Channel.Id, m.Message.Contact.ExternalId)]).Distinct().ToArray();
         var open = await ConversationStore.LockOpenByContactsAsync(conn, tx, contactIds, ct);
@@ -176,7 +177,10 @@ public static class InboundWriter
         var fresh = rows.Where(r => inserted.Contains(r.Id) && !csatAnswers.ContainsKey(r.Id)).GroupBy(r => r.ContactId).ToList();
         if (fresh.Count == 0) return null;
         var automation = await AutomationStore.LoadAsync(conn, tx, fresh.Select(g => conversations[g.Key].State.BusinessId).Distinct().ToArray(), ct);
-        var facts = await ContactFactsAsync(conn, tx, fresh.Select(g => g.Key).ToArray(), firstContacts, now, ct);
+        // Only a business with rules or flows can send an automated message: only its customers reserve from the cap.
+        var botMaySpeak = fresh.Where(g => automation[conversations[g.Key].State.BusinessId] is { } a && (a.Rules.Count > 0 || a.Flows.Count > 0))
+            .Select(g => g.Key).ToHashSet();
+        var facts = await ContactFactsAsync(conn, tx, fresh.Select(g => g.Key).ToArray(), firstContacts, botMaySpeak, automated, ct);
         var positions = await BotFlows.PositionsAsync(conn, tx, fresh.Select(g => conversations[g.Key].State.Id).ToArray(), ct);
         foreach (var group in fresh)
         {
@@ -204,22 +208,23 @@ public static class InboundWriter
         return check;
     }
 
-    /// <summary>VIP flag, language, and automated messages in the last 24 hours (sliding) per contact; the contact row locks taken above make the count exact.</summary>
+    /// <summary>
+    /// VIP flag and language per contact, and how much of the automated cap its customer (the merged root, every channel)
+    /// has spent: reserved from the customer's grain, so bot turns on two channels cannot both spend the same share.
+    /// </summary>
     private static async Task<Dictionary<Guid, ContactFacts>> ContactFactsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid[] contacts, HashSet<Guid> first,
-        DateTimeOffset now, CancellationToken ct)
+        HashSet<Guid> botMaySpeak, AutomatedLedger automated, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand("""
-            select c.id, c.vip, c.language,
-                   (select count(*)::int from messages m where m.contact_id = c.id and m.author_id = 'bot' and m.created_at > @since)
-              from contacts c where c.id = any(@ids)
-            """, conn, tx);
-        cmd.Parameters.Add(new NpgsqlParameter("ids", contacts));
-        cmd.Parameters.Add(new NpgsqlParameter("since", now - TimeSpan.FromHours(24)));
-        var result = new Dictionary<Guid, ContactFacts>();
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
-            result[r.GetGuid(0)] = new ContactFacts(r.GetBoolean(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetInt32(3), first.Contains(r.GetGuid(0)));
-        return result;
+        var rows = new List<(Guid Id, bool Vip, string? Language, Guid Customer)>();
+        await using (var cmd = new NpgsqlCommand("select c.id, c.vip, c.language, coalesce(c.merged_into, c.id) from contacts c where c.id = any(@ids)", conn, tx))
+        {
+            cmd.Parameters.Add(new NpgsqlParameter("ids", contacts));
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct)) rows.Add((r.GetGuid(0), r.GetBoolean(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetGuid(3)));
+        }
+        var spent = await Task.WhenAll(rows.Select(row => botMaySpeak.Contains(row.Id) ? automated.SpentAsync(row.Customer) : Task.FromResult(0)));
+        return rows.Select((row, i) => (row.Id, Facts: new ContactFacts(row.Vip, row.Language, spent[i], first.Contains(row.Id))))
+            .ToDictionary(x => x.Id, x => x.Facts);
     }
 
     private static void AppendEvents(NpgsqlBatch batch, List<(Channel Channel, InboundEvent Event)> events,

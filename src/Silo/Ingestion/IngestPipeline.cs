@@ -27,9 +27,12 @@ public sealed class IngestPipeline : IHostedService, IAsyncDisposable
     private readonly Random _random;
     private readonly Task[] _writers;
 
-    public IngestPipeline(EntityRuntime runtime, TimeProvider clock, IOptions<EngineOptions> options, ILogger<IngestPipeline> log)
+    private readonly IGrainFactory _grains;
+
+    public IngestPipeline(EntityRuntime runtime, IGrainFactory grains, TimeProvider clock, IOptions<EngineOptions> options, ILogger<IngestPipeline> log)
     {
         _runtime = runtime;
+        _grains = grains;
         _clock = clock;
         _log = log;
         _maxBatch = options.Value.IngestMaxBatch;
@@ -81,9 +84,19 @@ public sealed class IngestPipeline : IHostedService, IAsyncDisposable
         }
     }
 
-    private Task CommitAsync(List<Pending> group) =>
-        _runtime.CallAsync((conn, tx, ct) =>
-            InboundWriter.WriteAsync(conn, tx, group.Select(p => p.Delivery).ToList(), _clock.GetUtcNow(), ct, _random), CancellationToken.None);
+    private async Task CommitAsync(List<Pending> group)
+    {
+        var automated = new AutomatedLedger(_grains, _log);
+        try
+        {
+            await _runtime.CallAsync(async (conn, tx, ct) =>
+            {
+                await automated.SettleAsync();   // a retried attempt first frees what the failed one reserved
+                await InboundWriter.WriteAsync(conn, tx, group.Select(p => p.Delivery).ToList(), _clock.GetUtcNow(), ct, automated, _random);
+            }, CancellationToken.None);
+        }
+        finally { await automated.SettleAsync(); }
+    }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

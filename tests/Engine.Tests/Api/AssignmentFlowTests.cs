@@ -111,6 +111,29 @@ public class AssignmentFlowTests(OutboundFixture f) : IClassFixture<OutboundFixt
     }
 
     [Fact]
+    public async Task Agents_claiming_at_once_each_get_a_different_conversation_and_the_oldest_of_all_their_teams_goes_first()
+    {
+        var agents = new List<(Guid Id, HttpClient Client)>();
+        for (var i = 0; i < 4; i++) agents.Add(await TeamFixture.AgentAsync(f, $"Racer {i}"));
+        var front = await TeamFixture.TeamAsync(f, "Front", "manual", agents.Select(a => a.Id));
+        var back = await TeamFixture.TeamAsync(f, "Back", "manual", [agents[0].Id]);
+        var oldest = await WaitingInAsync(back);
+        f.Clock.Advance(TimeSpan.FromSeconds(5));
+        var waiting = new List<Guid> { await WaitingInAsync(front), await WaitingInAsync(front) };
+
+        // Agent 0 belongs to both teams: the oldest conversation of either queue is theirs first.
+        var first = await agents[0].Client.PostAsync("/api/v1/conversations/claim", null);
+        Assert.Equal(oldest, JsonDocument.Parse(await first.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid());
+
+        var responses = await Task.WhenAll(agents.Skip(1).Select(a => a.Client.PostAsync("/api/v1/conversations/claim", null)));
+        var claimed = new List<Guid>();
+        foreach (var r in responses.Where(r => r.StatusCode == HttpStatusCode.OK))
+            claimed.Add(JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid());
+        Assert.Equal(waiting.Order(), claimed.Order());                                   // each once
+        Assert.Single(responses, r => r.StatusCode == HttpStatusCode.NoContent);          // the third found none
+    }
+
+    [Fact]
     public async Task Agents_see_and_answer_only_their_conversations_and_their_queues()
     {
         var (mine, myClient) = await TeamFixture.AgentAsync(f, "Mina Mine");

@@ -68,6 +68,35 @@ public class AutomationTests(OutboundFixture f) : IClassFixture<OutboundFixture>
     }
 
     [Fact]
+    public async Task A_merged_customer_gets_three_automated_messages_in_24_hours_across_all_channels()
+    {
+        await RuleAsync(new { name = "Refunds", trigger = "keyword", keywords = new[] { "refund" }, variants = new[] { "Refunds take 5 days." } });
+        var phone = NewPhone();
+        var openId = "o" + Guid.NewGuid().ToString("N")[..27];
+        async Task WeChatWritesAsync(string text)
+        {
+            var xml = $"<xml><ToUserName>gh</ToUserName><FromUserName>{openId}</FromUserName><CreateTime>{f.Clock.GetUtcNow().ToUnixTimeSeconds()}</CreateTime>"
+                + $"<MsgType>text</MsgType><Content>{text}</Content><MsgId>{Random.Shared.NextInt64(1, long.MaxValue)}</MsgId></xml>";
+            (await WeChatCallbacks.PostAsync(f.Host.CreateClient(), f.WeChatChannel, xml, f.Clock.GetUtcNow())).EnsureSuccessStatusCode();
+            await f.DrainAsync();
+        }
+        await WritesAsync(phone, "refund please");
+        await WritesAsync(phone, "refund, again");
+        await WeChatWritesAsync("你好");
+        var whatsApp = await f.Db.ScalarAsync<Guid>("select id from contacts where external_id = @e", ("e", phone));
+        var weChat = await f.Db.ScalarAsync<Guid>("select id from contacts where external_id = @e", ("e", openId));
+        Assert.Equal(HttpStatusCode.OK, (await f.Admin.PostAsJsonAsync($"/api/v1/contacts/{whatsApp}/merge", new { sourceContactId = weChat })).StatusCode);
+
+        // One customer now: two automated messages already went out on WhatsApp, so WeChat gets one, then a human.
+        await WeChatWritesAsync("refund?");
+        await WeChatWritesAsync("refund!!");
+        Assert.Equal(3, await f.Db.CountAsync("from messages where author_id = 'bot' and contact_id = any(@c)", ("c", new[] { whatsApp, weChat })));
+        Assert.Equal(1, await f.Db.CountAsync("from messages where author_id = 'bot' and contact_id = @c", ("c", weChat)));
+        var handedOver = await f.Db.ScalarAsync<Guid>("select id from conversations where contact_id = @c and status = 'open'", ("c", weChat));
+        Assert.Equal(1, await f.Db.CountAsync("from entity_events where entity_id = @c and type = 'bot.handed_over'", ("c", handedOver)));
+    }
+
+    [Fact]
     public async Task The_24_hour_cap_is_sliding_and_frees_a_slot_at_exactly_24_hours()
     {
         await RuleAsync(new { name = "Returns", trigger = "keyword", keywords = new[] { "return" }, variants = new[] { "Returns are free within 7 days." } });

@@ -24,6 +24,12 @@ public sealed class GrainCluster : IAsyncLifetime
     /// hold).</summary>
     public InMemoryRecipientHistory Recipients { get; } = new();
 
+    /// <summary>The automated messages each merged customer received on any channel (what the messages table would hold).</summary>
+    public InMemoryAutomatedHistory Automated { get; } = new();
+
+    /// <summary>Teams' waiting conversations, claimed with the database's conditional update.</summary>
+    public InMemoryTeamQueues Queues { get; } = new();
+
     /// <summary>A token endpoint that takes its time and counts its calls.</summary>
     public CountingTokenSource Tokens { get; } = new();
 
@@ -46,6 +52,8 @@ public sealed class GrainCluster : IAsyncLifetime
                 s.UseTimeProviderForBackgroundAreas(TimeProvider.System);
                 s.AddSingleton<IDeadlineStore>(Conversations);
                 s.AddSingleton<IRecipientHistory>(Recipients);
+                s.AddSingleton<IAutomatedHistory>(Automated);
+                s.AddSingleton<Engine.Grains.Teams.ITeamQueueStore>(Queues);
                 s.AddSingleton<IAccessTokenSource>(Tokens);
                 s.AddSingleton<IAgentActivity>(Activity);
             });
@@ -79,6 +87,64 @@ public sealed class InMemoryRecipientHistory : IRecipientHistory
         CancellationToken ct) =>
         Task.FromResult<IReadOnlyList<DateTimeOffset>>(
             _sends.GetValueOrDefault(contactId, []).Where(t => t > since).ToList());
+}
+
+/// <summary>Automated messages per customer, as a committed bot turn would leave them in the messages table.</summary>
+public sealed class InMemoryAutomatedHistory : IAutomatedHistory
+{
+    private readonly ConcurrentDictionary<Guid, ConcurrentQueue<DateTimeOffset>> _sent = new();
+
+    public void Sent(Guid customer, DateTimeOffset at) => _sent.GetOrAdd(customer, _ => new()).Enqueue(at);
+
+    public Task<IReadOnlyList<DateTimeOffset>> AutomatedSinceAsync(Guid customer, DateTimeOffset since, CancellationToken ct) =>
+        Task.FromResult<IReadOnlyList<DateTimeOffset>>(_sent.GetValueOrDefault(customer)?.Where(t => t > since).ToList() ?? []);
+}
+
+/// <summary>
+/// Waiting conversations per team and who got each, with the fence the database gives: a claim commits only while the
+/// conversation still waits. Every commit yields first, so claims that were not serialised would interleave here.
+/// </summary>
+public sealed class InMemoryTeamQueues : Engine.Grains.Teams.ITeamQueueStore
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<Guid, List<Engine.Grains.Interfaces.Teams.QueuedConversation>> _waiting = [];
+
+    /// <summary>Commits in the order they happened: (conversation, agent).</summary>
+    public List<(Guid Conversation, Guid Agent)> Claims { get; } = [];
+
+    private readonly Dictionary<Guid, int> _collisions = [];
+
+    /// <summary>How many commits in the team found their conversation already taken (a claim that was not serialised).</summary>
+    public int Collisions(Guid team)
+    {
+        lock (_gate) return _collisions.GetValueOrDefault(team);
+    }
+
+    public void Wait(Guid team, Engine.Grains.Interfaces.Teams.QueuedConversation conversation)
+    {
+        lock (_gate) (_waiting.TryGetValue(team, out var list) ? list : _waiting[team] = []).Add(conversation);
+    }
+
+    public Task<IReadOnlyList<Engine.Grains.Interfaces.Teams.QueuedConversation>> WaitingAsync(Guid team, CancellationToken ct)
+    {
+        lock (_gate) return Task.FromResult<IReadOnlyList<Engine.Grains.Interfaces.Teams.QueuedConversation>>([.. _waiting.GetValueOrDefault(team) ?? []]);
+    }
+
+    public async Task<(Engine.Grains.Teams.ClaimCommit Commit, string? Code, string? Detail)> CommitClaimAsync(Guid team, Guid conversation,
+        Engine.Grains.Interfaces.Teams.ClaimRequest request, CancellationToken ct)
+    {
+        await Task.Yield();
+        lock (_gate)
+        {
+            if (_waiting.GetValueOrDefault(team)?.RemoveAll(w => w.Id == conversation) is not > 0)
+            {
+                _collisions[team] = _collisions.GetValueOrDefault(team) + 1;
+                return (Engine.Grains.Teams.ClaimCommit.NotWaiting, "not_waiting", null);
+            }
+            Claims.Add((conversation, request.Agent));
+            return (Engine.Grains.Teams.ClaimCommit.Claimed, null, null);
+        }
+    }
 }
 
 public sealed class CountingTokenSource : IAccessTokenSource
