@@ -67,6 +67,8 @@ public static class SiloServices
         services.AddSingleton<TeamClaims>();
         services.AddSingleton<Engine.Grains.Teams.ITeamQueueStore, TeamQueueStore>();
         services.AddSingleton<ConversationCommands>();
+        services.AddSingleton<ConversationDesk>();
+        services.AddSingleton<Engine.Grains.Deadlines.IConversationCommandPort, ConversationCommandPort>();
         services.AddSingleton<Engine.Silo.Contacts.ContactStore>();
         services.AddSingleton<Engine.Silo.Contacts.CrmEvents>();
         services.AddSingleton<IOutboxHandler, Engine.Silo.Contacts.ContactMatchHandler>();

@@ -21,26 +21,26 @@ public static class ConversationCommandsApi
     public static void MapConversationCommands(this IEndpointRouteBuilder app)
     {
         var g = app.MapGroup("/api/v1/conversations").WithTags("Conversations");
-        g.MapPost("/{id:guid}/lock", (Guid id, HttpContext h, ConversationCommands c, ConversationQueries q, CancellationToken ct) => Run(h, q, id, () => c.LockAsync(h.User.Actor(), id, ct), ct))
+        g.MapPost("/{id:guid}/lock", (Guid id, HttpContext h, ConversationDesk c, ConversationQueries q, CancellationToken ct) => Run(h, q, id, () => c.LockAsync(h.User.Actor(), id), ct))
             .RequireAuthorization(Permissions.Reply).WithSummary("Open the conversation to work on it: yours alone for the business's lock length (7 min); 3 idle minutes return it to the pool.");
-        g.MapPost("/{id:guid}/unlock", (Guid id, HttpContext h, ConversationCommands c, ConversationQueries q, CancellationToken ct) => Run(h, q, id, () => c.UnlockAsync(h.User.Actor(), id, ct), ct))
+        g.MapPost("/{id:guid}/unlock", (Guid id, HttpContext h, ConversationDesk c, ConversationQueries q, CancellationToken ct) => Run(h, q, id, () => c.UnlockAsync(h.User.Actor(), id), ct))
             .RequireAuthorization(Permissions.Reply);
-        g.MapPost("/{id:guid}/assign", (Guid id, AssignRequest r, HttpContext h, ConversationCommands c, ConversationQueries q, CancellationToken ct) =>
-                r.AgentId is { } agent ? Run(h, q, id, () => c.AssignAsync(h.User.Actor(), id, agent, ct), ct) : Task.FromResult<IResult>(Problems.Invalid("agentId", "Required.")))
+        g.MapPost("/{id:guid}/assign", (Guid id, AssignRequest r, HttpContext h, ConversationDesk c, ConversationQueries q, CancellationToken ct) =>
+                r.AgentId is { } agent ? Run(h, q, id, () => c.AssignAsync(h.User.Actor(), id, agent), ct) : Task.FromResult<IResult>(Problems.Invalid("agentId", "Required.")))
             .RequireAuthorization(Permissions.ManageConversations).WithSummary("Assign to an agent (Editor, Administrator); refused with capacity_reached when they are full.");
         g.MapPost("/{id:guid}/claim", (Guid id, HttpContext h, TeamClaims a, ConversationQueries q, CancellationToken ct) => Claim(h, a, q, id, ct))
             .RequireAuthorization(Permissions.Reply).WithSummary("Claim mode: take this waiting conversation from one of your teams' queues.");
         g.MapPost("/claim", (HttpContext h, TeamClaims a, ConversationQueries q, CancellationToken ct) => Claim(h, a, q, null, ct))
             .RequireAuthorization(Permissions.Reply).WithSummary("Claim mode: take the next waiting conversation (VIP first, then longest waiting) of your teams. 204 when none waits.");
-        g.MapPost("/{id:guid}/transfer", (Guid id, TransferRequest r, HttpContext h, ConversationCommands c, ConversationQueries q, CancellationToken ct) =>
-                Run(h, q, id, () => c.TransferAsync(h.User.Actor(), id, r.ToAgentId, r.ToTeamId, r.Comment, ct), ct))
+        g.MapPost("/{id:guid}/transfer", (Guid id, TransferRequest r, HttpContext h, ConversationDesk c, ConversationQueries q, CancellationToken ct) =>
+                Run(h, q, id, () => c.TransferAsync(h.User.Actor(), id, r.ToAgentId, r.ToTeamId, r.Comment), ct))
             .RequireAuthorization(Permissions.Reply).WithSummary("Hand over to an agent or a team; a comment is required; counted per agent.");
-        g.MapPost("/{id:guid}/escalate", (Guid id, CommentRequest r, HttpContext h, ConversationCommands c, ConversationQueries q, CancellationToken ct) =>
-                Run(h, q, id, () => c.EscalateAsync(h.User.Actor(), id, r.Comment, ct), ct))
+        g.MapPost("/{id:guid}/escalate", (Guid id, CommentRequest r, HttpContext h, ConversationDesk c, ConversationQueries q, CancellationToken ct) =>
+                Run(h, q, id, () => c.EscalateAsync(h.User.Actor(), id, r.Comment), ct))
             .RequireAuthorization(Permissions.Reply).WithSummary("Up one tier (frontline → senior → supervisor); a comment is required.");
-        g.MapPost("/{id:guid}/resolve", (Guid id, HttpContext h, ConversationCommands c, ConversationQueries q, CancellationToken ct) => Run(h, q, id, () => c.ResolveAsync(h.User.Actor(), id, ct), ct))
+        g.MapPost("/{id:guid}/resolve", (Guid id, HttpContext h, ConversationDesk c, ConversationQueries q, CancellationToken ct) => Run(h, q, id, () => c.ResolveAsync(h.User.Actor(), id), ct))
             .RequireAuthorization(Permissions.Reply).WithSummary("Resolve: frees the agent's capacity at once.");
-        g.MapPost("/{id:guid}/reopen", (Guid id, HttpContext h, ConversationCommands c, ConversationQueries q, CancellationToken ct) => Run(h, q, id, () => c.ReopenAsync(h.User.Actor(), id, ct), ct))
+        g.MapPost("/{id:guid}/reopen", (Guid id, HttpContext h, ConversationDesk c, ConversationQueries q, CancellationToken ct) => Run(h, q, id, () => c.ReopenAsync(h.User.Actor(), id), ct))
             .RequireAuthorization(Permissions.ManageConversations);
         g.MapGet("/{id:guid}/notes", Notes).RequireAuthorization(Permissions.ReadConversations);
         g.MapPost("/{id:guid}/notes", AddNote).RequireAuthorization(Permissions.Reply)
@@ -64,7 +64,7 @@ public static class ConversationCommandsApi
         return TypedResults.Ok(await c.NotesAsync(http.User.BusinessId(), id, ct));
     }
 
-    private static async Task<Results<Created<NoteView>, ValidationProblem>> AddNote(Guid id, NoteRequest r, HttpContext http, ConversationCommands c, CancellationToken ct)
+    private static async Task<Results<Created<NoteView>, ValidationProblem>> AddNote(Guid id, NoteRequest r, HttpContext http, ConversationDesk c, CancellationToken ct)
     {
         var v = new Validation()
             .Require(!string.IsNullOrWhiteSpace(r.Text), "text", "Required.")

@@ -17,9 +17,16 @@ public interface IDeadlineOwnerGrain : IGrainWithStringKey
     Task<int> FireDue();
 }
 
-/// <summary>One conversation: its own deadlines and its alert checks (first response, waiting).</summary>
+/// <summary>
+/// One conversation: its own deadlines and its alert checks (first response, waiting), and what people do to it (lock,
+/// assign, transfer, escalate, resolve, reopen, notes), run one at a time with the deadlines' firing.
+/// </summary>
 [Alias("conversation")]
-public interface IConversationGrain : IDeadlineOwnerGrain;
+public interface IConversationGrain : IDeadlineOwnerGrain
+{
+    [Alias("run")]
+    Task<Conversations.CommandOutcome> Run(Conversations.ConversationCommand command);
+}
 
 /// <summary>One business account: its daily checks (abandonment, CSAT) at local midnight.</summary>
 [Alias("business")]

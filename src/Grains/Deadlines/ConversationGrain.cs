@@ -1,20 +1,38 @@
+using Engine.Grains.Interfaces;
+using Engine.Grains.Interfaces.Conversations;
 using Engine.Grains.Interfaces.Deadlines;
 using Microsoft.Extensions.Logging;
 
 namespace Engine.Grains.Deadlines;
 
+/// <summary>Where a conversation grain commits a person's command (the Silo implements it: access check, decision by
+/// <see cref="Conversations.ConversationRules"/>, the fenced write with its events, outbox rows and deadlines).</summary>
+public interface IConversationCommandPort
+{
+    Task<CommandOutcome> RunAsync(Guid conversation, ConversationCommand command, CancellationToken ct);
+}
+
 /// <summary>
 /// The conversation's grain (key <c>conv:{id}</c>): owns its deadlines — the lock's expiry (7 min), idle release
-/// (3 min), the response window's close, and its alert checks (first response, waiting). The rules each deadline
-/// applies are <see cref="Conversations.ConversationRules"/>.
+/// (3 min), the response window's close, and its alert checks (first response, waiting) — and runs what people do to
+/// it, so a command and a deadline of one conversation never interleave anywhere in the cluster; after a command it
+/// re-reads its deadlines in the same turn (a lock taken or released re-arms its timer at once). The rules each
+/// deadline and command applies are <see cref="Conversations.ConversationRules"/>.
 /// </summary>
-public sealed class ConversationGrain(IDeadlineStore store, TimeProvider clock, ILogger<ConversationGrain> logger)
+public sealed class ConversationGrain(IDeadlineStore store, IConversationCommandPort commands, TimeProvider clock, ILogger<ConversationGrain> logger)
     : DeadlineOwnerGrain(store, clock, logger), IConversationGrain
 {
     public const string EntityType = "conversation", AlertEntityType = "alert";
     private static readonly string[] Owned = [EntityType, AlertEntityType];
 
     protected override IReadOnlyList<string> EntityTypes => Owned;
+
+    public async Task<CommandOutcome> Run(ConversationCommand command)
+    {
+        var outcome = await commands.RunAsync(GrainKeys.IdOf(this.GetPrimaryKeyString()), command, CancellationToken.None);
+        if (outcome.Code is null) await RearmAsync();
+        return outcome;
+    }
 }
 
 /// <summary>The business account's grain (key <c>biz:{id}</c>): owns its daily checks at local midnight.</summary>

@@ -33,6 +33,9 @@ public abstract class DeadlineOwnerGrain(IDeadlineStore store, TimeProvider cloc
 
     public Task Wake() => FireDueAndArmAsync(CancellationToken.None);
 
+    /// <summary>For a command that just changed the entity's deadlines: read them again and re-arm, in the same turn.</summary>
+    protected Task RearmAsync() => FireDueAndArmAsync(CancellationToken.None);
+
     public async Task<int> FireDue() => await FireDueAndArmAsync(CancellationToken.None);
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => FireDueAndArmAsync(CancellationToken.None);

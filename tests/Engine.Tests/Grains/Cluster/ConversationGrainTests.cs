@@ -1,4 +1,5 @@
 using Engine.Grains.Interfaces;
+using Engine.Grains.Interfaces.Conversations;
 using Engine.Grains.Interfaces.Deadlines;
 
 namespace Engine.Tests.Grains.Cluster;
@@ -36,6 +37,22 @@ public sealed class ConversationGrainTests(GrainCluster c)
         Assert.Equal("idle", await c.Conversations.Released(conversation).WaitAsync(Bounded));
         Assert.Null(c.Conversations[conversation].LockHolder);
         Assert.Null(c.Conversations[conversation].AssigneeId);    // back to its queue
+    }
+
+    [Fact]
+    public async Task A_lock_taken_through_the_grain_arms_its_idle_release_in_the_same_turn_and_a_second_agent_is_refused()
+    {
+        var agent = Guid.NewGuid();
+        var conversation = c.Conversations.Open(agent).Id;
+        static ConversationCommand Lock(Guid user) =>
+            new(CommandKind.Lock, new CommandActor("user", user.ToString(), null, Guid.Empty, "Agent", user));
+
+        Assert.Null((await c.OnSilo(1).GetGrain<IConversationGrain>(GrainKeys.Conversation(conversation)).Run(Lock(agent))).Code);
+        Assert.Equal("conversation_locked", (await Grain(conversation).Run(Lock(Guid.NewGuid()))).Code);
+
+        // No wake-up from a commit is involved: the command's own turn re-armed the grain's timer.
+        c.Clock.Advance(TimeSpan.FromMinutes(3.5));
+        Assert.Equal("idle", await c.Conversations.Released(conversation).WaitAsync(Bounded));
     }
 
     [Fact]

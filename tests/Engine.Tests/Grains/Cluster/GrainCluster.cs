@@ -51,6 +51,7 @@ public sealed class GrainCluster : IAsyncLifetime
                 s.AddSingleton<TimeProvider>(Clock);
                 s.UseTimeProviderForBackgroundAreas(TimeProvider.System);
                 s.AddSingleton<IDeadlineStore>(Conversations);
+                s.AddSingleton<IConversationCommandPort>(Conversations);
                 s.AddSingleton<IRecipientHistory>(Recipients);
                 s.AddSingleton<IAutomatedHistory>(Automated);
                 s.AddSingleton<Engine.Grains.Teams.ITeamQueueStore>(Queues);

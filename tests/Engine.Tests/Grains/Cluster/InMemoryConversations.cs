@@ -10,7 +10,7 @@ namespace Engine.Tests.Grains.Cluster;
 /// Conversations kept in memory for grain tests: deadlines are stored with generations like the database's, and a
 /// firing applies <see cref="ConversationRules.TimerDue"/> and its timer intents, exactly as the Silo's handler does.
 /// </summary>
-public sealed class InMemoryConversations(TimeProvider clock) : IDeadlineStore
+public sealed class InMemoryConversations(TimeProvider clock) : IDeadlineStore, IConversationCommandPort
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<Guid, ConversationState> _states = [];
@@ -36,6 +36,23 @@ public sealed class InMemoryConversations(TimeProvider clock) : IDeadlineStore
 
     public void Touch(Guid id, Guid user) =>
         Apply(id, s => ConversationRules.Touch(s, user, LockPolicy.Default, clock.GetUtcNow()));
+
+    /// <summary>Lock and unlock as the Silo's commands apply them (the other commands are not needed by grain tests).</summary>
+    public Task<CommandOutcome> RunAsync(Guid conversation, ConversationCommand command, CancellationToken ct)
+    {
+        var user = command.Actor.UserId ?? Guid.Empty;
+        try
+        {
+            Apply(conversation, s => command.Kind switch
+            {
+                CommandKind.Lock => ConversationRules.TakeLock(s, user, LockPolicy.Default, clock.GetUtcNow()),
+                CommandKind.Unlock => ConversationRules.ReleaseLock(s, user, clock.GetUtcNow()),
+                _ => throw new NotSupportedException($"{command.Kind} is not kept in memory."),
+            });
+            return Task.FromResult(new CommandOutcome());
+        }
+        catch (RefusedException e) { return Task.FromResult(new CommandOutcome(e.Code, e.Message)); }
+    }
 
     /// <summary>How many deadlines of the conversation fired (a stale or repeated delivery does not count).</summary>
     public int Firings(Guid id) => _firings.GetValueOrDefault(id);

@@ -1,0 +1,73 @@
+using System.Text.Json;
+using Engine.Grains.Deadlines;
+using Engine.Grains.Interfaces;
+using Engine.Grains.Interfaces.Conversations;
+using Engine.Grains.Interfaces.Deadlines;
+using Engine.Grains.Interfaces.Runtime;
+using Engine.Silo.Audit;
+
+namespace Engine.Silo.Conversations;
+
+/// <summary>
+/// What the API asks of a conversation on behalf of a person: each command is sent to the conversation's grain, which
+/// runs it (through <see cref="ConversationCommandPort"/>) one at a time with the conversation's deadlines. A refusal
+/// comes back as the same <see cref="RefusedException"/> the command raised.
+/// </summary>
+public sealed class ConversationDesk(IGrainFactory grains, ConversationCommands commands)
+{
+    public Task LockAsync(Actor actor, Guid id) => RunAsync(id, new(CommandKind.Lock, Of(actor)));
+    public Task UnlockAsync(Actor actor, Guid id) => RunAsync(id, new(CommandKind.Unlock, Of(actor)));
+    public Task AssignAsync(Actor actor, Guid id, Guid agent) => RunAsync(id, new(CommandKind.Assign, Of(actor), AgentId: agent));
+
+    public Task TransferAsync(Actor actor, Guid id, Guid? toAgent, Guid? toTeam, string? comment) =>
+        RunAsync(id, new(CommandKind.Transfer, Of(actor), toAgent, toTeam, comment));
+
+    public Task EscalateAsync(Actor actor, Guid id, string? comment) => RunAsync(id, new(CommandKind.Escalate, Of(actor), Text: comment));
+    public Task ResolveAsync(Actor actor, Guid id) => RunAsync(id, new(CommandKind.Resolve, Of(actor)));
+    public Task ReopenAsync(Actor actor, Guid id) => RunAsync(id, new(CommandKind.Reopen, Of(actor)));
+
+    public async Task<NoteView> AddNoteAsync(Actor actor, Guid id, string text, CancellationToken ct)
+    {
+        var outcome = await RunAsync(id, new(CommandKind.Note, Of(actor), Text: text));
+        return (await commands.NotesAsync(actor.BusinessId, id, ct)).Single(n => n.Id == outcome.NoteId);
+    }
+
+    private async Task<CommandOutcome> RunAsync(Guid id, ConversationCommand command)
+    {
+        var outcome = await grains.GetGrain<IConversationGrain>(GrainKeys.Conversation(id)).Run(command);
+        if (outcome.Code is { } code)
+            throw new RefusedException(code, outcome.Detail ?? code, outcome.DataJson is null ? null : JsonDocument.Parse(outcome.DataJson).RootElement);
+        return outcome;
+    }
+
+    private static CommandActor Of(Actor a) => new(a.Type, a.Id, a.Name, a.BusinessId, a.Role, a.UserId);
+}
+
+/// <summary>The conversation grain's way to commit a command: <see cref="ConversationCommands"/>, its refusals as outcomes.</summary>
+public sealed class ConversationCommandPort(ConversationCommands commands) : IConversationCommandPort
+{
+    public async Task<CommandOutcome> RunAsync(Guid id, ConversationCommand c, CancellationToken ct)
+    {
+        var actor = new Actor(c.Actor.Type, c.Actor.Id, c.Actor.Name, c.Actor.BusinessId, c.Actor.Role, c.Actor.UserId);
+        try
+        {
+            switch (c.Kind)
+            {
+                case CommandKind.Lock: await commands.LockAsync(actor, id, ct); break;
+                case CommandKind.Unlock: await commands.UnlockAsync(actor, id, ct); break;
+                case CommandKind.Assign: await commands.AssignAsync(actor, id, c.AgentId!.Value, ct); break;
+                case CommandKind.Transfer: await commands.TransferAsync(actor, id, c.AgentId, c.TeamId, c.Text, ct); break;
+                case CommandKind.Escalate: await commands.EscalateAsync(actor, id, c.Text, ct); break;
+                case CommandKind.Resolve: await commands.ResolveAsync(actor, id, ct); break;
+                case CommandKind.Reopen: await commands.ReopenAsync(actor, id, ct); break;
+                case CommandKind.Note: return new CommandOutcome(NoteId: (await commands.AddNoteAsync(actor, id, c.Text ?? "", ct)).Id);
+                default: throw new ArgumentOutOfRangeException(nameof(c), c.Kind, "Unknown command.");
+            }
+            return new CommandOutcome();
+        }
+        catch (RefusedException e)
+        {
+            return new CommandOutcome(e.Code, e.Message, DataJson: e.Details is null ? null : JsonSerializer.Serialize(e.Details));
+        }
+    }
+}
