@@ -1,6 +1,7 @@
 using Engine.Api.Access;
 using Engine.Api.Http;
 using Engine.Silo.Automation;
+using Engine.Silo.Conversations;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Engine.Api.Automation;
@@ -30,9 +31,9 @@ public static class LabelsApi
             .WithSummary("Auto-label rules; `flagged` ones had their pattern run out of time on a message (it matched nothing there).");
         app.MapPost("/api/v1/label-rules", CreateRule).WithTags("Automation").RequireAuthorization(Permissions.ManageSettings)
             .WithSummary("Auto-label: keywords or a regex on the customer's message (e.g. a tracking number → Logistics).");
-        app.MapPost("/api/v1/conversations/{id:guid}/labels", (Guid id, ApplyLabelRequest r, HttpContext h, Labels s, CancellationToken ct) => Set(id, r.LabelId, true, h, s, ct))
+        app.MapPost("/api/v1/conversations/{id:guid}/labels", (Guid id, ApplyLabelRequest r, HttpContext h, ConversationDesk s) => Set(id, r.LabelId, true, h, s))
             .WithTags("Conversations").RequireAuthorization(Permissions.Reply);
-        app.MapDelete("/api/v1/conversations/{id:guid}/labels/{labelId:guid}", (Guid id, Guid labelId, HttpContext h, Labels s, CancellationToken ct) => Set(id, labelId, false, h, s, ct))
+        app.MapDelete("/api/v1/conversations/{id:guid}/labels/{labelId:guid}", (Guid id, Guid labelId, HttpContext h, ConversationDesk s) => Set(id, labelId, false, h, s))
             .WithTags("Conversations").RequireAuthorization(Permissions.Reply);
     }
 
@@ -58,9 +59,11 @@ public static class LabelsApi
         return TypedResults.Created("/api/v1/label-rules", rule);
     }
 
-    private static async Task<IResult> Set(Guid id, Guid? label, bool apply, HttpContext http, Labels s, CancellationToken ct)
+    /// <summary>By hand, through the conversation's grain (a refusal "not_found" when the conversation or label is not this business's).</summary>
+    private static async Task<IResult> Set(Guid id, Guid? label, bool apply, HttpContext http, ConversationDesk desk)
     {
         if (label is null) return Problems.Invalid("labelId", "Required.");
-        return await s.SetAsync(http.User.Actor(), id, label.Value, apply, ct) ? TypedResults.NoContent() : Problems.Of(404, "not_found", "No such conversation or label.");
+        await desk.LabelAsync(http.User.Actor(), id, label.Value, apply);
+        return TypedResults.NoContent();
     }
 }

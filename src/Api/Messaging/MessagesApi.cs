@@ -34,7 +34,7 @@ public static class MessagesApi
     }
 
     private static async Task<Results<Accepted<SendMessageResponse>, Ok<SendMessageResponse>, ValidationProblem, ProblemHttpResult>> Send(
-        Guid id, SendMessageRequest req, HttpContext http, OutboundService outbound, ConversationQueries queries, ChannelStore channels,
+        Guid id, SendMessageRequest req, HttpContext http, Engine.Silo.Conversations.ConversationDesk desk, ConversationQueries queries, ChannelStore channels,
         Engine.Silo.Automation.QuickReplies quickReplies, [FromHeader(Name = "Idempotency-Key")] string? idempotencyHeader, CancellationToken ct)
     {
         // What this key stands for: the same key with another request (or conversation) is refused, not answered with the first.
@@ -58,7 +58,7 @@ public static class MessagesApi
         var check = OutboundRules.Validate(message, channel?.Kind ?? ChannelKinds.WhatsApp);
         if (!check.IsValid) return Problems.Invalid(check.Errors.ToDictionary(e => e.Key, e => e.Value));
 
-        var result = await outbound.SendAsync(business, id, message, check.Warnings, key, http.User.Actor(), ct, fingerprint);
+        var result = await desk.SendAsync(http.User.Actor(), id, message, check.Warnings, key, fingerprint);
         switch (result)
         {
             case SendResult.NotFound: return Problems.NotFound("conversation", id);

@@ -19,13 +19,17 @@ public interface IDeadlineOwnerGrain : IGrainWithStringKey
 
 /// <summary>
 /// One conversation: its own deadlines and its alert checks (first response, waiting), and what people do to it (lock,
-/// assign, transfer, escalate, resolve, reopen, notes), run one at a time with the deadlines' firing.
+/// assign, transfer, escalate, resolve, reopen, notes, replies), run one at a time with the deadlines' firing.
 /// </summary>
 [Alias("conversation")]
 public interface IConversationGrain : IDeadlineOwnerGrain
 {
     [Alias("run")]
     Task<Conversations.CommandOutcome> Run(Conversations.ConversationCommand command);
+
+    /// <summary>A reply: decided under the window's rules with the lock (a person's reply extends it) in the grain's turn.</summary>
+    [Alias("send")]
+    Task<Conversations.SendOutcome> Send(Conversations.SendCommand command);
 }
 
 /// <summary>One business account: its daily checks (abandonment, CSAT) at local midnight.</summary>

@@ -1,24 +1,38 @@
 namespace Engine.Grains.Interfaces.Messaging;
 
 /// <summary>What an agent or integrator asks to send. Which fields apply depends on <see cref="Type"/>.</summary>
+[GenerateSerializer, Immutable, Alias("outbound-message")]
 public sealed record OutboundMessage(
-    string Type,                              // text | image | video | audio | document | buttons | list | template
-    string? Text = null,
-    bool PreviewUrl = false,
-    OutboundMedia? Media = null,
-    string? Header = null,
-    string? Footer = null,
-    IReadOnlyList<ReplyButton>? Buttons = null,
-    OutboundList? List = null,
-    OutboundTemplate? Template = null,
-    string? ReplyToProviderId = null);
+    [property: Id(0)] string Type,                              // text | image | video | audio | document | buttons | list | template
+    [property: Id(1)] string? Text = null,
+    [property: Id(2)] bool PreviewUrl = false,
+    [property: Id(3)] OutboundMedia? Media = null,
+    [property: Id(4)] string? Header = null,
+    [property: Id(5)] string? Footer = null,
+    [property: Id(6)] IReadOnlyList<ReplyButton>? Buttons = null,
+    [property: Id(7)] OutboundList? List = null,
+    [property: Id(8)] OutboundTemplate? Template = null,
+    [property: Id(9)] string? ReplyToProviderId = null);
 
-public sealed record OutboundMedia(string? Url, string? Id, string? Caption, string? Filename, long? SizeBytes, int? Width, int? Height);
-public sealed record ReplyButton(string Id, string Title);
-public sealed record OutboundList(string Button, IReadOnlyList<ListSection> Sections);
-public sealed record ListSection(string? Title, IReadOnlyList<ListRow> Rows);
-public sealed record ListRow(string Id, string Title, string? Description);
-public sealed record OutboundTemplate(string Name, string Language, IReadOnlyList<string>? Parameters);
+[GenerateSerializer, Immutable, Alias("outbound-media")]
+public sealed record OutboundMedia(
+    [property: Id(0)] string? Url, [property: Id(1)] string? Id, [property: Id(2)] string? Caption, [property: Id(3)] string? Filename,
+    [property: Id(4)] long? SizeBytes, [property: Id(5)] int? Width, [property: Id(6)] int? Height);
+
+[GenerateSerializer, Immutable, Alias("reply-button")]
+public sealed record ReplyButton([property: Id(0)] string Id, [property: Id(1)] string Title);
+
+[GenerateSerializer, Immutable, Alias("outbound-list")]
+public sealed record OutboundList([property: Id(0)] string Button, [property: Id(1)] IReadOnlyList<ListSection> Sections);
+
+[GenerateSerializer, Immutable, Alias("list-section")]
+public sealed record ListSection([property: Id(0)] string? Title, [property: Id(1)] IReadOnlyList<ListRow> Rows);
+
+[GenerateSerializer, Immutable, Alias("list-row")]
+public sealed record ListRow([property: Id(0)] string Id, [property: Id(1)] string Title, [property: Id(2)] string? Description);
+
+[GenerateSerializer, Immutable, Alias("outbound-template")]
+public sealed record OutboundTemplate([property: Id(0)] string Name, [property: Id(1)] string Language, [property: Id(2)] IReadOnlyList<string>? Parameters);
 
 /// <summary>What the channel allows outside the customer-service window (WhatsApp).</summary>
 public static class OutsideWindowPolicies

@@ -10,6 +10,8 @@ namespace Engine.Grains.Deadlines;
 public interface IConversationCommandPort
 {
     Task<CommandOutcome> RunAsync(Guid conversation, ConversationCommand command, CancellationToken ct);
+
+    Task<SendOutcome> SendAsync(Guid conversation, SendCommand command, CancellationToken ct);
 }
 
 /// <summary>
@@ -31,6 +33,13 @@ public sealed class ConversationGrain(IDeadlineStore store, IConversationCommand
     {
         var outcome = await commands.RunAsync(GrainKeys.IdOf(this.GetPrimaryKeyString()), command, CancellationToken.None);
         if (outcome.Code is null) await RearmAsync();
+        return outcome;
+    }
+
+    public async Task<SendOutcome> Send(SendCommand command)
+    {
+        var outcome = await commands.SendAsync(GrainKeys.IdOf(this.GetPrimaryKeyString()), command, CancellationToken.None);
+        if (outcome.MessageId is not null && !outcome.Repeated) await RearmAsync();
         return outcome;
     }
 }

@@ -15,6 +15,20 @@ namespace Engine.Silo.Conversations;
 /// </summary>
 public sealed class ConversationDesk(IGrainFactory grains, ConversationCommands commands)
 {
+    /// <summary>A reply to the customer, decided in the conversation's grain.</summary>
+    public async Task<Outbound.SendResult> SendAsync(Actor actor, Guid id, Grains.Interfaces.Messaging.OutboundMessage message, IReadOnlyList<string> warnings,
+        string? idempotencyKey, byte[]? fingerprint)
+    {
+        var outcome = await grains.GetGrain<IConversationGrain>(GrainKeys.Conversation(id))
+            .Send(new SendCommand(Of(actor), message, warnings, idempotencyKey, fingerprint));
+        return outcome switch
+        {
+            { MessageId: { } sent } => new Outbound.SendResult.Accepted(sent, outcome.Repeated),
+            { Code: "not_found" } => new Outbound.SendResult.NotFound(),
+            _ => new Outbound.SendResult.Refused(outcome.Code ?? "refused", outcome.Detail ?? ""),
+        };
+    }
+
     public Task LockAsync(Actor actor, Guid id) => RunAsync(id, new(CommandKind.Lock, Of(actor)));
     public Task UnlockAsync(Actor actor, Guid id) => RunAsync(id, new(CommandKind.Unlock, Of(actor)));
     public Task AssignAsync(Actor actor, Guid id, Guid agent) => RunAsync(id, new(CommandKind.Assign, Of(actor), AgentId: agent));
@@ -25,6 +39,10 @@ public sealed class ConversationDesk(IGrainFactory grains, ConversationCommands 
     public Task EscalateAsync(Actor actor, Guid id, string? comment) => RunAsync(id, new(CommandKind.Escalate, Of(actor), Text: comment));
     public Task ResolveAsync(Actor actor, Guid id) => RunAsync(id, new(CommandKind.Resolve, Of(actor)));
     public Task ReopenAsync(Actor actor, Guid id) => RunAsync(id, new(CommandKind.Reopen, Of(actor)));
+
+    /// <summary>A label put on (or taken off) the conversation by hand.</summary>
+    public Task LabelAsync(Actor actor, Guid id, Guid label, bool apply) =>
+        RunAsync(id, new(apply ? CommandKind.Label : CommandKind.Unlabel, Of(actor), LabelId: label));
 
     public async Task<NoteView> AddNoteAsync(Actor actor, Guid id, string text, CancellationToken ct)
     {
@@ -44,8 +62,24 @@ public sealed class ConversationDesk(IGrainFactory grains, ConversationCommands 
 }
 
 /// <summary>The conversation grain's way to commit a command: <see cref="ConversationCommands"/>, its refusals as outcomes.</summary>
-public sealed class ConversationCommandPort(ConversationCommands commands) : IConversationCommandPort
+public sealed class ConversationCommandPort(ConversationCommands commands, Outbound.OutboundService outbound, Automation.Labels labels)
+    : IConversationCommandPort
 {
+    public async Task<SendOutcome> SendAsync(Guid id, SendCommand c, CancellationToken ct)
+    {
+        var actor = new Actor(c.Actor.Type, c.Actor.Id, c.Actor.Name, c.Actor.BusinessId, c.Actor.Role, c.Actor.UserId);
+        try
+        {
+            return await outbound.SendAsync(actor.BusinessId, id, c.Message, c.Warnings, c.IdempotencyKey, actor, ct, c.Fingerprint) switch
+            {
+                Outbound.SendResult.Accepted a => new SendOutcome(a.MessageId, a.Repeated),
+                Outbound.SendResult.Refused r => new SendOutcome(null, false, r.Code, r.Detail),
+                _ => new SendOutcome(null, false, "not_found", $"No conversation with id {id}."),
+            };
+        }
+        catch (RefusedException e) { return new SendOutcome(null, false, e.Code, e.Message); }
+    }
+
     public async Task<CommandOutcome> RunAsync(Guid id, ConversationCommand c, CancellationToken ct)
     {
         var actor = new Actor(c.Actor.Type, c.Actor.Id, c.Actor.Name, c.Actor.BusinessId, c.Actor.Role, c.Actor.UserId);
@@ -61,6 +95,10 @@ public sealed class ConversationCommandPort(ConversationCommands commands) : ICo
                 case CommandKind.Resolve: await commands.ResolveAsync(actor, id, ct); break;
                 case CommandKind.Reopen: await commands.ReopenAsync(actor, id, ct); break;
                 case CommandKind.Note: return new CommandOutcome(NoteId: (await commands.AddNoteAsync(actor, id, c.Text ?? "", ct)).Id);
+                case CommandKind.Label or CommandKind.Unlabel:
+                    if (!await labels.SetAsync(actor, id, c.LabelId!.Value, c.Kind == CommandKind.Label, ct))
+                        return new CommandOutcome("not_found", "No such conversation or label.");
+                    break;
                 default: throw new ArgumentOutOfRangeException(nameof(c), c.Kind, "Unknown command.");
             }
             return new CommandOutcome();

@@ -60,3 +60,22 @@ public class LabelTests(OutboundFixture f) : IClassFixture<OutboundFixture>
         Assert.Contains("more than 20", last.GetProperty("warning").GetString());
     }
 }
+
+/// <summary>Labels by hand go through the conversation's grain (a class of its own: the usage report above counts every conversation).</summary>
+public class LabelCommandTests(OutboundFixture f) : IClassFixture<OutboundFixture>
+{
+    [Fact]
+    public async Task A_label_of_no_such_kind_or_on_no_such_conversation_is_404_and_changes_nothing()
+    {
+        var conversation = await f.CustomerWritesAsync("66931000001");
+        var created = await f.Admin.PostAsJsonAsync("/api/v1/labels", new { name = "Real" });
+        var label = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("label").GetProperty("id").GetGuid();
+        var unknown = await f.Admin.PostAsJsonAsync($"/api/v1/conversations/{conversation}/labels", new { labelId = Guid.NewGuid() });
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("not_found", JsonDocument.Parse(await unknown.Content.ReadAsStringAsync()).RootElement.GetProperty("code").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await f.Admin.PostAsJsonAsync($"/api/v1/conversations/{Guid.NewGuid()}/labels", new { labelId = label })).StatusCode);
+        Assert.Equal(0, await f.Db.CountAsync("from conversation_labels where conversation_id = @c", ("c", conversation)));
+        Assert.Equal(HttpStatusCode.NoContent, (await f.Admin.PostAsJsonAsync($"/api/v1/conversations/{conversation}/labels", new { labelId = label })).StatusCode);
+        Assert.Equal(1, await f.Db.CountAsync("from conversation_labels where conversation_id = @c", ("c", conversation)));
+    }
+}

@@ -56,6 +56,25 @@ public sealed class ConversationGrainTests(GrainCluster c)
     }
 
     [Fact]
+    public async Task A_reply_sent_through_the_grain_moves_the_idle_release_in_the_same_turn()
+    {
+        var agent = Guid.NewGuid();
+        var conversation = c.Conversations.Open(agent).Id;
+        var actor = new CommandActor("user", agent.ToString(), null, Guid.Empty, "Agent", agent);
+        Assert.Null((await Grain(conversation).Run(new ConversationCommand(CommandKind.Lock, actor))).Code);
+
+        c.Clock.Advance(TimeSpan.FromMinutes(2));
+        var sent = await c.OnSilo(1).GetGrain<IConversationGrain>(GrainKeys.Conversation(conversation))
+            .Send(new SendCommand(actor, new Engine.Grains.Interfaces.Messaging.OutboundMessage("text", "On it!"), [], null, null));
+        Assert.NotNull(sent.MessageId);
+        c.Clock.Advance(TimeSpan.FromMinutes(2));                 // 4 minutes after the lock, 2 after the reply
+        Assert.Equal(0, await Grain(conversation).FireDue());
+        Assert.Equal(agent, c.Conversations[conversation].LockHolder);
+        c.Clock.Advance(TimeSpan.FromMinutes(1.5));
+        Assert.Equal("idle", await c.Conversations.Released(conversation).WaitAsync(Bounded));
+    }
+
+    [Fact]
     public async Task An_action_by_the_holder_moves_the_idle_release()
     {
         var (conversation, agent) = await LockedByItsAgentAsync();

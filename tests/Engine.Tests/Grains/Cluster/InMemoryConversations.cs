@@ -54,6 +54,17 @@ public sealed class InMemoryConversations(TimeProvider clock) : IDeadlineStore, 
         catch (RefusedException e) { return Task.FromResult(new CommandOutcome(e.Code, e.Message)); }
     }
 
+    /// <summary>A reply by the lock's holder: the rules extend the lock and its idle release, as the Silo's send does.</summary>
+    public Task<SendOutcome> SendAsync(Guid conversation, SendCommand command, CancellationToken ct)
+    {
+        try
+        {
+            Apply(conversation, s => ConversationRules.Touch(s, command.Actor.UserId ?? Guid.Empty, LockPolicy.Default, clock.GetUtcNow()));
+            return Task.FromResult(new SendOutcome(Guid.NewGuid()));
+        }
+        catch (RefusedException e) { return Task.FromResult(new SendOutcome(null, false, e.Code, e.Message)); }
+    }
+
     /// <summary>How many deadlines of the conversation fired (a stale or repeated delivery does not count).</summary>
     public int Firings(Guid id) => _firings.GetValueOrDefault(id);
 
