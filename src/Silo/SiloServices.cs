@@ -68,6 +68,8 @@ public static class SiloServices
         services.AddSingleton<Engine.Grains.Teams.ITeamQueueStore, TeamQueueStore>();
         services.AddSingleton<ConversationCommands>();
         services.AddSingleton<ConversationDesk>();
+        services.AddSingleton<Engine.Silo.Contacts.CustomerDesk>();
+        services.AddSingleton<Engine.Grains.Customers.ICustomerProfilePort, Engine.Silo.Contacts.CustomerProfilePort>();
         services.AddSingleton<Engine.Grains.Deadlines.IConversationCommandPort, ConversationCommandPort>();
         services.AddSingleton<Engine.Silo.Contacts.ContactStore>();
         services.AddSingleton<Engine.Silo.Contacts.CrmEvents>();

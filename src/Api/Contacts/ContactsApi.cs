@@ -78,7 +78,7 @@ public static class ContactsApi
             : TypedResults.Ok(await s.NotesAsync(http.User.BusinessId(), id, ct));
 
     private static async Task<Results<Ok<ContactView>, ValidationProblem, ProblemHttpResult>> Update(Guid id, ContactRequest r, HttpContext http,
-        ContactStore contacts, UserStore users, CancellationToken ct)
+        CustomerDesk contacts, UserStore users, CancellationToken ct)
     {
         var v = new Validation()
             .Require(r.Name is null || r.Name.Trim().Length is > 0 and <= 200, "name", "At most 200 characters.")
@@ -96,7 +96,7 @@ public static class ContactsApi
             is { } c ? TypedResults.Ok(c) : Problems.NotFound("contact", id);
     }
 
-    private static async Task<Results<Created<ContactNote>, ValidationProblem, ProblemHttpResult>> AddNote(Guid id, ContactNoteRequest r, HttpContext http, ContactStore s,
+    private static async Task<Results<Created<ContactNote>, ValidationProblem, ProblemHttpResult>> AddNote(Guid id, ContactNoteRequest r, HttpContext http, CustomerDesk s,
         ConversationQueries q, CancellationToken ct)
     {
         if (await q.ContactAsync(http.User.BusinessId(), id, ct, ConversationCommandsApi.Scope(http)) is null) return Problems.NotFound("contact", id);
@@ -106,7 +106,7 @@ public static class ContactsApi
             ? TypedResults.Created($"/api/v1/contacts/{id}/notes", note) : Problems.NotFound("contact", id);
     }
 
-    private static async Task<Results<Ok<ContactView>, ValidationProblem, ProblemHttpResult>> Merge(Guid id, MergeRequest r, HttpContext http, ContactStore s, CancellationToken ct)
+    private static async Task<Results<Ok<ContactView>, ValidationProblem, ProblemHttpResult>> Merge(Guid id, MergeRequest r, HttpContext http, CustomerDesk s, CancellationToken ct)
     {
         var prefer = (r.PreferSource ?? []).ToHashSet();
         var v = new Validation()

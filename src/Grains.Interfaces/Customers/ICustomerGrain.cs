@@ -5,6 +5,7 @@ namespace Engine.Grains.Interfaces.Customers;
 /// provider's per-recipient pair limit and the 5-a-minute limit for a new customer hold whichever silo dispatches.
 /// As a customer (key of the merged customer's root identity): the automated-message cap, at most 3 in any 24 hours
 /// across every channel of the customer, reserved by each bot turn so that turns on two channels cannot both spend it.
+/// Changes people and integrations make to a customer's profile (updates, notes, merges) are made by its grain.
 /// </summary>
 [Alias("customer")]
 public interface ICustomerGrain : IGrainWithStringKey
@@ -24,7 +25,33 @@ public interface ICustomerGrain : IGrainWithStringKey
     /// <summary>The turn's transaction ended (committed or not): the reservation is freed and what was sent is read again.</summary>
     [Alias("settle-automated")]
     Task SettleAutomated(Guid lease);
+
+    /// <summary>A change to this customer's profile (an update, a note, another identity merged into it): made here only.</summary>
+    [Alias("change")]
+    Task<ProfileOutcome> Change(ProfileChange change);
 }
+
+[GenerateSerializer, Alias("profile-change-kind")]
+public enum ProfileChangeKind { Update, Note, Merge }
+
+/// <summary>What changes: the update's fields (as JSON), the note's text, or the identity merged in and the fields
+/// taken from it.</summary>
+[GenerateSerializer, Immutable, Alias("profile-change")]
+public sealed record ProfileChange(
+    [property: Id(0)] ProfileChangeKind Kind,
+    [property: Id(1)] Conversations.CommandActor Actor,
+    [property: Id(2)] string? UpdateJson = null,
+    [property: Id(3)] string? Text = null,
+    [property: Id(4)] Guid? MergeFrom = null,
+    [property: Id(5)] IReadOnlyList<string>? PreferSource = null);
+
+/// <summary>Done (<see cref="Found"/> false: no such contact in the business), the note's id, or refused with a code.</summary>
+[GenerateSerializer, Immutable, Alias("profile-outcome")]
+public sealed record ProfileOutcome(
+    [property: Id(0)] bool Found,
+    [property: Id(1)] Guid? NoteId = null,
+    [property: Id(2)] string? Code = null,
+    [property: Id(3)] string? Detail = null);
 
 /// <summary>A bot turn's share of the cap: <see cref="Granted"/> messages at most; <see cref="Spent"/> = the cap minus that.</summary>
 [GenerateSerializer, Immutable, Alias("automated-allowance")]

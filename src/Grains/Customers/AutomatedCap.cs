@@ -1,5 +1,12 @@
 namespace Engine.Grains.Customers;
 
+/// <summary>Where a customer grain commits a change to the profile (the Silo implements it on the contacts).</summary>
+public interface ICustomerProfilePort
+{
+    Task<Engine.Grains.Interfaces.Customers.ProfileOutcome> ChangeAsync(Guid contact, Engine.Grains.Interfaces.Customers.ProfileChange change,
+        CancellationToken ct);
+}
+
 /// <summary>Where a customer grain reads the automated messages a customer received (every identity merged into it).</summary>
 public interface IAutomatedHistory
 {

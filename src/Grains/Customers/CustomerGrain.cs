@@ -23,7 +23,8 @@ public interface IRecipientHistory
 /// As the merged customer, it keeps the <see cref="AutomatedCap"/>: read from the messages on activation and after each
 /// bot turn settles, so the count is the database's, and turns in flight on any channel or node reserve through it.
 /// </remarks>
-public sealed class CustomerGrain(IRecipientHistory history, IAutomatedHistory automated, TimeProvider clock) : Grain, ICustomerGrain
+public sealed class CustomerGrain(IRecipientHistory history, IAutomatedHistory automated, ICustomerProfilePort profiles, TimeProvider clock)
+    : Grain, ICustomerGrain
 {
     private static readonly TimeSpan KeepFor = TimeSpan.FromMinutes(10);
     private readonly List<DateTimeOffset> _sends = [];
@@ -50,6 +51,14 @@ public sealed class CustomerGrain(IRecipientHistory history, IAutomatedHistory a
     {
         _cap.Settle(lease);
         await LoadCapAsync(clock.GetUtcNow());
+    }
+
+    public async Task<ProfileOutcome> Change(ProfileChange change)
+    {
+        var outcome = await profiles.ChangeAsync(Contact, change, CancellationToken.None);
+        // A merge brings another identity's automated messages under this customer: read the cap again when next asked.
+        if (change.Kind == ProfileChangeKind.Merge) _capLoaded = false;
+        return outcome;
     }
 
     private async Task LoadCapAsync(DateTimeOffset now)

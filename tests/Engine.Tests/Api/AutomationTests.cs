@@ -97,6 +97,26 @@ public class AutomationTests(OutboundFixture f) : IClassFixture<OutboundFixture>
     }
 
     [Fact]
+    public async Task Merging_brings_the_other_identitys_automated_messages_under_the_cap_at_once()
+    {
+        await RuleAsync(new { name = "Exchanges", trigger = "keyword", keywords = new[] { "exchange" }, variants = new[] { "Exchanges within 14 days." } });
+        var phone = NewPhone();
+        var openId = "o" + Guid.NewGuid().ToString("N")[..27];
+        var xml = $"<xml><ToUserName>gh</ToUserName><FromUserName>{openId}</FromUserName><CreateTime>{f.Clock.GetUtcNow().ToUnixTimeSeconds()}</CreateTime>"
+            + $"<MsgType>text</MsgType><Content>exchange?</Content><MsgId>{Random.Shared.NextInt64(1, long.MaxValue)}</MsgId></xml>";
+        await WritesAsync(phone, "exchange please");
+        await WritesAsync(phone, "exchange, again");                          // two on WhatsApp: the customer grain has read them
+        (await WeChatCallbacks.PostAsync(f.Host.CreateClient(), f.WeChatChannel, xml, f.Clock.GetUtcNow())).EnsureSuccessStatusCode();
+        await f.DrainAsync();                                                   // one on WeChat, a separate customer still
+        var whatsApp = await f.Db.ScalarAsync<Guid>("select id from contacts where external_id = @e", ("e", phone));
+        var weChat = await f.Db.ScalarAsync<Guid>("select id from contacts where external_id = @e", ("e", openId));
+        Assert.Equal(HttpStatusCode.OK, (await f.Admin.PostAsJsonAsync($"/api/v1/contacts/{whatsApp}/merge", new { sourceContactId = weChat })).StatusCode);
+
+        await WritesAsync(phone, "exchange now?");                             // three already: a human takes it
+        Assert.Equal(3, await f.Db.CountAsync("from messages where author_id = 'bot' and contact_id = any(@c)", ("c", new[] { whatsApp, weChat })));
+    }
+
+    [Fact]
     public async Task The_24_hour_cap_is_sliding_and_frees_a_slot_at_exactly_24_hours()
     {
         await RuleAsync(new { name = "Returns", trigger = "keyword", keywords = new[] { "return" }, variants = new[] { "Returns are free within 7 days." } });

@@ -54,6 +54,7 @@ public sealed class GrainCluster : IAsyncLifetime
                 s.AddSingleton<IConversationCommandPort>(Conversations);
                 s.AddSingleton<IRecipientHistory>(Recipients);
                 s.AddSingleton<IAutomatedHistory>(Automated);
+                s.AddSingleton<ICustomerProfilePort>(new NoProfiles());
                 s.AddSingleton<Engine.Grains.Teams.ITeamQueueStore>(Queues);
                 s.AddSingleton<IAccessTokenSource>(Tokens);
                 s.AddSingleton<IAgentActivity>(Activity);
@@ -88,6 +89,13 @@ public sealed class InMemoryRecipientHistory : IRecipientHistory
         CancellationToken ct) =>
         Task.FromResult<IReadOnlyList<DateTimeOffset>>(
             _sends.GetValueOrDefault(contactId, []).Where(t => t > since).ToList());
+}
+
+/// <summary>Profiles live in the database; no grain test changes one.</summary>
+public sealed class NoProfiles : ICustomerProfilePort
+{
+    public Task<Engine.Grains.Interfaces.Customers.ProfileOutcome> ChangeAsync(Guid contact, Engine.Grains.Interfaces.Customers.ProfileChange change,
+        CancellationToken ct) => throw new NotSupportedException("Profiles are changed in the database.");
 }
 
 /// <summary>Automated messages per customer, as a committed bot turn would leave them in the messages table.</summary>

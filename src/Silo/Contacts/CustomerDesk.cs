@@ -1,0 +1,64 @@
+using System.Text.Json;
+using Engine.Grains.Customers;
+using Engine.Grains.Interfaces;
+using Engine.Grains.Interfaces.Conversations;
+using Engine.Grains.Interfaces.Customers;
+using Engine.Grains.Interfaces.Runtime;
+using Engine.Silo.Audit;
+using Engine.Silo.Queries;
+
+namespace Engine.Silo.Contacts;
+
+/// <summary>
+/// What the API changes on a customer: each change is sent to the customer's grain (key of the identity changed), which
+/// commits it through <see cref="CustomerProfilePort"/>; refusals come back as the store raised them.
+/// </summary>
+public sealed class CustomerDesk(IGrainFactory grains, ContactStore contacts, ConversationQueries queries)
+{
+    public async Task<ContactView?> UpdateAsync(Actor actor, Guid id, ContactChange change, CancellationToken ct) =>
+        (await ChangeAsync(id, new ProfileChange(ProfileChangeKind.Update, Of(actor), UpdateJson: JsonSerializer.Serialize(change)))).Found
+            ? await queries.ContactAsync(actor.BusinessId, id, ct) : null;
+
+    public async Task<ContactNote?> AddNoteAsync(Actor actor, Guid id, string text, CancellationToken ct)
+    {
+        var outcome = await ChangeAsync(id, new ProfileChange(ProfileChangeKind.Note, Of(actor), Text: text));
+        return outcome.Found ? (await contacts.NotesAsync(actor.BusinessId, id, ct)).Single(n => n.Id == outcome.NoteId) : null;
+    }
+
+    public async Task<ContactView?> MergeAsync(Actor actor, Guid target, Guid source, IReadOnlySet<string> preferSource, CancellationToken ct) =>
+        (await ChangeAsync(target, new ProfileChange(ProfileChangeKind.Merge, Of(actor), MergeFrom: source, PreferSource: [.. preferSource]))).Found
+            ? await queries.ContactAsync(actor.BusinessId, target, ct) : null;
+
+    private async Task<ProfileOutcome> ChangeAsync(Guid id, ProfileChange change)
+    {
+        var outcome = await grains.GetGrain<ICustomerGrain>(GrainKeys.Customer(id)).Change(change);
+        if (outcome.Code is { } code) throw new RefusedException(code, outcome.Detail ?? code);
+        return outcome;
+    }
+
+    private static CommandActor Of(Actor a) => new(a.Type, a.Id, a.Name, a.BusinessId, a.Role, a.UserId);
+}
+
+/// <summary>The customer grain's way to commit a profile change: <see cref="ContactStore"/>, its refusals as outcomes.</summary>
+public sealed class CustomerProfilePort(ContactStore contacts) : ICustomerProfilePort
+{
+    public async Task<ProfileOutcome> ChangeAsync(Guid contact, ProfileChange change, CancellationToken ct)
+    {
+        var a = change.Actor;
+        var actor = new Actor(a.Type, a.Id, a.Name, a.BusinessId, a.Role, a.UserId);
+        try
+        {
+            return change.Kind switch
+            {
+                ProfileChangeKind.Update => new ProfileOutcome(
+                    await contacts.UpdateAsync(actor, contact, JsonSerializer.Deserialize<ContactChange>(change.UpdateJson!)!, ct) is not null),
+                ProfileChangeKind.Note => await contacts.AddNoteAsync(actor, contact, change.Text ?? "", ct) is { } note
+                    ? new ProfileOutcome(true, note.Id) : new ProfileOutcome(false),
+                ProfileChangeKind.Merge => new ProfileOutcome(
+                    await contacts.MergeAsync(actor, contact, change.MergeFrom!.Value, (change.PreferSource ?? []).ToHashSet(), ct) is not null),
+                _ => throw new ArgumentOutOfRangeException(nameof(change), change.Kind, "Unknown profile change."),
+            };
+        }
+        catch (RefusedException e) { return new ProfileOutcome(false, Code: e.Code, Detail: e.Message); }
+    }
+}
