@@ -12,6 +12,12 @@ namespace Engine.Silo.Audit;
 public sealed record Actor(string Type, string Id, string? Name, Guid BusinessId, string Role, Guid? UserId)
 {
     public static Actor System(Guid businessId) => new("system", "engine", "engine", businessId, "Administrator", null);
+
+    /// <summary>As carried in a grain call.</summary>
+    public Grains.Interfaces.Conversations.CommandActor ToCommand() => new(Type, Id, Name, BusinessId, Role, UserId);
+
+    /// <summary>Back from a grain call.</summary>
+    public static Actor Of(Grains.Interfaces.Conversations.CommandActor a) => new(a.Type, a.Id, a.Name, a.BusinessId, a.Role, a.UserId);
 }
 
 public sealed record AuditEntry(long Id, string ActorType, string ActorId, string? ActorName, string Action, string EntityType, string EntityId,

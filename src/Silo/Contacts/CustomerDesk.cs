@@ -16,17 +16,17 @@ namespace Engine.Silo.Contacts;
 public sealed class CustomerDesk(IGrainFactory grains, ContactStore contacts, ConversationQueries queries)
 {
     public async Task<ContactView?> UpdateAsync(Actor actor, Guid id, ContactChange change, CancellationToken ct) =>
-        (await ChangeAsync(id, new ProfileChange(ProfileChangeKind.Update, Of(actor), UpdateJson: JsonSerializer.Serialize(change)))).Found
+        (await ChangeAsync(id, new ProfileChange(ProfileChangeKind.Update, actor.ToCommand(), UpdateJson: JsonSerializer.Serialize(change)))).Found
             ? await queries.ContactAsync(actor.BusinessId, id, ct) : null;
 
     public async Task<ContactNote?> AddNoteAsync(Actor actor, Guid id, string text, CancellationToken ct)
     {
-        var outcome = await ChangeAsync(id, new ProfileChange(ProfileChangeKind.Note, Of(actor), Text: text));
+        var outcome = await ChangeAsync(id, new ProfileChange(ProfileChangeKind.Note, actor.ToCommand(), Text: text));
         return outcome.Found ? (await contacts.NotesAsync(actor.BusinessId, id, ct)).Single(n => n.Id == outcome.NoteId) : null;
     }
 
     public async Task<ContactView?> MergeAsync(Actor actor, Guid target, Guid source, IReadOnlySet<string> preferSource, CancellationToken ct) =>
-        (await ChangeAsync(target, new ProfileChange(ProfileChangeKind.Merge, Of(actor), MergeFrom: source, PreferSource: [.. preferSource]))).Found
+        (await ChangeAsync(target, new ProfileChange(ProfileChangeKind.Merge, actor.ToCommand(), MergeFrom: source, PreferSource: [.. preferSource]))).Found
             ? await queries.ContactAsync(actor.BusinessId, target, ct) : null;
 
     private async Task<ProfileOutcome> ChangeAsync(Guid id, ProfileChange change)
@@ -36,7 +36,6 @@ public sealed class CustomerDesk(IGrainFactory grains, ContactStore contacts, Co
         return outcome;
     }
 
-    private static CommandActor Of(Actor a) => new(a.Type, a.Id, a.Name, a.BusinessId, a.Role, a.UserId);
 }
 
 /// <summary>The customer grain's way to commit a profile change: <see cref="ContactStore"/>, its refusals as outcomes.</summary>
@@ -44,8 +43,7 @@ public sealed class CustomerProfilePort(ContactStore contacts) : ICustomerProfil
 {
     public async Task<ProfileOutcome> ChangeAsync(Guid contact, ProfileChange change, CancellationToken ct)
     {
-        var a = change.Actor;
-        var actor = new Actor(a.Type, a.Id, a.Name, a.BusinessId, a.Role, a.UserId);
+        var actor = Actor.Of(change.Actor);
         try
         {
             return change.Kind switch

@@ -20,7 +20,7 @@ public sealed class ConversationDesk(IGrainFactory grains, ConversationCommands 
         string? idempotencyKey, byte[]? fingerprint)
     {
         var outcome = await grains.GetGrain<IConversationGrain>(GrainKeys.Conversation(id))
-            .Send(new SendCommand(Of(actor), message, warnings, idempotencyKey, fingerprint));
+            .Send(new SendCommand(actor.ToCommand(), message, warnings, idempotencyKey, fingerprint));
         return outcome switch
         {
             { MessageId: { } sent } => new Outbound.SendResult.Accepted(sent, outcome.Repeated),
@@ -29,24 +29,24 @@ public sealed class ConversationDesk(IGrainFactory grains, ConversationCommands 
         };
     }
 
-    public Task LockAsync(Actor actor, Guid id) => RunAsync(id, new(CommandKind.Lock, Of(actor)));
-    public Task UnlockAsync(Actor actor, Guid id) => RunAsync(id, new(CommandKind.Unlock, Of(actor)));
-    public Task AssignAsync(Actor actor, Guid id, Guid agent) => RunAsync(id, new(CommandKind.Assign, Of(actor), AgentId: agent));
+    public Task LockAsync(Actor actor, Guid id) => RunAsync(id, new(CommandKind.Lock, actor.ToCommand()));
+    public Task UnlockAsync(Actor actor, Guid id) => RunAsync(id, new(CommandKind.Unlock, actor.ToCommand()));
+    public Task AssignAsync(Actor actor, Guid id, Guid agent) => RunAsync(id, new(CommandKind.Assign, actor.ToCommand(), AgentId: agent));
 
     public Task TransferAsync(Actor actor, Guid id, Guid? toAgent, Guid? toTeam, string? comment) =>
-        RunAsync(id, new(CommandKind.Transfer, Of(actor), toAgent, toTeam, comment));
+        RunAsync(id, new(CommandKind.Transfer, actor.ToCommand(), toAgent, toTeam, comment));
 
-    public Task EscalateAsync(Actor actor, Guid id, string? comment) => RunAsync(id, new(CommandKind.Escalate, Of(actor), Text: comment));
-    public Task ResolveAsync(Actor actor, Guid id) => RunAsync(id, new(CommandKind.Resolve, Of(actor)));
-    public Task ReopenAsync(Actor actor, Guid id) => RunAsync(id, new(CommandKind.Reopen, Of(actor)));
+    public Task EscalateAsync(Actor actor, Guid id, string? comment) => RunAsync(id, new(CommandKind.Escalate, actor.ToCommand(), Text: comment));
+    public Task ResolveAsync(Actor actor, Guid id) => RunAsync(id, new(CommandKind.Resolve, actor.ToCommand()));
+    public Task ReopenAsync(Actor actor, Guid id) => RunAsync(id, new(CommandKind.Reopen, actor.ToCommand()));
 
     /// <summary>A label put on (or taken off) the conversation by hand.</summary>
     public Task LabelAsync(Actor actor, Guid id, Guid label, bool apply) =>
-        RunAsync(id, new(apply ? CommandKind.Label : CommandKind.Unlabel, Of(actor), LabelId: label));
+        RunAsync(id, new(apply ? CommandKind.Label : CommandKind.Unlabel, actor.ToCommand(), LabelId: label));
 
     public async Task<NoteView> AddNoteAsync(Actor actor, Guid id, string text, CancellationToken ct)
     {
-        var outcome = await RunAsync(id, new(CommandKind.Note, Of(actor), Text: text));
+        var outcome = await RunAsync(id, new(CommandKind.Note, actor.ToCommand(), Text: text));
         return (await commands.NotesAsync(actor.BusinessId, id, ct)).Single(n => n.Id == outcome.NoteId);
     }
 
@@ -58,7 +58,6 @@ public sealed class ConversationDesk(IGrainFactory grains, ConversationCommands 
         return outcome;
     }
 
-    private static CommandActor Of(Actor a) => new(a.Type, a.Id, a.Name, a.BusinessId, a.Role, a.UserId);
 }
 
 /// <summary>The conversation grain's way to commit a command: <see cref="ConversationCommands"/>, its refusals as outcomes.</summary>
@@ -67,7 +66,7 @@ public sealed class ConversationCommandPort(ConversationCommands commands, Outbo
 {
     public async Task<SendOutcome> SendAsync(Guid id, SendCommand c, CancellationToken ct)
     {
-        var actor = new Actor(c.Actor.Type, c.Actor.Id, c.Actor.Name, c.Actor.BusinessId, c.Actor.Role, c.Actor.UserId);
+        var actor = Actor.Of(c.Actor);
         try
         {
             return await outbound.SendAsync(actor.BusinessId, id, c.Message, c.Warnings, c.IdempotencyKey, actor, ct, c.Fingerprint) switch
@@ -82,7 +81,7 @@ public sealed class ConversationCommandPort(ConversationCommands commands, Outbo
 
     public async Task<CommandOutcome> RunAsync(Guid id, ConversationCommand c, CancellationToken ct)
     {
-        var actor = new Actor(c.Actor.Type, c.Actor.Id, c.Actor.Name, c.Actor.BusinessId, c.Actor.Role, c.Actor.UserId);
+        var actor = Actor.Of(c.Actor);
         try
         {
             switch (c.Kind)
