@@ -20,7 +20,7 @@ public static class CrmApi
         app.MapPost("/api/v1/crm/events", Post).WithTags("Integrations").RequireAuthorization(Permissions.ManageConversations)
             .WithSummary("Inbound CRM events: conversion (adds to lifetime spend, sets the last order, counts in the funnel) and contact.update. 200 with the contact; a repeated eventId changes nothing.");
 
-    private static async Task<Results<Ok<CrmResult>, ValidationProblem, ProblemHttpResult>> Post(CrmEventRequest r, HttpContext http, CrmEvents crm, CancellationToken ct)
+    private static async Task<Results<Ok<CrmResult>, ValidationProblem, ProblemHttpResult>> Post(CrmEventRequest r, HttpContext http, CustomerDesk crm, CancellationToken ct)
     {
         var v = new Validation()
             .Require(r.EventId is { Length: > 0 and <= 200 }, "eventId", "Required: your id for this event (at most 200 characters).")
@@ -34,7 +34,7 @@ public static class CrmApi
         var p = r.Profile;
         var change = p is null ? null : new ContactChange(p.Name, p.Language, p.Vip, p.DedicatedAgentId, p.ClearDedicatedAgent, p.Email, p.Phone, p.Country,
             p.Attributes, p.Tags, p.LifetimeSpend, p.LastOrder);
-        var result = await crm.ProcessAsync(http.User.Actor(), new CrmEvent(r.EventId!, r.Type!, r.ContactId, r.Phone, r.Email, r.Amount,
+        var result = await crm.CrmAsync(http.User.Actor(), new CrmEvent(r.EventId!, r.Type!, r.ContactId, r.Phone, r.Email, r.Amount,
             r.Currency?.ToUpperInvariant(), r.OrderId, r.At, r.ConversationId, change), ct);
         return result is null ? Problems.Of(404, "contact_not_found", "No contact matches contactId, phone or email.") : TypedResults.Ok(result);
     }

@@ -32,10 +32,10 @@ public interface ICustomerGrain : IGrainWithStringKey
 }
 
 [GenerateSerializer, Alias("profile-change-kind")]
-public enum ProfileChangeKind { Update, Note, Merge }
+public enum ProfileChangeKind { Update, Note, Merge, Crm }
 
-/// <summary>What changes: the update's fields (as JSON), the note's text, or the identity merged in and the fields
-/// taken from it.</summary>
+/// <summary>What changes: the update's fields or the CRM event (as JSON), the note's text, or the identity merged in and
+/// the fields taken from it.</summary>
 [GenerateSerializer, Immutable, Alias("profile-change")]
 public sealed record ProfileChange(
     [property: Id(0)] ProfileChangeKind Kind,
@@ -45,13 +45,15 @@ public sealed record ProfileChange(
     [property: Id(4)] Guid? MergeFrom = null,
     [property: Id(5)] IReadOnlyList<string>? PreferSource = null);
 
-/// <summary>Done (<see cref="Found"/> false: no such contact in the business), the note's id, or refused with a code.</summary>
+/// <summary>Done (<see cref="Found"/> false: no such contact in the business), the note's id, whether a CRM event was a
+/// repeat, or refused with a code.</summary>
 [GenerateSerializer, Immutable, Alias("profile-outcome")]
 public sealed record ProfileOutcome(
     [property: Id(0)] bool Found,
     [property: Id(1)] Guid? NoteId = null,
     [property: Id(2)] string? Code = null,
-    [property: Id(3)] string? Detail = null);
+    [property: Id(3)] string? Detail = null,
+    [property: Id(4)] bool Duplicate = false);
 
 /// <summary>A bot turn's share of the cap: <see cref="Granted"/> messages at most; <see cref="Spent"/> = the cap minus that.</summary>
 [GenerateSerializer, Immutable, Alias("automated-allowance")]

@@ -23,13 +23,20 @@ public sealed record CrmResult(ContactView Contact, bool Duplicate);
 /// </summary>
 public sealed class CrmEvents(NpgsqlDataSource db, ContactStore contacts, ConversationQueries queries, TimeProvider clock)
 {
-    public async Task<CrmResult?> ProcessAsync(Actor actor, CrmEvent e, CancellationToken ct)
+    /// <summary>The customer the event is about (its merged root), or null.</summary>
+    public async Task<Guid?> ResolveAsync(Guid business, CrmEvent e, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return await ResolveAsync(conn, null, business, e, ct);
+    }
+
+    /// <summary>Applies the event to <paramref name="customer"/> (called by the customer's grain).</summary>
+    public async Task<CrmResult?> ProcessAsync(Actor actor, Guid customer, CrmEvent e, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var contactId = await ResolveAsync(conn, tx, actor.BusinessId, e, ct);
-        if (contactId is null) return null;
+        Guid? contactId = customer;
         await using (var cmd = Sql.Command(conn, tx, """
             insert into crm_events (business_id, event_id, type, contact_id, payload, received_at) values (@b, @e, @t, @c, @p, @now)
             on conflict (business_id, event_id) do nothing
@@ -73,7 +80,7 @@ public sealed class CrmEvents(NpgsqlDataSource db, ContactStore contacts, Conver
     }
 
     /// <summary>The customer by id, else by phone (E.164) or email; a merged contact resolves to the one it was merged into.</summary>
-    private static async Task<Guid?> ResolveAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid business, CrmEvent e, CancellationToken ct)
+    private static async Task<Guid?> ResolveAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid business, CrmEvent e, CancellationToken ct)
     {
         var phone = PhoneNumbers.ToE164(e.Phone);
         var rows = await Sql.QueryAsync(conn, tx, """

@@ -13,8 +13,16 @@ namespace Engine.Silo.Contacts;
 /// What the API changes on a customer: each change is sent to the customer's grain (key of the identity changed), which
 /// commits it through <see cref="CustomerProfilePort"/>; refusals come back as the store raised them.
 /// </summary>
-public sealed class CustomerDesk(IGrainFactory grains, ContactStore contacts, ConversationQueries queries)
+public sealed class CustomerDesk(IGrainFactory grains, ContactStore contacts, CrmEvents crm, ConversationQueries queries)
 {
+    /// <summary>A CRM event, applied by the grain of the customer it resolves to (null when none matches).</summary>
+    public async Task<CrmResult?> CrmAsync(Actor actor, CrmEvent e, CancellationToken ct)
+    {
+        if (await crm.ResolveAsync(actor.BusinessId, e, ct) is not { } customer) return null;
+        var outcome = await ChangeAsync(customer, new ProfileChange(ProfileChangeKind.Crm, actor.ToCommand(), UpdateJson: JsonSerializer.Serialize(e)));
+        return outcome.Found ? new CrmResult((await queries.ContactAsync(actor.BusinessId, customer, ct))!, outcome.Duplicate) : null;
+    }
+
     public async Task<ContactView?> UpdateAsync(Actor actor, Guid id, ContactChange change, CancellationToken ct) =>
         (await ChangeAsync(id, new ProfileChange(ProfileChangeKind.Update, actor.ToCommand(), UpdateJson: JsonSerializer.Serialize(change)))).Found
             ? await queries.ContactAsync(actor.BusinessId, id, ct) : null;
@@ -39,7 +47,7 @@ public sealed class CustomerDesk(IGrainFactory grains, ContactStore contacts, Co
 }
 
 /// <summary>The customer grain's way to commit a profile change: <see cref="ContactStore"/>, its refusals as outcomes.</summary>
-public sealed class CustomerProfilePort(ContactStore contacts) : ICustomerProfilePort
+public sealed class CustomerProfilePort(ContactStore contacts, CrmEvents crm) : ICustomerProfilePort
 {
     public async Task<ProfileOutcome> ChangeAsync(Guid contact, ProfileChange change, CancellationToken ct)
     {
@@ -52,6 +60,8 @@ public sealed class CustomerProfilePort(ContactStore contacts) : ICustomerProfil
                     await contacts.UpdateAsync(actor, contact, JsonSerializer.Deserialize<ContactChange>(change.UpdateJson!)!, ct) is not null),
                 ProfileChangeKind.Note => await contacts.AddNoteAsync(actor, contact, change.Text ?? "", ct) is { } note
                     ? new ProfileOutcome(true, note.Id) : new ProfileOutcome(false),
+                ProfileChangeKind.Crm => await crm.ProcessAsync(actor, contact, JsonSerializer.Deserialize<CrmEvent>(change.UpdateJson!)!, ct) is { } done
+                    ? new ProfileOutcome(true, Duplicate: done.Duplicate) : new ProfileOutcome(false),
                 ProfileChangeKind.Merge => new ProfileOutcome(
                     await contacts.MergeAsync(actor, contact, change.MergeFrom!.Value, (change.PreferSource ?? []).ToHashSet(), ct) is not null),
                 _ => throw new ArgumentOutOfRangeException(nameof(change), change.Kind, "Unknown profile change."),
