@@ -56,10 +56,14 @@ public static class AuthApi
         return Problems.Of(429, "too_many_failed_logins", $"Too many failed log-ins for this account; try again in {seconds} s.");
     }
 
-    private static async Task<NoContent> LogOut(HttpContext http, UserStore users, CancellationToken ct)
+    /// <summary>Presence is the agent's grain's to change (it also decides when activity is written).</summary>
+    private static Engine.Grains.Interfaces.Agents.IAgentGrain Agent(IGrainFactory grains, Guid user) =>
+        grains.GetGrain<Engine.Grains.Interfaces.Agents.IAgentGrain>(Engine.Grains.Interfaces.GrainKeys.Agent(user));
+
+    private static async Task<NoContent> LogOut(HttpContext http, UserStore users, IGrainFactory grains, CancellationToken ct)
     {
         if (ApiKeyAuthentication.SessionToken(http.Request) is { } token) await users.LogOutAsync(token, ct);
-        if (http.User.UserId() is { } u) await users.TouchAsync(u, Presence.Offline, http.User.Actor(), ct);
+        if (http.User.UserId() is { } u) await Agent(grains, u).SetPresence(Presence.Offline, http.User.Actor().ToCommand());
         http.Response.Cookies.Delete(ApiKeyAuthentication.SessionCookie);
         return TypedResults.NoContent();
     }
@@ -68,11 +72,12 @@ public static class AuthApi
         http.User.UserId() is { } u && await users.GetAsync(http.User.BusinessId(), u, ct) is { } user
             ? TypedResults.Ok(user) : Problems.Of(404, "not_a_user", "This API key is not issued for a user.");
 
-    private static async Task<Results<Ok<UserView>, ProblemHttpResult, ValidationProblem>> SetPresence(PresenceRequest req, HttpContext http, UserStore users, CancellationToken ct)
+    private static async Task<Results<Ok<UserView>, ProblemHttpResult, ValidationProblem>> SetPresence(PresenceRequest req, HttpContext http, UserStore users, IGrainFactory grains,
+        CancellationToken ct)
     {
         if (req.Presence is null || !Presence.All.Contains(req.Presence)) return Problems.Invalid("presence", $"One of {string.Join(", ", Presence.All)}.");
         if (http.User.UserId() is not { } u) return Problems.Of(404, "not_a_user", "This API key is not issued for a user.");
-        await users.TouchAsync(u, req.Presence, http.User.Actor(), ct);
+        await Agent(grains, u).SetPresence(req.Presence, http.User.Actor().ToCommand());
         return TypedResults.Ok((await users.GetAsync(http.User.BusinessId(), u, ct))!);
     }
 

@@ -8,6 +8,9 @@ namespace Engine.Grains.Agents;
 public interface IAgentActivity
 {
     Task RecordAsync(Guid userId, CancellationToken ct);
+
+    /// <summary>Presence set (with the activity it implies), logged for the online-hours report and audited.</summary>
+    Task SetPresenceAsync(Guid userId, string presence, Engine.Grains.Interfaces.Conversations.CommandActor actor, CancellationToken ct);
 }
 
 /// <summary>How often an agent's activity is written: online means active within 5 minutes, so every 30 seconds is
@@ -36,5 +39,11 @@ public sealed class AgentGrain(IAgentActivity activity, TimeProvider clock) : Gr
         if (!ActivityRecording.Due(_recorded, now)) return;
         await activity.RecordAsync(GrainKeys.IdOf(this.GetPrimaryKeyString()), CancellationToken.None);
         _recorded = now;
+    }
+
+    public async Task SetPresence(string presence, Engine.Grains.Interfaces.Conversations.CommandActor actor)
+    {
+        await activity.SetPresenceAsync(GrainKeys.IdOf(this.GetPrimaryKeyString()), presence, actor, CancellationToken.None);
+        _recorded = clock.GetUtcNow();   // the presence write recorded the activity too
     }
 }

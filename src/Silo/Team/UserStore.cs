@@ -176,6 +176,10 @@ public sealed class UserStore(NpgsqlDataSource db, TimeProvider clock) : Engine.
     /// <summary>Activity reported by the user's agent grain (at most every 30 s).</summary>
     public Task RecordAsync(Guid userId, CancellationToken ct) => TouchAsync(userId, null, null, ct);
 
+    /// <summary>Presence set through the user's agent grain.</summary>
+    public Task SetPresenceAsync(Guid userId, string presence, Engine.Grains.Interfaces.Conversations.CommandActor actor, CancellationToken ct) =>
+        TouchAsync(userId, presence, Actor.Of(actor), ct);
+
     public async Task TouchAsync(Guid userId, string? presence, Actor? actor, CancellationToken ct)
     {
         var now = clock.GetUtcNow();

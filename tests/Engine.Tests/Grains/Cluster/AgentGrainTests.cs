@@ -24,4 +24,22 @@ public sealed class AgentGrainTests(GrainCluster c)
         await c.OnSilo(0).GetGrain<IAgentGrain>(key).Active();
         Assert.Equal(2, c.Activity.Of(user));   // online (active within 5 minutes) stays true to within 30 seconds
     }
+
+    [Fact]
+    public async Task Presence_set_through_the_grain_counts_as_the_activity_of_the_next_30_seconds()
+    {
+        var user = Guid.NewGuid();
+        var key = GrainKeys.Agent(user);
+        var actor = new Engine.Grains.Interfaces.Conversations.CommandActor("user", user.ToString(), null, Guid.Empty, "Agent", user);
+        await c.OnSilo(1).GetGrain<IAgentGrain>(key).SetPresence("online", actor);
+        Assert.Equal("online", c.Activity.PresenceOf(user));
+        Assert.Equal(1, c.Activity.Of(user));
+
+        c.Clock.Advance(TimeSpan.FromSeconds(20));
+        await c.OnSilo(0).GetGrain<IAgentGrain>(key).Active();   // the request right after: nothing more to write
+        Assert.Equal(1, c.Activity.Of(user));
+        await c.OnSilo(0).GetGrain<IAgentGrain>(key).SetPresence("away", actor);   // a presence change is always written
+        Assert.Equal("away", c.Activity.PresenceOf(user));
+        Assert.Equal(2, c.Activity.Of(user));
+    }
 }

@@ -184,4 +184,15 @@ public sealed class RecordedActivity : IAgentActivity
         _records.AddOrUpdate(userId, 1, (_, n) => n + 1);
         return Task.CompletedTask;
     }
+
+    private readonly ConcurrentDictionary<Guid, string> _presence = new();
+
+    public string? PresenceOf(Guid user) => _presence.GetValueOrDefault(user);
+
+    public Task SetPresenceAsync(Guid userId, string presence, Engine.Grains.Interfaces.Conversations.CommandActor actor, CancellationToken ct)
+    {
+        _presence[userId] = presence;
+        _records.AddOrUpdate(userId, 1, (_, n) => n + 1);
+        return Task.CompletedTask;
+    }
 }
