@@ -53,7 +53,8 @@ public sealed class EngineOptions
 
     public string? BootstrapAdminPassword { get; set; }
 
-    /// <summary>A WeChat callback whose timestamp is further than this from now is refused; its nonce is remembered this long.</summary>
+    /// <summary>A WeChat callback whose timestamp is further than this from now is refused; its nonce is remembered
+    /// this long.</summary>
     public TimeSpan WeChatTimestampTolerance { get; set; } = TimeSpan.FromMinutes(5);
 }
 

@@ -90,7 +90,8 @@ public static class SiloServices
         services.AddSingleton<IOutboxHandler, Engine.Silo.Webhooks.WebhookDelivery>();
         var webhookTimeout = config.GetValue<TimeSpan?>("Engine:WebhookTimeout") ?? TimeSpan.FromSeconds(10);
         services.AddSingleton<Engine.Silo.Webhooks.WebhookTargets>();
-        // Every connection of the webhook client goes through the target check (after DNS, so no name can point inside).
+        // Every connection of the webhook client goes through the target check (after DNS, so no name can point
+        // inside).
         services.AddHttpClient("webhooks", c => c.Timeout = webhookTimeout)
             .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {

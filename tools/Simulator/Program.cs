@@ -1,7 +1,8 @@
 using Engine.Simulator;
 
 // Load and demo traffic for the engine, and the ingest benchmark.
-//   simulate --url http://127.0.0.1:8080 [--url …] (--channel ID --secret S [--phone-number-id N] | --admin-key K) [--kind whatsapp|wechat]
+//   simulate --url http://127.0.0.1:8080 [--url …] (--channel ID --secret S [--phone-number-id N] | --admin-key K)
+// [--kind whatsapp|wechat]
 //            [--aes-key KEY --app-id APPID] [--customers 50] [--rate 20] [--seconds 30] [--duplicates 0.05] [--concurrency 16]
 //            [--api-base-url http://127.0.0.1:9099]   (a created channel sends to this provider, e.g. tools/FakeProvider)
 //   bench --postgres "Host=…;Database=…" [--messages 6000] [--customers 1000]

@@ -83,7 +83,8 @@ public static class Traffic
     public static double Percentile(List<double> sorted, double p) =>
         sorted.Count == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
 
-    /// <summary>Creates a channel through the REST API for a demo run; returns its id and (WhatsApp) phone number id.</summary>
+    /// <summary>Creates a channel through the REST API for a demo run; returns its id and (WhatsApp) phone number
+    /// id.</summary>
     public static async Task<(Guid Id, string? PhoneNumberId)> CreateChannelAsync(Uri node, string adminKey, string kind, string secret, string? aesKey, string? appId, string? apiBaseUrl = null)
     {
         using var client = new HttpClient { BaseAddress = node };

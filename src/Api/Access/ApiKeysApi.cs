@@ -4,7 +4,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Engine.Api.Access;
 
-/// <summary>A key for an integration, or (with <c>userId</c>) one that acts as that user; <c>expiresAt</c> optional.</summary>
+/// <summary>A key for an integration, or (with <c>userId</c>) one that acts as that user; <c>expiresAt</c>
+/// optional.</summary>
 public sealed record CreateApiKeyRequest(string? Name, string? Role, Guid? UserId = null, DateTimeOffset? ExpiresAt = null);
 
 /// <summary>The key itself appears only in this response; only its hash is stored.</summary>

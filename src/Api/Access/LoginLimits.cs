@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
+using Engine.Api.Http;
 using Microsoft.AspNetCore.RateLimiting;
 
 namespace Engine.Api.Access;
@@ -7,7 +8,8 @@ namespace Engine.Api.Access;
 /// <summary>
 /// Limits on the log-in endpoint: a sliding per-minute budget of attempts per client address (ASP.NET Core's rate
 /// limiter; key <c>Engine:Security:LoginAttemptsPerMinute</c>, default 10), answered 429 with <c>Retry-After</c>, and a
-/// 4 KB cap on the request body. Per-account failures are counted in the database (<see cref="Silo.Access.LoginThrottle"/>).
+/// 4 KB cap on the request body. Per-account failures are counted in the database (<see
+/// cref="Silo.Access.LoginThrottle"/>).
 /// </summary>
 public static class LoginLimits
 {
@@ -21,30 +23,39 @@ public static class LoginLimits
         {
             o.AddPolicy(Policy, http => RateLimitPartition.GetSlidingWindowLimiter(
                 http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                _ => new SlidingWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), SegmentsPerWindow = 6, QueueLimit = 0 }));
+                _ => new SlidingWindowRateLimiterOptions
+                {
+                    PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), SegmentsPerWindow = 6, QueueLimit = 0,
+                }));
             o.OnRejected = async (context, ct) =>
             {
                 var response = context.HttpContext.Response;
                 response.StatusCode = StatusCodes.Status429TooManyRequests;
-                var retry = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(10);
-                response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-                await Results.Problem(statusCode: 429, title: "Too Many Requests",
-                    detail: $"At most {perMinute} log-in attempts a minute from one address.",
-                    extensions: new Dictionary<string, object?> { ["code"] = "too_many_attempts" }).ExecuteAsync(context.HttpContext);
+                var retry = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after)
+                    ? after : TimeSpan.FromSeconds(10);
+                var seconds = Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds));
+                response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                await Problems.Of(429, "too_many_attempts",
+                        $"At most {perMinute} log-in attempts a minute from one address.")
+                    .ExecuteAsync(context.HttpContext);
             };
         });
     }
 
-    /// <summary>Refuses a log-in body over the cap before it is read (the server's own limit also applies where it has one).</summary>
+    /// <summary>Refuses a log-in body over the cap before it is read (the server's own limit also applies where it
+    /// has one).</summary>
     public static IApplicationBuilder UseLoginBodyCap(this IApplicationBuilder app) =>
-        app.UseWhen(http => http.Request.Path.StartsWithSegments("/api/v1/auth/login"), branch => branch.Use(async (http, next) =>
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/api/v1/auth/login"),
+            branch => branch.Use(RefuseLargeBodies));
+
+    private static async Task RefuseLargeBodies(HttpContext http, Func<Task> next)
+    {
+        if (http.Request.ContentLength > MaxBodyBytes)
         {
-            if (http.Request.ContentLength > MaxBodyBytes)
-            {
-                await Results.Problem(statusCode: 413, title: "Payload Too Large", detail: $"Log-in bodies are limited to {MaxBodyBytes} bytes.",
-                    extensions: new Dictionary<string, object?> { ["code"] = "payload_too_large" }).ExecuteAsync(http);
-                return;
-            }
-            await next();
-        }));
+            await Problems.Of(413, "payload_too_large", $"Log-in bodies are limited to {MaxBodyBytes} bytes.")
+                .ExecuteAsync(http);
+            return;
+        }
+        await next();
+    }
 }

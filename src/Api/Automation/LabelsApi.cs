@@ -59,7 +59,8 @@ public static class LabelsApi
         return TypedResults.Created("/api/v1/label-rules", rule);
     }
 
-    /// <summary>By hand, through the conversation's grain (a refusal "not_found" when the conversation or label is not this business's).</summary>
+    /// <summary>By hand, through the conversation's grain (a refusal "not_found" when the conversation or label is
+    /// not this business's).</summary>
     private static async Task<IResult> Set(Guid id, Guid? label, bool apply, HttpContext http, ConversationDesk desk)
     {
         if (label is null) return Problems.Invalid("labelId", "Required.");

@@ -62,7 +62,8 @@ public static class ContactsApi
             attr is [var k, var val] ? (k, val) : null, includeMerged, ConversationCommandsApi.Scope(http)));
     }
 
-    // An agent sees a contact, its notes and its conversations only through the conversations they may see (theirs and their teams').
+    // An agent sees a contact, its notes and its conversations only through the conversations they may see (theirs
+    // and their teams').
     private static async Task<Results<Ok<ContactView>, ProblemHttpResult>> Get(Guid id, HttpContext http, ConversationQueries q, CancellationToken ct) =>
         await q.ContactAsync(http.User.BusinessId(), id, ct, ConversationCommandsApi.Scope(http)) is { } c ? TypedResults.Ok(c) : Problems.NotFound("contact", id);
 

@@ -13,13 +13,16 @@ public static class WebSecurity
 {
     /// <summary>Content-Security-Policy of the web app: its own scripts only, nothing inline, never framed.</summary>
     public const string ContentSecurityPolicy =
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+        + "connect-src 'self'; "
         + "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
-    private static readonly HashSet<string> Safe = new(StringComparer.OrdinalIgnoreCase) { "GET", "HEAD", "OPTIONS", "TRACE" };
+    private static readonly HashSet<string> Safe =
+        new(StringComparer.OrdinalIgnoreCase) { "GET", "HEAD", "OPTIONS", "TRACE" };
 
     /// <summary>
-    /// <c>Engine:Security:TrustedProxies</c>: addresses or CIDR ranges (comma-separated) whose X-Forwarded-For/-Proto are
+    /// <c>Engine:Security:TrustedProxies</c>: addresses or CIDR ranges (comma-separated) whose X-Forwarded-For/-Proto
+    /// are
     /// believed. Empty (the default) believes no one, not even loopback.
     /// </summary>
     public static IServiceCollection AddWebSecurity(this IServiceCollection services, IConfiguration configuration)
@@ -29,7 +32,8 @@ public static class WebSecurity
         services.AddSingleton(new TrustedProxies(trusted.Length > 0));
         return services.Configure<ForwardedHeadersOptions>(o =>
         {
-            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
+            o.ForwardedHeaders =
+                ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost;
             o.KnownProxies.Clear();
             o.KnownIPNetworks.Clear();
             foreach (var entry in trusted)
@@ -59,16 +63,18 @@ public static class WebSecurity
             }
             if (RidesOnCookie(http.Request) && !SameOrigin(http.Request))
             {
-                await Results.Problem(statusCode: 403, title: "Forbidden",
-                    detail: "A request authenticated by the session cookie must come from this site (its Origin header must match).",
-                    extensions: new Dictionary<string, object?> { ["code"] = "origin_mismatch" }).ExecuteAsync(http);
+                await Problems.Of(403, "origin_mismatch",
+                    "A request authenticated by the session cookie must come from this site "
+                    + "(its Origin header must match).")
+                    .ExecuteAsync(http);
                 return;
             }
             await next();
         });
     }
 
-    /// <summary>An unsafe request whose only credential is the session cookie (what a forged cross-site form would send).</summary>
+    /// <summary>An unsafe request whose only credential is the session cookie (what a forged cross-site form would
+    /// send).</summary>
     private static bool RidesOnCookie(HttpRequest r) =>
         !Safe.Contains(r.Method)
         && r.Cookies.ContainsKey(Access.ApiKeyAuthentication.SessionCookie)
@@ -79,7 +85,8 @@ public static class WebSecurity
     {
         var origin = r.Headers.Origin.FirstOrDefault();
         if (string.IsNullOrEmpty(origin) || origin == "null")
-            origin = Uri.TryCreate(r.Headers.Referer.FirstOrDefault(), UriKind.Absolute, out var referer) ? referer.GetLeftPart(UriPartial.Authority) : null;
+            origin = Uri.TryCreate(r.Headers.Referer.FirstOrDefault(), UriKind.Absolute, out var referer)
+                ? referer.GetLeftPart(UriPartial.Authority) : null;
         return origin is not null && Uri.TryCreate(origin, UriKind.Absolute, out var o)
             && string.Equals(o.Scheme, r.Scheme, StringComparison.OrdinalIgnoreCase)
             && string.Equals(o.Authority, r.Host.Value, StringComparison.OrdinalIgnoreCase);

@@ -37,7 +37,8 @@ public static class MessagesApi
         Guid id, SendMessageRequest req, HttpContext http, Engine.Silo.Conversations.ConversationDesk desk, ConversationQueries queries, ChannelStore channels,
         Engine.Silo.Automation.QuickReplies quickReplies, [FromHeader(Name = "Idempotency-Key")] string? idempotencyHeader, CancellationToken ct)
     {
-        // What this key stands for: the same key with another request (or conversation) is refused, not answered with the first.
+        // What this key stands for: the same key with another request (or conversation) is refused, not answered with
+        // the first.
         var fingerprint = System.Security.Cryptography.SHA256.HashData(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new { id, request = req with { IdempotencyKey = null } }));
         // A quick reply is sent as text: its version for the scenario and the contact's language, variables filled.
         if (req.QuickReplyId is { } template)

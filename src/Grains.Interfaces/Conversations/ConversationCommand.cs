@@ -1,6 +1,7 @@
 namespace Engine.Grains.Interfaces.Conversations;
 
-/// <summary>What people do to a conversation; each runs in the conversation's grain, one at a time with its deadlines.</summary>
+/// <summary>What people do to a conversation; each runs in the conversation's grain, one at a time with its
+/// deadlines.</summary>
 [GenerateSerializer, Alias("command-kind")]
 public enum CommandKind { Lock, Unlock, Assign, Transfer, Escalate, Resolve, Reopen, Note, Label, Unlabel }
 
@@ -14,7 +15,8 @@ public sealed record CommandActor(
     [property: Id(4)] string Role,
     [property: Id(5)] Guid? UserId);
 
-/// <summary>A command with its arguments: the agent (assign, transfer), the team (transfer), the comment or note text, the
+/// <summary>A command with its arguments: the agent (assign, transfer), the team (transfer), the comment or note
+/// text, the
 /// label (label, unlabel).</summary>
 [GenerateSerializer, Immutable, Alias("conversation-command")]
 public sealed record ConversationCommand(
@@ -25,7 +27,8 @@ public sealed record ConversationCommand(
     [property: Id(4)] string? Text = null,
     [property: Id(5)] Guid? LabelId = null);
 
-/// <summary>Done (with the note's id for a note), or refused with a machine-readable <see cref="Code"/> (and, for a lock,
+/// <summary>Done (with the note's id for a note), or refused with a machine-readable <see cref="Code"/> (and, for a
+/// lock,
 /// who holds it until when, as JSON).</summary>
 [GenerateSerializer, Immutable, Alias("command-outcome")]
 public sealed record CommandOutcome(
@@ -34,7 +37,8 @@ public sealed record CommandOutcome(
     [property: Id(2)] Guid? NoteId = null,
     [property: Id(3)] string? DataJson = null);
 
-/// <summary>A person's (or integrator's) reply: the message, the validation warnings to keep with it, the idempotency key
+/// <summary>A person's (or integrator's) reply: the message, the validation warnings to keep with it, the idempotency
+/// key
 /// and the request's fingerprint (the same key with another request is refused).</summary>
 [GenerateSerializer, Immutable, Alias("send-command")]
 public sealed record SendCommand(
@@ -44,7 +48,8 @@ public sealed record SendCommand(
     [property: Id(3)] string? IdempotencyKey,
     [property: Id(4)] byte[]? Fingerprint);
 
-/// <summary>The stored message (<see cref="Repeated"/> when the idempotency key had already sent it), or why not.</summary>
+/// <summary>The stored message (<see cref="Repeated"/> when the idempotency key had already sent it), or why
+/// not.</summary>
 [GenerateSerializer, Immutable, Alias("send-outcome")]
 public sealed record SendOutcome(
     [property: Id(0)] Guid? MessageId,

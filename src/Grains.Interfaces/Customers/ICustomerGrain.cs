@@ -18,15 +18,18 @@ public interface ICustomerGrain : IGrainWithStringKey
     [Alias("send-accepted")]
     Task SendAccepted(DateTimeOffset at);
 
-    /// <summary>Reserves, for one bot turn, every automated message the customer may still receive in the sliding 24 hours.</summary>
+    /// <summary>Reserves, for one bot turn, every automated message the customer may still receive in the sliding 24
+    /// hours.</summary>
     [Alias("reserve-automated")]
     Task<AutomatedAllowance> ReserveAutomated();
 
-    /// <summary>The turn's transaction ended (committed or not): the reservation is freed and what was sent is read again.</summary>
+    /// <summary>The turn's transaction ended (committed or not): the reservation is freed and what was sent is read
+    /// again.</summary>
     [Alias("settle-automated")]
     Task SettleAutomated(Guid lease);
 
-    /// <summary>A change to this customer's profile (an update, a note, another identity merged into it): made here only.</summary>
+    /// <summary>A change to this customer's profile (an update, a note, another identity merged into it): made here
+    /// only.</summary>
     [Alias("change")]
     Task<ProfileOutcome> Change(ProfileChange change);
 }
@@ -34,7 +37,8 @@ public interface ICustomerGrain : IGrainWithStringKey
 [GenerateSerializer, Alias("profile-change-kind")]
 public enum ProfileChangeKind { Update, Note, Merge, Crm }
 
-/// <summary>What changes: the update's fields or the CRM event (as JSON), the note's text, or the identity merged in and
+/// <summary>What changes: the update's fields or the CRM event (as JSON), the note's text, or the identity merged in
+/// and
 /// the fields taken from it.</summary>
 [GenerateSerializer, Immutable, Alias("profile-change")]
 public sealed record ProfileChange(
@@ -55,7 +59,8 @@ public sealed record ProfileOutcome(
     [property: Id(3)] string? Detail = null,
     [property: Id(4)] bool Duplicate = false);
 
-/// <summary>A bot turn's share of the cap: <see cref="Granted"/> messages at most; <see cref="Spent"/> = the cap minus that.</summary>
+/// <summary>A bot turn's share of the cap: <see cref="Granted"/> messages at most; <see cref="Spent"/> = the cap
+/// minus that.</summary>
 [GenerateSerializer, Immutable, Alias("automated-allowance")]
 public sealed record AutomatedAllowance([property: Id(0)] Guid Lease, [property: Id(1)] int Granted, [property: Id(2)] int Spent);
 

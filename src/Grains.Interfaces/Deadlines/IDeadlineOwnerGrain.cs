@@ -27,7 +27,8 @@ public interface IConversationGrain : IDeadlineOwnerGrain
     [Alias("run")]
     Task<Conversations.CommandOutcome> Run(Conversations.ConversationCommand command);
 
-    /// <summary>A reply: decided under the window's rules with the lock (a person's reply extends it) in the grain's turn.</summary>
+    /// <summary>A reply: decided under the window's rules with the lock (a person's reply extends it) in the grain's
+    /// turn.</summary>
     [Alias("send")]
     Task<Conversations.SendOutcome> Send(Conversations.SendCommand command);
 }

@@ -11,7 +11,8 @@ public sealed record InboundBatch(
 }
 
 /// <summary>
-/// A customer's message. <see cref="ContentJson"/> keeps the provider's type-specific object whole; <see cref="Warnings"/>
+/// A customer's message. <see cref="ContentJson"/> keeps the provider's type-specific object whole; <see
+/// cref="Warnings"/>
 /// says what was changed on the way in (a text cut to the provider's limit).
 /// </summary>
 public sealed record InboundMessage(

@@ -21,17 +21,14 @@ public interface ITeamQueueGrain : IGrainWithStringKey
 [GenerateSerializer, Immutable, Alias("queued-conversation")]
 public sealed record QueuedConversation([property: Id(0)] Guid Id, [property: Id(1)] int Priority, [property: Id(2)] DateTimeOffset QueuedAt);
 
-/// <summary>Who claims (the person and how they authenticated, for the audit) and what.</summary>
+/// <summary>Who claims (the agent, and how they authenticated, for the audit) and what.</summary>
 [GenerateSerializer, Immutable, Alias("claim-request")]
 public sealed record ClaimRequest(
     [property: Id(0)] Guid Agent,
     [property: Id(1)] Guid? Conversation,
-    [property: Id(2)] Guid BusinessId,
-    [property: Id(3)] string Role,
-    [property: Id(4)] string ActorType,
-    [property: Id(5)] string ActorId,
-    [property: Id(6)] string? ActorName);
+    [property: Id(2)] Conversations.CommandActor Actor);
 
-/// <summary>The claimed conversation, or why not (<see cref="Code"/>: not_waiting, not_your_team…); neither: none waits.</summary>
+/// <summary>The claimed conversation, or why not (<see cref="Code"/>: not_waiting, not_your_team…); neither: none
+/// waits.</summary>
 [GenerateSerializer, Immutable, Alias("claim-outcome")]
 public sealed record ClaimOutcome([property: Id(0)] Guid? Conversation, [property: Id(1)] string? Code = null, [property: Id(2)] string? Detail = null);

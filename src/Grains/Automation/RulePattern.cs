@@ -43,7 +43,8 @@ public static class RulePattern
     }
 }
 
-/// <summary>Rules whose pattern ran out of time while matching one ingest group's messages, to be flagged in the same commit.</summary>
+/// <summary>Rules whose pattern ran out of time while matching one ingest group's messages, to be flagged in the same
+/// commit.</summary>
 public sealed class RuleTimeouts
 {
     private readonly HashSet<Guid> _routing = [];

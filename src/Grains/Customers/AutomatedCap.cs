@@ -7,7 +7,8 @@ public interface ICustomerProfilePort
         CancellationToken ct);
 }
 
-/// <summary>Where a customer grain reads the automated messages a customer received (every identity merged into it).</summary>
+/// <summary>Where a customer grain reads the automated messages a customer received (every identity merged into
+/// it).</summary>
 public interface IAutomatedHistory
 {
     Task<IReadOnlyList<DateTimeOffset>> AutomatedSinceAsync(Guid customer, DateTimeOffset since, CancellationToken ct);

@@ -1,4 +1,3 @@
-using Engine.Grains.Interfaces;
 using Engine.Grains.Interfaces.Conversations;
 using Engine.Grains.Interfaces.Deadlines;
 using Microsoft.Extensions.Logging;
@@ -6,7 +5,8 @@ using Microsoft.Extensions.Logging;
 namespace Engine.Grains.Deadlines;
 
 /// <summary>Where a conversation grain commits a person's command (the Silo implements it: access check, decision by
-/// <see cref="Conversations.ConversationRules"/>, the fenced write with its events, outbox rows and deadlines).</summary>
+/// <see cref="Conversations.ConversationRules"/>, the fenced write with its events, outbox rows and
+/// deadlines).</summary>
 public interface IConversationCommandPort
 {
     Task<CommandOutcome> RunAsync(Guid conversation, ConversationCommand command, CancellationToken ct);
@@ -21,7 +21,8 @@ public interface IConversationCommandPort
 /// re-reads its deadlines in the same turn (a lock taken or released re-arms its timer at once). The rules each
 /// deadline and command applies are <see cref="Conversations.ConversationRules"/>.
 /// </summary>
-public sealed class ConversationGrain(IDeadlineStore store, IConversationCommandPort commands, TimeProvider clock, ILogger<ConversationGrain> logger)
+public sealed class ConversationGrain(
+    IDeadlineStore store, IConversationCommandPort commands, TimeProvider clock, ILogger<ConversationGrain> logger)
     : DeadlineOwnerGrain(store, clock, logger), IConversationGrain
 {
     public const string EntityType = "conversation", AlertEntityType = "alert";
@@ -31,14 +32,14 @@ public sealed class ConversationGrain(IDeadlineStore store, IConversationCommand
 
     public async Task<CommandOutcome> Run(ConversationCommand command)
     {
-        var outcome = await commands.RunAsync(GrainKeys.IdOf(this.GetPrimaryKeyString()), command, CancellationToken.None);
+        var outcome = await commands.RunAsync(EntityId, command, CancellationToken.None);
         if (outcome.Code is null) await RearmAsync();
         return outcome;
     }
 
     public async Task<SendOutcome> Send(SendCommand command)
     {
-        var outcome = await commands.SendAsync(GrainKeys.IdOf(this.GetPrimaryKeyString()), command, CancellationToken.None);
+        var outcome = await commands.SendAsync(EntityId, command, CancellationToken.None);
         if (outcome.MessageId is not null && !outcome.Repeated) await RearmAsync();
         return outcome;
     }

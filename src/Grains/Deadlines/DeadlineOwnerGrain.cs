@@ -23,7 +23,7 @@ public abstract class DeadlineOwnerGrain(IDeadlineStore store, TimeProvider cloc
     /// <summary>The entity types whose deadlines this grain owns, for the id in its key.</summary>
     protected abstract IReadOnlyList<string> EntityTypes { get; }
 
-    private Guid EntityId => GrainKeys.IdOf(this.GetPrimaryKeyString());
+    protected Guid EntityId => GrainKeys.IdOf(this.GetPrimaryKeyString());
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -33,7 +33,8 @@ public abstract class DeadlineOwnerGrain(IDeadlineStore store, TimeProvider cloc
 
     public Task Wake() => FireDueAndArmAsync(CancellationToken.None);
 
-    /// <summary>For a command that just changed the entity's deadlines: read them again and re-arm, in the same turn.</summary>
+    /// <summary>For a command that just changed the entity's deadlines: read them again and re-arm, in the same
+    /// turn.</summary>
     protected Task RearmAsync() => FireDueAndArmAsync(CancellationToken.None);
 
     public async Task<int> FireDue() => await FireDueAndArmAsync(CancellationToken.None);

@@ -3,19 +3,23 @@ using Engine.Grains.Interfaces.Teams;
 
 namespace Engine.Grains.Teams;
 
-/// <summary>What a claim's commit found: the conversation is the claimant's now, it no longer waits, or it is refused.</summary>
+/// <summary>What a claim's commit found: the conversation is the claimant's now, it no longer waits, or it is
+/// refused.</summary>
 public enum ClaimCommit { Claimed, NotWaiting, Refused }
 
-/// <summary>Where the team queue reads who waits and commits a claim (the Silo implements it on the conversations).</summary>
+/// <summary>Where the team queue reads who waits and commits a claim (the Silo implements it on the
+/// conversations).</summary>
 public interface ITeamQueueStore
 {
     Task<IReadOnlyList<QueuedConversation>> WaitingAsync(Guid team, CancellationToken ct);
 
     /// <summary>Assigns the conversation to the claimant if it still waits (fenced in the database too).</summary>
-    Task<(ClaimCommit Commit, string? Code, string? Detail)> CommitClaimAsync(Guid team, Guid conversation, ClaimRequest request, CancellationToken ct);
+    Task<(ClaimCommit Commit, string? Code, string? Detail)> CommitClaimAsync(
+        Guid team, Guid conversation, ClaimRequest request, CancellationToken ct);
 }
 
-/// <summary>The queue's order: VIP (higher priority) first, then the longest waiting, then by id for a stable tie.</summary>
+/// <summary>The queue's order: VIP (higher priority) first, then the longest waiting, then by id for a stable
+/// tie.</summary>
 public static class TeamQueueOrder
 {
     public static IEnumerable<QueuedConversation> Order(IEnumerable<QueuedConversation> waiting) =>
@@ -23,7 +27,9 @@ public static class TeamQueueOrder
 
     /// <summary>True when <paramref name="a"/> is served before <paramref name="b"/>.</summary>
     public static bool Before(QueuedConversation a, QueuedConversation b) =>
-        a.Priority != b.Priority ? a.Priority > b.Priority : a.QueuedAt != b.QueuedAt ? a.QueuedAt < b.QueuedAt : a.Id.CompareTo(b.Id) < 0;
+        a.Priority != b.Priority ? a.Priority > b.Priority
+        : a.QueuedAt != b.QueuedAt ? a.QueuedAt < b.QueuedAt
+        : a.Id.CompareTo(b.Id) < 0;
 }
 
 /// <summary>
@@ -34,6 +40,8 @@ public static class TeamQueueOrder
 public sealed class TeamQueueGrain(ITeamQueueStore store) : Grain, ITeamQueueGrain
 {
     private const int Attempts = 5;
+    private static readonly ClaimOutcome NotWaiting =
+        new(null, "not_waiting", "The conversation is not waiting in a queue.");
 
     private Guid Team => GrainKeys.IdOf(this.GetPrimaryKeyString());
 
@@ -48,11 +56,12 @@ public sealed class TeamQueueGrain(ITeamQueueStore store) : Grain, ITeamQueueGra
             return commit switch
             {
                 ClaimCommit.Claimed => new ClaimOutcome(wanted),
-                ClaimCommit.NotWaiting => new ClaimOutcome(null, "not_waiting", "The conversation is not waiting in a queue."),
+                ClaimCommit.NotWaiting => NotWaiting,
                 _ => new ClaimOutcome(null, code, detail),
             };
         }
-        foreach (var next in TeamQueueOrder.Order(await store.WaitingAsync(Team, CancellationToken.None)).Take(Attempts))
+        var waiting = await store.WaitingAsync(Team, CancellationToken.None);
+        foreach (var next in TeamQueueOrder.Order(waiting).Take(Attempts))
         {
             var (commit, code, detail) = await store.CommitClaimAsync(Team, next.Id, request, CancellationToken.None);
             if (commit == ClaimCommit.Claimed) return new ClaimOutcome(next.Id);

@@ -43,7 +43,8 @@ public sealed class AccessStore(NpgsqlDataSource db, TimeProvider clock)
     }
 
     /// <summary>
-    /// Makes <paramref name="key"/> the bootstrap key with <paramref name="role"/> (idempotent: the same key again changes
+    /// Makes <paramref name="key"/> the bootstrap key with <paramref name="role"/> (idempotent: the same key again
+    /// changes
     /// nothing). A different bootstrap key configured earlier is revoked: rotating the setting rotates the key.
     /// </summary>
     public async Task EnsureBootstrapKeyAsync(Guid businessId, string name, string key, string role, CancellationToken ct)
@@ -82,7 +83,8 @@ public sealed class AccessStore(NpgsqlDataSource db, TimeProvider clock)
         return (info, key);
     }
 
-    /// <summary>A live key: not revoked, not expired, and (issued for a user) its user enabled; with that user's current role.</summary>
+    /// <summary>A live key: not revoked, not expired, and (issued for a user) its user enabled; with that user's
+    /// current role.</summary>
     public async Task<ApiKeyInfo?> FindActiveAsync(string key, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);

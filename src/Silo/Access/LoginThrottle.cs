@@ -35,7 +35,8 @@ public sealed class LoginThrottle(NpgsqlDataSource db, TimeProvider clock)
             """, r => r.GetInt32(0), ct, ("a", Key(account)), ("now", now)))[0];
         if (failures < FreeFailures) return null;
         var until = now + Block(failures);
-        await Sql.ExecAsync(conn, null, "update login_failures set blocked_until = @u where account = @a", ct, ("u", until), ("a", Key(account)));
+        await Sql.ExecAsync(conn, null, "update login_failures set blocked_until = @u where account = @a", ct,
+            ("u", until), ("a", Key(account)));
         return until;
     }
 

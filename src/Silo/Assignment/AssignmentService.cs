@@ -68,7 +68,8 @@ public sealed class AssignmentService(EntityRuntime runtime, TimeProvider clock)
     }
 
     /// <summary>
-    /// Claim mode's commit, called by the team's queue grain (which decides which conversation): the conversation goes to
+    /// Claim mode's commit, called by the team's queue grain (which decides which conversation): the conversation
+    /// goes to
     /// the claimant if it still waits in <paramref name="team"/>'s queue, within their capacity.
     /// </summary>
     public Task ClaimAsync(Actor actor, Guid conversationId, Guid team, CancellationToken ct) => runtime.CallAsync(async (conn, tx, ct2) =>

@@ -19,27 +19,34 @@ public sealed class TeamClaims(NpgsqlDataSource db, IGrainFactory grains)
 
     public async Task<Guid?> ClaimAsync(Actor actor, Guid? conversation, CancellationToken ct)
     {
-        var agent = actor.UserId ?? throw new RefusedException("user_required", "Claiming needs a signed-in agent (or an API key issued for one).");
-        var request = new ClaimRequest(agent, conversation, actor.BusinessId, actor.Role, actor.Type, actor.Id, actor.Name);
+        var agent = actor.UserId
+            ?? throw new RefusedException("user_required",
+                "Claiming needs a signed-in agent (or an API key issued for one).");
+        var request = new ClaimRequest(agent, conversation, actor.ToCommand());
         await using var conn = await db.OpenConnectionAsync(ct);
         if (conversation is { } id)
         {
-            var found = await Sql.QueryAsync(conn, null, "select team_id from conversations where id = @id and business_id = @b",
+            var found = await Sql.QueryAsync(conn, null,
+                "select team_id from conversations where id = @id and business_id = @b",
                 r => r.NullableGuid(0), ct, ("id", id), ("b", actor.BusinessId));
             if (found.Count == 0) throw new RefusedException("not_found", "No such conversation.");
-            if (found[0] is not { } team) throw new RefusedException("not_waiting", "The conversation is not waiting in a queue.");
+            if (found[0] is not { } team)
+                throw new RefusedException("not_waiting", "The conversation is not waiting in a queue.");
             return Claimed(await Queue(team).Claim(request));
         }
-        var teams = await Sql.QueryAsync(conn, null, "select team_id from team_members where user_id = @u order by team_id", r => r.GetGuid(0), ct, ("u", agent));
+        var teams = await Sql.QueryAsync(conn, null,
+            "select team_id from team_members where user_id = @u order by team_id",
+            r => r.GetGuid(0), ct, ("u", agent));
         if (teams.Count == 1) return Claimed(await Queue(teams[0]).Claim(request));
         for (var attempt = 0; attempt < Attempts; attempt++)
         {
             var heads = await Task.WhenAll(teams.Select(async t => (Team: t, Head: await Queue(t).Head())));
-            var best = heads.Where(h => h.Head is not null)
-                .Aggregate(((Guid Team, QueuedConversation? Head)?)null, (b, h) => b is null || TeamQueueOrder.Before(h.Head!, b.Value.Head!) ? h : b);
-            if (best is not { } pick) return null;
-            var outcome = await Queue(pick.Team).Claim(request with { Conversation = pick.Head!.Id });
-            if (outcome.Code != "not_waiting") return Claimed(outcome);   // claimed, or refused for a reason a retry cannot change
+            var waiting = heads.Where(h => h.Head is not null).Select(h => (h.Team, Head: h.Head!)).ToList();
+            if (waiting.Count == 0) return null;
+            var pick = waiting.Aggregate((best, h) => TeamQueueOrder.Before(h.Head, best.Head) ? h : best);
+            var outcome = await Queue(pick.Team).Claim(request with { Conversation = pick.Head.Id });
+            // Claimed, or refused for a reason a retry cannot change; "not_waiting": another agent got it first.
+            if (outcome.Code != "not_waiting") return Claimed(outcome);
         }
         return null;
     }
@@ -63,16 +70,18 @@ public sealed class TeamQueueStore(NpgsqlDataSource db, AssignmentService assign
             """, r => new QueuedConversation(r.GetGuid(0), r.GetInt32(1), r.Time(2)), ct, ("t", team));
     }
 
-    public async Task<(ClaimCommit Commit, string? Code, string? Detail)> CommitClaimAsync(Guid team, Guid conversation, ClaimRequest request,
-        CancellationToken ct)
+    public async Task<(ClaimCommit Commit, string? Code, string? Detail)> CommitClaimAsync(
+        Guid team, Guid conversation, ClaimRequest request, CancellationToken ct)
     {
-        var actor = new Actor(request.ActorType, request.ActorId, request.ActorName, request.BusinessId, request.Role, request.Agent);
         try
         {
-            await assignment.ClaimAsync(actor, conversation, team, ct);
+            await assignment.ClaimAsync(Actor.Of(request.Actor), conversation, team, ct);
             return (ClaimCommit.Claimed, null, null);
         }
-        catch (RefusedException e) when (e.Code == "not_waiting") { return (ClaimCommit.NotWaiting, e.Code, e.Message); }
+        catch (RefusedException e) when (e.Code == "not_waiting")
+        {
+            return (ClaimCommit.NotWaiting, e.Code, e.Message);
+        }
         catch (RefusedException e) { return (ClaimCommit.Refused, e.Code, e.Message); }
     }
 }

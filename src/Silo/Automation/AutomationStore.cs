@@ -8,7 +8,8 @@ using NpgsqlTypes;
 
 namespace Engine.Silo.Automation;
 
-/// <summary>A routing rule; <see cref="PatternTimeouts"/> counts the messages on which its pattern ran out of time (flagged).</summary>
+/// <summary>A routing rule; <see cref="PatternTimeouts"/> counts the messages on which its pattern ran out of time
+/// (flagged).</summary>
 public sealed record RoutingRule(Guid Id, Guid TeamId, IReadOnlyList<string> Keywords, string? Pattern, int Priority, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
     IReadOnlyList<string>? Labels = null, int PatternTimeouts = 0, DateTimeOffset? PatternTimedOutAt = null)
 {
@@ -32,7 +33,8 @@ public sealed record RoutingRule(Guid Id, Guid TeamId, IReadOnlyList<string> Key
 public sealed record AutomationSet(IReadOnlyList<AutoReplyRule> Rules, IReadOnlyList<RoutingRule> Routing, BusinessHours Hours, Guid? DefaultTeam,
     IReadOnlyList<LabelRule> LabelRules, IReadOnlyList<BotFlow> Flows)
 {
-    /// <summary>Patterns that ran out of time while this set was in use (one ingest group), flagged in its commit.</summary>
+    /// <summary>Patterns that ran out of time while this set was in use (one ingest group), flagged in its
+    /// commit.</summary>
     public RuleTimeouts Timeouts { get; } = new();
 }
 
@@ -174,7 +176,8 @@ public sealed class AutomationStore(NpgsqlDataSource db, TimeProvider clock)
             flows.Where(x => x.Business == s.Business).Select(x => x.Flow).ToList()));
     }
 
-    /// <summary>What the bot knows of a contact at <paramref name="at"/>: name, language, automated messages in 24 hours.</summary>
+    /// <summary>What the bot knows of a contact at <paramref name="at"/>: name, language, automated messages in 24
+    /// hours.</summary>
     public async Task<(string? Name, string? Language, int AutomatedInLast24h)> BotFactsAsync(
         Guid business, Guid contact, DateTimeOffset at, CancellationToken ct)
     {

@@ -7,7 +7,8 @@ using Npgsql;
 namespace Engine.Silo.Automation;
 
 public sealed record LabelView(Guid Id, string Name, Guid? ParentId, string Path, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
-/// <summary>An auto-label rule; <see cref="PatternTimeouts"/> counts the messages on which its pattern ran out of time (flagged).</summary>
+/// <summary>An auto-label rule; <see cref="PatternTimeouts"/> counts the messages on which its pattern ran out of
+/// time (flagged).</summary>
 public sealed record LabelRule(Guid Id, Guid LabelId, string Path, IReadOnlyList<string> Keywords, string? Pattern, int PatternTimeouts = 0,
     DateTimeOffset? PatternTimedOutAt = null)
 {
@@ -161,7 +162,8 @@ public sealed class Labels(NpgsqlDataSource db, Reports.Rollups rollups, TimePro
         (r.GetGuid(0), new LabelRule(r.GetGuid(1), r.GetGuid(2), r.GetString(3), r.GetFieldValue<string[]>(4), r.NullableString(5), r.GetInt32(6),
             r.NullableTime(7)));
 
-    /// <summary>Flags the rules whose pattern ran out of time in this commit (they matched nothing for that message).</summary>
+    /// <summary>Flags the rules whose pattern ran out of time in this commit (they matched nothing for that
+    /// message).</summary>
     public static IEnumerable<NpgsqlBatchCommand> FlagTimeouts(RuleTimeouts timeouts, DateTimeOffset now)
     {
         if (timeouts.Routing.Count > 0)

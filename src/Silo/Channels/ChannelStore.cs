@@ -9,7 +9,8 @@ using NpgsqlTypes;
 
 namespace Engine.Silo.Channels;
 
-/// <summary>Channel rows (their secrets encrypted at rest), and a short-lived per-node cache for the webhook hot path.</summary>
+/// <summary>Channel rows (their secrets encrypted at rest), and a short-lived per-node cache for the webhook hot
+/// path.</summary>
 public sealed class ChannelStore(NpgsqlDataSource db, TimeProvider clock, IOptions<EngineOptions> options, Access.SecretBox box)
 {
     private const string Columns = "id, business_id, kind, name, enabled, settings, secrets, created_at, updated_at, version";

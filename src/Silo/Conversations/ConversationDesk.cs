@@ -3,8 +3,10 @@ using Engine.Grains.Deadlines;
 using Engine.Grains.Interfaces;
 using Engine.Grains.Interfaces.Conversations;
 using Engine.Grains.Interfaces.Deadlines;
+using Engine.Grains.Interfaces.Messaging;
 using Engine.Grains.Interfaces.Runtime;
 using Engine.Silo.Audit;
+using Engine.Silo.Outbound;
 
 namespace Engine.Silo.Conversations;
 
@@ -16,29 +18,32 @@ namespace Engine.Silo.Conversations;
 public sealed class ConversationDesk(IGrainFactory grains, ConversationCommands commands)
 {
     /// <summary>A reply to the customer, decided in the conversation's grain.</summary>
-    public async Task<Outbound.SendResult> SendAsync(Actor actor, Guid id, Grains.Interfaces.Messaging.OutboundMessage message, IReadOnlyList<string> warnings,
-        string? idempotencyKey, byte[]? fingerprint)
+    public async Task<SendResult> SendAsync(Actor actor, Guid id, OutboundMessage message,
+        IReadOnlyList<string> warnings, string? idempotencyKey, byte[]? fingerprint)
     {
-        var outcome = await grains.GetGrain<IConversationGrain>(GrainKeys.Conversation(id))
-            .Send(new SendCommand(actor.ToCommand(), message, warnings, idempotencyKey, fingerprint));
+        var command = new SendCommand(actor.ToCommand(), message, warnings, idempotencyKey, fingerprint);
+        var outcome = await Grain(id).Send(command);
         return outcome switch
         {
-            { MessageId: { } sent } => new Outbound.SendResult.Accepted(sent, outcome.Repeated),
-            { Code: "not_found" } => new Outbound.SendResult.NotFound(),
-            _ => new Outbound.SendResult.Refused(outcome.Code ?? "refused", outcome.Detail ?? ""),
+            { MessageId: { } sent } => new SendResult.Accepted(sent, outcome.Repeated),
+            { Code: "not_found" } => new SendResult.NotFound(),
+            _ => new SendResult.Refused(outcome.Code ?? "refused", outcome.Detail ?? ""),
         };
     }
 
     public Task LockAsync(Actor actor, Guid id) => RunAsync(id, new(CommandKind.Lock, actor.ToCommand()));
     public Task UnlockAsync(Actor actor, Guid id) => RunAsync(id, new(CommandKind.Unlock, actor.ToCommand()));
-    public Task AssignAsync(Actor actor, Guid id, Guid agent) => RunAsync(id, new(CommandKind.Assign, actor.ToCommand(), AgentId: agent));
+    public Task ResolveAsync(Actor actor, Guid id) => RunAsync(id, new(CommandKind.Resolve, actor.ToCommand()));
+    public Task ReopenAsync(Actor actor, Guid id) => RunAsync(id, new(CommandKind.Reopen, actor.ToCommand()));
+
+    public Task AssignAsync(Actor actor, Guid id, Guid agent) =>
+        RunAsync(id, new(CommandKind.Assign, actor.ToCommand(), AgentId: agent));
 
     public Task TransferAsync(Actor actor, Guid id, Guid? toAgent, Guid? toTeam, string? comment) =>
         RunAsync(id, new(CommandKind.Transfer, actor.ToCommand(), toAgent, toTeam, comment));
 
-    public Task EscalateAsync(Actor actor, Guid id, string? comment) => RunAsync(id, new(CommandKind.Escalate, actor.ToCommand(), Text: comment));
-    public Task ResolveAsync(Actor actor, Guid id) => RunAsync(id, new(CommandKind.Resolve, actor.ToCommand()));
-    public Task ReopenAsync(Actor actor, Guid id) => RunAsync(id, new(CommandKind.Reopen, actor.ToCommand()));
+    public Task EscalateAsync(Actor actor, Guid id, string? comment) =>
+        RunAsync(id, new(CommandKind.Escalate, actor.ToCommand(), Text: comment));
 
     /// <summary>A label put on (or taken off) the conversation by hand.</summary>
     public Task LabelAsync(Actor actor, Guid id, Guid label, bool apply) =>
@@ -50,29 +55,33 @@ public sealed class ConversationDesk(IGrainFactory grains, ConversationCommands 
         return (await commands.NotesAsync(actor.BusinessId, id, ct)).Single(n => n.Id == outcome.NoteId);
     }
 
+    private IConversationGrain Grain(Guid id) => grains.GetGrain<IConversationGrain>(GrainKeys.Conversation(id));
+
     private async Task<CommandOutcome> RunAsync(Guid id, ConversationCommand command)
     {
-        var outcome = await grains.GetGrain<IConversationGrain>(GrainKeys.Conversation(id)).Run(command);
-        if (outcome.Code is { } code)
-            throw new RefusedException(code, outcome.Detail ?? code, outcome.DataJson is null ? null : JsonDocument.Parse(outcome.DataJson).RootElement);
-        return outcome;
+        var outcome = await Grain(id).Run(command);
+        if (outcome.Code is not { } code) return outcome;
+        var details = outcome.DataJson is null ? (object?)null : JsonDocument.Parse(outcome.DataJson).RootElement;
+        throw new RefusedException(code, outcome.Detail ?? code, details);
     }
-
 }
 
-/// <summary>The conversation grain's way to commit a command: <see cref="ConversationCommands"/>, its refusals as outcomes.</summary>
-public sealed class ConversationCommandPort(ConversationCommands commands, Outbound.OutboundService outbound, Automation.Labels labels)
-    : IConversationCommandPort
+/// <summary>The conversation grain's way to commit a command: <see cref="ConversationCommands"/>, its refusals as
+/// outcomes.</summary>
+public sealed class ConversationCommandPort(
+    ConversationCommands commands, OutboundService outbound, Automation.Labels labels) : IConversationCommandPort
 {
     public async Task<SendOutcome> SendAsync(Guid id, SendCommand c, CancellationToken ct)
     {
         var actor = Actor.Of(c.Actor);
         try
         {
-            return await outbound.SendAsync(actor.BusinessId, id, c.Message, c.Warnings, c.IdempotencyKey, actor, ct, c.Fingerprint) switch
+            var result = await outbound.SendAsync(
+                actor.BusinessId, id, c.Message, c.Warnings, c.IdempotencyKey, actor, ct, c.Fingerprint);
+            return result switch
             {
-                Outbound.SendResult.Accepted a => new SendOutcome(a.MessageId, a.Repeated),
-                Outbound.SendResult.Refused r => new SendOutcome(null, false, r.Code, r.Detail),
+                SendResult.Accepted a => new SendOutcome(a.MessageId, a.Repeated),
+                SendResult.Refused r => new SendOutcome(null, false, r.Code, r.Detail),
                 _ => new SendOutcome(null, false, "not_found", $"No conversation with id {id}."),
             };
         }
@@ -89,11 +98,14 @@ public sealed class ConversationCommandPort(ConversationCommands commands, Outbo
                 case CommandKind.Lock: await commands.LockAsync(actor, id, ct); break;
                 case CommandKind.Unlock: await commands.UnlockAsync(actor, id, ct); break;
                 case CommandKind.Assign: await commands.AssignAsync(actor, id, c.AgentId!.Value, ct); break;
-                case CommandKind.Transfer: await commands.TransferAsync(actor, id, c.AgentId, c.TeamId, c.Text, ct); break;
+                case CommandKind.Transfer:
+                    await commands.TransferAsync(actor, id, c.AgentId, c.TeamId, c.Text, ct);
+                    break;
                 case CommandKind.Escalate: await commands.EscalateAsync(actor, id, c.Text, ct); break;
                 case CommandKind.Resolve: await commands.ResolveAsync(actor, id, ct); break;
                 case CommandKind.Reopen: await commands.ReopenAsync(actor, id, ct); break;
-                case CommandKind.Note: return new CommandOutcome(NoteId: (await commands.AddNoteAsync(actor, id, c.Text ?? "", ct)).Id);
+                case CommandKind.Note:
+                    return new CommandOutcome(NoteId: (await commands.AddNoteAsync(actor, id, c.Text ?? "", ct)).Id);
                 case CommandKind.Label or CommandKind.Unlabel:
                     if (!await labels.SetAsync(actor, id, c.LabelId!.Value, c.Kind == CommandKind.Label, ct))
                         return new CommandOutcome("not_found", "No such conversation or label.");
@@ -104,7 +116,8 @@ public sealed class ConversationCommandPort(ConversationCommands commands, Outbo
         }
         catch (RefusedException e)
         {
-            return new CommandOutcome(e.Code, e.Message, DataJson: e.Details is null ? null : JsonSerializer.Serialize(e.Details));
+            var data = e.Details is null ? null : JsonSerializer.Serialize(e.Details);
+            return new CommandOutcome(e.Code, e.Message, DataJson: data);
         }
     }
 }

@@ -13,13 +13,16 @@ public sealed class AutomatedLedger(IGrainFactory grains, ILogger log)
 {
     private readonly List<(Guid Customer, Guid Lease)> _leases = [];
 
-    /// <summary>How many automated messages count as already spent for this customer's turn (the cap minus its share).</summary>
+    /// <summary>How many automated messages count as already spent for this customer's turn (the cap minus its
+    /// share).</summary>
     public async Task<int> SpentAsync(Guid customer)
     {
-        var allowance = await grains.GetGrain<ICustomerGrain>(GrainKeys.Customer(customer)).ReserveAutomated();
+        var allowance = await Customer(customer).ReserveAutomated();
         lock (_leases) _leases.Add((customer, allowance.Lease));
         return allowance.Spent;
     }
+
+    private ICustomerGrain Customer(Guid id) => grains.GetGrain<ICustomerGrain>(GrainKeys.Customer(id));
 
     public async Task SettleAsync()
     {
@@ -29,7 +32,10 @@ public sealed class AutomatedLedger(IGrainFactory grains, ILogger log)
             held = [.. _leases];
             _leases.Clear();
         }
-        try { await Task.WhenAll(held.Select(l => grains.GetGrain<ICustomerGrain>(GrainKeys.Customer(l.Customer)).SettleAutomated(l.Lease))); }
-        catch (Exception e) { log.LogWarning(e, "Settling automated-message reservations failed; they lapse by themselves."); }
+        try { await Task.WhenAll(held.Select(l => Customer(l.Customer).SettleAutomated(l.Lease))); }
+        catch (Exception e)
+        {
+            log.LogWarning(e, "Settling automated-message reservations failed; they lapse by themselves.");
+        }
     }
 }

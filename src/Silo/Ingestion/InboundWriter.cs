@@ -209,7 +209,8 @@ public static class InboundWriter
     }
 
     /// <summary>
-    /// VIP flag and language per contact, and how much of the automated cap its customer (the merged root, every channel)
+    /// VIP flag and language per contact, and how much of the automated cap its customer (the merged root, every
+    /// channel)
     /// has spent: reserved from the customer's grain, so bot turns on two channels cannot both spend the same share.
     /// </summary>
     private static async Task<Dictionary<Guid, ContactFacts>> ContactFactsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid[] contacts, HashSet<Guid> first,

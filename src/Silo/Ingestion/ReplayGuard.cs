@@ -28,7 +28,8 @@ public sealed class ReplayGuard(NpgsqlDataSource db, TimeProvider clock, IOption
 {
     public TimeSpan Tolerance => options.Value.WeChatTimestampTolerance;
 
-    public async Task<ReplayVerdict> CheckAsync(Guid channelId, string timestamp, string nonce, ReadOnlyMemory<byte> body, CancellationToken ct)
+    public async Task<ReplayVerdict> CheckAsync(
+        Guid channelId, string timestamp, string nonce, ReadOnlyMemory<byte> body, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         if (!long.TryParse(timestamp, out var seconds) || seconds is < 0 or > 253402300799) return ReplayVerdict.Stale;
@@ -39,27 +40,34 @@ public sealed class ReplayGuard(NpgsqlDataSource db, TimeProvider clock, IOption
         // An expired row (not yet purged) is taken over: its nonce is outside the window and may be used again.
         var rows = await Sql.QueryAsync(conn, null, """
             insert into webhook_nonces as n (channel_id, nonce, body_hash, expires_at) values (@c, @n, @h, @e)
-            on conflict (channel_id, nonce) do update set body_hash = excluded.body_hash, expires_at = excluded.expires_at
+            on conflict (channel_id, nonce) do update
+                set body_hash = excluded.body_hash, expires_at = excluded.expires_at
                 where n.expires_at < @now
             returning true
-            """, r => r.GetBoolean(0), ct, ("c", channelId), ("n", nonce), ("h", hash), ("e", at + Tolerance), ("now", now));
+            """, r => r.GetBoolean(0), ct,
+            ("c", channelId), ("n", nonce), ("h", hash), ("e", at + Tolerance), ("now", now));
         if (rows.Count == 1) return ReplayVerdict.Fresh;
-        var seen = await Sql.QueryAsync(conn, null, "select body_hash from webhook_nonces where channel_id = @c and nonce = @n",
+        var seen = await Sql.QueryAsync(conn, null,
+            "select body_hash from webhook_nonces where channel_id = @c and nonce = @n",
             r => (byte[])r[0], ct, ("c", channelId), ("n", nonce));
-        return seen.Count == 1 && CryptographicOperations.FixedTimeEquals(seen[0], hash) ? ReplayVerdict.Retry : ReplayVerdict.Replay;
+        var sameBody = seen.Count == 1 && CryptographicOperations.FixedTimeEquals(seen[0], hash);
+        return sameBody ? ReplayVerdict.Retry : ReplayVerdict.Replay;
     }
 
-    /// <summary>A delivery that was not committed: its nonce is released so the provider's retry is accepted as new.</summary>
+    /// <summary>A delivery that was not committed: its nonce is released so the provider's retry is accepted as
+    /// new.</summary>
     public async Task ForgetAsync(Guid channelId, string nonce, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        await Sql.ExecAsync(conn, null, "delete from webhook_nonces where channel_id = @c and nonce = @n", ct, ("c", channelId), ("n", nonce));
+        await Sql.ExecAsync(conn, null, "delete from webhook_nonces where channel_id = @c and nonce = @n", ct,
+            ("c", channelId), ("n", nonce));
     }
 
     /// <summary>Drops nonces whose timestamps have left the window (run by the node's housekeeping).</summary>
     public async Task<int> PurgeAsync(CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        return await Sql.ExecAsync(conn, null, "delete from webhook_nonces where expires_at < @now", ct, ("now", clock.GetUtcNow()));
+        return await Sql.ExecAsync(conn, null, "delete from webhook_nonces where expires_at < @now", ct,
+            ("now", clock.GetUtcNow()));
     }
 }

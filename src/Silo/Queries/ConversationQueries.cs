@@ -134,7 +134,8 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
             r => ReadConversation(r, now), ct, ("b", businessId), ("id", contactId), ("agent", agent));
     }
 
-    /// <summary>A contact; for an agent (<paramref name="agent"/>) only one with a conversation the agent may see.</summary>
+    /// <summary>A contact; for an agent (<paramref name="agent"/>) only one with a conversation the agent may
+    /// see.</summary>
     public async Task<ContactView?> ContactAsync(Guid businessId, Guid id, CancellationToken ct, Guid? agent = null)
     {
         await using var conn = await db.OpenConnectionAsync(ct);

@@ -75,7 +75,8 @@ public sealed class Effects
             cmd.Parameters.Add(new NpgsqlParameter("d", scheduled.Select(t => t.Value!.Value).ToArray()));
             cmd.Parameters.Add(new NpgsqlParameter("now", now));
             batch.BatchCommands.Add(cmd);
-            // A lock's deadlines and any deadline due within seconds wake their grain at commit; the sweep meets the rest.
+            // A lock's deadlines and any deadline due within seconds wake their grain at commit; the sweep meets the
+            // rest.
             wake.AddRange(scheduled.Where(t => DeadlinePlan.WakesOwner(t.Key.Kind, t.Value!.Value, now))
                 .Select(t => DeadlineOwners.Token(t.Key.Type, t.Key.Id, t.Key.Kind)));
         }

@@ -1,6 +1,7 @@
 namespace Engine.Silo.Runtime;
 
-/// <summary>A clock that can be moved forward: only the Testing environment has one (the test-only clock endpoint).</summary>
+/// <summary>A clock that can be moved forward: only the Testing environment has one (the test-only clock
+/// endpoint).</summary>
 public interface IAdjustableClock
 {
     void Advance(TimeSpan by);

@@ -8,10 +8,12 @@ public static class Passwords
 {
     private const int Iterations = 210_000;
 
-    /// <summary>Verified against when there is no account, so that a missing account takes as long as a wrong password.</summary>
+    /// <summary>Verified against when there is no account, so that a missing account takes as long as a wrong
+    /// password.</summary>
     public static readonly string Decoy = Hash(Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)));
 
-    /// <summary>The one password policy (users created through the API and the bootstrap administrator): null when it is met.</summary>
+    /// <summary>The one password policy (users created through the API and the bootstrap administrator): null when it
+    /// is met.</summary>
     public static string? Problem(string? password) =>
         password is null ? "Required."
         : password.Length < 10 ? "At least 10 characters."

@@ -132,7 +132,8 @@ public sealed class UserStore(NpgsqlDataSource db, TimeProvider clock) : Engine.
         await using var conn = await db.OpenConnectionAsync(ct);
         var row = (await Sql.QueryAsync(conn, null, "select id, business_id, password_hash from users where email = @e and disabled_at is null",
             r => (Id: r.GetGuid(0), Business: r.GetGuid(1), Hash: r.GetString(2)), ct, ("e", email.Trim().ToLowerInvariant()))).SingleOrDefault();
-        // An unknown email costs the same hash as a wrong password: the time taken tells nothing about which accounts exist.
+        // An unknown email costs the same hash as a wrong password: the time taken tells nothing about which accounts
+        // exist.
         var verified = Passwords.Verify(password, row.Hash ?? Passwords.Decoy);
         if (row.Hash is null || !verified)
         {

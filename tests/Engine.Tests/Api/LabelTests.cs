@@ -61,7 +61,8 @@ public class LabelTests(OutboundFixture f) : IClassFixture<OutboundFixture>
     }
 }
 
-/// <summary>Labels by hand go through the conversation's grain (a class of its own: the usage report above counts every conversation).</summary>
+/// <summary>Labels by hand go through the conversation's grain (a class of its own: the usage report above counts
+/// every conversation).</summary>
 public class LabelCommandTests(OutboundFixture f) : IClassFixture<OutboundFixture>
 {
     [Fact]

@@ -93,7 +93,8 @@ public class PermissionMatrixTests(EngineFixture f) : IClassFixture<EngineFixtur
             Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
     }
 
-    /// <summary>Keys issued for a user follow the user: an Agent made Editor acts as an Editor; a disabled user's key is refused.</summary>
+    /// <summary>Keys issued for a user follow the user: an Agent made Editor acts as an Editor; a disabled user's key
+    /// is refused.</summary>
     public static TheoryData<string, string> UserBoundCases()
     {
         var data = new TheoryData<string, string>();

@@ -26,7 +26,8 @@ public sealed class EngineHost(string connectionString, FakeTimeProvider clock, 
 
     private IPAddress? _remote;
 
-    /// <summary>Requests arrive from this address (as from a proxy in front of the node). Call before the first request.</summary>
+    /// <summary>Requests arrive from this address (as from a proxy in front of the node). Call before the first
+    /// request.</summary>
     public void FromAddress(IPAddress address) => _remote = address;
 
     private sealed class RemoteAddress(IPAddress address) : Microsoft.AspNetCore.Hosting.IStartupFilter

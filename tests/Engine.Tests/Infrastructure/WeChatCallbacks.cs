@@ -3,7 +3,8 @@ using Engine.Api.Webhooks.WeChat;
 
 namespace Engine.Tests.Infrastructure;
 
-/// <summary>Signs WeChat callbacks as WeChat does: a fresh nonce, the server's current time, encrypted when the channel has a key.</summary>
+/// <summary>Signs WeChat callbacks as WeChat does: a fresh nonce, the server's current time, encrypted when the
+/// channel has a key.</summary>
 public static class WeChatCallbacks
 {
     public static string NewNonce() => Random.Shared.NextInt64(1, long.MaxValue).ToString();
@@ -16,7 +17,8 @@ public static class WeChatCallbacks
         return $"signature={WeChatCrypto.Signature(token, ts, nonce)}&timestamp={ts}&nonce={nonce}&openid=x";
     }
 
-    /// <summary>Posts <paramref name="body"/> (XML or JSON) as plain text, or encrypted under <paramref name="aesKey"/>.</summary>
+    /// <summary>Posts <paramref name="body"/> (XML or JSON) as plain text, or encrypted under <paramref
+    /// name="aesKey"/>.</summary>
     public static Task<HttpResponseMessage> PostAsync(HttpClient client, Guid channel, string body, DateTimeOffset now,
         string? aesKey = EngineFixture.AesKey, string token = EngineFixture.WeChatToken, string? nonce = null, bool badMsgSignature = false)
     {

@@ -6,7 +6,8 @@ using Engine.Tests.Infrastructure;
 
 namespace Engine.Tests.Security;
 
-/// <summary>Keys follow their users, log-ins are throttled, sessions end on a password or role change, cookies need their origin.</summary>
+/// <summary>Keys follow their users, log-ins are throttled, sessions end on a password or role change, cookies need
+/// their origin.</summary>
 public class CredentialTests(OutboundFixture f) : IClassFixture<OutboundFixture>
 {
     private static string Code(string json) => JsonDocument.Parse(json).RootElement.GetProperty("code").GetString()!;

@@ -8,7 +8,8 @@ using Engine.Tests.Infrastructure;
 
 namespace Engine.Tests.Security;
 
-/// <summary>Every hostile probe of the security review, one row each: what is sent, and the status and code it must get.</summary>
+/// <summary>Every hostile probe of the security review, one row each: what is sent, and the status and code it must
+/// get.</summary>
 public class ProbeTableTests(WeChatFixture f) : IClassFixture<WeChatFixture>
 {
     private sealed record Probe(Func<WeChatFixture, Task<HttpResponseMessage>> Send, HttpStatusCode Status, string? Code);

@@ -6,7 +6,8 @@ using Engine.Tests.Infrastructure;
 
 namespace Engine.Tests.Security;
 
-/// <summary>A routing or auto-label pattern that runs out of time never fails a delivery: no match, recorded, the rule flagged.</summary>
+/// <summary>A routing or auto-label pattern that runs out of time never fails a delivery: no match, recorded, the
+/// rule flagged.</summary>
 public class RulePatternTests(OutboundFixture f) : IClassFixture<OutboundFixture>
 {
     private const string Catastrophic = "^(a+)+$";

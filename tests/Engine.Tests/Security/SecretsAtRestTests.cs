@@ -6,7 +6,8 @@ using Engine.Tests.Infrastructure;
 
 namespace Engine.Tests.Security;
 
-/// <summary>Channel secrets, access tokens and webhook signing secrets are stored encrypted; rows from before are sealed at start-up.</summary>
+/// <summary>Channel secrets, access tokens and webhook signing secrets are stored encrypted; rows from before are
+/// sealed at start-up.</summary>
 public class SecretsAtRestTests(EngineFixture f) : IClassFixture<EngineFixture>
 {
     [Fact]

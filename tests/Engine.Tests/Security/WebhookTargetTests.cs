@@ -8,7 +8,8 @@ using Microsoft.Extensions.Configuration;
 
 namespace Engine.Tests.Security;
 
-/// <summary>Outbound webhooks never reach loopback, private or link-local addresses unless an operator allows the network.</summary>
+/// <summary>Outbound webhooks never reach loopback, private or link-local addresses unless an operator allows the
+/// network.</summary>
 public class WebhookTargetTests(OutboundFixture f) : IClassFixture<OutboundFixture>
 {
     private static WebhookTargets Targets(string? allowed = null) =>

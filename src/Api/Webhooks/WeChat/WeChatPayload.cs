@@ -7,7 +7,8 @@ using Engine.Grains.Interfaces.Ingestion;
 
 namespace Engine.Api.Webhooks.WeChat;
 
-/// <summary>A callback body read whole: the top-level fields as text (a nested element as its JSON), and the whole tree as JSON.</summary>
+/// <summary>A callback body read whole: the top-level fields as text (a nested element as its JSON), and the whole
+/// tree as JSON.</summary>
 public sealed record WeChatDocument(IReadOnlyDictionary<string, string> Fields, string Json);
 
 /// <summary>
@@ -58,7 +59,8 @@ public static class WeChatPayload
         return new WeChatDocument(fields, tree.ToJsonString());
     }
 
-    /// <summary>Text for a leaf; an object for an element with children (attributes as "@name"), an array for repeats.</summary>
+    /// <summary>Text for a leaf; an object for an element with children (attributes as "@name"), an array for
+    /// repeats.</summary>
     private static JsonNode? ToJson(XElement e, int depth)
     {
         if (depth > 64) throw new PayloadException("The XML nests more than 64 levels deep.");

@@ -7,7 +7,8 @@ namespace Engine.Api.Webhooks.WhatsApp;
 /// <summary>A delivery that is valid JSON but not a WhatsApp webhook we can store whole.</summary>
 public sealed class PayloadException(string message) : Exception(message);
 
-/// <summary>A delivery read for one channel, and how many of its changes named another phone number (not stored here).</summary>
+/// <summary>A delivery read for one channel, and how many of its changes named another phone number (not stored
+/// here).</summary>
 public sealed record WhatsAppDelivery(InboundBatch Batch, int ForeignChanges);
 
 /// <summary>

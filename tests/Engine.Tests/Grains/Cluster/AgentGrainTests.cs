@@ -30,7 +30,7 @@ public sealed class AgentGrainTests(GrainCluster c)
     {
         var user = Guid.NewGuid();
         var key = GrainKeys.Agent(user);
-        var actor = new Engine.Grains.Interfaces.Conversations.CommandActor("user", user.ToString(), null, Guid.Empty, "Agent", user);
+        var actor = GrainCluster.AgentActor(user);
         await c.OnSilo(1).GetGrain<IAgentGrain>(key).SetPresence("online", actor);
         Assert.Equal("online", c.Activity.PresenceOf(user));
         Assert.Equal(1, c.Activity.Of(user));

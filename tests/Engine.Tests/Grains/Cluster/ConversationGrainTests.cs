@@ -44,8 +44,7 @@ public sealed class ConversationGrainTests(GrainCluster c)
     {
         var agent = Guid.NewGuid();
         var conversation = c.Conversations.Open(agent).Id;
-        static ConversationCommand Lock(Guid user) =>
-            new(CommandKind.Lock, new CommandActor("user", user.ToString(), null, Guid.Empty, "Agent", user));
+        static ConversationCommand Lock(Guid user) => new(CommandKind.Lock, GrainCluster.AgentActor(user));
 
         Assert.Null((await c.OnSilo(1).GetGrain<IConversationGrain>(GrainKeys.Conversation(conversation)).Run(Lock(agent))).Code);
         Assert.Equal("conversation_locked", (await Grain(conversation).Run(Lock(Guid.NewGuid()))).Code);
@@ -60,7 +59,7 @@ public sealed class ConversationGrainTests(GrainCluster c)
     {
         var agent = Guid.NewGuid();
         var conversation = c.Conversations.Open(agent).Id;
-        var actor = new CommandActor("user", agent.ToString(), null, Guid.Empty, "Agent", agent);
+        var actor = GrainCluster.AgentActor(agent);
         Assert.Null((await Grain(conversation).Run(new ConversationCommand(CommandKind.Lock, actor))).Code);
 
         c.Clock.Advance(TimeSpan.FromMinutes(2));

@@ -55,7 +55,8 @@ public sealed class CustomerGrainTests(GrainCluster c)
         Assert.Equal(now.AddSeconds(10), await On(1, contact).SendWaitUntil(Limits(TimeSpan.FromHours(2))));
     }
 
-    /// <summary>Two channels of one merged customer take bot turns at once, one through each silo: the turns share three.</summary>
+    /// <summary>Two channels of one merged customer take bot turns at once, one through each silo: the turns share
+    /// three.</summary>
     [Fact]
     public async Task Bot_turns_on_two_channels_of_one_merged_customer_share_three_automated_messages_in_24_hours()
     {

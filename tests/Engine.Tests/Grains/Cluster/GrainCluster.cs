@@ -24,7 +24,8 @@ public sealed class GrainCluster : IAsyncLifetime
     /// hold).</summary>
     public InMemoryRecipientHistory Recipients { get; } = new();
 
-    /// <summary>The automated messages each merged customer received on any channel (what the messages table would hold).</summary>
+    /// <summary>The automated messages each merged customer received on any channel (what the messages table would
+    /// hold).</summary>
     public InMemoryAutomatedHistory Automated { get; } = new();
 
     /// <summary>Teams' waiting conversations, claimed with the database's conditional update.</summary>
@@ -65,6 +66,10 @@ public sealed class GrainCluster : IAsyncLifetime
     }
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
+
+    /// <summary>A signed-in agent as a grain call carries them.</summary>
+    public static Engine.Grains.Interfaces.Conversations.CommandActor AgentActor(Guid user) =>
+        new("user", user.ToString(), null, Guid.Empty, "Agent", user);
 
     /// <summary>The grain factory of silo <paramref name="index"/>: calls made there start on that silo.</summary>
     public IGrainFactory OnSilo(int index) => Cluster.Silos[index].ServiceProvider.GetRequiredService<IGrainFactory>();
@@ -123,7 +128,8 @@ public sealed class InMemoryTeamQueues : Engine.Grains.Teams.ITeamQueueStore
 
     private readonly Dictionary<Guid, int> _collisions = [];
 
-    /// <summary>How many commits in the team found their conversation already taken (a claim that was not serialised).</summary>
+    /// <summary>How many commits in the team found their conversation already taken (a claim that was not
+    /// serialised).</summary>
     public int Collisions(Guid team)
     {
         lock (_gate) return _collisions.GetValueOrDefault(team);

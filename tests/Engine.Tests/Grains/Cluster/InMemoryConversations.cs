@@ -37,7 +37,8 @@ public sealed class InMemoryConversations(TimeProvider clock) : IDeadlineStore, 
     public void Touch(Guid id, Guid user) =>
         Apply(id, s => ConversationRules.Touch(s, user, LockPolicy.Default, clock.GetUtcNow()));
 
-    /// <summary>Lock and unlock as the Silo's commands apply them (the other commands are not needed by grain tests).</summary>
+    /// <summary>Lock and unlock as the Silo's commands apply them (the other commands are not needed by grain
+    /// tests).</summary>
     public Task<CommandOutcome> RunAsync(Guid conversation, ConversationCommand command, CancellationToken ct)
     {
         var user = command.Actor.UserId ?? Guid.Empty;
@@ -54,7 +55,8 @@ public sealed class InMemoryConversations(TimeProvider clock) : IDeadlineStore, 
         catch (RefusedException e) { return Task.FromResult(new CommandOutcome(e.Code, e.Message)); }
     }
 
-    /// <summary>A reply by the lock's holder: the rules extend the lock and its idle release, as the Silo's send does.</summary>
+    /// <summary>A reply by the lock's holder: the rules extend the lock and its idle release, as the Silo's send
+    /// does.</summary>
     public Task<SendOutcome> SendAsync(Guid conversation, SendCommand command, CancellationToken ct)
     {
         try

@@ -8,7 +8,7 @@ namespace Engine.Tests.Grains.Cluster;
 public sealed class TeamQueueGrainTests(GrainCluster c)
 {
     private static ClaimRequest Request(Guid agent, Guid? conversation = null) =>
-        new(agent, conversation, Guid.Empty, "Agent", "user", agent.ToString(), null);
+        new(agent, conversation, GrainCluster.AgentActor(agent));
 
     [Fact]
     public async Task Agents_racing_for_the_next_conversation_each_get_a_different_one_vip_first_then_oldest()
