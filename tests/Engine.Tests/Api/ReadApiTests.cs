@@ -14,7 +14,9 @@ public class ReadApiTests(EngineFixture f) : IClassFixture<EngineFixture>
         foreach (var p in phones)
         {
             f.Clock.Advance(TimeSpan.FromSeconds(1));
-            await Wa.PostAsync(f.Host.CreateClient(), f.WhatsAppChannel, Wa.TextDelivery(p, Wa.NewId(), 1760000000, "hi"));
+            // Written now, so no window closes (and touches a conversation) while the pages are read.
+            var now = f.Clock.GetUtcNow().ToUnixTimeSeconds();
+            await Wa.PostAsync(f.Host.CreateClient(), f.WhatsAppChannel, Wa.TextDelivery(p, Wa.NewId(), now, "hi"));
         }
         var seen = new List<string>();
         string? cursor = null;
