@@ -46,6 +46,8 @@ public static class SiloServices
         SecretBox.AddSecretBox(services);
         services.AddSingleton<ConversationQueries>();
         services.AddSingleton<IngestPipeline>();
+        services.AddSingleton<InboundRouter>();
+        services.AddSingleton<Engine.Grains.Customers.IInboundPort, InboundPort>();
         services.AddSingleton<ReplayGuard>();
         var providerTimeout = config.GetValue<TimeSpan?>("Engine:ProviderTimeout") ?? TimeSpan.FromSeconds(20);
         services.AddHttpClient("providers", c => c.Timeout = providerTimeout);
@@ -65,6 +67,7 @@ public static class SiloServices
         services.AddSingleton<AuditLog>();
         services.AddSingleton<AssignmentService>();
         services.AddSingleton<TeamClaims>();
+        services.AddSingleton<TeamQueues>();
         services.AddSingleton<Engine.Grains.Teams.ITeamQueueStore, TeamQueueStore>();
         services.AddSingleton<ConversationCommands>();
         services.AddSingleton<ConversationDesk>();

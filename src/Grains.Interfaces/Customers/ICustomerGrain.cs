@@ -1,3 +1,6 @@
+using Engine.Grains.Interfaces.Ingestion;
+using Orleans.Concurrency;
+
 namespace Engine.Grains.Interfaces.Customers;
 
 /// <summary>
@@ -6,26 +9,36 @@ namespace Engine.Grains.Interfaces.Customers;
 /// As a customer (key of the merged customer's root identity): the automated-message cap, at most 3 in any 24 hours
 /// across every channel of the customer, reserved by each bot turn so that turns on two channels cannot both spend it.
 /// Changes people and integrations make to a customer's profile (updates, notes, merges) are made by its grain.
+/// What the customer sends arrives here too: a webhook delivery is split by customer and each part is received by the
+/// grain of the identity that wrote (<c>cust:{ContactIds.For(channel, external id)}</c>), which commits it, or, once a
+/// commit told it the identity is stored as another customer (merged into it), hands it to that customer's grain.
 /// </summary>
+/// <remarks>The recipient's and the cap's methods interleave with <see cref="Receive"/>: a bot turn in the commit
+/// that a receive awaits reserves from this same grain.</remarks>
 [Alias("customer")]
 public interface ICustomerGrain : IGrainWithStringKey
 {
+    /// <summary>The customer's part of a webhook delivery (messages and channel events of one identity): completes once
+    /// it is committed, with the customer the identity is stored as (its merged root).</summary>
+    [Alias("receive")]
+    Task<Guid> Receive(InboundBatch part);
+
     /// <summary>When the next send may go (null: now).</summary>
-    [Alias("send-wait-until")]
+    [Alias("send-wait-until"), AlwaysInterleave]
     Task<DateTimeOffset?> SendWaitUntil(RecipientLimits limits);
 
     /// <summary>The provider accepted a send to this customer at <paramref name="at"/>.</summary>
-    [Alias("send-accepted")]
+    [Alias("send-accepted"), AlwaysInterleave]
     Task SendAccepted(DateTimeOffset at);
 
     /// <summary>Reserves, for one bot turn, every automated message the customer may still receive in the sliding 24
     /// hours.</summary>
-    [Alias("reserve-automated")]
+    [Alias("reserve-automated"), AlwaysInterleave]
     Task<AutomatedAllowance> ReserveAutomated();
 
     /// <summary>The turn's transaction ended (committed or not): the reservation is freed and what was sent is read
     /// again.</summary>
-    [Alias("settle-automated")]
+    [Alias("settle-automated"), AlwaysInterleave]
     Task SettleAutomated(Guid lease);
 
     /// <summary>A change to this customer's profile (an update, a note, another identity merged into it): made here

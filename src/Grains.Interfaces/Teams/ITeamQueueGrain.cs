@@ -1,9 +1,9 @@
 namespace Engine.Grains.Interfaces.Teams;
 
 /// <summary>
-/// One team's queue (key <c>team:{teamId}</c>): claims are taken one at a time for the whole cluster, in the queue's
-/// order (VIP first, then longest waiting), so two agents claiming at once never get the same conversation and never
-/// skip the head of the queue.
+/// One team's queue (key <c>team:{teamId}</c>): claims and automatic assignment are worked one at a time for the whole
+/// cluster, in the queue's order (VIP first, then longest waiting), so two agents claiming at once never get the same
+/// conversation, never skip the head of the queue, and an offer racing a claim cannot give one conversation twice.
 /// </summary>
 [Alias("team-queue")]
 public interface ITeamQueueGrain : IGrainWithStringKey
@@ -15,7 +15,16 @@ public interface ITeamQueueGrain : IGrainWithStringKey
     /// <summary>Claim <see cref="ClaimRequest.Conversation"/>, or the head of the queue when it is null.</summary>
     [Alias("claim")]
     Task<ClaimOutcome> Claim(ClaimRequest request);
+
+    /// <summary>Automatic assignment: assigns waiting conversations in order while an agent can take one; returns what
+    /// went to whom.</summary>
+    [Alias("drain")]
+    Task<IReadOnlyList<Assigned>> Drain();
 }
+
+/// <summary>A conversation automatic assignment gave to an agent.</summary>
+[GenerateSerializer, Immutable, Alias("assigned")]
+public sealed record Assigned([property: Id(0)] Guid Conversation, [property: Id(1)] Guid Agent);
 
 /// <summary>A conversation waiting in a team's queue, with what orders it.</summary>
 [GenerateSerializer, Immutable, Alias("queued-conversation")]

@@ -1,5 +1,7 @@
+using Engine.Grains.Contacts;
 using Engine.Grains.Interfaces;
 using Engine.Grains.Interfaces.Customers;
+using Engine.Grains.Interfaces.Ingestion;
 using Engine.Grains.Messaging;
 
 namespace Engine.Grains.Customers;
@@ -12,31 +14,74 @@ public interface IRecipientHistory
         CancellationToken ct);
 }
 
+/// <summary>Where a customer grain commits what the customer sent (the Silo implements it: the node's group
+/// commit).</summary>
+public interface IInboundPort
+{
+    /// <summary>Completes once the part is committed, in a transaction shared with whatever else the node is
+    /// committing; returns the customer the part's identity is stored as (its merged root).</summary>
+    Task<Guid> CommitAsync(InboundBatch part, CancellationToken ct);
+}
+
 /// <summary>
-/// The customer's grain as a recipient: it reads the sends of the last minutes once on activation (so a crash
-/// loses nothing) and then keeps them in memory, so each dispatch asks it instead of the database. Sends to one
-/// recipient are serialised by the outbox (one ordering key per conversation), so asking, sending and recording
-/// cannot interleave for one recipient. A node that dies between the provider's acceptance and the record leaves
-/// this activation one send short until it is re-activated (the database has it).
+/// The customer's grain as a recipient: it reads the sends of the last minutes when first asked (so a crash loses
+/// nothing) and then keeps them in memory, so each dispatch asks it instead of the database. Sends to one recipient
+/// are serialised by the outbox (one ordering key per conversation), so asking, sending and recording cannot interleave
+/// for one recipient. A node that dies between the provider's acceptance and the record leaves this activation one send
+/// short until it is re-activated (the database has it).
 /// </summary>
 /// <remarks>
-/// As the merged customer, it keeps the <see cref="AutomatedCap"/>: read from the messages on activation and after each
-/// bot turn settles, so the count is the database's, and turns in flight on any channel or node reserve through it.
+/// <para>As the merged customer, it keeps the <see cref="AutomatedCap"/>: read from the messages when first asked and
+/// after each bot turn settles, so the count is the database's, and turns in flight on any channel or node reserve
+/// through it.</para>
+/// <para>As the customer who writes, it commits their messages one delivery at a time, and remembers the provider
+/// ids it committed lately, so the provider's redelivery of a message it already has is acknowledged without a
+/// transaction. The grain of an identity (its key derived by <see cref="ContactIds"/>) learns from each commit which
+/// customer the identity is stored as and from then on hands what it receives to that customer's grain; a merge
+/// reaches the routing with the next commit, and the database's row locks keep a delivery routed the old way
+/// correct.</para>
 /// </remarks>
-public sealed class CustomerGrain(IRecipientHistory history, IAutomatedHistory automated, ICustomerProfilePort profiles, TimeProvider clock)
+public sealed class CustomerGrain(
+    IRecipientHistory history, IAutomatedHistory automated, ICustomerProfilePort profiles, IInboundPort inbound,
+    TimeProvider clock)
     : Grain, ICustomerGrain
 {
     private static readonly TimeSpan KeepFor = TimeSpan.FromMinutes(10);
+    private const int RememberedIds = 512;
     private readonly List<DateTimeOffset> _sends = [];
+    private Task? _sendsRead;
     private readonly AutomatedCap _cap = new();
     private bool _capLoaded;
+    private long _capReadsStarted, _capReadApplied;
+    private Guid? _storedAs;
+    private readonly HashSet<(Guid, string)> _committed = [];
+    private readonly Queue<(Guid, string)> _committedOrder = new();
 
     private Guid Contact => GrainKeys.IdOf(this.GetPrimaryKeyString());
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    public async Task<Guid> Receive(InboundBatch part)
     {
-        var since = clock.GetUtcNow() - KeepFor;
-        _sends.AddRange(await history.AcceptedSendsSinceAsync(Contact, since, cancellationToken));
+        if (part.Writer is not { } identity) return Contact;
+        // Called as the identity's grain (not handed on by one): the part belongs to the customer it is stored as.
+        var asIdentity = ContactIds.For(part.ChannelId, identity.ExternalId) == Contact;
+        if (asIdentity && _storedAs is { } customer && customer != Contact)
+            return (_storedAs = await GrainFactory.GetGrain<ICustomerGrain>(GrainKeys.Customer(customer)).Receive(part))
+                .Value;
+        var fresh = part with { Messages = part.Messages.Where(m => !_committed.Contains(Key(part, m))).ToList() };
+        if (fresh.Count == 0) return asIdentity ? _storedAs ?? Contact : Contact;
+        var storedAs = await inbound.CommitAsync(fresh, CancellationToken.None);
+        if (asIdentity) _storedAs = storedAs;
+        foreach (var m in fresh.Messages) Remember(Key(part, m));
+        return storedAs;
+    }
+
+    private static (Guid, string) Key(InboundBatch part, InboundMessage m) => (part.ChannelId, m.ProviderMessageId);
+
+    private void Remember((Guid, string) key)
+    {
+        if (!_committed.Add(key)) return;
+        _committedOrder.Enqueue(key);
+        if (_committedOrder.Count > RememberedIds) _committed.Remove(_committedOrder.Dequeue());
     }
 
     public async Task<AutomatedAllowance> ReserveAutomated()
@@ -49,8 +94,9 @@ public sealed class CustomerGrain(IRecipientHistory history, IAutomatedHistory a
 
     public async Task SettleAutomated(Guid lease)
     {
-        _cap.Settle(lease);
+        // Read first, then free: the settled turn's messages are counted by its lease or by the history at every point.
         await LoadCapAsync(clock.GetUtcNow());
+        _cap.Settle(lease);
     }
 
     public async Task<ProfileOutcome> Change(ProfileChange change)
@@ -61,24 +107,38 @@ public sealed class CustomerGrain(IRecipientHistory history, IAutomatedHistory a
         return outcome;
     }
 
+    /// <summary>Reads the history; these calls interleave, so a read that started before one already applied is
+    /// older than it and is dropped.</summary>
     private async Task LoadCapAsync(DateTimeOffset now)
     {
-        _cap.Load(await automated.AutomatedSinceAsync(Contact, now - AutomatedCap.Window, CancellationToken.None));
+        var read = ++_capReadsStarted;
+        var sent = await automated.AutomatedSinceAsync(Contact, now - AutomatedCap.Window, CancellationToken.None);
+        if (read < _capReadApplied) return;
+        _capReadApplied = read;
+        _cap.Load(sent);
         _capLoaded = true;
     }
 
-    public Task<DateTimeOffset?> SendWaitUntil(RecipientLimits limits)
+    /// <summary>The recipient's recent sends, read once per activation (calls that interleave share the one
+    /// read).</summary>
+    private Task ReadSendsAsync() => _sendsRead ??= ReadAsync();
+
+    private async Task ReadAsync() =>
+        _sends.AddRange(await history.AcceptedSendsSinceAsync(Contact, clock.GetUtcNow() - KeepFor, CancellationToken.None));
+
+    public async Task<DateTimeOffset?> SendWaitUntil(RecipientLimits limits)
     {
+        await ReadSendsAsync();
         var now = clock.GetUtcNow();
         var lookBack = SendLimits.RecipientLookBack(limits);
-        return Task.FromResult(SendLimits.RecipientWaitUntil(_sends.Where(t => t > now - lookBack), limits, now));
+        return SendLimits.RecipientWaitUntil(_sends.Where(t => t > now - lookBack), limits, now);
     }
 
-    public Task SendAccepted(DateTimeOffset at)
+    public async Task SendAccepted(DateTimeOffset at)
     {
+        await ReadSendsAsync();
         _sends.Add(at);
         var horizon = clock.GetUtcNow() - KeepFor;
         _sends.RemoveAll(t => t < horizon);
-        return Task.CompletedTask;
     }
 }

@@ -16,6 +16,10 @@ public interface ITeamQueueStore
     /// <summary>Assigns the conversation to the claimant if it still waits (fenced in the database too).</summary>
     Task<(ClaimCommit Commit, string? Code, string? Detail)> CommitClaimAsync(
         Guid team, Guid conversation, ClaimRequest request, CancellationToken ct);
+
+    /// <summary>Assigns waiting conversations in the queue's order to the agents the team's strategy picks, while one
+    /// can take one (each fenced in the database too).</summary>
+    Task<IReadOnlyList<Assigned>> DrainAsync(Guid team, CancellationToken ct);
 }
 
 /// <summary>The queue's order: VIP (higher priority) first, then the longest waiting, then by id for a stable
@@ -33,9 +37,10 @@ public static class TeamQueueOrder
 }
 
 /// <summary>
-/// A team's queue for claim mode. The grain's single-threaded turns are the claim lock for the whole cluster: each
-/// claim reads who waits now (automatic assignment also takes from the queue), walks them in order, and commits the
-/// first that still waits; the database's conditional update fences a duplicate activation during a membership change.
+/// A team's queue. The grain's single-threaded turns are the queue's lock for the whole cluster: each claim reads who
+/// waits now, walks them in order, and commits the first that still waits; each drain (a conversation entered the
+/// queue, an agent came online or freed a slot, the silos' sweep) assigns in order while agents can take one. The
+/// database's conditional updates fence a duplicate activation during a membership change.
 /// </summary>
 public sealed class TeamQueueGrain(ITeamQueueStore store) : Grain, ITeamQueueGrain
 {
@@ -47,6 +52,8 @@ public sealed class TeamQueueGrain(ITeamQueueStore store) : Grain, ITeamQueueGra
 
     public async Task<QueuedConversation?> Head() =>
         TeamQueueOrder.Order(await store.WaitingAsync(Team, CancellationToken.None)).FirstOrDefault();
+
+    public Task<IReadOnlyList<Assigned>> Drain() => store.DrainAsync(Team, CancellationToken.None);
 
     public async Task<ClaimOutcome> Claim(ClaimRequest request)
     {

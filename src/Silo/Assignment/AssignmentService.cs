@@ -2,6 +2,7 @@ using Engine.Grains.Assignment;
 using Engine.Grains.Conversations;
 using Engine.Grains.Interfaces.Conversations;
 using Engine.Grains.Interfaces.Runtime;
+using Engine.Grains.Interfaces.Teams;
 using Engine.Silo.Audit;
 using Engine.Silo.Conversations;
 using Engine.Silo.Database;
@@ -11,58 +12,34 @@ using Npgsql;
 namespace Engine.Silo.Assignment;
 
 /// <summary>
-/// Assigns waiting conversations. Every path locks the team row first (so one team's queue is worked
-/// by one transaction at a time on any node), then the conversation, then takes the agent's capacity
-/// with a conditional update: no conversation goes to two agents, no agent goes over a limit.
+/// Assigns waiting conversations, as their team's queue grain asks (<see cref="TeamQueues"/>): the grain works one
+/// team's queue at a time for the whole cluster; here each conversation is locked and the agent's capacity taken with
+/// a conditional update, so no conversation goes to two agents and no agent goes over a limit even while a duplicate
+/// activation lives during a membership change.
 /// </summary>
 public sealed class AssignmentService(EntityRuntime runtime, TimeProvider clock)
 {
     private sealed record Team(Guid Id, Guid BusinessId, string Strategy, string[] RequiredSkills, bool MatchLanguage);
 
-    /// <summary>
-    /// A conversation entered its queue: work the team's queue in order (VIP first, then longest
-    /// waiting) rather than this one alone, so offers racing on several nodes still respect the order.
-    /// Returns the agent it went to, or null while it waits.
-    /// </summary>
-    public Task<Guid?> OfferAsync(Guid conversationId, CancellationToken ct) => runtime.CallAsync<Guid?>(async (conn, tx, ct2) =>
-    {
-        var teamId = (await Sql.QueryAsync(conn, tx, "select team_id from conversations where id = @id", r => r.NullableGuid(0), ct2, ("id", conversationId))).SingleOrDefault();
-        if (teamId is null || await LockTeamAsync(conn, tx, teamId.Value, ct2) is not { } team) return null;
-        var assigned = await DrainLockedAsync(conn, tx, team, ct2);
-        return assigned.TryGetValue(conversationId, out var agent) ? agent
-            : (await Sql.QueryAsync(conn, tx, "select assignee_id from conversations where id = @id", r => r.NullableGuid(0), ct2, ("id", conversationId))).SingleOrDefault();
-    }, ct);
+    /// <summary>Assign from the team's queue, in order (VIP first, then longest waiting), while someone can take
+    /// one.</summary>
+    public Task<IReadOnlyList<Assigned>> DrainAsync(Guid teamId, CancellationToken ct) =>
+        runtime.CallAsync<IReadOnlyList<Assigned>>(async (conn, tx, ct2) =>
+            await LoadTeamAsync(conn, tx, teamId, ct2) is { } team ? await DrainTeamAsync(conn, tx, team, ct2) : [], ct);
 
-    /// <summary>
-    /// The slow safety sweep (not the mechanism): drains every team that has waiting conversations, in
-    /// case an agent became available without an event (e.g. their lapsed activity resumed on another path).
-    /// </summary>
-    public async Task<int> SweepAsync(NpgsqlDataSource db, CancellationToken ct)
-    {
-        List<Guid> teams;
-        await using (var conn = await db.OpenConnectionAsync(ct))
-            teams = await Sql.QueryAsync(conn, null, "select distinct team_id from conversations where status = 'open' and assignee_id is null and team_id is not null",
-                r => r.GetGuid(0), ct);
-        var assigned = 0;
-        foreach (var team in teams) assigned += await DrainAsync(team, ct);
-        return assigned;
-    }
-
-    /// <summary>Assign from the team's queue while someone can take one. Returns how many were assigned.</summary>
-    public Task<int> DrainAsync(Guid teamId, CancellationToken ct) => runtime.CallAsync(async (conn, tx, ct2) =>
-        await LockTeamAsync(conn, tx, teamId, ct2) is { } team ? (await DrainLockedAsync(conn, tx, team, ct2)).Count : 0, ct);
-
-    private async Task<Dictionary<Guid, Guid>> DrainLockedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Team team, CancellationToken ct)
+    private async Task<IReadOnlyList<Assigned>> DrainTeamAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Team team,
+        CancellationToken ct)
     {
         var waiting = await Sql.QueryAsync(conn, tx, """
             select id from conversations where team_id = @t and status = 'open' and assignee_id is null
              order by priority desc, queued_at, id limit 100 for update skip locked
             """, r => r.GetGuid(0), ct, ("t", team.Id));
-        var assigned = new Dictionary<Guid, Guid>();
+        var assigned = new List<Assigned>();
         foreach (var id in waiting)
         {
             var conversation = await ConversationStore.LockAsync(conn, tx, id, ct);
-            if (conversation is { IsQueued: true } && await TryAssignAsync(conn, tx, team, conversation, ct) is { } agent) assigned[id] = agent;
+            if (conversation is { IsQueued: true } && await TryAssignAsync(conn, tx, team, conversation, ct) is { } agent)
+                assigned.Add(new Assigned(id, agent));
         }
         return assigned;
     }
@@ -135,8 +112,8 @@ public sealed class AssignmentService(EntityRuntime runtime, TimeProvider clock)
         return true;
     }
 
-    private static async Task<Team?> LockTeamAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, CancellationToken ct) =>
-        (await Sql.QueryAsync(conn, tx, "select id, business_id, strategy, required_skills, match_language from teams where id = @id for update",
+    private static async Task<Team?> LoadTeamAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, CancellationToken ct) =>
+        (await Sql.QueryAsync(conn, tx, "select id, business_id, strategy, required_skills, match_language from teams where id = @id",
             r => new Team(r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetFieldValue<string[]>(3), r.GetBoolean(4)), ct, ("id", id))).SingleOrDefault();
 
     private static Task<List<AgentCandidate>> CandidatesAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string where, object arg, CancellationToken ct) =>
@@ -145,4 +122,48 @@ public sealed class AssignmentService(EntityRuntime runtime, TimeProvider clock)
               from users u where {where} and u.disabled_at is null and u.role <> 'Analyst' order by u.id
             """, r => new AgentCandidate(r.GetGuid(0), r.GetString(1), r.NullableTime(2), r.GetInt32(3), r.GetInt32(4),
                 r.GetFieldValue<string[]>(5), r.GetFieldValue<string[]>(6), r.GetString(7), r.NullableTime(8)), ct, ("x", arg));
+}
+
+/// <summary>
+/// Automatic assignment's ways in, each through the team's queue grain: a conversation entered its queue (the whole
+/// queue is worked in order, so offers racing on several nodes still respect it), an agent became available (their
+/// teams are drained), and the slow safety sweep of every team with waiting conversations.
+/// </summary>
+public sealed class TeamQueues(IGrainFactory grains, NpgsqlDataSource db)
+{
+    /// <summary>The agent the conversation went to (or already had), or null while it waits.</summary>
+    public async Task<Guid?> OfferAsync(Guid conversationId, CancellationToken ct)
+    {
+        if (await TeamOfAsync(conversationId, ct) is not { } team) return null;
+        var assigned = await Queue(team).Drain();
+        if (assigned.FirstOrDefault(a => a.Conversation == conversationId) is { } mine) return mine.Agent;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return (await Sql.QueryAsync(conn, null, "select assignee_id from conversations where id = @id",
+            r => r.NullableGuid(0), ct, ("id", conversationId))).SingleOrDefault();
+    }
+
+    public async Task<int> DrainAsync(Guid team) => (await Queue(team).Drain()).Count;
+
+    /// <summary>The slow safety sweep (not the mechanism), in case an agent became available without an event.</summary>
+    public async Task<int> SweepAsync(CancellationToken ct)
+    {
+        List<Guid> teams;
+        await using (var conn = await db.OpenConnectionAsync(ct))
+            teams = await Sql.QueryAsync(conn, null, """
+                select distinct team_id from conversations
+                 where status = 'open' and assignee_id is null and team_id is not null
+                """, r => r.GetGuid(0), ct);
+        var assigned = 0;
+        foreach (var team in teams) assigned += await DrainAsync(team);
+        return assigned;
+    }
+
+    private async Task<Guid?> TeamOfAsync(Guid conversationId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return (await Sql.QueryAsync(conn, null, "select team_id from conversations where id = @id",
+            r => r.NullableGuid(0), ct, ("id", conversationId))).SingleOrDefault();
+    }
+
+    private ITeamQueueGrain Queue(Guid team) => grains.GetGrain<ITeamQueueGrain>(Engine.Grains.Interfaces.GrainKeys.Team(team));
 }

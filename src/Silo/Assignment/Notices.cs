@@ -86,14 +86,14 @@ public sealed class Notices(NpgsqlDataSource db, OutboundService outbound) : IOu
 }
 
 /// <summary>Runs the offers and drains that assignment events leave in the outbox.</summary>
-public sealed class OfferHandler(AssignmentService assignment, NpgsqlDataSource db) : IOutboxHandler
+public sealed class OfferHandler(TeamQueues queues, NpgsqlDataSource db) : IOutboxHandler
 {
     public string Topic => Engine.Grains.Conversations.ConversationRules.OfferTopic;
 
     public async Task<OutboxResult> HandleAsync(OutboxItem item, CancellationToken ct)
     {
         var id = item.Payload.GetProperty("conversationId").GetGuid();
-        if (await assignment.OfferAsync(id, ct) is not null) return new OutboxResult.Done();
+        if (await queues.OfferAsync(id, ct) is not null) return new OutboxResult.Done();
         // Nobody could take it: it waits, and the customer is told their place in the queue.
         await using var conn = await db.OpenConnectionAsync(ct);
         var queued = (await Sql.QueryAsync(conn, null, "select business_id, queued_at from conversations where id = @id and status = 'open' and assignee_id is null and team_id is not null",
@@ -111,13 +111,13 @@ public sealed class OfferHandler(AssignmentService assignment, NpgsqlDataSource 
     }
 }
 
-public sealed class DrainHandler(AssignmentService assignment) : IOutboxHandler
+public sealed class DrainHandler(TeamQueues queues) : IOutboxHandler
 {
     public string Topic => AssignmentTriggers.DrainTopic;
 
     public async Task<OutboxResult> HandleAsync(OutboxItem item, CancellationToken ct)
     {
-        await assignment.DrainAsync(item.Payload.GetProperty("teamId").GetGuid(), ct);
+        await queues.DrainAsync(item.Payload.GetProperty("teamId").GetGuid());
         return new OutboxResult.Done();
     }
 }

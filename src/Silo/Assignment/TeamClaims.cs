@@ -84,4 +84,6 @@ public sealed class TeamQueueStore(NpgsqlDataSource db, AssignmentService assign
         }
         catch (RefusedException e) { return (ClaimCommit.Refused, e.Code, e.Message); }
     }
+
+    public Task<IReadOnlyList<Assigned>> DrainAsync(Guid team, CancellationToken ct) => assignment.DrainAsync(team, ct);
 }

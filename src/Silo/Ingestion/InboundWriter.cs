@@ -26,8 +26,10 @@ public static class InboundWriter
 {
     public sealed record Delivery(Channel Channel, InboundBatch Batch);
 
-    public static async Task WriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<Delivery> deliveries, DateTimeOffset now, CancellationToken ct,
-        AutomatedLedger automated, Random? random = null)
+    /// <returns>The customer (merged root) each identity in the deliveries is stored as.</returns>
+    public static async Task<IReadOnlyDictionary<(Guid Channel, string ExternalId), Guid>> WriteAsync(
+        NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<Delivery> deliveries, DateTimeOffset now,
+        CancellationToken ct, AutomatedLedger automated, Random? random = null)
     {
         // A provider time in the future opens no response window into the future: it counts from receipt.
         var messages = deliveries
@@ -42,8 +44,10 @@ public static class InboundWriter
 
         var effects = new Effects();
         var firstContacts = new HashSet<Guid>();
+        var customers = new Dictionary<(Guid, string), Guid>();
         var contacts = await UpsertContactsAsync(conn, tx,
-            messages.Select(x => (x.Channel, x.Message.Contact)).Concat(events.Select(x => (x.Channel, x.Event.Contact))).ToList(), effects, firstContacts, now, ct);
+            messages.Select(x => (x.Channel, x.Message.Contact)).Concat(events.Select(x => (x.Channel, x.Event.Contact))).ToList(),
+            effects, firstContacts, customers, now, ct);
 
         var batch = new NpgsqlBatch(conn, tx);
         var versionCheck = messages.Count > 0
@@ -51,14 +55,15 @@ public static class InboundWriter
         effects.AppendTo(batch, now);
         AppendEvents(batch, events, contacts, now);
         AppendStatuses(batch, deliveries, now);
-        if (batch.BatchCommands.Count == 0) return;
+        if (batch.BatchCommands.Count == 0) return customers;
         await batch.ExecuteNonQueryAsync(ct);
         versionCheck?.Invoke();
+        return customers;
     }
 
     private static async Task<Dictionary<(Guid Channel, string ExternalId), Guid>> UpsertContactsAsync(
         NpgsqlConnection conn, NpgsqlTransaction tx, List<(Channel Channel, InboundContact Contact)> seen, Effects effects, HashSet<Guid> inserted,
-        DateTimeOffset now, CancellationToken ct)
+        Dictionary<(Guid, string), Guid> customers, DateTimeOffset now, CancellationToken ct)
     {
         var result = new Dictionary<(Guid, string), Guid>();
         if (seen.Count == 0) return result;
@@ -79,9 +84,11 @@ public static class InboundWriter
                 bsuid = coalesce(excluded.bsuid, c.bsuid), last_seen_at = greatest(c.last_seen_at, excluded.last_seen_at),
                 updated_at = excluded.updated_at, version = c.version + 1
             returning c.id, c.channel_id, c.external_id, (xmax = 0), c.business_id, c.phone_e164,
-                      (select b.auto_merge_verified_phone from businesses b where b.id = c.business_id)
+                      (select b.auto_merge_verified_phone from businesses b where b.id = c.business_id),
+                      coalesce(c.merged_into, c.id)
             """, conn, tx);
-        cmd.Parameters.Add(new NpgsqlParameter("id", rows.Select(_ => Guid.CreateVersion7()).ToArray()));
+        // A new identity's id is derived from it: the customer grain the webhook routed it to is this contact's.
+        cmd.Parameters.Add(new NpgsqlParameter("id", rows.Select(r => ContactIds.For(r.Channel.Id, r.Contact.ExternalId)).ToArray()));
         cmd.Parameters.Add(new NpgsqlParameter("business_id", rows.Select(r => r.Channel.BusinessId).ToArray()));
         cmd.Parameters.Add(new NpgsqlParameter("channel_id", rows.Select(r => r.Channel.Id).ToArray()));
         cmd.Parameters.Add(new NpgsqlParameter("external_id", rows.Select(r => r.Contact.ExternalId).ToArray()));
@@ -94,6 +101,7 @@ public static class InboundWriter
         while (await r.ReadAsync(ct))
         {
             result[(r.GetGuid(1), r.GetString(2))] = r.GetGuid(0);
+            customers[(r.GetGuid(1), r.GetString(2))] = r.GetGuid(7);
             // A customer seen for the first time: published, and checked against the business's matching rule.
             if (r.GetBoolean(3)) inserted.Add(r.GetGuid(0));
             if (r.GetBoolean(3))

@@ -17,7 +17,15 @@ namespace Engine.Silo.Ingestion;
 /// </summary>
 public sealed class IngestPipeline : IHostedService, IAsyncDisposable
 {
-    private sealed record Pending(InboundWriter.Delivery Delivery, TaskCompletionSource Done);
+    private sealed record Pending(InboundWriter.Delivery Delivery, TaskCompletionSource<Customers> Done);
+
+    /// <summary>The customer (merged root) each identity of a committed delivery is stored as.</summary>
+    public sealed class Customers(IReadOnlyDictionary<(Guid Channel, string ExternalId), Guid> map)
+    {
+        public static readonly Customers None = new(new Dictionary<(Guid, string), Guid>());
+
+        public Guid? Of(Guid channel, string externalId) => map.TryGetValue((channel, externalId), out var c) ? c : null;
+    }
 
     private readonly Channel<Pending> _queue = System.Threading.Channels.Channel.CreateUnbounded<Pending>(new() { SingleWriter = false });
     private readonly EntityRuntime _runtime;
@@ -41,10 +49,10 @@ public sealed class IngestPipeline : IHostedService, IAsyncDisposable
     }
 
     /// <summary>Completes once everything in <paramref name="batch"/> is durably committed.</summary>
-    public Task IngestAsync(ChannelRecord channel, InboundBatch batch)
+    public Task<Customers> IngestAsync(ChannelRecord channel, InboundBatch batch)
     {
-        if (batch.Count == 0) return Task.CompletedTask;
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (batch.Count == 0) return Task.FromResult(Customers.None);
+        var done = new TaskCompletionSource<Customers>(TaskCreationOptions.RunContinuationsAsynchronously);
         if (!_queue.Writer.TryWrite(new Pending(new InboundWriter.Delivery(channel, batch), done)))
             throw new InvalidOperationException("The ingest pipeline is stopping.");
         return done.Task;
@@ -65,15 +73,15 @@ public sealed class IngestPipeline : IHostedService, IAsyncDisposable
             if (group.Count == 0) continue;
             try
             {
-                await CommitAsync(group);
-                foreach (var p in group) p.Done.TrySetResult();
+                var customers = await CommitAsync(group);
+                foreach (var p in group) p.Done.TrySetResult(customers);
             }
             catch (Exception e) when (group.Count > 1)
             {
                 _log.LogWarning(e, "Group of {Count} deliveries failed; committing them one by one.", group.Count);
                 foreach (var p in group)
                 {
-                    try { await CommitAsync([p]); p.Done.TrySetResult(); }
+                    try { p.Done.TrySetResult(await CommitAsync([p])); }
                     catch (Exception one) { p.Done.TrySetException(one); }
                 }
             }
@@ -84,16 +92,17 @@ public sealed class IngestPipeline : IHostedService, IAsyncDisposable
         }
     }
 
-    private async Task CommitAsync(List<Pending> group)
+    private async Task<Customers> CommitAsync(List<Pending> group)
     {
         var automated = new AutomatedLedger(_grains, _log);
         try
         {
-            await _runtime.CallAsync(async (conn, tx, ct) =>
+            return new Customers(await _runtime.CallAsync(async (conn, tx, ct) =>
             {
                 await automated.SettleAsync();   // a retried attempt first frees what the failed one reserved
-                await InboundWriter.WriteAsync(conn, tx, group.Select(p => p.Delivery).ToList(), _clock.GetUtcNow(), ct, automated, _random);
-            }, CancellationToken.None);
+                return await InboundWriter.WriteAsync(conn, tx, group.Select(p => p.Delivery).ToList(),
+                    _clock.GetUtcNow(), ct, automated, _random);
+            }, CancellationToken.None));
         }
         finally { await automated.SettleAsync(); }
     }

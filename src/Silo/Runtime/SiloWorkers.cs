@@ -12,7 +12,7 @@ namespace Engine.Silo.Runtime;
 /// </summary>
 public sealed class SiloWorkers(
     DeadlineSweep deadlines, Alerts.Alerts alerts, Reports.Rollups rollups, OutboxDispatcher outbox,
-    Assignment.AssignmentService assignment, Ingestion.ReplayGuard nonces, Npgsql.NpgsqlDataSource db, IOptions<EngineOptions> options, ILogger<SiloWorkers> log)
+    Assignment.TeamQueues queues, Ingestion.ReplayGuard nonces, IOptions<EngineOptions> options, ILogger<SiloWorkers> log)
     : BackgroundService
 {
     public override async Task StartAsync(CancellationToken cancellationToken)
@@ -29,7 +29,7 @@ public sealed class SiloWorkers(
             loops.Add(Loop("deadline sweep", DeadlinePlan.SweepEvery, deadlines.RunDueAsync, stoppingToken));
             loops.Add(Loop("outbox", options.Value.PollInterval, outbox.RunDueAsync, stoppingToken));
             loops.Add(Loop("report rollups", TimeSpan.FromSeconds(5), async ct => { while (await rollups.FoldAsync(ct) >= 20_000) { } }, stoppingToken));
-            loops.Add(Loop("assignment sweep", TimeSpan.FromMinutes(1), ct => assignment.SweepAsync(db, ct), stoppingToken));
+            loops.Add(Loop("assignment sweep", TimeSpan.FromMinutes(1), queues.SweepAsync, stoppingToken));
             loops.Add(Loop("expired nonces", TimeSpan.FromMinutes(1), nonces.PurgeAsync, stoppingToken));
         }
         await Task.WhenAll(loops);

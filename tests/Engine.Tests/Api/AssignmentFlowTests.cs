@@ -221,7 +221,7 @@ public class AssignmentFlowTests(OutboundFixture f) : IClassFixture<OutboundFixt
         // The agent becomes available with no event at all (written behind the engine's back).
         await f.Db.ExecAsync("update users set presence = 'online', last_active_at = @now where id = @a", ("now", f.Clock.GetUtcNow()), ("a", agent));
         Assert.Null(TeamFixture.Assignee(await TeamFixture.ConversationAsync(f, conversation)));
-        await f.Host.Service<Engine.Silo.Assignment.AssignmentService>().SweepAsync(f.Db.DataSource, CancellationToken.None);
+        await f.Host.Service<Engine.Silo.Assignment.TeamQueues>().SweepAsync(CancellationToken.None);
         Assert.Equal(agent, TeamFixture.Assignee(await TeamFixture.ConversationAsync(f, conversation)));
     }
 

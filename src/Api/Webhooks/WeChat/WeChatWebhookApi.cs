@@ -31,7 +31,7 @@ public static class WeChatWebhookApi
         Guid channelId, string? signature, string? timestamp, string? nonce,
         [Microsoft.AspNetCore.Mvc.FromQuery(Name = "encrypt_type")] string? encryptType,
         [Microsoft.AspNetCore.Mvc.FromQuery(Name = "msg_signature")] string? msgSignature,
-        HttpRequest request, ChannelStore channels, IngestPipeline ingest, ReplayGuard replays, ILogger<WeChatDocument> log,
+        HttpRequest request, ChannelStore channels, InboundRouter ingest, ReplayGuard replays, ILogger<WeChatDocument> log,
         CancellationToken ct)
     {
         var channel = await channels.FindCachedAsync(channelId, ct);

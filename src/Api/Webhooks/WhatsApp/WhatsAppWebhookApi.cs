@@ -38,7 +38,7 @@ public static class WhatsAppWebhookApi
     }
 
     private static async Task<Results<Ok, ProblemHttpResult>> Receive(
-        Guid channelId, HttpRequest request, ChannelStore channels, IngestPipeline ingest, ILogger<WhatsAppDelivery> log,
+        Guid channelId, HttpRequest request, ChannelStore channels, InboundRouter ingest, ILogger<WhatsAppDelivery> log,
         CancellationToken ct)
     {
         var channel = await channels.FindCachedAsync(channelId, ct);

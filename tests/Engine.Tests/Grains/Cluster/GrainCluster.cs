@@ -34,6 +34,9 @@ public sealed class GrainCluster : IAsyncLifetime
     /// <summary>A token endpoint that takes its time and counts its calls.</summary>
     public CountingTokenSource Tokens { get; } = new();
 
+    /// <summary>What customer grains committed, and which stored customer each identity is.</summary>
+    public InMemoryInbound Inbound { get; } = new();
+
     /// <summary>Activity the agent grains recorded, per user.</summary>
     public RecordedActivity Activity { get; } = new();
     public InProcessTestCluster Cluster { get; private set; } = null!;
@@ -56,6 +59,7 @@ public sealed class GrainCluster : IAsyncLifetime
                 s.AddSingleton<IRecipientHistory>(Recipients);
                 s.AddSingleton<IAutomatedHistory>(Automated);
                 s.AddSingleton<ICustomerProfilePort>(new NoProfiles());
+                s.AddSingleton<IInboundPort>(Inbound);
                 s.AddSingleton<Engine.Grains.Teams.ITeamQueueStore>(Queues);
                 s.AddSingleton<IAccessTokenSource>(Tokens);
                 s.AddSingleton<IAgentActivity>(Activity);
@@ -94,6 +98,41 @@ public sealed class InMemoryRecipientHistory : IRecipientHistory
         CancellationToken ct) =>
         Task.FromResult<IReadOnlyList<DateTimeOffset>>(
             _sends.GetValueOrDefault(contactId, []).Where(t => t > since).ToList());
+}
+
+/// <summary>
+/// The node's group commit as the customer grains see it: every committed message by channel and provider id, and the
+/// identities stored as (merged into) another customer. While <see cref="Hold"/> is set, commits wait for it.
+/// </summary>
+public sealed class InMemoryInbound : IInboundPort
+{
+    public ConcurrentDictionary<(Guid Channel, string ExternalId), Guid> Stored { get; } = new();
+    public ConcurrentQueue<(Guid Channel, string ProviderId)> Committed { get; } = new();
+    public TaskCompletionSource? Hold { get; set; }
+
+    /// <summary>Set when a commit has started waiting on <see cref="Hold"/>.</summary>
+    public TaskCompletionSource Holding { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public int Count(Guid channel, string providerId) => Committed.Count(c => c == (channel, providerId));
+
+    public async Task<Guid> CommitAsync(Engine.Grains.Interfaces.Ingestion.InboundBatch part, CancellationToken ct)
+    {
+        if (Hold is { } hold)
+        {
+            Holding.TrySetResult();
+            await hold.Task;
+        }
+        foreach (var m in part.Messages) Committed.Enqueue((part.ChannelId, m.ProviderMessageId));
+        var writer = part.Writer!.ExternalId;
+        return Stored.TryGetValue((part.ChannelId, writer), out var customer)
+            ? customer : Engine.Grains.Contacts.ContactIds.For(part.ChannelId, writer);
+    }
+
+    public void Reset()
+    {
+        Hold = null;
+        Holding = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 }
 
 /// <summary>Profiles live in the database; no grain test changes one.</summary>
@@ -159,6 +198,32 @@ public sealed class InMemoryTeamQueues : Engine.Grains.Teams.ITeamQueueStore
             Claims.Add((conversation, request.Agent));
             return (Engine.Grains.Teams.ClaimCommit.Claimed, null, null);
         }
+    }
+
+    /// <summary>The agent automatic assignment gives every conversation to here.</summary>
+    public static readonly Guid AutoAgent = Guid.Parse("00000000-0000-0000-0000-0000000000a7");
+
+    /// <summary>Assigns what waits now in order, yielding between the read and each commit, so a drain that was not
+    /// serialised with the team's claims and other drains would find conversations already taken.</summary>
+    public async Task<IReadOnlyList<Engine.Grains.Interfaces.Teams.Assigned>> DrainAsync(Guid team, CancellationToken ct)
+    {
+        var waiting = Engine.Grains.Teams.TeamQueueOrder.Order(await WaitingAsync(team, ct)).ToList();
+        var assigned = new List<Engine.Grains.Interfaces.Teams.Assigned>();
+        foreach (var next in waiting)
+        {
+            await Task.Yield();
+            lock (_gate)
+            {
+                if (_waiting.GetValueOrDefault(team)?.RemoveAll(w => w.Id == next.Id) is not > 0)
+                {
+                    _collisions[team] = _collisions.GetValueOrDefault(team) + 1;
+                    continue;
+                }
+                Claims.Add((next.Id, AutoAgent));
+                assigned.Add(new(next.Id, AutoAgent));
+            }
+        }
+        return assigned;
     }
 }
 

@@ -3,7 +3,8 @@ using Engine.Grains.Interfaces.Teams;
 
 namespace Engine.Tests.Grains.Cluster;
 
-/// <summary>Claim races: agents on both silos claim from one team's queue at once.</summary>
+/// <summary>Claim races: agents on both silos claim from one team's queue at once, while automatic assignment drains
+/// it.</summary>
 [Collection(GrainClusterCollection.Name)]
 public sealed class TeamQueueGrainTests(GrainCluster c)
 {
@@ -45,5 +46,28 @@ public sealed class TeamQueueGrainTests(GrainCluster c)
         Assert.Single(outcomes, o => o.Conversation == wanted.Id);
         Assert.Equal(5, outcomes.Count(o => o.Code == "not_waiting"));
         Assert.Null(await c.OnSilo(1).GetGrain<ITeamQueueGrain>(GrainKeys.Team(team)).Head());
+    }
+
+    /// <summary>Offers on both silos drain the queue while agents claim from it: each conversation goes to one agent,
+    /// and no drain or claim ever finds its conversation taken between its read and its commit.</summary>
+    [Fact]
+    public async Task Drains_and_claims_on_both_silos_give_every_conversation_once()
+    {
+        var team = Guid.NewGuid();
+        var start = c.Clock.GetUtcNow();
+        var waiting = Enumerable.Range(0, 12).Select(i => new QueuedConversation(Guid.NewGuid(), 0, start.AddMinutes(-i))).ToList();
+        foreach (var w in waiting) c.Queues.Wait(team, w);
+
+        var drains = Enumerable.Range(0, 6).Select(i => c.Alternating<ITeamQueueGrain>(i, GrainKeys.Team(team)).Drain());
+        var claims = Enumerable.Range(0, 6).Select(i =>
+            c.Alternating<ITeamQueueGrain>(i + 1, GrainKeys.Team(team)).Claim(Request(Guid.NewGuid())));
+        var drained = await Task.WhenAll(drains);
+        var claimed = await Task.WhenAll(claims);
+
+        var given = drained.SelectMany(d => d.Select(a => a.Conversation))
+            .Concat(claimed.Where(o => o.Conversation is not null).Select(o => o.Conversation!.Value)).ToList();
+        Assert.Equal(waiting.Select(w => w.Id).Order(), given.Order());   // every one given, none twice
+        Assert.Equal(0, c.Queues.Collisions(team));
+        Assert.Null(await c.OnSilo(0).GetGrain<ITeamQueueGrain>(GrainKeys.Team(team)).Head());
     }
 }
