@@ -18,8 +18,9 @@ public interface IDeadlineOwnerGrain : IGrainWithStringKey
 }
 
 /// <summary>
-/// One conversation: its own deadlines and its alert checks (first response, waiting), and what people do to it (lock,
-/// assign, transfer, escalate, resolve, reopen, notes, replies), run one at a time with the deadlines' firing.
+/// One conversation: its own deadlines and its alert checks (first response, waiting), what people do to it (lock,
+/// assign, transfer, escalate, resolve, reopen, notes, replies) and what the customer writes to it, run one at a time
+/// with the deadlines' firing.
 /// </summary>
 [Alias("conversation")]
 public interface IConversationGrain : IDeadlineOwnerGrain
@@ -31,6 +32,12 @@ public interface IConversationGrain : IDeadlineOwnerGrain
     /// turn.</summary>
     [Alias("send")]
     Task<Conversations.SendOutcome> Send(Conversations.SendCommand command);
+
+    /// <summary>The customer wrote (their grain hands on their part of a webhook delivery): committed in this grain's
+    /// turn, so it never interleaves with what people do to the conversation or its deadlines. Returns where it
+    /// went: a conversation resolved meanwhile sends the customer's messages to a new one.</summary>
+    [Alias("receive")]
+    Task<Ingestion.InboundStored> Receive(Ingestion.InboundBatch part);
 }
 
 /// <summary>One business account: its daily checks (abandonment, CSAT) at local midnight.</summary>

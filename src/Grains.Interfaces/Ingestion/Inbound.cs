@@ -57,3 +57,9 @@ public sealed record InboundEvent(
     [property: Id(2)] string Event,
     [property: Id(3)] DateTimeOffset At,
     [property: Id(4)] string ContentJson);
+
+/// <summary>Where a customer's committed part went: the customer its identity is stored as (its merged root) and the
+/// conversation its messages are in (null when they opened none: a rating answer to a resolved one, or only
+/// events).</summary>
+[GenerateSerializer, Immutable, Alias("inbound-stored")]
+public sealed record InboundStored([property: Id(0)] Guid Customer, [property: Id(1)] Guid? Conversation);

@@ -1,6 +1,7 @@
 using Engine.Grains.Contacts;
 using Engine.Grains.Interfaces;
 using Engine.Grains.Interfaces.Customers;
+using Engine.Grains.Interfaces.Deadlines;
 using Engine.Grains.Interfaces.Ingestion;
 using Engine.Grains.Messaging;
 
@@ -19,8 +20,9 @@ public interface IRecipientHistory
 public interface IInboundPort
 {
     /// <summary>Completes once the part is committed, in a transaction shared with whatever else the node is
-    /// committing; returns the customer the part's identity is stored as (its merged root).</summary>
-    Task<Guid> CommitAsync(InboundBatch part, CancellationToken ct);
+    /// committing; returns the customer the part's identity is stored as (its merged root) and the conversation its
+    /// messages went to (the one open for the identity, or a new one).</summary>
+    Task<InboundStored> CommitAsync(InboundBatch part, CancellationToken ct);
 }
 
 /// <summary>
@@ -37,9 +39,10 @@ public interface IInboundPort
 /// <para>As the customer who writes, it commits their messages one delivery at a time, and remembers the provider
 /// ids it committed lately, so the provider's redelivery of a message it already has is acknowledged without a
 /// transaction. The grain of an identity (its key derived by <see cref="ContactIds"/>) learns from each commit which
-/// customer the identity is stored as and from then on hands what it receives to that customer's grain; a merge
-/// reaches the routing with the next commit, and the database's row locks keep a delivery routed the old way
-/// correct.</para>
+/// customer the identity is stored as and from then on hands what it receives to that customer's grain; the customer's
+/// grain learns, the same way, which conversation is open for each identity and has that conversation's grain commit
+/// the messages. A merge or a resolved conversation reaches the routing with the next commit, and the database's row
+/// locks keep a delivery routed the old way correct.</para>
 /// </remarks>
 public sealed class CustomerGrain(
     IRecipientHistory history, IAutomatedHistory automated, ICustomerProfilePort profiles, IInboundPort inbound,
@@ -56,6 +59,7 @@ public sealed class CustomerGrain(
     private Guid? _storedAs;
     private readonly HashSet<(Guid, string)> _committed = [];
     private readonly Queue<(Guid, string)> _committedOrder = new();
+    private readonly Dictionary<(Guid Channel, string ExternalId), Guid> _open = [];
 
     private Guid Contact => GrainKeys.IdOf(this.GetPrimaryKeyString());
 
@@ -69,10 +73,17 @@ public sealed class CustomerGrain(
                 .Value;
         var fresh = part with { Messages = part.Messages.Where(m => !_committed.Contains(Key(part, m))).ToList() };
         if (fresh.Count == 0) return asIdentity ? _storedAs ?? Contact : Contact;
-        var storedAs = await inbound.CommitAsync(fresh, CancellationToken.None);
-        if (asIdentity) _storedAs = storedAs;
+        var thread = (part.ChannelId, identity.ExternalId);
+        // The identity's open conversation commits it in its own turn; until a commit told which one that is, or after
+        // it was resolved, the messages are committed from here and the commit finds or opens it.
+        var stored = _open.TryGetValue(thread, out var open)
+            ? await GrainFactory.GetGrain<IConversationGrain>(GrainKeys.Conversation(open)).Receive(fresh)
+            : await inbound.CommitAsync(fresh, CancellationToken.None);
+        if (stored.Conversation is { } conversation) _open[thread] = conversation;
+        else _open.Remove(thread);
+        if (asIdentity) _storedAs = stored.Customer;
         foreach (var m in fresh.Messages) Remember(Key(part, m));
-        return storedAs;
+        return stored.Customer;
     }
 
     private static (Guid, string) Key(InboundBatch part, InboundMessage m) => (part.ChannelId, m.ProviderMessageId);

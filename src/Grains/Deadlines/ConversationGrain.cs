@@ -17,12 +17,14 @@ public interface IConversationCommandPort
 /// <summary>
 /// The conversation's grain (key <c>conv:{id}</c>): owns its deadlines — the lock's expiry (7 min), idle release
 /// (3 min), the response window's close, and its alert checks (first response, waiting) — and runs what people do to
-/// it, so a command and a deadline of one conversation never interleave anywhere in the cluster; after a command it
+/// it and commits what the customer writes to it, so a command, a customer's message and a deadline of one
+/// conversation never interleave anywhere in the cluster; after a command it
 /// re-reads its deadlines in the same turn (a lock taken or released re-arms its timer at once). The rules each
 /// deadline and command applies are <see cref="Conversations.ConversationRules"/>.
 /// </summary>
 public sealed class ConversationGrain(
-    IDeadlineStore store, IConversationCommandPort commands, TimeProvider clock, ILogger<ConversationGrain> logger)
+    IDeadlineStore store, IConversationCommandPort commands, Customers.IInboundPort inbound, TimeProvider clock,
+    ILogger<ConversationGrain> logger)
     : DeadlineOwnerGrain(store, clock, logger), IConversationGrain
 {
     public const string EntityType = "conversation", AlertEntityType = "alert";
@@ -43,6 +45,12 @@ public sealed class ConversationGrain(
         if (outcome.MessageId is not null && !outcome.Repeated) await RearmAsync();
         return outcome;
     }
+
+    /// <summary>The deadlines the commit sets (the response window, alert checks) wake this grain from the commit
+    /// itself when they are near (the lock's, or due within seconds) and are swept otherwise, so a receive neither
+    /// reads nor re-arms them: most conversations' grains are activated by their customers' messages.</summary>
+    public Task<Engine.Grains.Interfaces.Ingestion.InboundStored> Receive(Engine.Grains.Interfaces.Ingestion.InboundBatch part) =>
+        inbound.CommitAsync(part, CancellationToken.None);
 }
 
 /// <summary>The business account's grain (key <c>biz:{id}</c>): owns its daily checks at local midnight.</summary>

@@ -9,7 +9,8 @@ namespace Engine.Grains.Deadlines;
 /// fires the next deadline at its time; while a lock's deadline is near (<see cref="DeadlinePlan.NeedsReminder"/>) a
 /// one-minute reminder is registered too, so a crash or collection re-activates the grain on a surviving silo. Every
 /// firing is fenced by the deadline's generation in the store, so a repeated tick or a brief duplicate activation
-/// fires nothing twice.
+/// fires nothing twice. Activation reads nothing: the deadlines and the reminder are read when a wake-up, a tick, the
+/// sweep or a command needs them.
 /// </summary>
 public abstract class DeadlineOwnerGrain(IDeadlineStore store, TimeProvider clock, ILogger logger)
     : Grain, IDeadlineOwnerGrain, IRemindable
@@ -19,17 +20,13 @@ public abstract class DeadlineOwnerGrain(IDeadlineStore store, TimeProvider cloc
 
     private IGrainTimer? _timer;
     private IGrainReminder? _reminder;
+    private bool _reminderRead;
 
     /// <summary>The entity types whose deadlines this grain owns, for the id in its key.</summary>
     protected abstract IReadOnlyList<string> EntityTypes { get; }
 
     protected Guid EntityId => GrainKeys.IdOf(this.GetPrimaryKeyString());
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        _reminder = await this.GetReminder(ReminderName);
-        await FireDueAndArmAsync(cancellationToken);
-    }
 
     public Task Wake() => FireDueAndArmAsync(CancellationToken.None);
 
@@ -78,6 +75,11 @@ public abstract class DeadlineOwnerGrain(IDeadlineStore store, TimeProvider cloc
         }
 
         var needsReminder = DeadlinePlan.NeedsReminder(deadlines, now);
+        if (!_reminderRead)
+        {
+            _reminder = await this.GetReminder(ReminderName);
+            _reminderRead = true;
+        }
         if (needsReminder && _reminder is null)
             _reminder = await this.RegisterOrUpdateReminder(
                 ReminderName, DeadlinePlan.ReminderPeriod, DeadlinePlan.ReminderPeriod);

@@ -36,16 +36,16 @@ public sealed class InboundRouter(IGrainFactory grains, IngestPipeline pipeline)
     }
 }
 
-/// <summary>The customer grain's way in: this node's group commit.</summary>
+/// <summary>The customer and conversation grains' way in: this node's group commit.</summary>
 public sealed class InboundPort(IngestPipeline pipeline, ChannelStore channels) : IInboundPort
 {
-    public async Task<Guid> CommitAsync(InboundBatch part, CancellationToken ct)
+    public async Task<InboundStored> CommitAsync(InboundBatch part, CancellationToken ct)
     {
         var channel = await channels.FindCachedAsync(part.ChannelId, ct)
             ?? throw new InvalidOperationException($"Channel {part.ChannelId} is gone.");
         var identity = part.Writer ?? throw new ArgumentException("A customer's part names who wrote.", nameof(part));
-        var customers = await pipeline.IngestAsync(channel, part);
-        return customers.Of(part.ChannelId, identity.ExternalId)
+        var stored = await pipeline.IngestAsync(channel, part);
+        return stored.Of(part.ChannelId, identity.ExternalId)
             ?? throw new InvalidOperationException($"The commit did not store identity {identity.ExternalId}.");
     }
 }

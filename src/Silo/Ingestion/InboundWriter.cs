@@ -26,8 +26,9 @@ public static class InboundWriter
 {
     public sealed record Delivery(Channel Channel, InboundBatch Batch);
 
-    /// <returns>The customer (merged root) each identity in the deliveries is stored as.</returns>
-    public static async Task<IReadOnlyDictionary<(Guid Channel, string ExternalId), Guid>> WriteAsync(
+    /// <returns>Per identity in the deliveries: the customer (merged root) it is stored as, and the conversation its
+    /// messages are in.</returns>
+    public static async Task<IReadOnlyDictionary<(Guid Channel, string ExternalId), InboundStored>> WriteAsync(
         NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<Delivery> deliveries, DateTimeOffset now,
         CancellationToken ct, AutomatedLedger automated, Random? random = null)
     {
@@ -50,15 +51,20 @@ public static class InboundWriter
             effects, firstContacts, customers, now, ct);
 
         var batch = new NpgsqlBatch(conn, tx);
+        var threads = new Dictionary<Guid, Guid>();
         var versionCheck = messages.Count > 0
-            ? await WriteMessagesAsync(conn, tx, batch, messages, contacts, firstContacts, effects, automated, random ?? Random.Shared, now, ct) : null;
+            ? await WriteMessagesAsync(conn, tx, batch, messages, contacts, firstContacts, effects, automated,
+                random ?? Random.Shared, threads, now, ct)
+            : null;
+        var stored = contacts.ToDictionary(c => c.Key,
+            c => new InboundStored(customers[c.Key], threads.TryGetValue(c.Value, out var t) ? t : null));
         effects.AppendTo(batch, now);
         AppendEvents(batch, events, contacts, now);
         AppendStatuses(batch, deliveries, now);
-        if (batch.BatchCommands.Count == 0) return customers;
+        if (batch.BatchCommands.Count == 0) return stored;
         await batch.ExecuteNonQueryAsync(ct);
         versionCheck?.Invoke();
-        return customers;
+        return stored;
     }
 
     private static async Task<Dictionary<(Guid Channel, string ExternalId), Guid>> UpsertContactsAsync(
@@ -115,11 +121,13 @@ public static class InboundWriter
     private static async Task<Action?> WriteMessagesAsync(
         NpgsqlConnection conn, NpgsqlTransaction tx, NpgsqlBatch batch,
         List<(Channel Channel, InboundMessage Message)> messages,
-        Dictionary<(Guid, string), Guid> contacts, HashSet<Guid> firstContacts, Effects effects, AutomatedLedger automated, Random random, DateTimeOffset now,
-        CancellationToken ct)
+        Dictionary<(Guid, string), Guid> contacts, HashSet<Guid> firstContacts, Effects effects, AutomatedLedger automated, Random random,
+        Dictionary<Guid, Guid> threads, DateTimeOffset now, CancellationToken ct)
     {
         var contactIds = messages.Select(m => contacts[(m.Channel.Id, m.Message.Contact.ExternalId)]).Distinct().ToArray();
         var open = await ConversationStore.LockOpenByContactsAsync(conn, tx, contactIds, ct);
+        // The conversation each contact's messages are in: the open one, or (below) the one their new messages open.
+        foreach (var (contact, state) in open) threads[contact] = state.Id;
         var pendingCsat = await Csat.PendingAsync(conn, tx, contactIds, now, ct);
         var csatAnswers = new Dictionary<Guid, (Guid Conversation, Guid Business, int Rating)>();
 
@@ -204,6 +212,7 @@ public static class InboundWriter
                 facts[group.Key], automation[state.BusinessId], automation[state.BusinessId].Flows,
                 positions.TryGetValue(state.Id, out var position) ? position : null, random, batch, now, earned.Select(l => l.Path).ToList());
             changed.Add(decision.State);
+            threads[group.Key] = state.Id;
             effects.Add(ConversationStore.EntityType, state.Id, state.BusinessId, decision, now);
             // After the conversation row is written (same batch), so the label array update finds it.
             foreach (var rule in earned) labelCommands.AddRange(Labels.Apply(state.Id, rule.LabelId, rule.Path, "rule", now));

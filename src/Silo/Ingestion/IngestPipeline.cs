@@ -17,14 +17,14 @@ namespace Engine.Silo.Ingestion;
 /// </summary>
 public sealed class IngestPipeline : IHostedService, IAsyncDisposable
 {
-    private sealed record Pending(InboundWriter.Delivery Delivery, TaskCompletionSource<Customers> Done);
+    private sealed record Pending(InboundWriter.Delivery Delivery, TaskCompletionSource<Stored> Done);
 
-    /// <summary>The customer (merged root) each identity of a committed delivery is stored as.</summary>
-    public sealed class Customers(IReadOnlyDictionary<(Guid Channel, string ExternalId), Guid> map)
+    /// <summary>Where each identity of a committed group went: its customer (merged root) and conversation.</summary>
+    public sealed class Stored(IReadOnlyDictionary<(Guid Channel, string ExternalId), InboundStored> map)
     {
-        public static readonly Customers None = new(new Dictionary<(Guid, string), Guid>());
+        public static readonly Stored None = new(new Dictionary<(Guid, string), InboundStored>());
 
-        public Guid? Of(Guid channel, string externalId) => map.TryGetValue((channel, externalId), out var c) ? c : null;
+        public InboundStored? Of(Guid channel, string externalId) => map.GetValueOrDefault((channel, externalId));
     }
 
     private readonly Channel<Pending> _queue = System.Threading.Channels.Channel.CreateUnbounded<Pending>(new() { SingleWriter = false });
@@ -49,10 +49,10 @@ public sealed class IngestPipeline : IHostedService, IAsyncDisposable
     }
 
     /// <summary>Completes once everything in <paramref name="batch"/> is durably committed.</summary>
-    public Task<Customers> IngestAsync(ChannelRecord channel, InboundBatch batch)
+    public Task<Stored> IngestAsync(ChannelRecord channel, InboundBatch batch)
     {
-        if (batch.Count == 0) return Task.FromResult(Customers.None);
-        var done = new TaskCompletionSource<Customers>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (batch.Count == 0) return Task.FromResult(Stored.None);
+        var done = new TaskCompletionSource<Stored>(TaskCreationOptions.RunContinuationsAsynchronously);
         if (!_queue.Writer.TryWrite(new Pending(new InboundWriter.Delivery(channel, batch), done)))
             throw new InvalidOperationException("The ingest pipeline is stopping.");
         return done.Task;
@@ -73,8 +73,8 @@ public sealed class IngestPipeline : IHostedService, IAsyncDisposable
             if (group.Count == 0) continue;
             try
             {
-                var customers = await CommitAsync(group);
-                foreach (var p in group) p.Done.TrySetResult(customers);
+                var stored = await CommitAsync(group);
+                foreach (var p in group) p.Done.TrySetResult(stored);
             }
             catch (Exception e) when (group.Count > 1)
             {
@@ -92,12 +92,12 @@ public sealed class IngestPipeline : IHostedService, IAsyncDisposable
         }
     }
 
-    private async Task<Customers> CommitAsync(List<Pending> group)
+    private async Task<Stored> CommitAsync(List<Pending> group)
     {
         var automated = new AutomatedLedger(_grains, _log);
         try
         {
-            return new Customers(await _runtime.CallAsync(async (conn, tx, ct) =>
+            return new Stored(await _runtime.CallAsync(async (conn, tx, ct) =>
             {
                 await automated.SettleAsync();   // a retried attempt first frees what the failed one reserved
                 return await InboundWriter.WriteAsync(conn, tx, group.Select(p => p.Delivery).ToList(),

@@ -81,4 +81,29 @@ public sealed class CustomerInboundTests(GrainCluster c)
         }
         finally { c.Inbound.Reset(); }
     }
+
+    /// <summary>Once a commit told the customer's grain which conversation is open, that conversation's grain commits
+    /// the next messages (in its own turn, with what people do to it); after it is resolved, the next message opens
+    /// another, whose grain takes over.</summary>
+    [Fact]
+    public async Task The_open_conversations_grain_commits_the_customers_next_messages()
+    {
+        var channel = Guid.NewGuid();
+        var customer = IdentityGrain(0, channel, "66810000005");
+        var own = GrainKeys.Customer(ContactIds.For(channel, "66810000005"));
+
+        await customer.Receive(Part(channel, "66810000005", "m1"));
+        await customer.Receive(Part(channel, "66810000005", "m2"));
+        c.Inbound.Resolve(channel, "66810000005");
+        await customer.Receive(Part(channel, "66810000005", "m3"));
+        await customer.Receive(Part(channel, "66810000005", "m4"));
+
+        Assert.Equal(own, c.Inbound.CommittedBy(channel, "m1"));      // no conversation known yet: the commit finds one
+        var first = c.Inbound.CommittedBy(channel, "m2");
+        Assert.StartsWith("conv:", first);
+        Assert.Equal(first, c.Inbound.CommittedBy(channel, "m3"));     // the resolved one's grain: the commit opens another
+        var second = c.Inbound.CommittedBy(channel, "m4");
+        Assert.StartsWith("conv:", second);
+        Assert.NotEqual(first, second);
+    }
 }

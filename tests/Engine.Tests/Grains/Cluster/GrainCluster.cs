@@ -59,7 +59,7 @@ public sealed class GrainCluster : IAsyncLifetime
                 s.AddSingleton<IRecipientHistory>(Recipients);
                 s.AddSingleton<IAutomatedHistory>(Automated);
                 s.AddSingleton<ICustomerProfilePort>(new NoProfiles());
-                s.AddSingleton<IInboundPort>(Inbound);
+                s.AddSingleton(sp => Inbound.On(sp.GetRequiredService<Orleans.Runtime.IGrainContextAccessor>()));
                 s.AddSingleton<Engine.Grains.Teams.ITeamQueueStore>(Queues);
                 s.AddSingleton<IAccessTokenSource>(Tokens);
                 s.AddSingleton<IAgentActivity>(Activity);
@@ -101,31 +101,60 @@ public sealed class InMemoryRecipientHistory : IRecipientHistory
 }
 
 /// <summary>
-/// The node's group commit as the customer grains see it: every committed message by channel and provider id, and the
-/// identities stored as (merged into) another customer. While <see cref="Hold"/> is set, commits wait for it.
+/// The node's group commit as the customer and conversation grains see it: every committed message by channel and
+/// provider id with the grain that committed it, the identities stored as (merged into) another customer, and each
+/// identity's open conversation (a new one once the last was resolved). While <see cref="Hold"/> is set, commits wait
+/// for it.
 /// </summary>
-public sealed class InMemoryInbound : IInboundPort
+public sealed class InMemoryInbound
 {
+    private readonly object _gate = new();
+    private readonly Dictionary<(Guid, string), Guid> _open = [];
+
     public ConcurrentDictionary<(Guid Channel, string ExternalId), Guid> Stored { get; } = new();
-    public ConcurrentQueue<(Guid Channel, string ProviderId)> Committed { get; } = new();
+    public ConcurrentQueue<(Guid Channel, string ProviderId, string? By)> Committed { get; } = new();
     public TaskCompletionSource? Hold { get; set; }
 
     /// <summary>Set when a commit has started waiting on <see cref="Hold"/>.</summary>
     public TaskCompletionSource Holding { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public int Count(Guid channel, string providerId) => Committed.Count(c => c == (channel, providerId));
+    public int Count(Guid channel, string providerId) => Committed.Count(c => (c.Channel, c.ProviderId) == (channel, providerId));
 
-    public async Task<Guid> CommitAsync(Engine.Grains.Interfaces.Ingestion.InboundBatch part, CancellationToken ct)
+    /// <summary>The key of the grain that committed the message.</summary>
+    public string? CommittedBy(Guid channel, string providerId) =>
+        Committed.Single(c => (c.Channel, c.ProviderId) == (channel, providerId)).By;
+
+    /// <summary>The identity's open conversation is resolved: its next message opens another.</summary>
+    public void Resolve(Guid channel, string externalId)
+    {
+        lock (_gate) _open.Remove((channel, externalId));
+    }
+
+    /// <summary>The port a silo's grains see: it knows which grain is calling.</summary>
+    public IInboundPort On(Orleans.Runtime.IGrainContextAccessor grains) => new Port(this, grains);
+
+    private sealed class Port(InMemoryInbound inbound, Orleans.Runtime.IGrainContextAccessor grains) : IInboundPort
+    {
+        public Task<Engine.Grains.Interfaces.Ingestion.InboundStored> CommitAsync(
+            Engine.Grains.Interfaces.Ingestion.InboundBatch part, CancellationToken ct) =>
+            inbound.CommitAsync(part, grains.GrainContext?.GrainId.Key.ToString());
+    }
+
+    private async Task<Engine.Grains.Interfaces.Ingestion.InboundStored> CommitAsync(
+        Engine.Grains.Interfaces.Ingestion.InboundBatch part, string? by)
     {
         if (Hold is { } hold)
         {
             Holding.TrySetResult();
             await hold.Task;
         }
-        foreach (var m in part.Messages) Committed.Enqueue((part.ChannelId, m.ProviderMessageId));
-        var writer = part.Writer!.ExternalId;
-        return Stored.TryGetValue((part.ChannelId, writer), out var customer)
-            ? customer : Engine.Grains.Contacts.ContactIds.For(part.ChannelId, writer);
+        foreach (var m in part.Messages) Committed.Enqueue((part.ChannelId, m.ProviderMessageId, by));
+        var thread = (part.ChannelId, part.Writer!.ExternalId);
+        var customer = Stored.TryGetValue(thread, out var c) ? c : Engine.Grains.Contacts.ContactIds.For(thread.ChannelId, thread.ExternalId);
+        Guid? conversation = null;
+        if (part.Messages.Count > 0)
+            lock (_gate) conversation = _open.TryGetValue(thread, out var open) ? open : _open[thread] = Guid.NewGuid();
+        return new(customer, conversation);
     }
 
     public void Reset()
