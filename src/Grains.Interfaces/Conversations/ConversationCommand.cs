@@ -1,9 +1,10 @@
 namespace Engine.Grains.Interfaces.Conversations;
 
-/// <summary>What people do to a conversation; each runs in the conversation's grain, one at a time with its
+/// <summary>What people do to a conversation, and what its team's queue does to it (<see cref="Offer"/>: automatic
+/// assignment; <see cref="Claim"/>: an agent claims it); each runs in the conversation's grain, one at a time with its
 /// deadlines.</summary>
 [GenerateSerializer, Alias("command-kind")]
-public enum CommandKind { Lock, Unlock, Assign, Transfer, Escalate, Resolve, Reopen, Note, Label, Unlabel }
+public enum CommandKind { Lock, Unlock, Assign, Transfer, Escalate, Resolve, Reopen, Note, Label, Unlabel, Offer, Claim }
 
 /// <summary>Who acts (as authenticated), for the access check and the audit.</summary>
 [GenerateSerializer, Immutable, Alias("command-actor")]
@@ -15,9 +16,8 @@ public sealed record CommandActor(
     [property: Id(4)] string Role,
     [property: Id(5)] Guid? UserId);
 
-/// <summary>A command with its arguments: the agent (assign, transfer), the team (transfer), the comment or note
-/// text, the
-/// label (label, unlabel).</summary>
+/// <summary>A command with its arguments: the agent (assign, transfer, claim), the team (transfer; the queue it waits
+/// in for offer and claim), the comment or note text, the label (label, unlabel).</summary>
 [GenerateSerializer, Immutable, Alias("conversation-command")]
 public sealed record ConversationCommand(
     [property: Id(0)] CommandKind Kind,
@@ -27,15 +27,15 @@ public sealed record ConversationCommand(
     [property: Id(4)] string? Text = null,
     [property: Id(5)] Guid? LabelId = null);
 
-/// <summary>Done (with the note's id for a note), or refused with a machine-readable <see cref="Code"/> (and, for a
-/// lock,
-/// who holds it until when, as JSON).</summary>
+/// <summary>Done (with the note's id for a note, the agent an offer went to), or refused with a machine-readable
+/// <see cref="Code"/> (and, for a lock, who holds it until when, as JSON).</summary>
 [GenerateSerializer, Immutable, Alias("command-outcome")]
 public sealed record CommandOutcome(
     [property: Id(0)] string? Code = null,
     [property: Id(1)] string? Detail = null,
     [property: Id(2)] Guid? NoteId = null,
-    [property: Id(3)] string? DataJson = null);
+    [property: Id(3)] string? DataJson = null,
+    [property: Id(4)] Guid? AgentId = null);
 
 /// <summary>A person's (or integrator's) reply: the message, the validation warnings to keep with it, the idempotency
 /// key

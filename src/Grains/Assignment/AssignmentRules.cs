@@ -21,6 +21,11 @@ public static class AssignmentRules
 
     public static string LoadText(int load, int capacity) => $"{load}/{capacity}";
 
+    /// <summary>Whether <see cref="Choose"/> could pick this agent for some conversation: under the 80% limit and not
+    /// offline (every path asks at least that).</summary>
+    public static bool MightTakeMore(AgentCandidate a) =>
+        UnderAutoLimit(a.Load, a.Capacity) && a.Presence != Presence.Offline;
+
     public static AssignmentChoice? Choose(AssignmentRequest r, IReadOnlyList<AgentCandidate> members, IReadOnlyList<AgentCandidate> outsiders, DateTimeOffset now, TimeSpan? stickyWindow = null)
     {
         bool Available(AgentCandidate a) => IsOnline(a, now) && UnderAutoLimit(a.Load, a.Capacity);

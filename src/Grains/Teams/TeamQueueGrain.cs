@@ -1,25 +1,19 @@
 using Engine.Grains.Interfaces;
+using Engine.Grains.Interfaces.Conversations;
+using Engine.Grains.Interfaces.Deadlines;
 using Engine.Grains.Interfaces.Teams;
 
 namespace Engine.Grains.Teams;
 
-/// <summary>What a claim's commit found: the conversation is the claimant's now, it no longer waits, or it is
-/// refused.</summary>
-public enum ClaimCommit { Claimed, NotWaiting, Refused }
-
-/// <summary>Where the team queue reads who waits and commits a claim (the Silo implements it on the
-/// conversations).</summary>
+/// <summary>Where the team queue reads who waits and whether anyone could take one (the Silo implements it on the
+/// conversations and the agents).</summary>
 public interface ITeamQueueStore
 {
     Task<IReadOnlyList<QueuedConversation>> WaitingAsync(Guid team, CancellationToken ct);
 
-    /// <summary>Assigns the conversation to the claimant if it still waits (fenced in the database too).</summary>
-    Task<(ClaimCommit Commit, string? Code, string? Detail)> CommitClaimAsync(
-        Guid team, Guid conversation, ClaimRequest request, CancellationToken ct);
-
-    /// <summary>Assigns waiting conversations in the queue's order to the agents the team's strategy picks, while one
-    /// can take one (each fenced in the database too).</summary>
-    Task<IReadOnlyList<Assigned>> DrainAsync(Guid team, CancellationToken ct);
+    /// <summary>Whether any agent of the team's business could be given a conversation now (<see
+    /// cref="Assignment.AssignmentRules.MightTakeMore"/>): a drain with nobody to give to commits nothing.</summary>
+    Task<bool> AnyoneMightTakeAsync(Guid team, CancellationToken ct);
 }
 
 /// <summary>The queue's order: VIP (higher priority) first, then the longest waiting, then by id for a stable
@@ -37,9 +31,10 @@ public static class TeamQueueOrder
 }
 
 /// <summary>
-/// A team's queue. The grain's single-threaded turns are the queue's lock for the whole cluster: each claim reads who
-/// waits now, walks them in order, and commits the first that still waits; each drain (a conversation entered the
-/// queue, an agent came online or freed a slot, the silos' sweep) assigns in order while agents can take one. The
+/// A team's queue. The grain's single-threaded turns are the queue's order for the whole cluster: each claim reads who
+/// waits now, walks them in order, and has the first that still waits committed to the claimant by its conversation's
+/// grain; each drain (a conversation entered the queue, an agent came online or freed a slot, the silos' sweep) offers
+/// the waiting conversations in order, each through its conversation's grain, which picks the agent and commits. The
 /// database's conditional updates fence a duplicate activation during a membership change.
 /// </summary>
 public sealed class TeamQueueGrain(ITeamQueueStore store) : Grain, ITeamQueueGrain
@@ -48,32 +43,47 @@ public sealed class TeamQueueGrain(ITeamQueueStore store) : Grain, ITeamQueueGra
     private static readonly ClaimOutcome NotWaiting =
         new(null, "not_waiting", "The conversation is not waiting in a queue.");
 
+    /// <summary>The queue acting on its own (an offer): the conversation's business is the one audited.</summary>
+    private static readonly CommandActor Queue = new("system", "engine", "engine", Guid.Empty, "Administrator", null);
+
     private Guid Team => GrainKeys.IdOf(this.GetPrimaryKeyString());
+
+    private IConversationGrain Conversation(Guid id) => GrainFactory.GetGrain<IConversationGrain>(GrainKeys.Conversation(id));
 
     public async Task<QueuedConversation?> Head() =>
         TeamQueueOrder.Order(await store.WaitingAsync(Team, CancellationToken.None)).FirstOrDefault();
 
-    public Task<IReadOnlyList<Assigned>> Drain() => store.DrainAsync(Team, CancellationToken.None);
+    public async Task<IReadOnlyList<Assigned>> Drain()
+    {
+        if (!await store.AnyoneMightTakeAsync(Team, CancellationToken.None)) return [];
+        var assigned = new List<Assigned>();
+        foreach (var next in TeamQueueOrder.Order(await store.WaitingAsync(Team, CancellationToken.None)))
+        {
+            var outcome = await Conversation(next.Id).Run(new ConversationCommand(CommandKind.Offer, Queue, TeamId: Team));
+            if (outcome.AgentId is { } agent) assigned.Add(new Assigned(next.Id, agent));
+        }
+        return assigned;
+    }
 
     public async Task<ClaimOutcome> Claim(ClaimRequest request)
     {
-        if (request.Conversation is { } wanted)
-        {
-            var (commit, code, detail) = await store.CommitClaimAsync(Team, wanted, request, CancellationToken.None);
-            return commit switch
-            {
-                ClaimCommit.Claimed => new ClaimOutcome(wanted),
-                ClaimCommit.NotWaiting => NotWaiting,
-                _ => new ClaimOutcome(null, code, detail),
-            };
-        }
+        if (request.Conversation is { } wanted) return await CommitClaimAsync(wanted, request) ?? NotWaiting;
         var waiting = await store.WaitingAsync(Team, CancellationToken.None);
         foreach (var next in TeamQueueOrder.Order(waiting).Take(Attempts))
-        {
-            var (commit, code, detail) = await store.CommitClaimAsync(Team, next.Id, request, CancellationToken.None);
-            if (commit == ClaimCommit.Claimed) return new ClaimOutcome(next.Id);
-            if (commit == ClaimCommit.Refused) return new ClaimOutcome(null, code, detail);
-        }
+            if (await CommitClaimAsync(next.Id, request) is { } outcome) return outcome;
         return new ClaimOutcome(null);
+    }
+
+    /// <summary>Claimed or refused; null when it no longer waits (another agent or an offer got it first).</summary>
+    private async Task<ClaimOutcome?> CommitClaimAsync(Guid conversation, ClaimRequest request)
+    {
+        var outcome = await Conversation(conversation).Run(
+            new ConversationCommand(CommandKind.Claim, request.Actor, AgentId: request.Agent, TeamId: Team));
+        return outcome.Code switch
+        {
+            null => new ClaimOutcome(conversation),
+            "not_waiting" => null,
+            var code => new ClaimOutcome(null, code, outcome.Detail),
+        };
     }
 }

@@ -12,37 +12,35 @@ using Npgsql;
 namespace Engine.Silo.Assignment;
 
 /// <summary>
-/// Assigns waiting conversations, as their team's queue grain asks (<see cref="TeamQueues"/>): the grain works one
-/// team's queue at a time for the whole cluster; here each conversation is locked and the agent's capacity taken with
-/// a conditional update, so no conversation goes to two agents and no agent goes over a limit even while a duplicate
-/// activation lives during a membership change.
+/// Assigns waiting conversations, in the conversation's grain as its team's queue grain asks (<see cref="TeamQueues"/>):
+/// the team's grain works its queue in order, one turn at a time for the whole cluster; here the conversation is
+/// locked and the agent's capacity taken with a conditional update, so no conversation goes to two agents and no agent
+/// goes over a limit even while a duplicate activation lives during a membership change.
 /// </summary>
 public sealed class AssignmentService(EntityRuntime runtime, TimeProvider clock)
 {
     private sealed record Team(Guid Id, Guid BusinessId, string Strategy, string[] RequiredSkills, bool MatchLanguage);
 
-    /// <summary>Assign from the team's queue, in order (VIP first, then longest waiting), while someone can take
-    /// one.</summary>
-    public Task<IReadOnlyList<Assigned>> DrainAsync(Guid teamId, CancellationToken ct) =>
-        runtime.CallAsync<IReadOnlyList<Assigned>>(async (conn, tx, ct2) =>
-            await LoadTeamAsync(conn, tx, teamId, ct2) is { } team ? await DrainTeamAsync(conn, tx, team, ct2) : [], ct);
-
-    private async Task<IReadOnlyList<Assigned>> DrainTeamAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Team team,
-        CancellationToken ct)
-    {
-        var waiting = await Sql.QueryAsync(conn, tx, """
-            select id from conversations where team_id = @t and status = 'open' and assignee_id is null
-             order by priority desc, queued_at, id limit 100 for update skip locked
-            """, r => r.GetGuid(0), ct, ("t", team.Id));
-        var assigned = new List<Assigned>();
-        foreach (var id in waiting)
+    /// <summary>
+    /// An offer, run in the conversation's grain as its team's queue grain asks: the conversation goes to the agent
+    /// the rules pick (dedicated, sticky, then the team's strategy) if it still waits in <paramref name="teamId"/>'s
+    /// queue and someone can take it. Returns the agent, or null while it waits.
+    /// </summary>
+    public Task<Guid?> OfferAsync(Guid conversationId, Guid teamId, CancellationToken ct) =>
+        runtime.CallAsync(async (conn, tx, ct2) =>
         {
-            var conversation = await ConversationStore.LockAsync(conn, tx, id, ct);
-            if (conversation is { IsQueued: true } && await TryAssignAsync(conn, tx, team, conversation, ct) is { } agent)
-                assigned.Add(new Assigned(id, agent));
-        }
-        return assigned;
-    }
+            if (await LoadTeamAsync(conn, tx, teamId, ct2) is not { } team) return null;
+            var conversation = await ConversationStore.LockAsync(conn, tx, conversationId, ct2);
+            return conversation is { IsQueued: true } && conversation.TeamId == teamId
+                ? await TryAssignAsync(conn, tx, team, conversation, ct2) : null;
+        }, ct);
+
+    /// <summary>Whether anyone in the team's business could be given a conversation now: a drain with nobody to give to
+    /// offers nothing.</summary>
+    public Task<bool> AnyoneMightTakeAsync(Guid teamId, CancellationToken ct) =>
+        runtime.CallAsync(async (conn, tx, ct2) =>
+            (await CandidatesAsync(conn, tx, "u.business_id = (select business_id from teams where id = @x)", teamId, ct2))
+                .Any(AssignmentRules.MightTakeMore), ct);
 
     /// <summary>
     /// Claim mode's commit, called by the team's queue grain (which decides which conversation): the conversation

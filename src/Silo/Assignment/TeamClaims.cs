@@ -70,20 +70,5 @@ public sealed class TeamQueueStore(NpgsqlDataSource db, AssignmentService assign
             """, r => new QueuedConversation(r.GetGuid(0), r.GetInt32(1), r.Time(2)), ct, ("t", team));
     }
 
-    public async Task<(ClaimCommit Commit, string? Code, string? Detail)> CommitClaimAsync(
-        Guid team, Guid conversation, ClaimRequest request, CancellationToken ct)
-    {
-        try
-        {
-            await assignment.ClaimAsync(Actor.Of(request.Actor), conversation, team, ct);
-            return (ClaimCommit.Claimed, null, null);
-        }
-        catch (RefusedException e) when (e.Code == "not_waiting")
-        {
-            return (ClaimCommit.NotWaiting, e.Code, e.Message);
-        }
-        catch (RefusedException e) { return (ClaimCommit.Refused, e.Code, e.Message); }
-    }
-
-    public Task<IReadOnlyList<Assigned>> DrainAsync(Guid team, CancellationToken ct) => assignment.DrainAsync(team, ct);
+    public Task<bool> AnyoneMightTakeAsync(Guid team, CancellationToken ct) => assignment.AnyoneMightTakeAsync(team, ct);
 }

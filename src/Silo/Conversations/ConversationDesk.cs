@@ -69,7 +69,8 @@ public sealed class ConversationDesk(IGrainFactory grains, ConversationCommands 
 /// <summary>The conversation grain's way to commit a command: <see cref="ConversationCommands"/>, its refusals as
 /// outcomes.</summary>
 public sealed class ConversationCommandPort(
-    ConversationCommands commands, OutboundService outbound, Automation.Labels labels) : IConversationCommandPort
+    ConversationCommands commands, OutboundService outbound, Automation.Labels labels,
+    Assignment.AssignmentService assignment) : IConversationCommandPort
 {
     public async Task<SendOutcome> SendAsync(Guid id, SendCommand c, CancellationToken ct)
     {
@@ -110,6 +111,9 @@ public sealed class ConversationCommandPort(
                     if (!await labels.SetAsync(actor, id, c.LabelId!.Value, c.Kind == CommandKind.Label, ct))
                         return new CommandOutcome("not_found", "No such conversation or label.");
                     break;
+                case CommandKind.Offer:
+                    return new CommandOutcome(AgentId: await assignment.OfferAsync(id, c.TeamId!.Value, ct));
+                case CommandKind.Claim: await assignment.ClaimAsync(actor, id, c.TeamId!.Value, ct); break;
                 default: throw new ArgumentOutOfRangeException(nameof(c), c.Kind, "Unknown command.");
             }
             return new CommandOutcome();

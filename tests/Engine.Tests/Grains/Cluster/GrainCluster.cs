@@ -41,7 +41,7 @@ public sealed class GrainCluster : IAsyncLifetime
     public RecordedActivity Activity { get; } = new();
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
-    public GrainCluster() => Conversations = new InMemoryConversations(Clock);
+    public GrainCluster() => Conversations = new InMemoryConversations(Clock, Queues);
 
     public async Task InitializeAsync()
     {
@@ -213,46 +213,42 @@ public sealed class InMemoryTeamQueues : Engine.Grains.Teams.ITeamQueueStore
         lock (_gate) return Task.FromResult<IReadOnlyList<Engine.Grains.Interfaces.Teams.QueuedConversation>>([.. _waiting.GetValueOrDefault(team) ?? []]);
     }
 
-    public async Task<(Engine.Grains.Teams.ClaimCommit Commit, string? Code, string? Detail)> CommitClaimAsync(Guid team, Guid conversation,
-        Engine.Grains.Interfaces.Teams.ClaimRequest request, CancellationToken ct)
+    /// <summary>The agent automatic assignment gives every conversation to here.</summary>
+    public static readonly Guid AutoAgent = Guid.Parse("00000000-0000-0000-0000-0000000000a7");
+
+    private readonly HashSet<Guid> _unstaffed = [];
+
+    /// <summary>Nobody in the team's business could take a conversation now.</summary>
+    public void Unstaffed(Guid team)
+    {
+        lock (_gate) _unstaffed.Add(team);
+    }
+
+    public Task<bool> AnyoneMightTakeAsync(Guid team, CancellationToken ct)
+    {
+        lock (_gate) return Task.FromResult(!_unstaffed.Contains(team));
+    }
+
+    /// <summary>An offer (to <see cref="AutoAgent"/>) or a claim, as a conversation's grain commits it: only while the
+    /// conversation still waits in the team's queue. Every commit yields first, so offers and claims that were not
+    /// serialised would find conversations already taken.</summary>
+    public async Task<Engine.Grains.Interfaces.Conversations.CommandOutcome> CommitAsync(
+        Guid conversation, Engine.Grains.Interfaces.Conversations.ConversationCommand command)
     {
         await Task.Yield();
+        var team = command.TeamId!.Value;
+        var offer = command.Kind == Engine.Grains.Interfaces.Conversations.CommandKind.Offer;
         lock (_gate)
         {
             if (_waiting.GetValueOrDefault(team)?.RemoveAll(w => w.Id == conversation) is not > 0)
             {
                 _collisions[team] = _collisions.GetValueOrDefault(team) + 1;
-                return (Engine.Grains.Teams.ClaimCommit.NotWaiting, "not_waiting", null);
+                return offer ? new() : new("not_waiting", "The conversation is not waiting in a queue.");
             }
-            Claims.Add((conversation, request.Agent));
-            return (Engine.Grains.Teams.ClaimCommit.Claimed, null, null);
+            var agent = offer ? AutoAgent : command.AgentId!.Value;
+            Claims.Add((conversation, agent));
+            return new(AgentId: offer ? agent : null);
         }
-    }
-
-    /// <summary>The agent automatic assignment gives every conversation to here.</summary>
-    public static readonly Guid AutoAgent = Guid.Parse("00000000-0000-0000-0000-0000000000a7");
-
-    /// <summary>Assigns what waits now in order, yielding between the read and each commit, so a drain that was not
-    /// serialised with the team's claims and other drains would find conversations already taken.</summary>
-    public async Task<IReadOnlyList<Engine.Grains.Interfaces.Teams.Assigned>> DrainAsync(Guid team, CancellationToken ct)
-    {
-        var waiting = Engine.Grains.Teams.TeamQueueOrder.Order(await WaitingAsync(team, ct)).ToList();
-        var assigned = new List<Engine.Grains.Interfaces.Teams.Assigned>();
-        foreach (var next in waiting)
-        {
-            await Task.Yield();
-            lock (_gate)
-            {
-                if (_waiting.GetValueOrDefault(team)?.RemoveAll(w => w.Id == next.Id) is not > 0)
-                {
-                    _collisions[team] = _collisions.GetValueOrDefault(team) + 1;
-                    continue;
-                }
-                Claims.Add((next.Id, AutoAgent));
-                assigned.Add(new(next.Id, AutoAgent));
-            }
-        }
-        return assigned;
     }
 }
 

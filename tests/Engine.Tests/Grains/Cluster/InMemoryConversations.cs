@@ -10,7 +10,9 @@ namespace Engine.Tests.Grains.Cluster;
 /// Conversations kept in memory for grain tests: deadlines are stored with generations like the database's, and a
 /// firing applies <see cref="ConversationRules.TimerDue"/> and its timer intents, exactly as the Silo's handler does.
 /// </summary>
-public sealed class InMemoryConversations(TimeProvider clock) : IDeadlineStore, IConversationCommandPort
+/// <remarks>Offers and claims, which the team queue grains have conversation grains run, are committed against
+/// <see cref="InMemoryTeamQueues"/>.</remarks>
+public sealed class InMemoryConversations(TimeProvider clock, InMemoryTeamQueues queues) : IDeadlineStore, IConversationCommandPort
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<Guid, ConversationState> _states = [];
@@ -41,6 +43,7 @@ public sealed class InMemoryConversations(TimeProvider clock) : IDeadlineStore, 
     /// tests).</summary>
     public Task<CommandOutcome> RunAsync(Guid conversation, ConversationCommand command, CancellationToken ct)
     {
+        if (command.Kind is CommandKind.Offer or CommandKind.Claim) return queues.CommitAsync(conversation, command);
         var user = command.Actor.UserId ?? Guid.Empty;
         try
         {

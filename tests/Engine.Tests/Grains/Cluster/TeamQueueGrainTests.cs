@@ -70,4 +70,18 @@ public sealed class TeamQueueGrainTests(GrainCluster c)
         Assert.Equal(0, c.Queues.Collisions(team));
         Assert.Null(await c.OnSilo(0).GetGrain<ITeamQueueGrain>(GrainKeys.Team(team)).Head());
     }
+
+    /// <summary>Nobody in the business is under their limit and not offline: the drain offers no conversation (each
+    /// offer would be a transaction that assigns nothing).</summary>
+    [Fact]
+    public async Task A_drain_with_nobody_to_take_offers_nothing()
+    {
+        var team = Guid.NewGuid();
+        var waiting = new QueuedConversation(Guid.NewGuid(), 0, c.Clock.GetUtcNow());
+        c.Queues.Wait(team, waiting);
+        c.Queues.Unstaffed(team);
+
+        Assert.Empty(await c.OnSilo(0).GetGrain<ITeamQueueGrain>(GrainKeys.Team(team)).Drain());
+        Assert.Equal(waiting, await c.OnSilo(1).GetGrain<ITeamQueueGrain>(GrainKeys.Team(team)).Head());
+    }
 }
