@@ -19,7 +19,7 @@ namespace Engine.Silo;
 
 public static class SiloServices
 {
-    /// <summary>Registers the entity runtime on PostgreSQL (ConnectionStrings:Postgres) and its workers.</summary>
+    /// <summary>Registers the store on PostgreSQL (ConnectionStrings:Postgres), the grains' ports and the node's workers.</summary>
     public static IServiceCollection AddSilo(this IServiceCollection services, IConfiguration config)
     {
         services.Configure<EngineOptions>(config.GetSection("Engine"));
@@ -31,7 +31,7 @@ public static class SiloServices
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(named.ConnectionString).Build());
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(node);
-        services.AddSingleton<EntityRuntime>();
+        services.AddSingleton<Transactions>();
         services.AddSingleton<DeadlineStore>();
         services.AddSingleton<Engine.Grains.Deadlines.IDeadlineStore>(sp => sp.GetRequiredService<DeadlineStore>());
         services.AddSingleton<DeadlineSweep>();

@@ -5,9 +5,9 @@ using Engine.Grains.Interfaces.Runtime;
 namespace Engine.Grains.Conversations;
 
 /// <summary>
-/// The conversation grain: one customer's thread on one channel. Pure: the runtime
-/// loads the state under a row lock, calls one of these methods with the clock's
-/// "now", and persists the decision in the same transaction.
+/// The conversation grain's rules: one customer's thread on one channel. Pure: the grain's
+/// turn reads the state, calls one of these methods with the clock's "now", and persists
+/// the decision fenced by the version it read, in the same transaction.
 /// </summary>
 public static partial class ConversationRules
 {

@@ -13,11 +13,11 @@ namespace Engine.Silo.Assignment;
 
 /// <summary>
 /// Assigns waiting conversations, in the conversation's grain as its team's queue grain asks (<see cref="TeamQueues"/>):
-/// the team's grain works its queue in order, one turn at a time for the whole cluster; here the conversation is
-/// locked and the agent's capacity taken with a conditional update, so no conversation goes to two agents and no agent
+/// the team's grain works its queue in order, one turn at a time for the whole cluster; here the conversation's write
+/// is fenced by version and the agent's capacity taken with a conditional update, so no conversation goes to two agents and no agent
 /// goes over a limit even while a duplicate activation lives during a membership change.
 /// </summary>
-public sealed class AssignmentService(EntityRuntime runtime, TimeProvider clock)
+public sealed class AssignmentService(Transactions runtime, TimeProvider clock)
 {
     private sealed record Team(Guid Id, Guid BusinessId, string Strategy, string[] RequiredSkills, bool MatchLanguage);
 
@@ -30,7 +30,7 @@ public sealed class AssignmentService(EntityRuntime runtime, TimeProvider clock)
         runtime.CallAsync(async (conn, tx, ct2) =>
         {
             if (await LoadTeamAsync(conn, tx, teamId, ct2) is not { } team) return null;
-            var conversation = await ConversationStore.LockAsync(conn, tx, conversationId, ct2);
+            var conversation = await ConversationStore.LoadAsync(conn, tx, conversationId, ct2);
             return conversation is { IsQueued: true } && conversation.TeamId == teamId
                 ? await TryAssignAsync(conn, tx, team, conversation, ct2) : null;
         }, ct);
@@ -50,7 +50,7 @@ public sealed class AssignmentService(EntityRuntime runtime, TimeProvider clock)
     public Task ClaimAsync(Actor actor, Guid conversationId, Guid team, CancellationToken ct) => runtime.CallAsync(async (conn, tx, ct2) =>
     {
         var agent = actor.UserId ?? throw new RefusedException("user_required", "Claiming needs a signed-in agent (or an API key issued for one).");
-        var before = await ConversationStore.LockAsync(conn, tx, conversationId, ct2);
+        var before = await ConversationStore.LoadAsync(conn, tx, conversationId, ct2);
         if (before is null || before.BusinessId != actor.BusinessId) throw new RefusedException("not_found", "No such conversation.");
         if (!before.IsQueued || before.TeamId != team) throw new RefusedException("not_waiting", "The conversation is not waiting in a queue.");
         var member = await Sql.QueryAsync(conn, tx, "select 1 from team_members where user_id = @u and team_id = @t", r => r.GetInt32(0), ct2, ("u", agent), ("t", team));

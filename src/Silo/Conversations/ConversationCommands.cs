@@ -17,7 +17,7 @@ public sealed record NoteView(Guid Id, Guid ConversationId, Guid AuthorId, strin
 /// Each command is one grain call — lock the row, check who may act, decide, write back with the
 /// agents' load, the audit entry and the resulting timers and outbox rows in one transaction.
 /// </summary>
-public sealed class ConversationCommands(EntityRuntime runtime, TimeProvider clock)
+public sealed class ConversationCommands(Transactions runtime, TimeProvider clock)
 {
     public const int NoteMax = 300;
 
@@ -94,7 +94,7 @@ public sealed class ConversationCommands(EntityRuntime runtime, TimeProvider clo
         CancellationToken ct, bool countHandover = false) =>
         runtime.CallAsync(async (conn, tx, ct2) =>
         {
-            var before = await ConversationStore.LockAsync(conn, tx, id, ct2);
+            var before = await ConversationStore.LoadAsync(conn, tx, id, ct2);
             if (before is null || before.BusinessId != actor.BusinessId) throw new RefusedException("not_found", $"No conversation with id {id}.");
             await RequireAccessAsync(conn, tx, actor, before, access, ct2);
             var now = clock.GetUtcNow();

@@ -6,7 +6,7 @@ using NpgsqlTypes;
 
 namespace Engine.Silo.Conversations;
 
-/// <summary>Loads conversation grains under row locks and writes them back fenced by version.</summary>
+/// <summary>Loads conversation grains' state and writes it back fenced by version.</summary>
 public static class ConversationStore
 {
     public const string EntityType = "conversation";
@@ -22,16 +22,20 @@ public static class ConversationStore
     ];
     private static readonly string Columns = string.Join(", ", Fields);
 
-    public static async Task<ConversationState?> LockAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, CancellationToken ct) =>
-        (await Sql.QueryAsync(conn, tx, $"select {Columns} from conversations where id = @id for update", Read, ct, ("id", id)))
+    /// <summary>The conversation's state as its grain's turn decides on it; the write back is fenced by the version read
+    /// here (no row lock: the grain runs one turn at a time, and a write from elsewhere makes the fence fail and the
+    /// turn's transaction run again).</summary>
+    public static async Task<ConversationState?> LoadAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, CancellationToken ct) =>
+        (await Sql.QueryAsync(conn, tx, $"select {Columns} from conversations where id = @id", Read, ct, ("id", id)))
             .SingleOrDefault();
 
-    /// <summary>The open conversation of each contact (contacts are per channel), locked for this transaction.</summary>
-    public static async Task<Dictionary<Guid, ConversationState>> LockOpenByContactsAsync(
+    /// <summary>The open conversation of each contact (contacts are per channel), fenced like <see
+    /// cref="LoadAsync"/>.</summary>
+    public static async Task<Dictionary<Guid, ConversationState>> LoadOpenByContactsAsync(
         NpgsqlConnection conn, NpgsqlTransaction tx, Guid[] contactIds, CancellationToken ct)
     {
         var rows = await Sql.QueryAsync(conn, tx,
-            $"select {Columns} from conversations where contact_id = any(@ids) and status = 'open' order by id for update",
+            $"select {Columns} from conversations where contact_id = any(@ids) and status = 'open'",
             Read, ct, ("ids", contactIds));
         return rows.ToDictionary(r => r.ContactId);
     }

@@ -14,7 +14,7 @@ public sealed class ConversationTimerHandler : ITimerHandler
 
     public async Task FireAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid entityId, string kind, DateTimeOffset now, CancellationToken ct)
     {
-        var state = await ConversationStore.LockAsync(conn, tx, entityId, ct);
+        var state = await ConversationStore.LoadAsync(conn, tx, entityId, ct);
         if (state is null) return;
         var decision = ConversationRules.TimerDue(state, kind, await BusinessSettings.LockPolicyAsync(conn, tx, state.BusinessId, ct), now);
         if (!decision.Changed) return;

@@ -17,8 +17,8 @@ namespace Engine.Silo.Ingestion;
 
 /// <summary>
 /// Writes a group of webhook deliveries in one transaction with a fixed number of set-based
-/// statements: upsert contacts (taking their row locks in key order), lock their open
-/// conversations, insert messages with <c>ON CONFLICT DO NOTHING</c> (the provider id is unique
+/// statements: upsert contacts (taking their row locks in key order), read their open
+/// conversations (writes fenced by version), insert messages with <c>ON CONFLICT DO NOTHING</c> (the provider id is unique
 /// per channel: exactly once), let each conversation grain decide over its new messages, then
 /// write conversations, events, timers and statuses in one round trip.
 /// </summary>
@@ -125,7 +125,7 @@ public static class InboundWriter
         Dictionary<Guid, Guid> threads, DateTimeOffset now, CancellationToken ct)
     {
         var contactIds = messages.Select(m => contacts[(m.Channel.Id, m.Message.Contact.ExternalId)]).Distinct().ToArray();
-        var open = await ConversationStore.LockOpenByContactsAsync(conn, tx, contactIds, ct);
+        var open = await ConversationStore.LoadOpenByContactsAsync(conn, tx, contactIds, ct);
         // The conversation each contact's messages are in: the open one, or (below) the one their new messages open.
         foreach (var (contact, state) in open) threads[contact] = state.Id;
         var pendingCsat = await Csat.PendingAsync(conn, tx, contactIds, now, ct);

@@ -28,7 +28,7 @@ public sealed class IngestPipeline : IHostedService, IAsyncDisposable
     }
 
     private readonly Channel<Pending> _queue = System.Threading.Channels.Channel.CreateUnbounded<Pending>(new() { SingleWriter = false });
-    private readonly EntityRuntime _runtime;
+    private readonly Transactions _runtime;
     private readonly TimeProvider _clock;
     private readonly ILogger<IngestPipeline> _log;
     private readonly int _maxBatch;
@@ -37,7 +37,7 @@ public sealed class IngestPipeline : IHostedService, IAsyncDisposable
 
     private readonly IGrainFactory _grains;
 
-    public IngestPipeline(EntityRuntime runtime, IGrainFactory grains, TimeProvider clock, IOptions<EngineOptions> options, ILogger<IngestPipeline> log)
+    public IngestPipeline(Transactions runtime, IGrainFactory grains, TimeProvider clock, IOptions<EngineOptions> options, ILogger<IngestPipeline> log)
     {
         _runtime = runtime;
         _grains = grains;

@@ -29,7 +29,7 @@ public abstract record SendResult
 /// (sticky ownership). An idempotency key already used returns the message it created, when the request is the same
 /// (its fingerprint); with another request it is refused.
 /// </summary>
-public sealed class OutboundService(EntityRuntime runtime, ChannelStore channels, TimeProvider clock)
+public sealed class OutboundService(Transactions runtime, ChannelStore channels, TimeProvider clock)
 {
     public Task<SendResult> SendAsync(Guid businessId, Guid conversationId, OutboundMessage message, IReadOnlyList<string> warnings,
         string? idempotencyKey, Actor actor, CancellationToken ct, byte[]? fingerprint = null) =>
@@ -44,7 +44,7 @@ public sealed class OutboundService(EntityRuntime runtime, ChannelStore channels
                         ? new SendResult.Refused("idempotency_key_reused", "This idempotency key was used for a different request.")
                         : new SendResult.Accepted(existing[0].Id, true);
             }
-            var state = await ConversationStore.LockAsync(conn, tx, conversationId, ct2);
+            var state = await ConversationStore.LoadAsync(conn, tx, conversationId, ct2);
             if (state is null || state.BusinessId != businessId) return new SendResult.NotFound();
             var channel = await channels.FindCachedAsync(state.ChannelId, ct2)
                 ?? throw new InvalidOperationException($"Channel {state.ChannelId} is gone.");

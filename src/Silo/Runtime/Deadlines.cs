@@ -21,7 +21,7 @@ public interface ITimerHandler
 /// firing deletes the row by generation and runs the entity's handler in one transaction, so it happens once.
 /// </summary>
 public sealed class DeadlineStore(
-    NpgsqlDataSource db, EntityRuntime runtime, TimeProvider clock, IEnumerable<ITimerHandler> handlers)
+    NpgsqlDataSource db, Transactions runtime, TimeProvider clock, IEnumerable<ITimerHandler> handlers)
     : IDeadlineStore
 {
     private readonly Dictionary<string, ITimerHandler> _handlers = handlers.ToDictionary(h => h.EntityType);

@@ -6,11 +6,13 @@ namespace Engine.Silo.Runtime;
 public sealed class VersionConflictException(string entity) : Exception($"{entity} was changed by another call; retrying.");
 
 /// <summary>
-/// One grain call = one short transaction: lock the row (<c>SELECT … FOR UPDATE</c>), decide in pure
-/// C#, write back fenced by version, commit. Transient conflicts (deadlock, serialization, a racing
-/// insert, a stale version) re-run the whole call; the decision is recomputed from fresh state.
+/// The transaction of a grain's turn: decide in pure C# on the state read in it, write back fenced by version, commit.
+/// No row is locked for the decision: the owning grain runs one turn at a time, so a fence fails only when something
+/// else wrote first (a duplicate activation while membership changes, or one of the few writes still made from
+/// another grain's transaction); that and the other transient conflicts (deadlock, serialization, a racing insert)
+/// run the whole transaction again, the decision recomputed from fresh state.
 /// </summary>
-public sealed class EntityRuntime(NpgsqlDataSource db)
+public sealed class Transactions(NpgsqlDataSource db)
 {
     private const int MaxAttempts = 6;
 
