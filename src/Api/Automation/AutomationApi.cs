@@ -2,7 +2,6 @@ using Engine.Api.Access;
 using Engine.Api.Http;
 using Engine.Grains.Automation;
 using Engine.Silo.Automation;
-using Engine.Silo.Database;
 using Engine.Silo.Team;
 using Microsoft.AspNetCore.Http.HttpResults;
 

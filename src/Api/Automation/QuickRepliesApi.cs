@@ -2,7 +2,6 @@ using Engine.Api.Access;
 using Engine.Api.Http;
 using Engine.Grains.QuickReplies;
 using Engine.Silo.Automation;
-using Engine.Silo.Database;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Engine.Api.Automation;
@@ -43,15 +42,8 @@ public static class QuickRepliesApi
     {
         var v = Validate(r);
         if (!v.IsValid) return v.Problem();
-        try
-        {
-            var reply = await q.SaveAsync(h.User.Actor(), null, r.Shortcut!, r.Name!.Trim(), r.Versions!, ct);
-            return TypedResults.Created($"/api/v1/quick-replies/{reply.Id}", reply);
-        }
-        catch (Exception e) when (Sql.IsUniqueViolation(e))
-        {
-            return Problems.Of(409, "shortcut_taken", $"{r.Shortcut} is already a quick reply.");
-        }
+        var reply = await q.SaveAsync(h.User.Actor(), null, r.Shortcut!, r.Name!.Trim(), r.Versions!, ct);
+        return TypedResults.Created($"/api/v1/quick-replies/{reply.Id}", reply);
     }
 
     private static async Task<Results<Ok<QuickReply>, ValidationProblem, ProblemHttpResult>> Update(Guid id, QuickReplyRequest r, HttpContext h, QuickReplies q, CancellationToken ct)
@@ -61,11 +53,7 @@ public static class QuickRepliesApi
         var merged = new QuickReplyRequest(r.Shortcut ?? current.Shortcut, r.Name ?? current.Name, r.Versions ?? current.Versions);
         var v = Validate(merged);
         if (!v.IsValid) return v.Problem();
-        try { return TypedResults.Ok(await q.SaveAsync(h.User.Actor(), id, merged.Shortcut!, merged.Name!.Trim(), merged.Versions!, ct)); }
-        catch (Exception e) when (Sql.IsUniqueViolation(e))
-        {
-            return Problems.Of(409, "shortcut_taken", $"{r.Shortcut} is already a quick reply.");
-        }
+        return TypedResults.Ok(await q.SaveAsync(h.User.Actor(), id, merged.Shortcut!, merged.Name!.Trim(), merged.Versions!, ct));
     }
 
     private static async Task<Results<Ok<RenderResponse>, ValidationProblem, ProblemHttpResult>> Render(Guid id, RenderRequest r, HttpContext h, QuickReplies q, CancellationToken ct)

@@ -2,7 +2,6 @@ using System.Text.RegularExpressions;
 using Engine.Api.Access;
 using Engine.Api.Http;
 using Engine.Silo.Channels;
-using Engine.Silo.Database;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Engine.Api.Channels;
@@ -60,15 +59,8 @@ public static class ChannelsApi
             new ChannelSecrets(null, null, null, null, null, null), default, default, 0), req);
         var check = Validate(draft);
         if (!check.IsValid) return check.Problem();
-        try
-        {
-            var created = await store.CreateAsync(http.User.Actor(), kind, draft.Name, draft.Settings, draft.Secrets, ct);
-            return TypedResults.Created($"/api/v1/channels/{created.Id}", ChannelResponse.From(created));
-        }
-        catch (Exception e) when (Sql.IsUniqueViolation(e))
-        {
-            return Problems.Of(409, "channel_exists", $"Phone number id {draft.Settings.PhoneNumberId} already belongs to a channel.");
-        }
+        var created = await store.CreateAsync(http.User.Actor(), kind, draft.Name, draft.Settings, draft.Secrets, ct);
+        return TypedResults.Created($"/api/v1/channels/{created.Id}", ChannelResponse.From(created));
     }
 
     private static async Task<Ok<ChannelResponse[]>> List(HttpContext http, ChannelStore store, CancellationToken ct) =>
@@ -93,10 +85,6 @@ public static class ChannelsApi
             return updated is null ? Problems.NotFound("channel", id) : TypedResults.Ok(ChannelResponse.From(updated));
         }
         catch (InvalidChannel e) { return e.Validation.Problem(); }
-        catch (Exception e) when (Sql.IsUniqueViolation(e))
-        {
-            return Problems.Of(409, "channel_exists", $"Phone number id {req.PhoneNumberId} already belongs to a channel.");
-        }
     }
 
     private static async Task<Results<Ok<ChannelResponse>, ProblemHttpResult>> SetEnabled(

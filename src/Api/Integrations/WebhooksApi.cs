@@ -1,6 +1,5 @@
 using Engine.Api.Access;
 using Engine.Api.Http;
-using Engine.Silo.Database;
 using Engine.Silo.Webhooks;
 using Microsoft.AspNetCore.Http.HttpResults;
 

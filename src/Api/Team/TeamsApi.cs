@@ -1,7 +1,6 @@
 using Engine.Api.Access;
 using Engine.Api.Http;
 using Engine.Grains.Interfaces.Conversations;
-using Engine.Silo.Database;
 using Engine.Silo.Team;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -27,15 +26,8 @@ public static class TeamsApi
     {
         var v = await ValidateAsync(req, http, users, creating: true, ct);
         if (!v.IsValid) return v.Problem();
-        try
-        {
-            var team = await teams.CreateAsync(http.User.Actor(), new TeamChange(req.Name!.Trim(), req.Strategy, req.RequiredSkills, req.MatchLanguage, req.IsDefault, req.Members), ct);
-            return TypedResults.Created($"/api/v1/teams/{team.Id}", team);
-        }
-        catch (Exception e) when (Sql.IsUniqueViolation(e))
-        {
-            return Problems.Of(409, "team_exists", $"A team named {req.Name} exists.");
-        }
+        var team = await teams.CreateAsync(http.User.Actor(), new TeamChange(req.Name!.Trim(), req.Strategy, req.RequiredSkills, req.MatchLanguage, req.IsDefault, req.Members), ct);
+        return TypedResults.Created($"/api/v1/teams/{team.Id}", team);
     }
 
     private static async Task<Results<Ok<TeamView>, ProblemHttpResult>> Get(Guid id, HttpContext http, TeamStore teams, CancellationToken ct) =>
@@ -45,15 +37,8 @@ public static class TeamsApi
     {
         var v = await ValidateAsync(req, http, users, creating: false, ct);
         if (!v.IsValid) return v.Problem();
-        try
-        {
-            return await teams.UpdateAsync(http.User.Actor(), id, new TeamChange(req.Name?.Trim(), req.Strategy, req.RequiredSkills, req.MatchLanguage, req.IsDefault, req.Members), ct)
-                is { } t ? TypedResults.Ok(t) : Problems.NotFound("team", id);
-        }
-        catch (Exception e) when (Sql.IsUniqueViolation(e))
-        {
-            return Problems.Of(409, "team_exists", $"A team named {req.Name} exists.");
-        }
+        return await teams.UpdateAsync(http.User.Actor(), id, new TeamChange(req.Name?.Trim(), req.Strategy, req.RequiredSkills, req.MatchLanguage, req.IsDefault, req.Members), ct)
+            is { } t ? TypedResults.Ok(t) : Problems.NotFound("team", id);
     }
 
     private static async Task<Validation> ValidateAsync(TeamRequest r, HttpContext http, UserStore users, bool creating, CancellationToken ct)

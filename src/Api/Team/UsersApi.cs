@@ -2,7 +2,6 @@ using Engine.Api.Access;
 using Engine.Api.Http;
 using Engine.Grains.Conversations;
 using Engine.Silo.Access;
-using Engine.Silo.Database;
 using Engine.Silo.Team;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -29,16 +28,9 @@ public static class UsersApi
     {
         var v = Validate(req, creating: true);
         if (!v.IsValid) return v.Problem();
-        try
-        {
-            var user = await users.CreateAsync(http.User.Actor(), req.Email!, req.Name!.Trim(), req.Role!, req.Password!,
-                new UserChange(null, null, req.Skills, req.Languages, req.Tier, req.Capacity, null, req.DailyBaseline), ct);
-            return TypedResults.Created($"/api/v1/users/{user.Id}", user);
-        }
-        catch (Exception e) when (Sql.IsUniqueViolation(e))
-        {
-            return Problems.Of(409, "email_taken", $"A user with email {req.Email} exists.");
-        }
+        var user = await users.CreateAsync(http.User.Actor(), req.Email!, req.Name!.Trim(), req.Role!, req.Password!,
+            new UserChange(null, null, req.Skills, req.Languages, req.Tier, req.Capacity, null, req.DailyBaseline), ct);
+        return TypedResults.Created($"/api/v1/users/{user.Id}", user);
     }
 
     private static async Task<Results<Ok<UserView>, ProblemHttpResult>> Get(Guid id, HttpContext http, UserStore users, CancellationToken ct) =>

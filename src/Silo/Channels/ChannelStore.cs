@@ -16,6 +16,10 @@ public sealed class ChannelStore(NpgsqlDataSource db, TimeProvider clock, IOptio
     private const string Columns = "id, business_id, kind, name, enabled, settings, secrets, created_at, updated_at, version";
     private readonly ConcurrentDictionary<Guid, (Channel? Channel, DateTimeOffset Until)> _cache = new();
 
+    private const string ChannelExists = "channel_exists";
+
+    private static string NumberTaken(ChannelSettings s) => $"Phone number id {s.PhoneNumberId} already belongs to a channel.";
+
     public async Task<Channel> CreateAsync(Actor actor, string kind, string name, ChannelSettings settings, ChannelSecrets secrets, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
@@ -29,7 +33,7 @@ public sealed class ChannelStore(NpgsqlDataSource db, TimeProvider clock, IOptio
             """, ("id", channel.Id), ("b", businessId), ("k", kind), ("n", name), ("now", now));
         cmd.Parameters.Add(Jsonb("s", settings));
         cmd.Parameters.Add(Sealed("x", secrets));
-        await cmd.ExecuteNonQueryAsync(ct);
+        await Sql.UniqueAsync(cmd.ExecuteNonQueryAsync(ct), ChannelExists, NumberTaken(settings));
         await AuditLog.WriteAsync(conn, tx, actor, "channel.created", "channel", channel.Id, null, new { kind, name, settings }, now, ct);
         await tx.CommitAsync(ct);
         return channel;
@@ -65,7 +69,8 @@ public sealed class ChannelStore(NpgsqlDataSource db, TimeProvider clock, IOptio
             """, ("n", next.Name), ("e", next.Enabled), ("u", next.UpdatedAt), ("v", next.Version), ("id", id), ("old", current.Version));
         cmd.Parameters.Add(Jsonb("s", next.Settings));
         cmd.Parameters.Add(Sealed("x", next.Secrets));
-        if (await cmd.ExecuteNonQueryAsync(ct) != 1) throw new VersionConflictException("channel");
+        if (await Sql.UniqueAsync(cmd.ExecuteNonQueryAsync(ct), ChannelExists, NumberTaken(next.Settings)) != 1)
+            throw new VersionConflictException("channel");
         // Secrets stay out of the log: only whether each is set, and settings.
         await AuditLog.WriteAsync(conn, tx, actor, "channel.updated", "channel", id,
             new { current.Name, current.Enabled, current.Settings }, new { next.Name, next.Enabled, next.Settings, SecretsChanged = next.Secrets != current.Secrets }, next.UpdatedAt, ct);

@@ -9,6 +9,17 @@ public static class Sql
     public static bool IsUniqueViolation(Exception e) =>
         e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 
+    /// <summary>A write whose unique key is a rule people see (a name, email, shortcut or number already taken): a
+    /// duplicate is refused with <paramref name="code"/> (409), and the transaction rolls back.</summary>
+    public static async Task<T> UniqueAsync<T>(Task<T> write, string code, string detail)
+    {
+        try { return await write; }
+        catch (Exception e) when (IsUniqueViolation(e))
+        {
+            throw new Engine.Grains.Interfaces.Runtime.RefusedException(code, detail);
+        }
+    }
+
     public static NpgsqlBatchCommand Command(string sql, params (string Name, object? Value)[] ps)
     {
         var cmd = new NpgsqlBatchCommand(sql);

@@ -21,6 +21,10 @@ public sealed class TeamStore(NpgsqlDataSource db, TimeProvider clock)
           from teams t
         """;
 
+    private const string TeamExists = "team_exists";
+
+    private static string Taken(string? name) => $"A team named {name} exists.";
+
     public async Task<TeamView> CreateAsync(Actor actor, TeamChange c, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
@@ -28,11 +32,11 @@ public sealed class TeamStore(NpgsqlDataSource db, TimeProvider clock)
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         if (c.IsDefault == true) await Sql.ExecAsync(conn, tx, "update teams set is_default = false where business_id = @b and is_default", ct, ("b", actor.BusinessId));
-        await Sql.ExecAsync(conn, tx, """
+        await Sql.UniqueAsync(Sql.ExecAsync(conn, tx, """
             insert into teams (id, business_id, name, strategy, required_skills, match_language, is_default, created_at, updated_at)
             values (@id, @b, @n, @s, @k, @m, @d, @now, @now)
             """, ct, ("id", id), ("b", actor.BusinessId), ("n", c.Name!), ("s", c.Strategy ?? "round_robin_online"), ("k", (c.RequiredSkills ?? []).ToArray()),
-            ("m", c.MatchLanguage ?? false), ("d", c.IsDefault ?? false), ("now", now));
+            ("m", c.MatchLanguage ?? false), ("d", c.IsDefault ?? false), ("now", now)), TeamExists, Taken(c.Name));
         await SetMembersAsync(conn, tx, id, c.Members ?? [], ct);
         var team = (await GetAsync(conn, tx, actor.BusinessId, id, ct))!;
         await AuditLog.WriteAsync(conn, tx, actor, "team.created", "team", id, null, team, now, ct);
@@ -48,11 +52,12 @@ public sealed class TeamStore(NpgsqlDataSource db, TimeProvider clock)
         var before = await GetAsync(conn, tx, actor.BusinessId, id, ct, forUpdate: true);
         if (before is null) return null;
         if (c.IsDefault == true) await Sql.ExecAsync(conn, tx, "update teams set is_default = false where business_id = @b and is_default and id <> @id", ct, ("b", actor.BusinessId), ("id", id));
-        await Sql.ExecAsync(conn, tx, """
+        await Sql.UniqueAsync(Sql.ExecAsync(conn, tx, """
             update teams set name = coalesce(@n, name), strategy = coalesce(@s, strategy), required_skills = coalesce(@k, required_skills),
                    match_language = coalesce(@m, match_language), is_default = coalesce(@d, is_default), updated_at = @now, version = version + 1
              where id = @id
-            """, ct, ("n", c.Name), ("s", c.Strategy), ("k", c.RequiredSkills?.ToArray()), ("m", c.MatchLanguage), ("d", c.IsDefault), ("now", now), ("id", id));
+            """, ct, ("n", c.Name), ("s", c.Strategy), ("k", c.RequiredSkills?.ToArray()), ("m", c.MatchLanguage), ("d", c.IsDefault), ("now", now), ("id", id)),
+            TeamExists, Taken(c.Name));
         if (c.Members is not null) await SetMembersAsync(conn, tx, id, c.Members, ct);
         var after = (await GetAsync(conn, tx, actor.BusinessId, id, ct))!;
         await AuditLog.WriteAsync(conn, tx, actor, "team.updated", "team", id, before, after, now, ct);

@@ -36,12 +36,13 @@ public sealed class UserStore(NpgsqlDataSource db, TimeProvider clock) : Engine.
         var id = Guid.CreateVersion7();
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        await Sql.ExecAsync(conn, tx, """
+        await Sql.UniqueAsync(Sql.ExecAsync(conn, tx, """
             insert into users (id, business_id, email, name, role, password_hash, skills, languages, tier, capacity, daily_baseline, created_at, updated_at)
             values (@id, @b, @e, @n, @r, @p, @s, @l, @t, @c, @db, @now, @now)
             """, ct, ("id", id), ("b", actor.BusinessId), ("e", email.Trim().ToLowerInvariant()), ("n", name), ("r", role), ("p", Passwords.Hash(password)),
             ("s", (profile.Skills ?? []).ToArray()), ("l", (profile.Languages ?? []).ToArray()), ("t", profile.Tier ?? "frontline"),
-            ("c", profile.Capacity ?? 5), ("db", profile.DailyBaseline), ("now", now));
+            ("c", profile.Capacity ?? 5), ("db", profile.DailyBaseline), ("now", now)),
+            "email_taken", $"A user with email {email} exists.");
         var user = (await GetAsync(conn, tx, actor.BusinessId, id, ct))!;
         await AuditLog.WriteAsync(conn, tx, actor, "user.created", "user", id, null, user, now, ct);
         await tx.CommitAsync(ct);
