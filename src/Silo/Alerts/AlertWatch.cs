@@ -39,24 +39,31 @@ public static class AlertWatch
         if (arm.Count > 0)
         {
             var cmd = new NpgsqlBatchCommand("""
-                select deadline_set('alert', u.i, u.k, u.a + make_interval(secs => case u.k
+                insert into timers (entity_type, entity_id, kind, due_at, created_at)
+                select 'alert', u.i, u.k, u.a + make_interval(secs => case u.k
                            when 'first_response' then coalesce((select threshold from alert_rules r where r.business_id = u.b and r.kind = 'first_response'), 180)
                            else least(coalesce((select threshold from alert_rules r where r.business_id = u.b and r.kind = 'vip_waiting'), 30),
-                                      coalesce((select threshold from alert_rules r where r.business_id = u.b and r.kind = 'waiting'), 300)) end::float8))
+                                      coalesce((select threshold from alert_rules r where r.business_id = u.b and r.kind = 'waiting'), 300)) end::float8), @now
                   from unnest(@b, @i, @k, @a) as u(b, i, k, a)
+                on conflict (entity_type, entity_id, kind) do update
+                   set due_at = excluded.due_at, generation = nextval('timer_generation')
                 """);
             cmd.Parameters.Add(new NpgsqlParameter("b", arm.Select(x => x.Business).ToArray()));
             cmd.Parameters.Add(new NpgsqlParameter("i", arm.Select(x => x.Id).ToArray()));
             cmd.Parameters.Add(new NpgsqlParameter("k", arm.Select(x => x.Kind).ToArray()));
             cmd.Parameters.Add(new NpgsqlParameter("a", arm.Select(x => x.At).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter("now", now));
             batch.BatchCommands.Add(cmd);
         }
         if (recheck.Count > 0)
         {
             // Only conversations with an alert open get a re-check: one index probe per conversation otherwise.
             var cmd = new NpgsqlBatchCommand("""
-                select deadline_set('alert', s, 'recheck', @now::timestamptz)
-                  from (select distinct a.subject_id from alerts a where a.subject_id = any(@ids) and a.cleared_at is null) x(s)
+                insert into timers (entity_type, entity_id, kind, due_at, created_at)
+                select distinct 'alert', a.subject_id, 'recheck', @now::timestamptz, @now::timestamptz from alerts a
+                 where a.subject_id = any(@ids) and a.cleared_at is null
+                on conflict (entity_type, entity_id, kind) do update
+                   set due_at = excluded.due_at, generation = nextval('timer_generation')
                 """);
             cmd.Parameters.Add(new NpgsqlParameter("ids", recheck.ToArray()));
             cmd.Parameters.Add(new NpgsqlParameter("now", now));

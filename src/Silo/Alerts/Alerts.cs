@@ -84,9 +84,9 @@ public sealed class Alerts(NpgsqlDataSource db, Transactions runtime, Trends tre
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await Sql.ExecAsync(conn, null, """
-            select deadline_set('alert', b.id, 'daily',
-                                (date_trunc('day', @now at time zone b.time_zone) + interval '1 day') at time zone b.time_zone)
-              from businesses b where b.deadlines -> 'alert:daily' is null
+            insert into timers (entity_type, entity_id, kind, due_at, created_at)
+            select 'alert', b.id, 'daily', (date_trunc('day', @now at time zone b.time_zone) + interval '1 day') at time zone b.time_zone, @now from businesses b
+            on conflict (entity_type, entity_id, kind) do nothing
             """, ct, ("now", clock.GetUtcNow()));
     }
 

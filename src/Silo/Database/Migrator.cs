@@ -3,13 +3,12 @@ using Npgsql;
 
 namespace Engine.Silo.Database;
 
-/// <summary>Applies the numbered SQL files under Migrations/ once each, in order, under an advisory lock so nodes starting together don't race.
-/// <paramref name="upTo"/> stops after that version (an upgrade rehearsed step by step).</summary>
+/// <summary>Applies the numbered SQL files under Migrations/ once each, in order, under an advisory lock so nodes starting together don't race.</summary>
 public static class Migrator
 {
     private const long LockKey = 0x656e67696e65; // "engine"
 
-    public static async Task MigrateAsync(NpgsqlDataSource db, CancellationToken ct = default, int? upTo = null)
+    public static async Task MigrateAsync(NpgsqlDataSource db, CancellationToken ct = default)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await Exec(conn, "select pg_advisory_lock(@k)", ct, ("k", LockKey));
@@ -24,7 +23,6 @@ public static class Migrator
             foreach (var (version, name, sql) in Scripts())
             {
                 if (applied.Contains(version)) continue;
-                if (version > upTo) break;
                 await using var tx = await conn.BeginTransactionAsync(ct);
                 await using (var cmd = new NpgsqlCommand(sql, conn, tx) { CommandTimeout = 0 }) await cmd.ExecuteNonQueryAsync(ct);   // backfills may take minutes
                 await using (var cmd = new NpgsqlCommand("insert into schema_migrations (version, name) values (@v, @n)", conn, tx))

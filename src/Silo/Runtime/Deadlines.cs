@@ -16,10 +16,9 @@ public interface ITimerHandler
 }
 
 /// <summary>
-/// The deadlines in their owning grain's state: the <c>deadlines</c> of the conversation's row (or the business's, for
-/// its daily check), written by the decision that set them in its own transaction (so a deadline exists exactly when
-/// that decision committed). The owning grain reads them and fires them here; a firing takes the deadline out by
-/// generation and runs the entity's handler in one transaction, so it happens once.
+/// The deadlines' durable record: the <c>timers</c> rows that a decision writes in its own transaction (so a deadline
+/// exists exactly when the decision that set it committed). Their owning grains read them and fire them here; a
+/// firing deletes the row by generation and runs the entity's handler in one transaction, so it happens once.
 /// </summary>
 public sealed class DeadlineStore(
     NpgsqlDataSource db, Transactions runtime, TimeProvider clock, IEnumerable<ITimerHandler> handlers)
@@ -31,20 +30,10 @@ public sealed class DeadlineStore(
         CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        var all = await Sql.QueryAsync(conn, null, """
-            select d.key, (d.value->>'due')::timestamptz, (d.value->>'gen')::bigint
-              from (select deadlines from conversations where id = @i
-                    union all select deadlines from businesses where id = @i) o,
-                   jsonb_each(o.deadlines) d
-            """, r => Parse(r.GetString(0), r.Time(1), r.GetInt64(2)), ct, ("i", entityId));
-        return all.Where(d => entityTypes.Contains(d.EntityType)).ToList();
-    }
-
-    /// <summary>A deadline's key in the grain's state is "type:kind".</summary>
-    private static Deadline Parse(string key, DateTimeOffset due, long generation)
-    {
-        var colon = key.IndexOf(':');
-        return new Deadline(key[..colon], key[(colon + 1)..], due, generation);
+        return await Sql.QueryAsync(conn, null,
+            "select entity_type, kind, due_at, generation from timers where entity_id = @i and entity_type = any(@t)",
+            r => new Deadline(r.GetString(0), r.GetString(1), r.Time(2), r.GetInt64(3)),
+            ct, ("i", entityId), ("t", entityTypes.ToArray()));
     }
 
     public Task<bool> FireAsync(Guid entityId, Deadline deadline, CancellationToken ct) =>
@@ -53,9 +42,10 @@ public sealed class DeadlineStore(
     private async Task<bool> FireInAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid entityId, Deadline deadline,
         CancellationToken ct)
     {
-        var taken = (await Sql.QueryAsync(conn, tx, "select deadline_take(@t, @i, @k, @g)", r => r.GetBoolean(0),
-            ct, ("t", deadline.EntityType), ("i", entityId), ("k", deadline.Kind), ("g", deadline.Generation)))[0];
-        if (!taken) return false;
+        var deleted = await Sql.ExecAsync(conn, tx,
+            "delete from timers where entity_type = @t and entity_id = @i and kind = @k and generation = @g",
+            ct, ("t", deadline.EntityType), ("i", entityId), ("k", deadline.Kind), ("g", deadline.Generation));
+        if (deleted == 0) return false;
         if (!_handlers.TryGetValue(deadline.EntityType, out var handler))
             throw new InvalidOperationException($"No deadline handler for entity type '{deadline.EntityType}'.");
         await handler.FireAsync(conn, tx, entityId, deadline.Kind, clock.GetUtcNow(), ct);
@@ -107,11 +97,9 @@ public sealed class DeadlineSweep(
     public async Task<int> RunDueAsync(CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        var owners = await Sql.QueryAsync(conn, null, """
-            select 'c:' || replace(id::text, '-', '') from conversations where next_deadline_at <= @now
-            union all
-            select 'b:' || replace(id::text, '-', '') from businesses where next_deadline_at <= @now
-            """, r => r.GetString(0), ct, ("now", clock.GetUtcNow()));
+        var owners = await Sql.QueryAsync(conn, null,
+            "select distinct entity_type, entity_id, kind from timers where due_at <= @now",
+            r => DeadlineOwners.Token(r.GetString(0), r.GetGuid(1), r.GetString(2)), ct, ("now", clock.GetUtcNow()));
         var fired = 0;
         foreach (var chunk in owners.Distinct().Chunk(32))
             fired += (await Task.WhenAll(chunk.Select(FireAsync))).Sum();

@@ -7,7 +7,7 @@ using NpgsqlTypes;
 namespace Engine.Silo.Runtime;
 
 /// <summary>
-/// Collects what grain decisions asked for (events, deadlines, outbox rows) during one transaction and
+/// Collects what grain decisions asked for (events, timers, outbox rows) during one transaction and
 /// writes each kind with a single set-based statement, so a batch of a thousand decisions costs a
 /// handful of round trips.
 /// </summary>
@@ -61,13 +61,19 @@ public sealed class Effects
         var scheduled = _timers.Where(t => t.Value is not null).ToList();
         if (scheduled.Count > 0)
         {
-            // Into the owning grain's state (the conversation's row, a business's for its daily check). Scheduling again
-            // replaces the due time and bumps the generation: a firing of the old one then finds nothing to do.
-            var cmd = new NpgsqlBatchCommand("select deadline_set(t, i, k, d) from unnest(@t, @i, @k, @d) as u(t, i, k, d)");
+            // Scheduling again replaces the due time and bumps the generation: a firing already
+            // claimed under the old generation then finds nothing to do.
+            var cmd = new NpgsqlBatchCommand("""
+                insert into timers (entity_type, entity_id, kind, due_at, created_at)
+                select t, i, k, d, @now from unnest(@t, @i, @k, @d) as u(t, i, k, d)
+                on conflict (entity_type, entity_id, kind) do update
+                   set due_at = excluded.due_at, generation = nextval('timer_generation')
+                """);
             cmd.Parameters.Add(new NpgsqlParameter("t", scheduled.Select(t => t.Key.Type).ToArray()));
             cmd.Parameters.Add(new NpgsqlParameter("i", scheduled.Select(t => t.Key.Id).ToArray()));
             cmd.Parameters.Add(new NpgsqlParameter("k", scheduled.Select(t => t.Key.Kind).ToArray()));
             cmd.Parameters.Add(new NpgsqlParameter("d", scheduled.Select(t => t.Value!.Value).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter("now", now));
             batch.BatchCommands.Add(cmd);
             // A lock's deadlines and any deadline due within seconds wake their grain at commit; the sweep meets the
             // rest.
@@ -78,7 +84,10 @@ public sealed class Effects
         var cancelled = _timers.Where(t => t.Value is null).ToList();
         if (cancelled.Count > 0)
         {
-            var cmd = new NpgsqlBatchCommand("select deadline_cancel(t, i, k) from unnest(@t, @i, @k) as u(t, i, k)");
+            var cmd = new NpgsqlBatchCommand("""
+                delete from timers t using unnest(@t, @i, @k) as u(t, i, k)
+                 where t.entity_type = u.t and t.entity_id = u.i and t.kind = u.k
+                """);
             cmd.Parameters.Add(new NpgsqlParameter("t", cancelled.Select(t => t.Key.Type).ToArray()));
             cmd.Parameters.Add(new NpgsqlParameter("i", cancelled.Select(t => t.Key.Id).ToArray()));
             cmd.Parameters.Add(new NpgsqlParameter("k", cancelled.Select(t => t.Key.Kind).ToArray()));

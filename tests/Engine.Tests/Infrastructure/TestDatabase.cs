@@ -25,15 +25,6 @@ public sealed class TestDatabase : IAsyncLifetime
         DataSource = NpgsqlDataSource.Create(ConnectionString);
     }
 
-    /// <summary>A database with no schema at all (an upgrade test migrates it step by step).</summary>
-    public static async Task<TestDatabase> EmptyAsync()
-    {
-        var db = new TestDatabase();
-        await AdminExecAsync($"create database {db.Name}");
-        db.DataSource = NpgsqlDataSource.Create(db.ConnectionString);
-        return db;
-    }
-
     public async Task DisposeAsync()
     {
         await DataSource.DisposeAsync();

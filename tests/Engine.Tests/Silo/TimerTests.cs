@@ -49,8 +49,7 @@ public class TimerTests(EngineFixture f) : IClassFixture<EngineFixture>
         await Task.WhenAll(Sweep.RunDueAsync(CancellationToken.None), Sweep.RunDueAsync(CancellationToken.None), grain.FireDue());
         Assert.Equal(0, await grain.FireDue());
         Assert.Equal(1, await WindowClosedEvents(conversation));
-        Assert.Equal(0, await f.Db.CountAsync("from conversations c, jsonb_object_keys(c.deadlines) k where c.id = @id and k like 'conversation:%'",
-            ("id", conversation)));
+        Assert.Equal(0, await f.Db.CountAsync("from timers where entity_id = @id and entity_type = 'conversation'", ("id", conversation)));
     }
 
     [Fact]
@@ -106,12 +105,12 @@ public class TimerTests(EngineFixture f) : IClassFixture<EngineFixture>
         Assert.Equal(0, await Reminders());
 
         // A lock's deadline within the reminder horizon (idle release in 3 minutes) makes the grain register one.
-        await f.Db.ExecAsync("select deadline_set('conversation', @i, @k, @d)",
+        await f.Db.ExecAsync("insert into timers (entity_type, entity_id, kind, due_at, created_at) values ('conversation', @i, @k, @d, @d)",
             ("i", conversation), ("k", ConversationTimers.IdleRelease), ("d", f.Clock.GetUtcNow().AddMinutes(3)));
         await grain.FireDue();
         Assert.Equal(1, await Reminders());
 
-        await f.Db.ExecAsync("select deadline_cancel('conversation', @i, @k)", ("i", conversation), ("k", ConversationTimers.IdleRelease));
+        await f.Db.ExecAsync("delete from timers where entity_id = @i and kind = @k", ("i", conversation), ("k", ConversationTimers.IdleRelease));
         await grain.FireDue();
         Assert.Equal(0, await Reminders());
     }
