@@ -119,22 +119,18 @@ public sealed class ContactStore(NpgsqlDataSource db, TimeProvider clock, Conver
     }
 
     /// <summary>The matching rule: with auto-merge on, contacts sharing a verified phone (E.164) become one customer (the older keeps).</summary>
-    public async Task<bool> ApplyMatchingRuleAsync(Guid contactId, CancellationToken ct)
+    /// <summary>The customer the business's matching rule joins this new identity to (the oldest other customer with
+    /// the same verified phone), or null when the rule is off or none matches.</summary>
+    public async Task<(Guid Business, Guid Customer)?> MatchAsync(Guid contactId, CancellationToken ct)
     {
-        Guid business, older;
-        await using (var conn = await db.OpenConnectionAsync(ct))
-        {
-            var row = (await Sql.QueryAsync(conn, null, """
-                select c.business_id, b.auto_merge_verified_phone, (
-                    select o.id from contacts o where o.business_id = c.business_id and o.phone_e164 = c.phone_e164 and o.id <> c.id and o.merged_into is null
-                     order by o.created_at, o.id limit 1)
-                  from contacts c join businesses b on b.id = c.business_id where c.id = @id and c.merged_into is null and c.phone_e164 is not null
-                """, r => (Business: r.GetGuid(0), On: r.GetBoolean(1), Other: r.NullableGuid(2)), ct, ("id", contactId))).SingleOrDefault();
-            if (!row.On || row.Other is null) return false;
-            (business, older) = (row.Business, row.Other.Value);
-        }
-        try { return await MergeAsync(Actor.System(business) with { Name = "matching rule: verified phone" }, older, contactId, new HashSet<string>(), ct) is not null; }
-        catch (RefusedException) { return false; }
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var row = (await Sql.QueryAsync(conn, null, """
+            select c.business_id, b.auto_merge_verified_phone, (
+                select o.id from contacts o where o.business_id = c.business_id and o.phone_e164 = c.phone_e164 and o.id <> c.id and o.merged_into is null
+                 order by o.created_at, o.id limit 1)
+              from contacts c join businesses b on b.id = c.business_id where c.id = @id and c.merged_into is null and c.phone_e164 is not null
+            """, r => (Business: r.GetGuid(0), On: r.GetBoolean(1), Other: r.NullableGuid(2)), ct, ("id", contactId))).SingleOrDefault();
+        return row.On && row.Other is { } other ? (row.Business, other) : null;
     }
 
     public async Task<AttributeDefinition> DefineAttributeAsync(Actor actor, string key, string type, string label, CancellationToken ct)
@@ -223,13 +219,20 @@ public sealed class ContactStore(NpgsqlDataSource db, TimeProvider clock, Conver
 }
 
 /// <summary>Applies the contact matching rule for contacts that were just created or got a phone number.</summary>
-public sealed class ContactMatchHandler(ContactStore contacts) : IOutboxHandler
+public sealed class ContactMatchHandler(ContactStore contacts, IGrainFactory grains) : IOutboxHandler
 {
     public string Topic => ContactEvents.MatchTopic;
 
+    /// <summary>The matching rule's merge is made by the grain of the customer it joins, like a person's merge (so that
+    /// grain reads the merged customer's automated-message cap again); a refusal (merged meanwhile) leaves both.</summary>
     public async Task<OutboxResult> HandleAsync(OutboxItem item, CancellationToken ct)
     {
-        await contacts.ApplyMatchingRuleAsync(item.Payload.GetProperty("contactId").GetGuid(), ct);
+        var identity = item.Payload.GetProperty("contactId").GetGuid();
+        if (await contacts.MatchAsync(identity, ct) is not { } match) return new OutboxResult.Done();
+        var actor = Actor.System(match.Business) with { Name = "matching rule: verified phone" };
+        await grains.GetGrain<Engine.Grains.Interfaces.Customers.ICustomerGrain>(Engine.Grains.Interfaces.GrainKeys.Customer(match.Customer))
+            .Change(new Engine.Grains.Interfaces.Customers.ProfileChange(
+                Engine.Grains.Interfaces.Customers.ProfileChangeKind.Merge, actor.ToCommand(), MergeFrom: identity, PreferSource: []));
         return new OutboxResult.Done();
     }
 }

@@ -116,6 +116,35 @@ public class AutomationTests(OutboundFixture f) : IClassFixture<OutboundFixture>
         Assert.Equal(3, await f.Db.CountAsync("from messages where author_id = 'bot' and contact_id = any(@c)", ("c", new[] { whatsApp, weChat })));
     }
 
+    /// <summary>The same through the matching rule (a verified phone joins the existing customer): the merge is made
+    /// by the customer's grain too, which reads the cap again.</summary>
+    [Fact]
+    public async Task A_merge_by_the_matching_rule_brings_the_other_identitys_automated_messages_under_the_cap_at_once()
+    {
+        await RuleAsync(new { name = "Sizes", trigger = "keyword", keywords = new[] { "size" }, variants = new[] { "Sizes run small." } });
+        var phone = NewPhone();
+        var openId = "o" + Guid.NewGuid().ToString("N")[..27];
+        var xml = $"<xml><ToUserName>gh</ToUserName><FromUserName>{openId}</FromUserName><CreateTime>{f.Clock.GetUtcNow().ToUnixTimeSeconds()}</CreateTime>"
+            + $"<MsgType>text</MsgType><Content>size?</Content><MsgId>{Random.Shared.NextInt64(1, long.MaxValue)}</MsgId></xml>";
+        await WritesAsync(phone, "size please");
+        await WritesAsync(phone, "size, again");                              // two on WhatsApp: the customer grain has read them
+        (await WeChatCallbacks.PostAsync(f.Host.CreateClient(), f.WeChatChannel, xml, f.Clock.GetUtcNow())).EnsureSuccessStatusCode();
+        await f.DrainAsync();                                                   // one on WeChat, a separate customer still
+        var whatsApp = await f.Db.ScalarAsync<Guid>("select id from contacts where external_id = @e", ("e", phone));
+        var weChat = await f.Db.ScalarAsync<Guid>("select id from contacts where external_id = @e", ("e", openId));
+        Assert.Equal(HttpStatusCode.OK, (await f.Admin.PatchAsJsonAsync("/api/v1/settings", new { autoMergeVerifiedPhone = true })).StatusCode);
+        try
+        {
+            (await f.Admin.PatchAsJsonAsync($"/api/v1/contacts/{weChat}", new { phone = "+" + phone })).EnsureSuccessStatusCode();
+            await f.DrainAsync();                                               // the rule merges WeChat into the older WhatsApp identity
+            Assert.Equal(whatsApp, await f.Db.ScalarAsync<Guid>("select merged_into from contacts where id = @c", ("c", weChat)));
+
+            await WritesAsync(phone, "size now?");                             // three already: a human takes it
+            Assert.Equal(3, await f.Db.CountAsync("from messages where author_id = 'bot' and contact_id = any(@c)", ("c", new[] { whatsApp, weChat })));
+        }
+        finally { await f.Admin.PatchAsJsonAsync("/api/v1/settings", new { autoMergeVerifiedPhone = false }); }
+    }
+
     [Fact]
     public async Task The_24_hour_cap_is_sliding_and_frees_a_slot_at_exactly_24_hours()
     {
