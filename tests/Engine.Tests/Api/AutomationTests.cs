@@ -96,24 +96,34 @@ public class AutomationTests(OutboundFixture f) : IClassFixture<OutboundFixture>
         Assert.Equal(1, await f.Db.CountAsync("from entity_events where entity_id = @c and type = 'bot.handed_over'", ("c", handedOver)));
     }
 
-    [Fact]
-    public async Task Merging_brings_the_other_identitys_automated_messages_under_the_cap_at_once()
+    /// <summary>One customer on WhatsApp and on WeChat, not merged yet: a keyword rule has answered twice on WhatsApp
+    /// (the customer's grain has read them) and once on WeChat.</summary>
+    private async Task<(string Phone, Guid WhatsApp, Guid WeChat)> ThreeAutomatedOnTwoIdentitiesAsync(string keyword)
     {
-        await RuleAsync(new { name = "Exchanges", trigger = "keyword", keywords = new[] { "exchange" }, variants = new[] { "Exchanges within 14 days." } });
+        await RuleAsync(new { name = keyword, trigger = "keyword", keywords = new[] { keyword }, variants = new[] { $"About {keyword}: see our page." } });
         var phone = NewPhone();
         var openId = "o" + Guid.NewGuid().ToString("N")[..27];
         var xml = $"<xml><ToUserName>gh</ToUserName><FromUserName>{openId}</FromUserName><CreateTime>{f.Clock.GetUtcNow().ToUnixTimeSeconds()}</CreateTime>"
-            + $"<MsgType>text</MsgType><Content>exchange?</Content><MsgId>{Random.Shared.NextInt64(1, long.MaxValue)}</MsgId></xml>";
-        await WritesAsync(phone, "exchange please");
-        await WritesAsync(phone, "exchange, again");                          // two on WhatsApp: the customer grain has read them
+            + $"<MsgType>text</MsgType><Content>{keyword}?</Content><MsgId>{Random.Shared.NextInt64(1, long.MaxValue)}</MsgId></xml>";
+        await WritesAsync(phone, $"{keyword} please");
+        await WritesAsync(phone, $"{keyword}, again");
         (await WeChatCallbacks.PostAsync(f.Host.CreateClient(), f.WeChatChannel, xml, f.Clock.GetUtcNow())).EnsureSuccessStatusCode();
-        await f.DrainAsync();                                                   // one on WeChat, a separate customer still
-        var whatsApp = await f.Db.ScalarAsync<Guid>("select id from contacts where external_id = @e", ("e", phone));
-        var weChat = await f.Db.ScalarAsync<Guid>("select id from contacts where external_id = @e", ("e", openId));
+        await f.DrainAsync();
+        return (phone, await f.Db.ScalarAsync<Guid>("select id from contacts where external_id = @e", ("e", phone)),
+            await f.Db.ScalarAsync<Guid>("select id from contacts where external_id = @e", ("e", openId)));
+    }
+
+    private Task<long> AutomatedTo(params Guid[] contacts) =>
+        f.Db.CountAsync("from messages where author_id = 'bot' and contact_id = any(@c)", ("c", contacts));
+
+    [Fact]
+    public async Task Merging_brings_the_other_identitys_automated_messages_under_the_cap_at_once()
+    {
+        var (phone, whatsApp, weChat) = await ThreeAutomatedOnTwoIdentitiesAsync("exchange");
         Assert.Equal(HttpStatusCode.OK, (await f.Admin.PostAsJsonAsync($"/api/v1/contacts/{whatsApp}/merge", new { sourceContactId = weChat })).StatusCode);
 
         await WritesAsync(phone, "exchange now?");                             // three already: a human takes it
-        Assert.Equal(3, await f.Db.CountAsync("from messages where author_id = 'bot' and contact_id = any(@c)", ("c", new[] { whatsApp, weChat })));
+        Assert.Equal(3, await AutomatedTo(whatsApp, weChat));
     }
 
     /// <summary>The same through the matching rule (a verified phone joins the existing customer): the merge is made
@@ -121,17 +131,7 @@ public class AutomationTests(OutboundFixture f) : IClassFixture<OutboundFixture>
     [Fact]
     public async Task A_merge_by_the_matching_rule_brings_the_other_identitys_automated_messages_under_the_cap_at_once()
     {
-        await RuleAsync(new { name = "Sizes", trigger = "keyword", keywords = new[] { "size" }, variants = new[] { "Sizes run small." } });
-        var phone = NewPhone();
-        var openId = "o" + Guid.NewGuid().ToString("N")[..27];
-        var xml = $"<xml><ToUserName>gh</ToUserName><FromUserName>{openId}</FromUserName><CreateTime>{f.Clock.GetUtcNow().ToUnixTimeSeconds()}</CreateTime>"
-            + $"<MsgType>text</MsgType><Content>size?</Content><MsgId>{Random.Shared.NextInt64(1, long.MaxValue)}</MsgId></xml>";
-        await WritesAsync(phone, "size please");
-        await WritesAsync(phone, "size, again");                              // two on WhatsApp: the customer grain has read them
-        (await WeChatCallbacks.PostAsync(f.Host.CreateClient(), f.WeChatChannel, xml, f.Clock.GetUtcNow())).EnsureSuccessStatusCode();
-        await f.DrainAsync();                                                   // one on WeChat, a separate customer still
-        var whatsApp = await f.Db.ScalarAsync<Guid>("select id from contacts where external_id = @e", ("e", phone));
-        var weChat = await f.Db.ScalarAsync<Guid>("select id from contacts where external_id = @e", ("e", openId));
+        var (phone, whatsApp, weChat) = await ThreeAutomatedOnTwoIdentitiesAsync("warranty");
         Assert.Equal(HttpStatusCode.OK, (await f.Admin.PatchAsJsonAsync("/api/v1/settings", new { autoMergeVerifiedPhone = true })).StatusCode);
         try
         {
@@ -139,8 +139,8 @@ public class AutomationTests(OutboundFixture f) : IClassFixture<OutboundFixture>
             await f.DrainAsync();                                               // the rule merges WeChat into the older WhatsApp identity
             Assert.Equal(whatsApp, await f.Db.ScalarAsync<Guid>("select merged_into from contacts where id = @c", ("c", weChat)));
 
-            await WritesAsync(phone, "size now?");                             // three already: a human takes it
-            Assert.Equal(3, await f.Db.CountAsync("from messages where author_id = 'bot' and contact_id = any(@c)", ("c", new[] { whatsApp, weChat })));
+            await WritesAsync(phone, "warranty now?");                           // three already: a human takes it
+            Assert.Equal(3, await AutomatedTo(whatsApp, weChat));
         }
         finally { await f.Admin.PatchAsJsonAsync("/api/v1/settings", new { autoMergeVerifiedPhone = false }); }
     }

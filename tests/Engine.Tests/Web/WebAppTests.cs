@@ -73,6 +73,16 @@ public class WebAppTests(BrowserFixture f) : IClassFixture<BrowserFixture>
         await page.FillAsync("textarea[name=note]", "10:05|parcel|asked the courier");
         await page.ClickAsync("section.notes button[type=submit]");
         await Assertions.Expect(page.Locator("section.notes ul")).ToContainTextAsync("10:05|parcel|asked the courier");
+        await Assertions.Expect(page.Locator("textarea[name=note]")).ToHaveValueAsync("");
+
+        // The customer writes while a note is being typed: the live update keeps the note's text, focus and caret.
+        await page.FocusAsync("textarea[name=note]");
+        await page.Keyboard.TypeAsync("10:20|call|");
+        await f.CustomerWritesAsync(phone, "Any news about it?", "Ana Lima");
+        await Assertions.Expect(page.Locator("ol.thread")).ToContainTextAsync("Any news about it?");
+        await page.Keyboard.TypeAsync("promised an update");
+        await Assertions.Expect(page.Locator("textarea[name=note]")).ToHaveValueAsync("10:20|call|promised an update");
+        await page.FillAsync("textarea[name=note]", "");
 
         await BrowserFixture.ScreenshotAsync(page, "inbox");
         var phone375 = await f.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 375, Height = 740 }, BaseURL = f.BaseUrl.ToString() });

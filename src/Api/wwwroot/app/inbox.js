@@ -147,6 +147,9 @@ export function renderInbox(main, app, path) {
       h('span.spacer'), lockInfo, actions(c, readOnly));
 
     const thread = h('ol.thread', view.messages.map(renderMessage));
+    // A note being typed keeps its element, focus and selection across live re-renders, like the composer.
+    const note = document.activeElement && document.activeElement.name === 'note' ? document.activeElement : null;
+    const noteSelection = note && [note.selectionStart, note.selectionEnd];
     const side = h('aside.side', notesPanel(c), labelsPanel(c));
     const typing = document.activeElement && document.activeElement.id === 'composer';
     // The composer is kept across live re-renders while the conversation's state for it is the same.
@@ -159,6 +162,7 @@ export function renderInbox(main, app, path) {
     composer.dataset.composerKey = key;
     clear(pane, header, h('div.convbody', h('div.threadwrap', thread, composer), side));
     if (typing) document.getElementById('composer')?.focus();
+    if (note && note.isConnected) { note.focus(); note.setSelectionRange(...noteSelection); }
     thread.scrollTop = thread.scrollHeight;
     thread.lastElementChild && thread.lastElementChild.scrollIntoView({ block: 'end' });
   }
@@ -248,13 +252,19 @@ export function renderInbox(main, app, path) {
   }
 
   function notesPanel(c) {
-    const text = h('textarea', { name: 'note', rows: 2, maxlength: 600, placeholder: 'time|type|progress' });
-    // A note being typed, and why it was refused, survive live re-renders too.
+    // A note being typed, and why it was refused, survive live re-renders too: the same textarea (and its counter) is
+    // kept while the same conversation is shown, so typing that a re-render interrupts goes on into it.
     view.noteDrafts = view.noteDrafts || {};
     view.noteErrors = view.noteErrors || {};
-    text.value = view.noteDrafts[c.id] || '';
-    text.addEventListener('input', () => { view.noteDrafts[c.id] = text.value; delete view.noteErrors[c.id]; });
-    const count = counter(text, 300);
+    const previous = pane.querySelector('textarea[name=note]');
+    const text = previous && previous.dataset.conversation === c.id ? previous
+      : h('textarea', { name: 'note', rows: 2, maxlength: 600, placeholder: 'time|type|progress', 'data-conversation': c.id });
+    if (text !== previous) {
+      text.value = view.noteDrafts[c.id] || '';
+      text.addEventListener('input', () => { view.noteDrafts[c.id] = text.value; delete view.noteErrors[c.id]; });
+      text.counter = counter(text, 300);
+    }
+    const count = text.counter;
     const error = h('div.error', { hidden: true });
     const refuse = message => { view.noteErrors[c.id] = message; error.textContent = message; error.hidden = false; };
     if (view.noteErrors[c.id]) refuse(view.noteErrors[c.id]);
@@ -270,7 +280,8 @@ export function renderInbox(main, app, path) {
             }
             try {
               await post(`/api/v1/conversations/${c.id}/notes`, { text: text.value });
-              view.noteDrafts[c.id] = '';
+              text.value = '';
+              text.dispatchEvent(new Event('input'));   // the draft and the counter follow
               await openConversation(c.id, { quiet: true });
             } catch (err) { showProblem(error, err); view.noteErrors[c.id] = error.textContent; }
           },
