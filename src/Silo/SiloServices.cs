@@ -19,7 +19,8 @@ namespace Engine.Silo;
 
 public static class SiloServices
 {
-    /// <summary>Registers the store on PostgreSQL (ConnectionStrings:Postgres), the grains' ports and the node's workers.</summary>
+    /// <summary>Registers the store on PostgreSQL (ConnectionStrings:Postgres), the grains' ports and the node's
+    /// workers.</summary>
     public static IServiceCollection AddSilo(this IServiceCollection services, IConfiguration config)
     {
         services.Configure<EngineOptions>(config.GetSection("Engine"));

@@ -53,7 +53,8 @@ public static class QuickRepliesApi
         var merged = new QuickReplyRequest(r.Shortcut ?? current.Shortcut, r.Name ?? current.Name, r.Versions ?? current.Versions);
         var v = Validate(merged);
         if (!v.IsValid) return v.Problem();
-        return TypedResults.Ok(await q.SaveAsync(h.User.Actor(), id, merged.Shortcut!, merged.Name!.Trim(), merged.Versions!, ct));
+        return TypedResults.Ok(
+            await q.SaveAsync(h.User.Actor(), id, merged.Shortcut!, merged.Name!.Trim(), merged.Versions!, ct));
     }
 
     private static async Task<Results<Ok<RenderResponse>, ValidationProblem, ProblemHttpResult>> Render(Guid id, RenderRequest r, HttpContext h, QuickReplies q, CancellationToken ct)

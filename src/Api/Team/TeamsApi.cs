@@ -26,7 +26,8 @@ public static class TeamsApi
     {
         var v = await ValidateAsync(req, http, users, creating: true, ct);
         if (!v.IsValid) return v.Problem();
-        var team = await teams.CreateAsync(http.User.Actor(), new TeamChange(req.Name!.Trim(), req.Strategy, req.RequiredSkills, req.MatchLanguage, req.IsDefault, req.Members), ct);
+        var team = await teams.CreateAsync(http.User.Actor(), new TeamChange(req.Name!.Trim(), req.Strategy,
+            req.RequiredSkills, req.MatchLanguage, req.IsDefault, req.Members), ct);
         return TypedResults.Created($"/api/v1/teams/{team.Id}", team);
     }
 
@@ -37,8 +38,10 @@ public static class TeamsApi
     {
         var v = await ValidateAsync(req, http, users, creating: false, ct);
         if (!v.IsValid) return v.Problem();
-        return await teams.UpdateAsync(http.User.Actor(), id, new TeamChange(req.Name?.Trim(), req.Strategy, req.RequiredSkills, req.MatchLanguage, req.IsDefault, req.Members), ct)
-            is { } t ? TypedResults.Ok(t) : Problems.NotFound("team", id);
+        var change = new TeamChange(req.Name?.Trim(), req.Strategy, req.RequiredSkills, req.MatchLanguage, req.IsDefault,
+            req.Members);
+        return await teams.UpdateAsync(http.User.Actor(), id, change, ct) is { } t
+            ? TypedResults.Ok(t) : Problems.NotFound("team", id);
     }
 
     private static async Task<Validation> ValidateAsync(TeamRequest r, HttpContext http, UserStore users, bool creating, CancellationToken ct)

@@ -69,8 +69,10 @@ public sealed class CustomerGrain(
         // Called as the identity's grain (not handed on by one): the part belongs to the customer it is stored as.
         var asIdentity = ContactIds.For(part.ChannelId, identity.ExternalId) == Contact;
         if (asIdentity && _storedAs is { } customer && customer != Contact)
-            return (_storedAs = await GrainFactory.GetGrain<ICustomerGrain>(GrainKeys.Customer(customer)).Receive(part))
-                .Value;
+        {
+            _storedAs = await GrainFactory.GetGrain<ICustomerGrain>(GrainKeys.Customer(customer)).Receive(part);
+            return _storedAs.Value;
+        }
         var fresh = part with { Messages = part.Messages.Where(m => !_committed.Contains(Key(part, m))).ToList() };
         if (fresh.Count == 0) return asIdentity ? _storedAs ?? Contact : Contact;
         var thread = (part.ChannelId, identity.ExternalId);

@@ -1,5 +1,6 @@
 using Engine.Grains.Interfaces.Conversations;
 using Engine.Grains.Interfaces.Deadlines;
+using Engine.Grains.Interfaces.Ingestion;
 using Microsoft.Extensions.Logging;
 
 namespace Engine.Grains.Deadlines;
@@ -49,8 +50,7 @@ public sealed class ConversationGrain(
     /// <summary>The deadlines the commit sets (the response window, alert checks) wake this grain from the commit
     /// itself when they are near (the lock's, or due within seconds) and are swept otherwise, so a receive neither
     /// reads nor re-arms them: most conversations' grains are activated by their customers' messages.</summary>
-    public Task<Engine.Grains.Interfaces.Ingestion.InboundStored> Receive(Engine.Grains.Interfaces.Ingestion.InboundBatch part) =>
-        inbound.CommitAsync(part, CancellationToken.None);
+    public Task<InboundStored> Receive(InboundBatch part) => inbound.CommitAsync(part, CancellationToken.None);
 }
 
 /// <summary>The business account's grain (key <c>biz:{id}</c>): owns its daily checks at local midnight.</summary>

@@ -48,7 +48,8 @@ public sealed class TeamQueueGrain(ITeamQueueStore store) : Grain, ITeamQueueGra
 
     private Guid Team => GrainKeys.IdOf(this.GetPrimaryKeyString());
 
-    private IConversationGrain Conversation(Guid id) => GrainFactory.GetGrain<IConversationGrain>(GrainKeys.Conversation(id));
+    private IConversationGrain Conversation(Guid id) =>
+        GrainFactory.GetGrain<IConversationGrain>(GrainKeys.Conversation(id));
 
     public async Task<QueuedConversation?> Head() =>
         TeamQueueOrder.Order(await store.WaitingAsync(Team, CancellationToken.None)).FirstOrDefault();

@@ -16,7 +16,8 @@ public sealed record AlertView(Guid Id, string Kind, Guid SubjectId, decimal Val
 /// durable timer due exactly when its threshold can be crossed; raising and clearing are events (<c>alert.raised</c>,
 /// <c>alert.cleared</c>), so they reach the live stream and webhook subscribers in the same transaction.
 /// </summary>
-public sealed class Alerts(NpgsqlDataSource db, Transactions runtime, Trends trends, Automation.Csat csat, TimeProvider clock) : ITimerHandler
+public sealed class Alerts(
+    NpgsqlDataSource db, Transactions runtime, Trends trends, Automation.Csat csat, TimeProvider clock) : ITimerHandler
 {
     public static readonly AlertRule[] Defaults =
     [

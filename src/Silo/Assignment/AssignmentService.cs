@@ -14,8 +14,8 @@ namespace Engine.Silo.Assignment;
 /// <summary>
 /// Assigns waiting conversations, in the conversation's grain as its team's queue grain asks (<see cref="TeamQueues"/>):
 /// the team's grain works its queue in order, one turn at a time for the whole cluster; here the conversation's write
-/// is fenced by version and the agent's capacity taken with a conditional update, so no conversation goes to two agents and no agent
-/// goes over a limit even while a duplicate activation lives during a membership change.
+/// is fenced by version and the agent's capacity taken with a conditional update, so no conversation goes to two agents
+/// and no agent goes over a limit even while a duplicate activation lives during a membership change.
 /// </summary>
 public sealed class AssignmentService(Transactions runtime, TimeProvider clock)
 {
@@ -110,9 +110,12 @@ public sealed class AssignmentService(Transactions runtime, TimeProvider clock)
         return true;
     }
 
-    private static async Task<Team?> LoadTeamAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, CancellationToken ct) =>
-        (await Sql.QueryAsync(conn, tx, "select id, business_id, strategy, required_skills, match_language from teams where id = @id",
-            r => new Team(r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetFieldValue<string[]>(3), r.GetBoolean(4)), ct, ("id", id))).SingleOrDefault();
+    private static async Task<Team?> LoadTeamAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id,
+        CancellationToken ct) =>
+        (await Sql.QueryAsync(conn, tx,
+            "select id, business_id, strategy, required_skills, match_language from teams where id = @id",
+            r => new Team(r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.GetFieldValue<string[]>(3), r.GetBoolean(4)),
+            ct, ("id", id))).SingleOrDefault();
 
     private static Task<List<AgentCandidate>> CandidatesAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string where, object arg, CancellationToken ct) =>
         Sql.QueryAsync(conn, tx, $"""
@@ -163,5 +166,6 @@ public sealed class TeamQueues(IGrainFactory grains, NpgsqlDataSource db)
             r => r.NullableGuid(0), ct, ("id", conversationId))).SingleOrDefault();
     }
 
-    private ITeamQueueGrain Queue(Guid team) => grains.GetGrain<ITeamQueueGrain>(Engine.Grains.Interfaces.GrainKeys.Team(team));
+    private ITeamQueueGrain Queue(Guid team) =>
+        grains.GetGrain<ITeamQueueGrain>(Engine.Grains.Interfaces.GrainKeys.Team(team));
 }

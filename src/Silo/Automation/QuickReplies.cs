@@ -31,7 +31,9 @@ public sealed class QuickReplies(NpgsqlDataSource db, Reports.Rollups rollups, T
             """, ("id", reply.Id), ("b", actor.BusinessId), ("s", shortcut), ("n", name), ("now", now)))
         {
             cmd.Parameters.Add(new NpgsqlParameter("v", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(versions, Effects.Json) });
-            if (await Sql.UniqueAsync(cmd.ExecuteNonQueryAsync(ct), "shortcut_taken", $"{shortcut} is already a quick reply.") == 0)
+            var written = await Sql.UniqueAsync(cmd.ExecuteNonQueryAsync(ct), "shortcut_taken",
+                $"{shortcut} is already a quick reply.");
+            if (written == 0)
                 throw new Engine.Grains.Interfaces.Runtime.RefusedException("not_found", $"No quick reply {id}.");
         }
         await AuditLog.WriteAsync(conn, tx, actor, id is null ? "quick_reply.created" : "quick_reply.updated", "quick_reply", reply.Id, null, reply, now, ct);

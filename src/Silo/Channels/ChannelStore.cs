@@ -18,7 +18,8 @@ public sealed class ChannelStore(NpgsqlDataSource db, TimeProvider clock, IOptio
 
     private const string ChannelExists = "channel_exists";
 
-    private static string NumberTaken(ChannelSettings s) => $"Phone number id {s.PhoneNumberId} already belongs to a channel.";
+    private static string NumberTaken(ChannelSettings s) =>
+        $"Phone number id {s.PhoneNumberId} already belongs to a channel.";
 
     public async Task<Channel> CreateAsync(Actor actor, string kind, string name, ChannelSettings settings, ChannelSecrets secrets, CancellationToken ct)
     {

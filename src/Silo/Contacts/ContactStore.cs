@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using Engine.Grains.Contacts;
+using Engine.Grains.Interfaces;
+using Engine.Grains.Interfaces.Customers;
 using Engine.Grains.Interfaces.Runtime;
 using Engine.Silo.Audit;
 using Engine.Silo.Database;
@@ -126,10 +128,13 @@ public sealed class ContactStore(NpgsqlDataSource db, TimeProvider clock, Conver
         await using var conn = await db.OpenConnectionAsync(ct);
         var row = (await Sql.QueryAsync(conn, null, """
             select c.business_id, b.auto_merge_verified_phone, (
-                select o.id from contacts o where o.business_id = c.business_id and o.phone_e164 = c.phone_e164 and o.id <> c.id and o.merged_into is null
+                select o.id from contacts o
+                 where o.business_id = c.business_id and o.phone_e164 = c.phone_e164 and o.id <> c.id and o.merged_into is null
                  order by o.created_at, o.id limit 1)
-              from contacts c join businesses b on b.id = c.business_id where c.id = @id and c.merged_into is null and c.phone_e164 is not null
-            """, r => (Business: r.GetGuid(0), On: r.GetBoolean(1), Other: r.NullableGuid(2)), ct, ("id", contactId))).SingleOrDefault();
+              from contacts c join businesses b on b.id = c.business_id
+             where c.id = @id and c.merged_into is null and c.phone_e164 is not null
+            """, r => (Business: r.GetGuid(0), On: r.GetBoolean(1), Other: r.NullableGuid(2)), ct, ("id", contactId)))
+            .SingleOrDefault();
         return row.On && row.Other is { } other ? (row.Business, other) : null;
     }
 
@@ -230,9 +235,8 @@ public sealed class ContactMatchHandler(ContactStore contacts, IGrainFactory gra
         var identity = item.Payload.GetProperty("contactId").GetGuid();
         if (await contacts.MatchAsync(identity, ct) is not { } match) return new OutboxResult.Done();
         var actor = Actor.System(match.Business) with { Name = "matching rule: verified phone" };
-        await grains.GetGrain<Engine.Grains.Interfaces.Customers.ICustomerGrain>(Engine.Grains.Interfaces.GrainKeys.Customer(match.Customer))
-            .Change(new Engine.Grains.Interfaces.Customers.ProfileChange(
-                Engine.Grains.Interfaces.Customers.ProfileChangeKind.Merge, actor.ToCommand(), MergeFrom: identity, PreferSource: []));
+        await grains.GetGrain<ICustomerGrain>(GrainKeys.Customer(match.Customer)).Change(
+            new ProfileChange(ProfileChangeKind.Merge, actor.ToCommand(), MergeFrom: identity, PreferSource: []));
         return new OutboxResult.Done();
     }
 }

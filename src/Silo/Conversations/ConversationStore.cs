@@ -25,7 +25,8 @@ public static class ConversationStore
     /// <summary>The conversation's state as its grain's turn decides on it; the write back is fenced by the version read
     /// here (no row lock: the grain runs one turn at a time, and a write from elsewhere makes the fence fail and the
     /// turn's transaction run again).</summary>
-    public static async Task<ConversationState?> LoadAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, CancellationToken ct) =>
+    public static async Task<ConversationState?> LoadAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id,
+        CancellationToken ct) =>
         (await Sql.QueryAsync(conn, tx, $"select {Columns} from conversations where id = @id", Read, ct, ("id", id)))
             .SingleOrDefault();
 

@@ -5,16 +5,12 @@ namespace Engine.Silo.Database;
 /// <summary>Small helpers so SQL call sites stay one readable statement each.</summary>
 public static class Sql
 {
-    /// <summary>The write broke a unique key (a name, shortcut or number already taken): callers answer 409.</summary>
-    public static bool IsUniqueViolation(Exception e) =>
-        e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
-
     /// <summary>A write whose unique key is a rule people see (a name, email, shortcut or number already taken): a
     /// duplicate is refused with <paramref name="code"/> (409), and the transaction rolls back.</summary>
     public static async Task<T> UniqueAsync<T>(Task<T> write, string code, string detail)
     {
         try { return await write; }
-        catch (Exception e) when (IsUniqueViolation(e))
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
             throw new Engine.Grains.Interfaces.Runtime.RefusedException(code, detail);
         }

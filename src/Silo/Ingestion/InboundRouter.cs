@@ -45,7 +45,7 @@ public sealed class InboundPort(IngestPipeline pipeline, ChannelStore channels) 
             ?? throw new InvalidOperationException($"Channel {part.ChannelId} is gone.");
         var identity = part.Writer ?? throw new ArgumentException("A customer's part names who wrote.", nameof(part));
         var stored = await pipeline.IngestAsync(channel, part);
-        return stored.Of(part.ChannelId, identity.ExternalId)
+        return stored.GetValueOrDefault((part.ChannelId, identity.ExternalId))
             ?? throw new InvalidOperationException($"The commit did not store identity {identity.ExternalId}.");
     }
 }

@@ -47,7 +47,8 @@ public static class InboundWriter
         var firstContacts = new HashSet<Guid>();
         var customers = new Dictionary<(Guid, string), Guid>();
         var contacts = await UpsertContactsAsync(conn, tx,
-            messages.Select(x => (x.Channel, x.Message.Contact)).Concat(events.Select(x => (x.Channel, x.Event.Contact))).ToList(),
+            messages.Select(x => (x.Channel, x.Message.Contact))
+                .Concat(events.Select(x => (x.Channel, x.Event.Contact))).ToList(),
             effects, firstContacts, customers, now, ct);
 
         var batch = new NpgsqlBatch(conn, tx);
@@ -94,7 +95,8 @@ public static class InboundWriter
                       coalesce(c.merged_into, c.id)
             """, conn, tx);
         // A new identity's id is derived from it: the customer grain the webhook routed it to is this contact's.
-        cmd.Parameters.Add(new NpgsqlParameter("id", rows.Select(r => ContactIds.For(r.Channel.Id, r.Contact.ExternalId)).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter("id",
+            rows.Select(r => ContactIds.For(r.Channel.Id, r.Contact.ExternalId)).ToArray()));
         cmd.Parameters.Add(new NpgsqlParameter("business_id", rows.Select(r => r.Channel.BusinessId).ToArray()));
         cmd.Parameters.Add(new NpgsqlParameter("channel_id", rows.Select(r => r.Channel.Id).ToArray()));
         cmd.Parameters.Add(new NpgsqlParameter("external_id", rows.Select(r => r.Contact.ExternalId).ToArray()));
@@ -121,8 +123,8 @@ public static class InboundWriter
     private static async Task<Action?> WriteMessagesAsync(
         NpgsqlConnection conn, NpgsqlTransaction tx, NpgsqlBatch batch,
         List<(Channel Channel, InboundMessage Message)> messages,
-        Dictionary<(Guid, string), Guid> contacts, HashSet<Guid> firstContacts, Effects effects, AutomatedLedger automated, Random random,
-        Dictionary<Guid, Guid> threads, DateTimeOffset now, CancellationToken ct)
+        Dictionary<(Guid, string), Guid> contacts, HashSet<Guid> firstContacts, Effects effects,
+        AutomatedLedger automated, Random random, Dictionary<Guid, Guid> threads, DateTimeOffset now, CancellationToken ct)
     {
         var contactIds = messages.Select(m => contacts[(m.Channel.Id, m.Message.Contact.ExternalId)]).Distinct().ToArray();
         var open = await ConversationStore.LoadOpenByContactsAsync(conn, tx, contactIds, ct);

@@ -5,6 +5,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ChannelRecord = Engine.Silo.Channels.Channel;
+// Where each identity of a committed group went: its customer (merged root) and conversation.
+using Stored = System.Collections.Generic.IReadOnlyDictionary<(System.Guid Channel, string ExternalId),
+    Engine.Grains.Interfaces.Ingestion.InboundStored>;
 
 namespace Engine.Silo.Ingestion;
 
@@ -19,13 +22,7 @@ public sealed class IngestPipeline : IHostedService, IAsyncDisposable
 {
     private sealed record Pending(InboundWriter.Delivery Delivery, TaskCompletionSource<Stored> Done);
 
-    /// <summary>Where each identity of a committed group went: its customer (merged root) and conversation.</summary>
-    public sealed class Stored(IReadOnlyDictionary<(Guid Channel, string ExternalId), InboundStored> map)
-    {
-        public static readonly Stored None = new(new Dictionary<(Guid, string), InboundStored>());
-
-        public InboundStored? Of(Guid channel, string externalId) => map.GetValueOrDefault((channel, externalId));
-    }
+    private static readonly Stored Nothing = new Dictionary<(Guid, string), InboundStored>();
 
     private readonly Channel<Pending> _queue = System.Threading.Channels.Channel.CreateUnbounded<Pending>(new() { SingleWriter = false });
     private readonly Transactions _runtime;
@@ -37,7 +34,8 @@ public sealed class IngestPipeline : IHostedService, IAsyncDisposable
 
     private readonly IGrainFactory _grains;
 
-    public IngestPipeline(Transactions runtime, IGrainFactory grains, TimeProvider clock, IOptions<EngineOptions> options, ILogger<IngestPipeline> log)
+    public IngestPipeline(Transactions runtime, IGrainFactory grains, TimeProvider clock, IOptions<EngineOptions> options,
+        ILogger<IngestPipeline> log)
     {
         _runtime = runtime;
         _grains = grains;
@@ -51,7 +49,7 @@ public sealed class IngestPipeline : IHostedService, IAsyncDisposable
     /// <summary>Completes once everything in <paramref name="batch"/> is durably committed.</summary>
     public Task<Stored> IngestAsync(ChannelRecord channel, InboundBatch batch)
     {
-        if (batch.Count == 0) return Task.FromResult(Stored.None);
+        if (batch.Count == 0) return Task.FromResult(Nothing);
         var done = new TaskCompletionSource<Stored>(TaskCreationOptions.RunContinuationsAsynchronously);
         if (!_queue.Writer.TryWrite(new Pending(new InboundWriter.Delivery(channel, batch), done)))
             throw new InvalidOperationException("The ingest pipeline is stopping.");
@@ -97,12 +95,12 @@ public sealed class IngestPipeline : IHostedService, IAsyncDisposable
         var automated = new AutomatedLedger(_grains, _log);
         try
         {
-            return new Stored(await _runtime.CallAsync(async (conn, tx, ct) =>
+            return await _runtime.CallAsync(async (conn, tx, ct) =>
             {
                 await automated.SettleAsync();   // a retried attempt first frees what the failed one reserved
                 return await InboundWriter.WriteAsync(conn, tx, group.Select(p => p.Delivery).ToList(),
                     _clock.GetUtcNow(), ct, automated, _random);
-            }, CancellationToken.None));
+            }, CancellationToken.None);
         }
         finally { await automated.SettleAsync(); }
     }

@@ -56,7 +56,8 @@ public sealed class TeamStore(NpgsqlDataSource db, TimeProvider clock)
             update teams set name = coalesce(@n, name), strategy = coalesce(@s, strategy), required_skills = coalesce(@k, required_skills),
                    match_language = coalesce(@m, match_language), is_default = coalesce(@d, is_default), updated_at = @now, version = version + 1
              where id = @id
-            """, ct, ("n", c.Name), ("s", c.Strategy), ("k", c.RequiredSkills?.ToArray()), ("m", c.MatchLanguage), ("d", c.IsDefault), ("now", now), ("id", id)),
+            """, ct, ("n", c.Name), ("s", c.Strategy), ("k", c.RequiredSkills?.ToArray()), ("m", c.MatchLanguage),
+            ("d", c.IsDefault), ("now", now), ("id", id)),
             TeamExists, Taken(c.Name));
         if (c.Members is not null) await SetMembersAsync(conn, tx, id, c.Members, ct);
         var after = (await GetAsync(conn, tx, actor.BusinessId, id, ct))!;

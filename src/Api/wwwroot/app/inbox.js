@@ -147,22 +147,21 @@ export function renderInbox(main, app, path) {
       h('span.spacer'), lockInfo, actions(c, readOnly));
 
     const thread = h('ol.thread', view.messages.map(renderMessage));
-    // A note being typed keeps its element, focus and selection across live re-renders, like the composer.
-    const note = document.activeElement && document.activeElement.name === 'note' ? document.activeElement : null;
-    const noteSelection = note && [note.selectionStart, note.selectionEnd];
+    // What is being typed survives live re-renders: kept elements keep their text, and focus and selection come back.
+    const focused = pane.contains(document.activeElement) ? document.activeElement : null;
+    const selection = focused && 'selectionStart' in focused ? [focused.selectionStart, focused.selectionEnd] : null;
     const side = h('aside.side', notesPanel(c), labelsPanel(c));
-    const typing = document.activeElement && document.activeElement.id === 'composer';
-    // The composer is kept across live re-renders while the conversation's state for it is the same.
-    const key = `${c.id}|${readOnly}|${c.windowOpen}|${lockedByOther}`;
-    const previous = pane.querySelector('[data-composer-key]');
-    const composer = previous && previous.dataset.composerKey === key ? previous : readOnly
+    const typing = focused && focused.id === 'composer';
+    // The composer is kept while the conversation's state for it is the same.
+    const composer = kept('composer', `${c.id}|${readOnly}|${c.windowOpen}|${lockedByOther}`, () => readOnly
       ? h('div.readonly', { role: 'note' }, lockedByOther ? `Read only: ${c.lock.holderName} is working on this conversation.`
         : c.status !== 'open' ? 'This conversation is resolved.' : 'Read only: the conversation is not assigned to you.')
-      : composerPanel(c);
-    composer.dataset.composerKey = key;
+      : composerPanel(c));
     clear(pane, header, h('div.convbody', h('div.threadwrap', thread, composer), side));
-    if (typing) document.getElementById('composer')?.focus();
-    if (note && note.isConnected) { note.focus(); note.setSelectionRange(...noteSelection); }
+    if (focused && focused.isConnected) {
+      focused.focus();
+      if (selection) focused.setSelectionRange(...selection);
+    } else if (typing) document.getElementById('composer')?.focus();
     thread.scrollTop = thread.scrollHeight;
     thread.lastElementChild && thread.lastElementChild.scrollIntoView({ block: 'end' });
   }
@@ -251,19 +250,27 @@ export function renderInbox(main, app, path) {
     }
   }
 
+  // The element made for this key last render, if the key is the same; otherwise a new one from make().
+  function kept(name, key, make) {
+    const previous = pane.querySelector(`[data-kept="${name}"]`);
+    if (previous && previous.dataset.keptKey === key) return previous;
+    const made = make();
+    Object.assign(made.dataset, { kept: name, keptKey: key });
+    return made;
+  }
+
   function notesPanel(c) {
     // A note being typed, and why it was refused, survive live re-renders too: the same textarea (and its counter) is
     // kept while the same conversation is shown, so typing that a re-render interrupts goes on into it.
     view.noteDrafts = view.noteDrafts || {};
     view.noteErrors = view.noteErrors || {};
-    const previous = pane.querySelector('textarea[name=note]');
-    const text = previous && previous.dataset.conversation === c.id ? previous
-      : h('textarea', { name: 'note', rows: 2, maxlength: 600, placeholder: 'time|type|progress', 'data-conversation': c.id });
-    if (text !== previous) {
-      text.value = view.noteDrafts[c.id] || '';
-      text.addEventListener('input', () => { view.noteDrafts[c.id] = text.value; delete view.noteErrors[c.id]; });
-      text.counter = counter(text, 300);
-    }
+    const text = kept('note', c.id, () => {
+      const made = h('textarea', { name: 'note', rows: 2, maxlength: 600, placeholder: 'time|type|progress' });
+      made.value = view.noteDrafts[c.id] || '';
+      made.addEventListener('input', () => { view.noteDrafts[c.id] = made.value; delete view.noteErrors[c.id]; });
+      made.counter = counter(made, 300);
+      return made;
+    });
     const count = text.counter;
     const error = h('div.error', { hidden: true });
     const refuse = message => { view.noteErrors[c.id] = message; error.textContent = message; error.hidden = false; };
