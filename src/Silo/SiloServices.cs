@@ -25,7 +25,7 @@ public static class SiloServices
     {
         services.Configure<EngineOptions>(config.GetSection("Engine"));
         var connectionString = OrleansHosting.ConnectionString(config);
-        // Connections carry the node's name (pg_stat_activity; a deadline wake-up is answered by the committing node).
+        // Connections carry the node's name (pg_stat_activity).
         var node = NodeIdentity.Create(config["Engine:NodeId"]);
         var named = new NpgsqlConnectionStringBuilder(connectionString);
         if (string.IsNullOrEmpty(named.ApplicationName)) named.ApplicationName = node.Id;
@@ -33,12 +33,10 @@ public static class SiloServices
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(node);
         services.AddSingleton<Transactions>();
-        services.AddSingleton<DeadlineStore>();
-        services.AddSingleton<Engine.Grains.Deadlines.IDeadlineStore>(sp => sp.GetRequiredService<DeadlineStore>());
+        services.AddSingleton<Engine.Grains.Deadlines.IConversationDeadlines, ConversationDeadlineStore>();
+        services.AddSingleton<Engine.Grains.Deadlines.IBusinessDeadlines, BusinessDeadlineStore>();
         services.AddSingleton<DeadlineSweep>();
-        services.AddSingleton<ITimerHandler, ConversationTimerHandler>();
         services.AddSingleton<Alerts.Alerts>();
-        services.AddSingleton<ITimerHandler>(sp => sp.GetRequiredService<Alerts.Alerts>());
         services.AddSingleton<OutboxDispatcher>();
         services.AddSingleton<ClusterView>();
         services.AddSingleton<ChannelStore>();
@@ -109,8 +107,6 @@ public static class SiloServices
         services.AddHostedService(sp => sp.GetRequiredService<Live.EventStream>());
         // Workers run where grains run: an API-only node (Engine:Cluster:Mode=client) leaves them to the silos.
         if (EngineCluster.Read(config).HostsSilo) services.AddHostedService<SiloWorkers>();
-        // Every node answers the wake-ups its own commits send, an API-only node through its cluster client.
-        services.AddHostedService<DeadlineWakeups>();
         return services;
     }
 }

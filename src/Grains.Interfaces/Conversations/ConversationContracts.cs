@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace Engine.Grains.Interfaces.Conversations;
 
 public enum ConversationStatus { Open, Resolved }
@@ -40,6 +42,11 @@ public sealed record ConversationState(
     public bool IsQueued => Status == ConversationStatus.Open && TeamId is not null && AssigneeId is null;
 
     public bool IsLockedFor(Guid user, DateTimeOffset now) => LockHolder is { } h && h != user && LockUntil > now;
+
+    /// <summary>The pending deadlines by kind (<see cref="ConversationTimers"/>): persisted with the rest of the state
+    /// and fired by the conversation's grain.</summary>
+    public ImmutableSortedDictionary<string, DateTimeOffset> Deadlines { get; init; } =
+        ImmutableSortedDictionary<string, DateTimeOffset>.Empty;
 }
 
 /// <summary>The business's collaboration rules a conversation needs: lock length (5–15 min) and idle release.</summary>
@@ -62,6 +69,15 @@ public static class ConversationTimers
     public const string LockExpiry = "lock-expiry";
     /// <summary>No action by the lock holder for 3 minutes: back to the shared pool.</summary>
     public const string IdleRelease = "idle-release";
+    /// <summary>The first-response alert's threshold since opening (or the bot's hand-over) is reached.</summary>
+    public const string FirstResponseAlert = "alert-first-response";
+    /// <summary>The waiting alert's threshold (the VIP one, the sooner) since entering the queue is reached.</summary>
+    public const string WaitingAlert = "alert-waiting";
+    /// <summary>Re-checks the conversation's open alerts (left by deadlines written before alerts cleared at
+    /// once).</summary>
+    public const string AlertRecheck = "alert-recheck";
+
+    public static bool IsAlert(string kind) => kind.StartsWith("alert-", StringComparison.Ordinal);
 }
 
 public static class ConversationEvents

@@ -1,5 +1,3 @@
-using Orleans.Concurrency;
-
 namespace Engine.Grains.Interfaces.Deadlines;
 
 /// <summary>
@@ -9,10 +7,6 @@ namespace Engine.Grains.Interfaces.Deadlines;
 /// </summary>
 public interface IDeadlineOwnerGrain : IGrainWithStringKey
 {
-    /// <summary>The entity's deadlines changed in a committed transaction: re-read them and re-arm. One-way.</summary>
-    [OneWay]
-    Task Wake();
-
     /// <summary>Fires every deadline due now, in due order; returns how many fired.</summary>
     Task<int> FireDue();
 }

@@ -18,7 +18,7 @@ public sealed record Decision<TState>(
 /// <summary>A fact recorded as it happens (reports and integrations read these).</summary>
 public sealed record DomainEvent(string Type, DateTimeOffset At, object Data);
 
-/// <summary>Schedule (DueAt set) or cancel (DueAt null) the entity's timer of this kind. Scheduling again bumps the generation.</summary>
+/// <summary>Schedule (DueAt set) or cancel (DueAt null) the entity's deadline of this kind; scheduling again moves it.</summary>
 public sealed record TimerIntent(string Kind, DateTimeOffset? DueAt)
 {
     public static TimerIntent Schedule(string kind, DateTimeOffset dueAt) => new(kind, dueAt);

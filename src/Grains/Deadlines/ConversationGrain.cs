@@ -24,15 +24,10 @@ public interface IConversationCommandPort
 /// deadline and command applies are <see cref="Conversations.ConversationRules"/>.
 /// </summary>
 public sealed class ConversationGrain(
-    IDeadlineStore store, IConversationCommandPort commands, Customers.IInboundPort inbound, TimeProvider clock,
-    ILogger<ConversationGrain> logger)
+    IConversationDeadlines store, IConversationCommandPort commands, Customers.IInboundPort inbound,
+    TimeProvider clock, ILogger<ConversationGrain> logger)
     : DeadlineOwnerGrain(store, clock, logger), IConversationGrain
 {
-    public const string EntityType = "conversation", AlertEntityType = "alert";
-    private static readonly string[] Owned = [EntityType, AlertEntityType];
-
-    protected override IReadOnlyList<string> EntityTypes => Owned;
-
     public async Task<CommandOutcome> Run(ConversationCommand command)
     {
         var outcome = await commands.RunAsync(EntityId, command, CancellationToken.None);
@@ -47,17 +42,12 @@ public sealed class ConversationGrain(
         return outcome;
     }
 
-    /// <summary>The deadlines the commit sets (the response window, alert checks) wake this grain from the commit
-    /// itself when they are near (the lock's, or due within seconds) and are swept otherwise, so a receive neither
+    /// <summary>The deadlines a customer's message sets (the response window, alert checks, none of them a lock's)
+    /// are met by this grain's timer when it is armed anyway and by the silos' sweep otherwise, so a receive neither
     /// reads nor re-arms them: most conversations' grains are activated by their customers' messages.</summary>
     public Task<InboundStored> Receive(InboundBatch part) => inbound.CommitAsync(part, CancellationToken.None);
 }
 
 /// <summary>The business account's grain (key <c>biz:{id}</c>): owns its daily checks at local midnight.</summary>
-public sealed class BusinessGrain(IDeadlineStore store, TimeProvider clock, ILogger<BusinessGrain> logger)
-    : DeadlineOwnerGrain(store, clock, logger), IBusinessGrain
-{
-    private static readonly string[] Owned = [ConversationGrain.AlertEntityType];
-
-    protected override IReadOnlyList<string> EntityTypes => Owned;
-}
+public sealed class BusinessGrain(IBusinessDeadlines store, TimeProvider clock, ILogger<BusinessGrain> logger)
+    : DeadlineOwnerGrain(store, clock, logger), IBusinessGrain;

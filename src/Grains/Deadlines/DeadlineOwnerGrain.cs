@@ -5,12 +5,12 @@ using Microsoft.Extensions.Logging;
 namespace Engine.Grains.Deadlines;
 
 /// <summary>
-/// Keeps an entity's deadlines in grain state and fires each when due. While the grain is active a grain timer
-/// fires the next deadline at its time; while a lock's deadline is near (<see cref="DeadlinePlan.NeedsReminder"/>) a
-/// one-minute reminder is registered too, so a crash or collection re-activates the grain on a surviving silo. Every
-/// firing is fenced by the deadline's generation in the store, so a repeated tick or a brief duplicate activation
-/// fires nothing twice. Activation reads nothing: the deadlines and the reminder are read when a wake-up, a tick, the
-/// sweep or a command needs them.
+/// Fires an entity's deadlines, which live in its persisted state, when they fall due. While the grain is active a
+/// grain timer fires the next deadline at its time; while a lock's deadline is near
+/// (<see cref="DeadlinePlan.NeedsReminder"/>) a one-minute reminder is registered too, so a crash or collection
+/// re-activates the grain on a surviving silo. Every firing is fenced by the state's version in the store, so a
+/// repeated tick or a brief duplicate activation fires nothing twice. Activation reads nothing: the deadlines are read
+/// when a tick, the sweep or a command needs them.
 /// </summary>
 public abstract class DeadlineOwnerGrain(IDeadlineStore store, TimeProvider clock, ILogger logger)
     : Grain, IDeadlineOwnerGrain, IRemindable
@@ -22,15 +22,9 @@ public abstract class DeadlineOwnerGrain(IDeadlineStore store, TimeProvider cloc
     private IGrainReminder? _reminder;
     private bool _reminderRead;
 
-    /// <summary>The entity types whose deadlines this grain owns, for the id in its key.</summary>
-    protected abstract IReadOnlyList<string> EntityTypes { get; }
-
     protected Guid EntityId => GrainKeys.IdOf(this.GetPrimaryKeyString());
 
-
-    public Task Wake() => FireDueAndArmAsync(CancellationToken.None);
-
-    /// <summary>For a command that just changed the entity's deadlines: read them again and re-arm, in the same
+    /// <summary>For a command that just changed the entity's deadlines: fire what is due and re-arm, in the same
     /// turn.</summary>
     protected Task RearmAsync() => FireDueAndArmAsync(CancellationToken.None);
 
@@ -40,26 +34,15 @@ public abstract class DeadlineOwnerGrain(IDeadlineStore store, TimeProvider cloc
 
     private async Task<int> FireDueAndArmAsync(CancellationToken ct)
     {
-        var fired = 0;
-        var deadlines = await store.LoadAsync(EntityId, EntityTypes, ct);
-        // A firing can schedule the next deadline (the daily check re-arms itself): fire until nothing is due.
-        for (var round = 0; round < 10; round++)
-        {
-            var due = DeadlinePlan.Due(deadlines, clock.GetUtcNow()).ToList();
-            if (due.Count == 0) break;
-            foreach (var deadline in due)
-                if (await store.FireAsync(EntityId, deadline, ct)) fired++;
-            deadlines = await store.LoadAsync(EntityId, EntityTypes, ct);
-        }
-        await ArmAsync(deadlines);
-        return fired;
+        var firing = await store.FireDueAsync(EntityId, ct);
+        await ArmAsync(firing.Pending);
+        return firing.Fired;
     }
 
-    private async Task ArmAsync(IReadOnlyList<Deadline> deadlines)
+    private async Task ArmAsync(IReadOnlyDictionary<string, DateTimeOffset> deadlines)
     {
         var now = clock.GetUtcNow();
-        var next = DeadlinePlan.Next(deadlines);
-        if (next is { } at)
+        if (DeadlinePlan.Next(deadlines) is { } at)
         {
             var dueIn = at - now < TimeSpan.Zero ? TimeSpan.Zero : at - now;
             if (dueIn > LongestTimer) dueIn = LongestTimer;
@@ -95,7 +78,7 @@ public abstract class DeadlineOwnerGrain(IDeadlineStore store, TimeProvider cloc
         try { await FireDueAndArmAsync(ct); }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // The reminder (near deadlines) or the silos' sweep (far ones) tries again.
+            // The reminder (near deadlines) or the silos' sweep (the others) tries again.
             logger.LogWarning(e, "Firing the deadlines of {Grain} failed.", this.GetPrimaryKeyString());
         }
     }

@@ -1,73 +1,111 @@
 using Engine.Grains.Interfaces.Conversations;
 using Engine.Grains.Interfaces.Runtime;
+using Engine.Silo.Database;
+using Engine.Silo.Runtime;
 using Npgsql;
 
 namespace Engine.Silo.Alerts;
 
+/// <summary>The thresholds a conversation's alert checks are armed with: first response, and waiting (the VIP threshold
+/// when it is the sooner; the check itself applies the one for the customer).</summary>
+public sealed record AlertThresholds(TimeSpan FirstResponse, TimeSpan Waiting);
+
 /// <summary>
-/// Arms and re-checks alert timers from the events a transaction records, so alerts are evaluated when something can
-/// have changed and at the moment a threshold can be crossed — never by scanning. Opening and the bot's hand-over arm
-/// the first-response timer; entering a queue arms the waiting timer (at the VIP threshold, the sooner one); being
-/// assigned, answered or resolved re-checks the conversation's open alerts at once.
+/// Arms and ends a conversation's alert checks from the events of its decisions, so alerts are evaluated when
+/// something can have changed and at the moment a threshold can be crossed — never by scanning. Opening and the bot's
+/// hand-over arm the first-response check; entering a queue arms the waiting check; both are deadlines in the
+/// conversation's state. Being assigned, answered or resolved clears the alerts that no longer hold in the same
+/// batch.
 /// </summary>
 public static class AlertWatch
 {
     public const string EntityType = "alert";
-    public const string FirstResponse = "first_response", Waiting = "waiting", Recheck = "recheck", Daily = "daily";
 
-    public static void Append(NpgsqlBatch batch, IEnumerable<(Guid Business, string Type, Guid Id, DomainEvent Event)> events, DateTimeOffset now)
+    /// <summary>The first-response clock runs from opening, or from the bot's hand-over while the bot has the
+    /// conversation.</summary>
+    public static bool AwaitingFirstResponse(ConversationState s) =>
+        s.Status == ConversationStatus.Open && s.FirstHumanReplyAt is null
+        && (s.BotReplies == 0 || s.BotOutcome == "handed_over");
+
+    public static bool IsWaiting(ConversationState s) =>
+        s.Status == ConversationStatus.Open && s.QueuedAt is not null && s.AssigneeId is null;
+
+    /// <summary>Whether the decision arms a check (and so needs its business's thresholds).</summary>
+    public static bool Arms(Decision<ConversationState> d) =>
+        d.Events.Any(e => e.Type is ConversationEvents.Opened or ConversationEvents.BotHandedOver
+            or ConversationEvents.Queued);
+
+    public static ConversationState Arm(ConversationState s, IEnumerable<DomainEvent> events,
+        IReadOnlyDictionary<Guid, AlertThresholds> thresholds)
     {
-        // One timer per conversation and kind: a statement may not touch the same row twice (and a group can hold two
-        // decisions for one conversation), so the latest arming wins.
-        var armed = new Dictionary<(Guid Id, string Kind), (Guid Business, DateTimeOffset At)>();
-        var recheck = new HashSet<Guid>();
-        void Arm(Guid id, string kind, Guid business, DateTimeOffset at)
+        var deadlines = s.Deadlines;
+        foreach (var e in events)
         {
-            if (!armed.TryGetValue((id, kind), out var known) || at >= known.At) armed[(id, kind)] = (business, at);
+            if (e.Type is ConversationEvents.Opened or ConversationEvents.BotHandedOver)
+                deadlines = deadlines.SetItem(ConversationTimers.FirstResponseAlert,
+                    e.At + thresholds[s.BusinessId].FirstResponse);
+            else if (e.Type == ConversationEvents.Queued)
+                deadlines = deadlines.SetItem(ConversationTimers.WaitingAlert, e.At + thresholds[s.BusinessId].Waiting);
         }
-        foreach (var (business, type, id, e) in events)
+        return ReferenceEquals(deadlines, s.Deadlines) ? s : s with { Deadlines = deadlines };
+    }
+
+    public static async Task<IReadOnlyDictionary<Guid, AlertThresholds>> ThresholdsAsync(
+        NpgsqlConnection conn, NpgsqlTransaction tx, Guid[] businesses, CancellationToken ct)
+    {
+        if (businesses.Length == 0) return new Dictionary<Guid, AlertThresholds>();
+        var stored = (await Sql.QueryAsync(conn, tx, """
+                select business_id, kind, threshold from alert_rules
+                 where business_id = any(@b) and kind in ('first_response', 'waiting', 'vip_waiting')
+                """, r => (Business: r.GetGuid(0), Kind: r.GetString(1), Seconds: r.GetDecimal(2)), ct,
+                ("b", businesses)))
+            .ToLookup(x => x.Business);
+        return businesses.ToDictionary(b => b, b =>
         {
-            if (type != "conversation") continue;
-            switch (e.Type)
-            {
-                case ConversationEvents.Opened or ConversationEvents.BotHandedOver: Arm(id, FirstResponse, business, e.At); break;
-                case ConversationEvents.Queued: Arm(id, Waiting, business, e.At); break;
-                case ConversationEvents.Assigned or ConversationEvents.HumanReplied or ConversationEvents.Resolved: recheck.Add(id); break;
-            }
-        }
-        var arm = armed.Select(a => (a.Value.Business, a.Key.Id, a.Key.Kind, a.Value.At)).ToList();
-        if (arm.Count > 0)
-        {
-            var cmd = new NpgsqlBatchCommand("""
-                insert into timers (entity_type, entity_id, kind, due_at, created_at)
-                select 'alert', u.i, u.k, u.a + make_interval(secs => case u.k
-                           when 'first_response' then coalesce((select threshold from alert_rules r where r.business_id = u.b and r.kind = 'first_response'), 180)
-                           else least(coalesce((select threshold from alert_rules r where r.business_id = u.b and r.kind = 'vip_waiting'), 30),
-                                      coalesce((select threshold from alert_rules r where r.business_id = u.b and r.kind = 'waiting'), 300)) end::float8), @now
-                  from unnest(@b, @i, @k, @a) as u(b, i, k, a)
-                on conflict (entity_type, entity_id, kind) do update
-                   set due_at = excluded.due_at, generation = nextval('timer_generation')
-                """);
-            cmd.Parameters.Add(new NpgsqlParameter("b", arm.Select(x => x.Business).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter("i", arm.Select(x => x.Id).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter("k", arm.Select(x => x.Kind).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter("a", arm.Select(x => x.At).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter("now", now));
-            batch.BatchCommands.Add(cmd);
-        }
-        if (recheck.Count > 0)
-        {
-            // Only conversations with an alert open get a re-check: one index probe per conversation otherwise.
-            var cmd = new NpgsqlBatchCommand("""
-                insert into timers (entity_type, entity_id, kind, due_at, created_at)
-                select distinct 'alert', a.subject_id, 'recheck', @now::timestamptz, @now::timestamptz from alerts a
-                 where a.subject_id = any(@ids) and a.cleared_at is null
-                on conflict (entity_type, entity_id, kind) do update
-                   set due_at = excluded.due_at, generation = nextval('timer_generation')
-                """);
-            cmd.Parameters.Add(new NpgsqlParameter("ids", recheck.ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter("now", now));
-            batch.BatchCommands.Add(cmd);
-        }
+            TimeSpan Of(string kind) => TimeSpan.FromSeconds((double)(stored[b].FirstOrDefault(x => x.Kind == kind)
+                is { Kind: not null } s ? s.Seconds : Alerts.Defaults.Single(d => d.Kind == kind).Threshold));
+            var waiting = Of("waiting") < Of("vip_waiting") ? Of("waiting") : Of("vip_waiting");
+            return new AlertThresholds(Of("first_response"), waiting);
+        });
+    }
+
+    /// <summary>The alert kinds that no longer hold for this state.</summary>
+    public static string[] Over(ConversationState s) =>
+    [
+        .. IsWaiting(s) ? Array.Empty<string>() : ["waiting", "vip_waiting"],
+        .. AwaitingFirstResponse(s) ? Array.Empty<string>() : ["first_response"],
+    ];
+
+    /// <summary>
+    /// Clears, in the batch, the open alerts of the conversations whose decisions assigned, answered or resolved them
+    /// and that no longer hold — with their <c>alert.cleared</c> events and deliveries. A conversation without an open
+    /// alert costs one index probe.
+    /// </summary>
+    public static void AppendClears(NpgsqlBatch batch, IEnumerable<Decision<ConversationState>> decisions,
+        DateTimeOffset now)
+    {
+        var over = decisions
+            .Where(d => d.Events.Any(e => e.Type is ConversationEvents.Assigned or ConversationEvents.HumanReplied
+                or ConversationEvents.Resolved))
+            .Select(d => (d.State.Id, Kinds: Over(d.State))).Where(x => x.Kinds.Length > 0).ToList();
+        if (over.Count == 0) return;
+        var cmd = new NpgsqlBatchCommand($"""
+            with cleared as (
+                update alerts a set cleared_at = @now
+                  from unnest(@ids, @kinds) as u(id, kinds)
+                 where a.subject_id = u.id and a.kind = any(string_to_array(u.kinds, ',')) and a.cleared_at is null
+                returning a.id, a.business_id, a.kind, a.subject_id),
+            e as (
+                insert into entity_events (business_id, entity_type, entity_id, type, occurred_at, data)
+                select business_id, '{EntityType}', id, 'alert.cleared', @now,
+                       jsonb_build_object('alertId', id, 'kind', kind, 'subjectId', subject_id)
+                  from cleared order by id
+                returning id, business_id, entity_id, type)
+            {Effects.DeliverEvents}
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter("now", now));
+        cmd.Parameters.Add(new NpgsqlParameter("ids", over.Select(x => x.Id).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter("kinds", over.Select(x => string.Join(',', x.Kinds)).ToArray()));
+        batch.BatchCommands.Add(cmd);
     }
 }

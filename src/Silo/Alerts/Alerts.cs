@@ -1,3 +1,4 @@
+using Engine.Grains.Interfaces.Conversations;
 using Engine.Grains.Interfaces.Runtime;
 using Engine.Silo.Audit;
 using Engine.Silo.Database;
@@ -17,7 +18,7 @@ public sealed record AlertView(Guid Id, string Kind, Guid SubjectId, decimal Val
 /// <c>alert.cleared</c>), so they reach the live stream and webhook subscribers in the same transaction.
 /// </summary>
 public sealed class Alerts(
-    NpgsqlDataSource db, Transactions runtime, Trends trends, Automation.Csat csat, TimeProvider clock) : ITimerHandler
+    NpgsqlDataSource db, Transactions runtime, Trends trends, Automation.Csat csat, TimeProvider clock)
 {
     public static readonly AlertRule[] Defaults =
     [
@@ -27,8 +28,6 @@ public sealed class Alerts(
         new("abandonment", 0.12m, true, "share", "Abandonment rate above this on each of the last 3 days."),
         new("csat", 0.90m, true, "share", "CSAT (share of 4–5 ratings) over the last 7 days below this."),
     ];
-
-    public string EntityType => AlertWatch.EntityType;
 
     public async Task<IReadOnlyList<AlertRule>> RulesAsync(Guid business, CancellationToken ct)
     {
@@ -80,91 +79,76 @@ public sealed class Alerts(
             ct, ("b", business), ("n", limit));
     }
 
-    /// <summary>Arms each business's daily check (abandonment, CSAT) for its next local midnight, where it is not armed yet.</summary>
+    /// <summary>Arms each business's daily check (abandonment, CSAT) for its next local midnight, where it is not armed
+    /// yet (a new business).</summary>
     public async Task EnsureDailyChecksAsync(CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await Sql.ExecAsync(conn, null, """
-            insert into timers (entity_type, entity_id, kind, due_at, created_at)
-            select 'alert', b.id, 'daily', (date_trunc('day', @now at time zone b.time_zone) + interval '1 day') at time zone b.time_zone, @now from businesses b
-            on conflict (entity_type, entity_id, kind) do nothing
+            update businesses b
+               set daily_check_at = (date_trunc('day', @now at time zone b.time_zone) + interval '1 day') at time zone b.time_zone
+             where daily_check_at is null
             """, ct, ("now", clock.GetUtcNow()));
     }
 
-    public async Task FireAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid entityId, string kind, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// A conversation's alert check is due (in its grain's firing transaction, on the state it read): raises the alert
+    /// when the threshold is crossed. Returns when to check again, when the threshold moved later since the check was
+    /// armed.
+    /// </summary>
+    public async Task<DateTimeOffset?> CheckAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ConversationState state,
+        string kind, DateTimeOffset now, Effects effects, CancellationToken ct)
     {
-        var effects = new Effects();
         switch (kind)
         {
-            case AlertWatch.FirstResponse: await FirstResponseAsync(conn, tx, entityId, now, effects, ct); break;
-            case AlertWatch.Waiting: await WaitingAsync(conn, tx, entityId, now, effects, ct); break;
-            case AlertWatch.Recheck: await RecheckAsync(conn, tx, entityId, now, effects, ct); break;
-            case AlertWatch.Daily: await DailyAsync(conn, tx, entityId, now, effects, ct); break;
-            default: throw new InvalidOperationException($"No alert timer '{kind}'.");
+            case ConversationTimers.FirstResponseAlert: return await FirstResponseAsync(conn, tx, state, now, effects, ct);
+            case ConversationTimers.WaitingAlert: return await WaitingAsync(conn, tx, state, now, effects, ct);
+            case ConversationTimers.AlertRecheck:
+                await ClearAsync(conn, tx, state.Id, AlertWatch.Over(state), now, effects, ct);
+                return null;
+            default: throw new InvalidOperationException($"No alert check '{kind}'.");
         }
-        if (effects.IsEmpty) return;
-        var batch = new NpgsqlBatch(conn, tx);
-        effects.AppendTo(batch, now);
-        await batch.ExecuteNonQueryAsync(ct);
     }
 
-    private sealed record Watched(Guid Business, string Status, DateTimeOffset? FirstHumanReply, string? BotOutcome, int BotReplies,
-        DateTimeOffset Start, DateTimeOffset? QueuedAt, Guid? Assignee, bool Vip);
-
-    private static async Task<Watched?> LoadAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, CancellationToken ct) =>
-        (await Sql.QueryAsync(conn, tx, """
-            select v.business_id, v.status, v.first_human_reply_at, v.bot_outcome, v.bot_replies,
-                   coalesce(v.handed_over_at, v.opened_at),
-                   v.queued_at, v.assignee_id, p.vip
-              from conversations v join contacts p on p.id = v.contact_id where v.id = @id
-            """, r => new Watched(r.GetGuid(0), r.GetString(1), r.NullableTime(2), r.NullableString(3), r.GetInt32(4), r.Time(5),
-                r.NullableTime(6), r.NullableGuid(7), r.GetBoolean(8)), ct, ("id", id))).SingleOrDefault();
-
-    // First response: the clock runs from opening, or from the bot's hand-over while the bot has the conversation.
-    private static bool AwaitingFirstResponse(Watched w) =>
-        w.Status == "open" && w.FirstHumanReply is null && (w.BotReplies == 0 || w.BotOutcome == "handed_over");
-
-    private static bool IsWaiting(Watched w) => w.Status == "open" && w.QueuedAt is not null && w.Assignee is null;
-
-    private async Task FirstResponseAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, DateTimeOffset now, Effects effects, CancellationToken ct)
+    private async Task<DateTimeOffset?> FirstResponseAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
+        ConversationState s, DateTimeOffset now, Effects effects, CancellationToken ct)
     {
-        if (await LoadAsync(conn, tx, id, ct) is not { } w || !AwaitingFirstResponse(w)) return;
-        var rule = (await RulesAsync(conn, tx, w.Business, ct)).Single(r => r.Kind == "first_response");
-        if (!rule.Enabled) return;
-        var due = w.Start + TimeSpan.FromSeconds((double)rule.Threshold);
-        if (now < due) { Reschedule(effects, w.Business, id, AlertWatch.FirstResponse, due, now); return; }
-        var waited = Math.Round((decimal)(now - w.Start).TotalSeconds);
-        await RaiseAsync(conn, tx, w.Business, "first_response", id, waited, rule.Threshold,
+        if (!AlertWatch.AwaitingFirstResponse(s)) return null;
+        var rule = (await RulesAsync(conn, tx, s.BusinessId, ct)).Single(r => r.Kind == "first_response");
+        if (!rule.Enabled) return null;
+        var start = s.HandedOverAt ?? s.OpenedAt;
+        var due = start + TimeSpan.FromSeconds((double)rule.Threshold);
+        if (now < due) return due;
+        var waited = Math.Round((decimal)(now - start).TotalSeconds);
+        await RaiseAsync(conn, tx, s.BusinessId, "first_response", s.Id, waited, rule.Threshold,
             $"No first response after {waited} s (alert above {rule.Threshold} s).", now, effects, ct);
+        return null;
     }
 
-    private async Task WaitingAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, DateTimeOffset now, Effects effects, CancellationToken ct)
+    private async Task<DateTimeOffset?> WaitingAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ConversationState s,
+        DateTimeOffset now, Effects effects, CancellationToken ct)
     {
-        if (await LoadAsync(conn, tx, id, ct) is not { } w || !IsWaiting(w)) return;
-        var rules = await RulesAsync(conn, tx, w.Business, ct);
-        var rule = rules.Single(r => r.Kind == (w.Vip ? "vip_waiting" : "waiting"));
-        if (!rule.Enabled) return;
-        var due = w.QueuedAt!.Value + TimeSpan.FromSeconds((double)rule.Threshold);
-        if (now < due) { Reschedule(effects, w.Business, id, AlertWatch.Waiting, due, now); return; }
-        var waited = Math.Round((decimal)(now - w.QueuedAt.Value).TotalSeconds);
-        await RaiseAsync(conn, tx, w.Business, rule.Kind, id, waited, rule.Threshold,
-            $"{(w.Vip ? "A VIP customer has" : "A customer has")} waited {waited} s in the queue (alert above {rule.Threshold} s).", now, effects, ct);
-    }
-
-    private static async Task RecheckAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id, DateTimeOffset now, Effects effects, CancellationToken ct)
-    {
-        var w = await LoadAsync(conn, tx, id, ct);
-        var over = new List<string>();
-        if (w is null || !IsWaiting(w)) over.AddRange(["waiting", "vip_waiting"]);
-        if (w is null || !AwaitingFirstResponse(w)) over.Add("first_response");
-        await ClearAsync(conn, tx, id, over.ToArray(), now, effects, ct);
+        if (!AlertWatch.IsWaiting(s)) return null;
+        var vip = (await Sql.QueryAsync(conn, tx, "select vip from contacts where id = @c", r => r.GetBoolean(0), ct,
+            ("c", s.ContactId))).SingleOrDefault();
+        var rule = (await RulesAsync(conn, tx, s.BusinessId, ct)).Single(r => r.Kind == (vip ? "vip_waiting" : "waiting"));
+        if (!rule.Enabled) return null;
+        var due = s.QueuedAt!.Value + TimeSpan.FromSeconds((double)rule.Threshold);
+        if (now < due) return due;
+        var waited = Math.Round((decimal)(now - s.QueuedAt.Value).TotalSeconds);
+        await RaiseAsync(conn, tx, s.BusinessId, rule.Kind, s.Id, waited, rule.Threshold,
+            $"{(vip ? "A VIP customer has" : "A customer has")} waited {waited} s in the queue (alert above {rule.Threshold} s).",
+            now, effects, ct);
+        return null;
     }
 
     /// <summary>
     /// Abandonment above the threshold on each of the last 3 local days, and CSAT over the last 7 days below it — as the daily
-    /// and CSAT reports compute them. Then re-arms for the next local midnight.
+    /// and CSAT reports compute them (in the business grain's firing transaction). Returns the next local midnight, when
+    /// the check is due again.
     /// </summary>
-    private async Task DailyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid business, DateTimeOffset now, Effects effects, CancellationToken ct)
+    public async Task<DateTimeOffset> DailyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid business,
+        DateTimeOffset now, Effects effects, CancellationToken ct)
     {
         var tz = await trends.TimeZoneAsync(business, ct);
         var rules = await RulesAsync(conn, tx, business, ct);
@@ -183,11 +167,8 @@ public sealed class Alerts(
                 $"CSAT {share:P1} over the last 7 days (target {rule.Threshold:P0}).", now, effects, ct);
         else await ClearAsync(conn, tx, business, ["csat"], now, effects, ct);
 
-        Reschedule(effects, business, business, AlertWatch.Daily, Trends.StartOfDay(today.AddDays(1), tz), now);
+        return Trends.StartOfDay(today.AddDays(1), tz);
     }
-
-    private static void Reschedule(Effects effects, Guid business, Guid id, string kind, DateTimeOffset due, DateTimeOffset now) =>
-        effects.Add(AlertWatch.EntityType, id, business, new Decision<int>(0, [], [TimerIntent.Schedule(kind, due)], []), now);
 
     private static async Task RaiseAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid business, string kind, Guid subject, decimal value, decimal threshold,
         string text, DateTimeOffset now, Effects effects, CancellationToken ct)

@@ -96,7 +96,7 @@ public sealed class AssignmentService(Transactions runtime, TimeProvider clock)
         var now = decision.State.UpdatedAt;
         if (!await AgentLoad.ApplyAsync(conn, tx, before, decision.State, limit, now, ct)) return false;
         var batch = new NpgsqlBatch(conn, tx);
-        var check = ConversationStore.Save(batch, [decision.State]);
+        var (check, _) = await ConversationStore.SaveAsync(conn, tx, batch, [decision], now, ct);
         var effects = new Effects();
         effects.Add(ConversationStore.EntityType, before.Id, before.BusinessId, decision with
         {

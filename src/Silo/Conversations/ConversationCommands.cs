@@ -102,7 +102,7 @@ public sealed class ConversationCommands(Transactions runtime, TimeProvider cloc
             if (!decision.Changed) return before;
             await AgentLoad.ApplyAsync(conn, tx, before, decision.State, AgentLoad.Limit.Capacity, now, ct2);
             var batch = new NpgsqlBatch(conn, tx);
-            var check = ConversationStore.Save(batch, [decision.State]);
+            var (check, _) = await ConversationStore.SaveAsync(conn, tx, batch, [decision], now, ct2);
             var effects = new Effects();
             var assignedNow = decision.State.AssigneeId is { } a && a != before.AssigneeId && decision.State.Status == ConversationStatus.Open;
             effects.Add(ConversationStore.EntityType, id, before.BusinessId,

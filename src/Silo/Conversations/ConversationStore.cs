@@ -1,4 +1,10 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Engine.Grains.Conversations;
+using Engine.Grains.Deadlines;
 using Engine.Grains.Interfaces.Conversations;
+using Engine.Grains.Interfaces.Runtime;
+using Engine.Silo.Alerts;
 using Engine.Silo.Database;
 using Engine.Silo.Runtime;
 using Npgsql;
@@ -18,14 +24,14 @@ public static class ConversationStore
         "last_message_at", "window_closes_at", "unread_count", "message_count", "window_sends", "updated_at", "version",
         "team_id", "assignee_id", "priority", "queued_at", "required_tier", "assigned_at", "first_human_reply_at",
         "lock_holder", "lock_until", "lock_last_action_at", "handovers", "released_from", "bot_outcome", "bot_replies",
-        "awaiting_since", "handed_over_at",
+        "awaiting_since", "handed_over_at", "deadlines", "next_deadline_at",
     ];
     private static readonly string Columns = string.Join(", ", Fields);
 
     /// <summary>The conversation's state as its grain's turn decides on it; the write back is fenced by the version read
     /// here (no row lock: the grain runs one turn at a time, and a write from elsewhere makes the fence fail and the
     /// turn's transaction run again).</summary>
-    public static async Task<ConversationState?> LoadAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid id,
+    public static async Task<ConversationState?> LoadAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid id,
         CancellationToken ct) =>
         (await Sql.QueryAsync(conn, tx, $"select {Columns} from conversations where id = @id", Read, ct, ("id", id)))
             .SingleOrDefault();
@@ -39,6 +45,23 @@ public static class ConversationStore
             $"select {Columns} from conversations where contact_id = any(@ids) and status = 'open'",
             Read, ct, ("ids", contactIds));
         return rows.ToDictionary(r => r.ContactId);
+    }
+
+    /// <summary>
+    /// Adds the writes for these decisions' states with their deadlines: the decisions' timer intents applied, and the
+    /// alert checks their events arm (<see cref="AlertWatch"/>); alerts that their events end are cleared in the same
+    /// batch. Returns the states written and a check to run after the batch.
+    /// </summary>
+    public static async Task<(Action Check, IReadOnlyList<ConversationState> States)> SaveAsync(
+        NpgsqlConnection conn, NpgsqlTransaction tx, NpgsqlBatch batch,
+        IReadOnlyCollection<Decision<ConversationState>> decisions, DateTimeOffset now, CancellationToken ct)
+    {
+        var thresholds = await AlertWatch.ThresholdsAsync(conn, tx,
+            decisions.Where(AlertWatch.Arms).Select(d => d.State.BusinessId).Distinct().ToArray(), ct);
+        var states = decisions.Select(d => AlertWatch.Arm(
+            ConversationDeadlines.Apply(d.State, d.Timers), d.Events, thresholds)).ToList();
+        AlertWatch.AppendClears(batch, decisions, now);
+        return (Save(batch, states), states);
     }
 
     /// <summary>
@@ -103,6 +126,9 @@ public static class ConversationStore
         p.Add(new NpgsqlParameter("bot_replies", s.Select(x => x.BotReplies).ToArray()));
         p.Add(Times("awaiting_since", s.Select(x => x.AwaitingSince)));
         p.Add(Times("handed_over_at", s.Select(x => x.HandedOverAt)));
+        p.Add(new NpgsqlParameter("deadlines", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
+            { Value = s.Select(x => JsonSerializer.Serialize(x.Deadlines)).ToArray() });
+        p.Add(Times("next_deadline_at", s.Select(x => DeadlinePlan.Next(x.Deadlines))));
         return cmd;
     }
 
@@ -121,5 +147,9 @@ public static class ConversationStore
         r.GetInt32(10), r.GetInt32(11), r.GetInt32(12), r.Time(13), r.GetInt64(14),
         r.NullableGuid(15), r.NullableGuid(16), r.GetInt32(17), r.NullableTime(18), r.NullableString(19), r.NullableTime(20),
         r.NullableTime(21), r.NullableGuid(22), r.NullableTime(23), r.NullableTime(24), r.GetInt32(25), r.NullableGuid(26), r.NullableString(27), r.GetInt32(28),
-        r.NullableTime(29), r.NullableTime(30));
+        r.NullableTime(29), r.NullableTime(30))
+    {
+        Deadlines = JsonSerializer.Deserialize<Dictionary<string, DateTimeOffset>>(r.GetString(31))!
+            .ToImmutableSortedDictionary(),
+    };
 }

@@ -20,7 +20,7 @@ namespace Engine.Silo.Ingestion;
 /// statements: upsert contacts (taking their row locks in key order), read their open
 /// conversations (writes fenced by version), insert messages with <c>ON CONFLICT DO NOTHING</c> (the provider id is unique
 /// per channel: exactly once), let each conversation grain decide over its new messages, then
-/// write conversations, events, timers and statuses in one round trip.
+/// write conversations (with their deadlines), events and statuses in one round trip.
 /// </summary>
 public static class InboundWriter
 {
@@ -187,7 +187,7 @@ public static class InboundWriter
         await using (var r = await insert.ExecuteReaderAsync(ct))
             while (await r.ReadAsync(ct)) inserted.Add(r.GetGuid(0));
 
-        var changed = new List<ConversationState>();
+        var changed = new List<Decision<ConversationState>>();
         var labelCommands = new List<NpgsqlBatchCommand>();
         foreach (var (rowId, answer) in csatAnswers)
             if (inserted.Contains(rowId))
@@ -213,7 +213,7 @@ public static class InboundWriter
             decision = BotStep.Apply(decision, channel, ordered.Select(r => (r.Message.Text, r.Message.ContentJson, r.Message.Contact.Name)).ToList(),
                 facts[group.Key], automation[state.BusinessId], automation[state.BusinessId].Flows,
                 positions.TryGetValue(state.Id, out var position) ? position : null, random, batch, now, earned.Select(l => l.Path).ToList());
-            changed.Add(decision.State);
+            changed.Add(decision);
             threads[group.Key] = state.Id;
             effects.Add(ConversationStore.EntityType, state.Id, state.BusinessId, decision, now);
             // After the conversation row is written (same batch), so the label array update finds it.
@@ -222,7 +222,7 @@ public static class InboundWriter
         if (changed.Count == 0) return null;
         foreach (var set in automation.Values)
             foreach (var flag in Labels.FlagTimeouts(set.Timeouts, now)) batch.BatchCommands.Add(flag);
-        var check = ConversationStore.Save(batch, changed);
+        var (check, _) = await ConversationStore.SaveAsync(conn, tx, batch, changed, now, ct);
         foreach (var cmd in labelCommands) batch.BatchCommands.Add(cmd);
         return check;
     }

@@ -72,9 +72,10 @@ public sealed class OutboundService(Transactions runtime, ChannelStore channels,
             batch.BatchCommands.Add(insert);
             if (fingerprint is not null)
                 batch.BatchCommands.Add(Sql.Command("update messages set request_hash = @h where id = @id", ("h", fingerprint), ("id", messageId)));
-            var check = ConversationStore.Save(batch, [outcome.Decision!.State]);
+            var decision = touched.Then(replied).Then(outcome.Decision!);
+            var (check, _) = await ConversationStore.SaveAsync(conn, tx, batch, [decision], now, ct2);
             var effects = new Effects();
-            foreach (var d in new[] { touched, replied, outcome.Decision }) effects.Add(ConversationStore.EntityType, state.Id, businessId, d, now);
+            effects.Add(ConversationStore.EntityType, state.Id, businessId, decision, now);
             effects.AppendTo(batch, now);
             if (actor.UserId is { } agent)
                 batch.BatchCommands.Add(Sql.Command("update contacts set last_agent_id = @a, last_served_at = @now where id = @c",

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Engine.Grains.Deadlines;
 using Engine.Grains.Interfaces.Runtime;
 using Npgsql;
 using NpgsqlTypes;
@@ -7,7 +6,7 @@ using NpgsqlTypes;
 namespace Engine.Silo.Runtime;
 
 /// <summary>
-/// Collects what grain decisions asked for (events, timers, outbox rows) during one transaction and
+/// Collects what grain decisions asked for (events, outbox rows) during one transaction and
 /// writes each kind with a single set-based statement, so a batch of a thousand decisions costs a
 /// handful of round trips.
 /// </summary>
@@ -16,35 +15,40 @@ public sealed class Effects
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly List<(Guid Business, string Type, Guid Id, DomainEvent Event)> _events = [];
-    private readonly Dictionary<(string Type, Guid Id, string Kind), DateTimeOffset?> _timers = [];
     private readonly List<(Guid Business, OutboxIntent Intent, DateTimeOffset Due)> _outbox = [];
 
+    /// <summary>The decision's events and outbox rows. Its timer intents are not effects: a conversation's deadlines
+    /// are part of its state, written by <see cref="Conversations.ConversationStore.SaveAsync"/>.</summary>
     public void Add<TState>(string entityType, Guid entityId, Guid businessId, Decision<TState> decision, DateTimeOffset now)
     {
         foreach (var e in decision.Events) _events.Add((businessId, entityType, entityId, e));
-        foreach (var t in decision.Timers) _timers[(entityType, entityId, t.Kind)] = t.DueAt;
         foreach (var o in decision.Outbox) _outbox.Add((businessId, o, now));
     }
 
-    public bool IsEmpty => _events.Count == 0 && _timers.Count == 0 && _outbox.Count == 0;
+    /// <summary>The tail of a statement whose CTE <c>e</c> returned inserted events (id, business_id, entity_id,
+    /// type): one delivery per matching webhook subscription, ordered per entity.</summary>
+    public const string DeliverEvents = """
+        insert into outbox (business_id, topic, ordering_key, idempotency_key, payload, due_at, created_at, updated_at)
+        select e.business_id, 'webhook.deliver', 'webhook:' || s.id || ':' || e.entity_id, 'webhook:' || s.id || ':' || e.id,
+               jsonb_build_object('subscriptionId', s.id, 'eventId', e.id), @now, @now, @now
+          from e join webhook_subscriptions s on s.business_id = e.business_id and webhook_event_type(e.type) = any(s.events)
+         order by e.id
+        """;
+
+    public bool IsEmpty => _events.Count == 0 && _outbox.Count == 0;
 
     public void AppendTo(NpgsqlBatch batch, DateTimeOffset now)
     {
-        var wake = new List<string>();
         if (_events.Count > 0)
         {
             // Each published event becomes one delivery per subscription, in the same transaction, ordered per entity
             // (a conversation's or a contact's events reach a subscriber in the order they happened).
-            var cmd = new NpgsqlBatchCommand("""
+            var cmd = new NpgsqlBatchCommand($"""
                 with e as (
                     insert into entity_events (business_id, entity_type, entity_id, type, occurred_at, data)
                     select * from unnest(@b, @t, @i, @y, @a, @d)
                     returning id, business_id, entity_id, type)
-                insert into outbox (business_id, topic, ordering_key, idempotency_key, payload, due_at, created_at, updated_at)
-                select e.business_id, 'webhook.deliver', 'webhook:' || s.id || ':' || e.entity_id, 'webhook:' || s.id || ':' || e.id,
-                       jsonb_build_object('subscriptionId', s.id, 'eventId', e.id), @now, @now, @now
-                  from e join webhook_subscriptions s on s.business_id = e.business_id and webhook_event_type(e.type) = any(s.events)
-                 order by e.id
+                {DeliverEvents}
                 """);
             cmd.Parameters.Add(new NpgsqlParameter("now", now));
             cmd.Parameters.Add(new NpgsqlParameter("b", _events.Select(e => e.Business).ToArray()));
@@ -54,43 +58,6 @@ public sealed class Effects
             cmd.Parameters.Add(new NpgsqlParameter("a", _events.Select(e => e.Event.At).ToArray()));
             cmd.Parameters.Add(new NpgsqlParameter("d", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
                 { Value = _events.Select(e => JsonSerializer.Serialize(e.Event.Data, Json)).ToArray() });
-            batch.BatchCommands.Add(cmd);
-            Alerts.AlertWatch.Append(batch, _events, now);   // alert checks, seconds to minutes away: the sweep fires them
-        }
-
-        var scheduled = _timers.Where(t => t.Value is not null).ToList();
-        if (scheduled.Count > 0)
-        {
-            // Scheduling again replaces the due time and bumps the generation: a firing already
-            // claimed under the old generation then finds nothing to do.
-            var cmd = new NpgsqlBatchCommand("""
-                insert into timers (entity_type, entity_id, kind, due_at, created_at)
-                select t, i, k, d, @now from unnest(@t, @i, @k, @d) as u(t, i, k, d)
-                on conflict (entity_type, entity_id, kind) do update
-                   set due_at = excluded.due_at, generation = nextval('timer_generation')
-                """);
-            cmd.Parameters.Add(new NpgsqlParameter("t", scheduled.Select(t => t.Key.Type).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter("i", scheduled.Select(t => t.Key.Id).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter("k", scheduled.Select(t => t.Key.Kind).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter("d", scheduled.Select(t => t.Value!.Value).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter("now", now));
-            batch.BatchCommands.Add(cmd);
-            // A lock's deadlines and any deadline due within seconds wake their grain at commit; the sweep meets the
-            // rest.
-            wake.AddRange(scheduled.Where(t => DeadlinePlan.WakesOwner(t.Key.Kind, t.Value!.Value, now))
-                .Select(t => DeadlineOwners.Token(t.Key.Type, t.Key.Id, t.Key.Kind)));
-        }
-
-        var cancelled = _timers.Where(t => t.Value is null).ToList();
-        if (cancelled.Count > 0)
-        {
-            var cmd = new NpgsqlBatchCommand("""
-                delete from timers t using unnest(@t, @i, @k) as u(t, i, k)
-                 where t.entity_type = u.t and t.entity_id = u.i and t.kind = u.k
-                """);
-            cmd.Parameters.Add(new NpgsqlParameter("t", cancelled.Select(t => t.Key.Type).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter("i", cancelled.Select(t => t.Key.Id).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter("k", cancelled.Select(t => t.Key.Kind).ToArray()));
             batch.BatchCommands.Add(cmd);
         }
 
@@ -111,6 +78,5 @@ public sealed class Effects
             cmd.Parameters.Add(new NpgsqlParameter("now", now));
             batch.BatchCommands.Add(cmd);
         }
-        DeadlineOwners.AppendWake(batch, wake);
     }
 }

@@ -6,21 +6,15 @@ using Microsoft.Extensions.Options;
 namespace Engine.Silo.Runtime;
 
 /// <summary>
-/// The node's background work: the sweep of overdue deadlines (every 5 s; a lock's deadlines are fired by their grains
+/// The node's background work: the sweep of overdue deadlines (every 5 s; an active grain's timer fires its deadlines
 /// to the second), the outbox dispatcher (about once a second), rollup folding, the assignment safety sweep and
 /// forgetting expired webhook nonces. "Now" always comes from the injected clock.
 /// </summary>
 public sealed class SiloWorkers(
-    DeadlineSweep deadlines, Alerts.Alerts alerts, Reports.Rollups rollups, OutboxDispatcher outbox,
+    DeadlineSweep deadlines, Reports.Rollups rollups, OutboxDispatcher outbox,
     Assignment.TeamQueues queues, Ingestion.ReplayGuard nonces, IOptions<EngineOptions> options, ILogger<SiloWorkers> log)
     : BackgroundService
 {
-    public override async Task StartAsync(CancellationToken cancellationToken)
-    {
-        if (options.Value.Workers) await alerts.EnsureDailyChecksAsync(cancellationToken);
-        await base.StartAsync(cancellationToken);
-    }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var loops = new List<Task>();

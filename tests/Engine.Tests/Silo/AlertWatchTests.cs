@@ -1,3 +1,4 @@
+using Engine.Grains.Conversations;
 using Engine.Grains.Interfaces.Conversations;
 using Engine.Grains.Interfaces.Runtime;
 using Engine.Silo.Alerts;
@@ -9,27 +10,45 @@ public class AlertWatchTests
 {
     private static readonly DateTimeOffset Now = new(2026, 3, 2, 9, 0, 0, TimeSpan.Zero);
 
-    // A group commit can hold two decisions for one new conversation (two deliveries from one customer): arming its
-    // timer twice in one statement would fail the whole group ("ON CONFLICT DO UPDATE cannot affect row a second time").
+    private static readonly AlertThresholds Thresholds = new(TimeSpan.FromMinutes(3), TimeSpan.FromSeconds(30));
+
     [Fact]
-    public void A_conversation_is_armed_once_per_kind_whatever_the_group_holds()
+    public void Opening_and_queueing_arm_the_alert_checks_in_the_conversation_state_the_latest_event_counting()
     {
-        var business = Guid.NewGuid();
-        var conversation = Guid.NewGuid();
-        var events = new List<(Guid, string, Guid, DomainEvent)>
-        {
-            (business, "conversation", conversation, new DomainEvent(ConversationEvents.Opened, Now, new { })),
-            (business, "conversation", conversation, new DomainEvent(ConversationEvents.Opened, Now.AddSeconds(1), new { })),
-            (business, "conversation", conversation, new DomainEvent(ConversationEvents.Queued, Now, new { })),
-            (business, "conversation", conversation, new DomainEvent(ConversationEvents.Assigned, Now, new { })),
-            (business, "conversation", conversation, new DomainEvent(ConversationEvents.HumanReplied, Now, new { })),
-        };
+        var state = ConversationRules.Open(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Now);
+        var armed = AlertWatch.Arm(state,
+        [
+            new DomainEvent(ConversationEvents.Opened, Now, new { }),
+            new DomainEvent(ConversationEvents.BotHandedOver, Now.AddSeconds(10), new { }),
+            new DomainEvent(ConversationEvents.Queued, Now.AddSeconds(10), new { }),
+            new DomainEvent(ConversationEvents.MessageReceived, Now.AddSeconds(20), new { }),
+        ], new Dictionary<Guid, AlertThresholds> { [state.BusinessId] = Thresholds });
+
+        Assert.Equal(Now.AddSeconds(190), armed.Deadlines[ConversationTimers.FirstResponseAlert]);
+        Assert.Equal(Now.AddSeconds(40), armed.Deadlines[ConversationTimers.WaitingAlert]);
+        Assert.Equal(2, armed.Deadlines.Count);
+    }
+
+    [Fact]
+    public void Being_answered_or_assigned_clears_only_the_alerts_that_no_longer_hold()
+    {
+        var open = ConversationRules.Open(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Now);
+        var answered = open with { FirstHumanReplyAt = Now, QueuedAt = Now, TeamId = Guid.NewGuid() };   // still waiting
+        var assigned = open with { Id = Guid.NewGuid(), AssigneeId = Guid.NewGuid(), QueuedAt = Now, TeamId = Guid.NewGuid() };
+        var untouched = open with { Id = Guid.NewGuid() };
+        Decision<ConversationState> With(ConversationState s, string type) =>
+            new(s, [new DomainEvent(type, Now, new { })], [], []);
+
         var batch = new NpgsqlBatch();
-        AlertWatch.Append(batch, events, Now);
-        var arm = batch.BatchCommands[0];
-        Assert.Equal([conversation, conversation], (Guid[])arm.Parameters["i"].Value!);
-        Assert.Equal(["first_response", "waiting"], ((string[])arm.Parameters["k"].Value!).Order().ToArray());
-        Assert.Contains(Now.AddSeconds(1), (DateTimeOffset[])arm.Parameters["a"].Value!);   // the latest opening counts
-        Assert.Equal([conversation], (Guid[])batch.BatchCommands[1].Parameters["ids"].Value!);
+        AlertWatch.AppendClears(batch,
+        [
+            With(answered, ConversationEvents.HumanReplied),
+            With(assigned, ConversationEvents.Assigned),
+            With(untouched, ConversationEvents.MessageReceived),
+        ], Now);
+
+        var clear = Assert.Single(batch.BatchCommands.Cast<NpgsqlBatchCommand>());
+        Assert.Equal([answered.Id, assigned.Id], (Guid[])clear.Parameters["ids"].Value!);
+        Assert.Equal(["first_response", "waiting,vip_waiting"], (string[])clear.Parameters["kinds"].Value!);
     }
 }

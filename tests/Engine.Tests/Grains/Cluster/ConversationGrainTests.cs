@@ -20,7 +20,7 @@ public sealed class ConversationGrainTests(GrainCluster c)
         var agent = Guid.NewGuid();
         var conversation = c.Conversations.Open(agent).Id;
         c.Conversations.TakeLock(conversation, agent);
-        await Grain(conversation).Wake();
+        await Grain(conversation).FireDue();   // re-arms on the deadlines the lock set
         return (conversation, agent);
     }
 
@@ -82,7 +82,7 @@ public sealed class ConversationGrainTests(GrainCluster c)
         {
             c.Clock.Advance(TimeSpan.FromMinutes(2));
             c.Conversations.Touch(conversation, agent);          // each action extends the lock and the idle deadline
-            await Grain(conversation).Wake();
+            await Grain(conversation).FireDue();   // re-arms on the moved deadlines
             Assert.Equal(0, await Grain(conversation).FireDue());
             Assert.Equal(agent, c.Conversations[conversation].LockHolder);
         }

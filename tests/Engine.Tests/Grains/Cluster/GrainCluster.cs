@@ -12,7 +12,7 @@ namespace Engine.Tests.Grains.Cluster;
 
 /// <summary>
 /// Two in-process silos (Orleans TestingHost) sharing one fake clock: grain timers run on it, while membership and
-/// the directory keep real time. Deadlines are read from and fired into <see cref="InMemoryConversations"/>, which
+/// the directory keep real time. Deadlines are fired in <see cref="InMemoryConversations"/>, which
 /// applies the real conversation rules, so the grains' timing is tested without a database.
 /// </summary>
 public sealed class GrainCluster : IAsyncLifetime
@@ -54,7 +54,7 @@ public sealed class GrainCluster : IAsyncLifetime
             {
                 s.AddSingleton<TimeProvider>(Clock);
                 s.UseTimeProviderForBackgroundAreas(TimeProvider.System);
-                s.AddSingleton<IDeadlineStore>(Conversations);
+                s.AddSingleton<IConversationDeadlines>(Conversations);
                 s.AddSingleton<IConversationCommandPort>(Conversations);
                 s.AddSingleton<IRecipientHistory>(Recipients);
                 s.AddSingleton<IAutomatedHistory>(Automated);

@@ -7,19 +7,18 @@ using Engine.Grains.Interfaces.Runtime;
 namespace Engine.Tests.Grains.Cluster;
 
 /// <summary>
-/// Conversations kept in memory for grain tests: deadlines are stored with generations like the database's, and a
-/// firing applies <see cref="ConversationRules.TimerDue"/> and its timer intents, exactly as the Silo's handler does.
+/// Conversations kept in memory for grain tests, their deadlines in their state like the database's: a firing applies
+/// <see cref="ConversationDeadlines.Fire"/> and its timer intents, as the Silo's store does.
 /// </summary>
 /// <remarks>Offers and claims, which the team queue grains have conversation grains run, are committed against
 /// <see cref="InMemoryTeamQueues"/>.</remarks>
-public sealed class InMemoryConversations(TimeProvider clock, InMemoryTeamQueues queues) : IDeadlineStore, IConversationCommandPort
+public sealed class InMemoryConversations(TimeProvider clock, InMemoryTeamQueues queues)
+    : IConversationDeadlines, IConversationCommandPort
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<Guid, ConversationState> _states = [];
-    private readonly Dictionary<(Guid Id, string Kind), Deadline> _deadlines = [];
     private readonly ConcurrentDictionary<Guid, TaskCompletionSource<string>> _released = new();
     private readonly ConcurrentDictionary<Guid, int> _firings = new();
-    private long _generation;
 
     public ConversationState Open(Guid agent)
     {
@@ -70,36 +69,29 @@ public sealed class InMemoryConversations(TimeProvider clock, InMemoryTeamQueues
         catch (RefusedException e) { return Task.FromResult(new SendOutcome(null, false, e.Code, e.Message)); }
     }
 
-    /// <summary>How many deadlines of the conversation fired (a stale or repeated delivery does not count).</summary>
+    /// <summary>How many firings of the conversation fired something (a stale or repeated delivery does not
+    /// count).</summary>
     public int Firings(Guid id) => _firings.GetValueOrDefault(id);
 
     /// <summary>Completes with the lock-release reason ("idle", "expired") when a firing releases the lock.</summary>
     public Task<string> Released(Guid id) => _released[id].Task;
 
-    public Task<IReadOnlyList<Deadline>> LoadAsync(Guid entityId, IReadOnlyList<string> entityTypes,
-        CancellationToken ct)
-    {
-        lock (_lock)
-            return Task.FromResult<IReadOnlyList<Deadline>>(_deadlines
-                .Where(d => d.Key.Id == entityId && entityTypes.Contains(d.Value.EntityType))
-                .Select(d => d.Value).ToList());
-    }
-
-    public Task<bool> FireAsync(Guid entityId, Deadline deadline, CancellationToken ct)
+    public Task<DeadlineFiring> FireDueAsync(Guid entityId, CancellationToken ct)
     {
         lock (_lock)
         {
-            if (!_deadlines.TryGetValue((entityId, deadline.Kind), out var current)
-                || current.Generation != deadline.Generation)
-                return Task.FromResult(false);
-            _deadlines.Remove((entityId, deadline.Kind));
+            // Conversations of the team queue tests live in InMemoryTeamQueues, without deadlines.
+            if (!_states.TryGetValue(entityId, out var state)) return Task.FromResult(DeadlineFiring.None);
+            var due = DeadlinePlan.Due(state.Deadlines, clock.GetUtcNow());
+            if (due.Count == 0) return Task.FromResult(new DeadlineFiring(0, state.Deadlines));
             _firings.AddOrUpdate(entityId, 1, (_, n) => n + 1);
+            var (decision, steps) = ConversationDeadlines.Fire(state, due, LockPolicy.Default, clock.GetUtcNow());
+            _states[entityId] = ConversationDeadlines.Apply(decision.State, decision.Timers);
+            if (steps.FirstOrDefault(s => s.Before.LockHolder is not null && s.After.LockHolder is null) is
+                { Kind: not null } released)
+                _released[entityId].TrySetResult(released.Kind == ConversationTimers.IdleRelease ? "idle" : "expired");
+            return Task.FromResult(new DeadlineFiring(due.Count, _states[entityId].Deadlines));
         }
-        var decision = Apply(entityId,
-            s => ConversationRules.TimerDue(s, deadline.Kind, LockPolicy.Default, clock.GetUtcNow()));
-        if (decision.Events.FirstOrDefault(e => e.Type == ConversationEvents.LockReleased) is { } released)
-            _released[entityId].TrySetResult(deadline.Kind == ConversationTimers.IdleRelease ? "idle" : "expired");
-        return Task.FromResult(true);
     }
 
     private Decision<ConversationState> Apply(Guid id, Func<ConversationState, Decision<ConversationState>> decide)
@@ -107,11 +99,7 @@ public sealed class InMemoryConversations(TimeProvider clock, InMemoryTeamQueues
         lock (_lock)
         {
             var decision = decide(_states[id]);
-            _states[id] = decision.State;
-            foreach (var t in decision.Timers)
-                if (t.DueAt is { } due)
-                    _deadlines[(id, t.Kind)] = new Deadline(ConversationGrain.EntityType, t.Kind, due, ++_generation);
-                else _deadlines.Remove((id, t.Kind));
+            _states[id] = ConversationDeadlines.Apply(decision.State, decision.Timers);
             return decision;
         }
     }
