@@ -101,6 +101,8 @@ public static class SiloServices
             });
         services.AddSingleton<IOutboxHandler, OfferHandler>();
         services.AddSingleton<IOutboxHandler, DrainHandler>();
+        services.AddSingleton<IOutboxHandler, ConversationFollowUpHandler>();
+        services.AddSingleton<IOutboxHandler, CustomerServedHandler>();
         services.AddSingleton<IOutboxHandler, Notices>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestPipeline>());
         services.AddSingleton<Live.EventStream>();

@@ -1,10 +1,14 @@
 namespace Engine.Grains.Interfaces.Conversations;
 
-/// <summary>What people do to a conversation, and what its team's queue does to it (<see cref="Offer"/>: automatic
-/// assignment; <see cref="Claim"/>: an agent claims it); each runs in the conversation's grain, one at a time with its
-/// deadlines.</summary>
+/// <summary>What people do to a conversation, what its team's queue does to it (<see cref="Offer"/>: automatic
+/// assignment; <see cref="Claim"/>: an agent claims it), and what changes to its customer imply for it
+/// (<see cref="Prioritise"/>: VIP or not; <see cref="Convert"/>: a CRM conversion); each runs in the conversation's
+/// grain, one at a time with its deadlines.</summary>
 [GenerateSerializer, Alias("command-kind")]
-public enum CommandKind { Lock, Unlock, Assign, Transfer, Escalate, Resolve, Reopen, Note, Label, Unlabel, Offer, Claim }
+public enum CommandKind
+{
+    Lock, Unlock, Assign, Transfer, Escalate, Resolve, Reopen, Note, Label, Unlabel, Offer, Claim, Prioritise, Convert,
+}
 
 /// <summary>Who acts (as authenticated), for the access check and the audit.</summary>
 [GenerateSerializer, Immutable, Alias("command-actor")]
@@ -17,7 +21,8 @@ public sealed record CommandActor(
     [property: Id(5)] Guid? UserId);
 
 /// <summary>A command with its arguments: the agent (assign, transfer, claim), the team (transfer; the queue it waits
-/// in for offer and claim), the comment or note text, the label (label, unlabel).</summary>
+/// in for offer and claim), the comment or note text, the label (label, unlabel), the queue priority (prioritise), the
+/// moment it happened (convert).</summary>
 [GenerateSerializer, Immutable, Alias("conversation-command")]
 public sealed record ConversationCommand(
     [property: Id(0)] CommandKind Kind,
@@ -25,7 +30,9 @@ public sealed record ConversationCommand(
     [property: Id(2)] Guid? AgentId = null,
     [property: Id(3)] Guid? TeamId = null,
     [property: Id(4)] string? Text = null,
-    [property: Id(5)] Guid? LabelId = null);
+    [property: Id(5)] Guid? LabelId = null,
+    [property: Id(6)] int? Priority = null,
+    [property: Id(7)] DateTimeOffset? At = null);
 
 /// <summary>Done (with the note's id for a note, the agent an offer went to), or refused with a machine-readable
 /// <see cref="Code"/> (and, for a lock, who holds it until when, as JSON).</summary>

@@ -47,6 +47,9 @@ public sealed record ConversationState(
     /// and fired by the conversation's grain.</summary>
     public ImmutableSortedDictionary<string, DateTimeOffset> Deadlines { get; init; } =
         ImmutableSortedDictionary<string, DateTimeOffset>.Empty;
+
+    /// <summary>When the customer first converted (a CRM conversion) during this conversation.</summary>
+    public DateTimeOffset? ConvertedAt { get; init; }
 }
 
 /// <summary>The business's collaboration rules a conversation needs: lock length (5–15 min) and idle release.</summary>

@@ -48,11 +48,10 @@ public interface ICustomerGrain : IGrainWithStringKey
 }
 
 [GenerateSerializer, Alias("profile-change-kind")]
-public enum ProfileChangeKind { Update, Note, Merge, Crm }
+public enum ProfileChangeKind { Update, Note, Merge, Crm, Served }
 
-/// <summary>What changes: the update's fields or the CRM event (as JSON), the note's text, or the identity merged in
-/// and
-/// the fields taken from it.</summary>
+/// <summary>What changes: the update's fields or the CRM event (as JSON), the note's text, the identity merged in and
+/// the fields taken from it, or the agent who served the customer last and when (the sticky owner).</summary>
 [GenerateSerializer, Immutable, Alias("profile-change")]
 public sealed record ProfileChange(
     [property: Id(0)] ProfileChangeKind Kind,
@@ -60,7 +59,9 @@ public sealed record ProfileChange(
     [property: Id(2)] string? UpdateJson = null,
     [property: Id(3)] string? Text = null,
     [property: Id(4)] Guid? MergeFrom = null,
-    [property: Id(5)] IReadOnlyList<string>? PreferSource = null);
+    [property: Id(5)] IReadOnlyList<string>? PreferSource = null,
+    [property: Id(6)] Guid? AgentId = null,
+    [property: Id(7)] DateTimeOffset? At = null);
 
 /// <summary>Done (<see cref="Found"/> false: no such contact in the business), the note's id, whether a CRM event was a
 /// repeat, or refused with a code.</summary>

@@ -111,6 +111,20 @@ public static partial class ConversationRules
             [TimerIntent.Cancel(ConversationTimers.LockExpiry), TimerIntent.Cancel(ConversationTimers.IdleRelease)], []);
     }
 
+    /// <summary>The customer became a VIP or stopped being one: an open conversation takes the priority (VIP first in
+    /// its queue); anything else is unchanged.</summary>
+    public static Decision<ConversationState> Prioritise(ConversationState s, int priority, DateTimeOffset now) =>
+        s.Status == ConversationStatus.Open && s.Priority != priority
+            ? new(s with { Priority = priority, UpdatedAt = now }, [], [], [])
+            : Decision<ConversationState>.Unchanged(s) with { Changed = false };
+
+    /// <summary>The customer converted (a CRM conversion) during this conversation: the first conversion counts (the
+    /// funnel and the wait tiers read it).</summary>
+    public static Decision<ConversationState> Convert(ConversationState s, DateTimeOffset at) =>
+        s.ConvertedAt is null
+            ? new(s with { ConvertedAt = at }, [], [], [])
+            : Decision<ConversationState>.Unchanged(s) with { Changed = false };
+
     /// <summary>Reopened conversations go back to their team's queue (and from there, stickily, to their last agent).</summary>
     public static Decision<ConversationState> Reopen(ConversationState s, Guid? byUser, DateTimeOffset now)
     {

@@ -72,9 +72,9 @@ public sealed class ContactStore(NpgsqlDataSource db, TimeProvider clock, Conver
             cmd.Parameters.Add(new NpgsqlParameter("order", NpgsqlDbType.Jsonb) { Value = c.LastOrder is { } o ? o.GetRawText() : DBNull.Value });
             await cmd.ExecuteNonQueryAsync(ct);
         }
-        // A VIP's waiting conversations move to the front of their queue.
+        // A VIP's waiting conversations move to the front of their queue: their grains re-prioritise them.
         if (c.Vip is { } vip)
-            await Sql.ExecAsync(conn, tx, "update conversations set priority = @p, updated_at = @now, version = version + 1 where contact_id = @id and status = 'open' and priority <> @p",
+            await Sql.ExecAsync(conn, tx, Conversations.FollowUps.PrioritiseOpenConversationsSql,
                 ct, ("p", vip ? 1 : 0), ("now", now), ("id", id));
         var after = (await ProfileAsync(conn, tx, actor.BusinessId, id, ct))!;
         await RecordAsync(conn, tx, actor, id, ContactEvents.Changed, before, after, e164 is not null ? [ContactEvents.Match(id)] : [], now, ct);
@@ -158,6 +158,18 @@ public sealed class ContactStore(NpgsqlDataSource db, TimeProvider clock, Conver
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         return (await AttributesAsync(conn, null, business, ct)).Values.OrderBy(a => a.Key).ToList();
+    }
+
+    /// <summary>The agent who served the customer last becomes their sticky owner (for 72 hours from then); an older
+    /// report (a follow-up carried out late) changes nothing.</summary>
+    public async Task<bool> ServedAsync(Actor actor, Guid contactId, Guid agent, DateTimeOffset at, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await Sql.ExecAsync(conn, null, """
+            update contacts set last_agent_id = @a, last_served_at = @at
+             where id = @c and business_id = @b and (last_served_at is null or last_served_at <= @at)
+            """, ct, ("a", agent), ("at", at), ("c", contactId), ("b", actor.BusinessId));
+        return true;
     }
 
     public async Task<ContactNote?> AddNoteAsync(Actor actor, Guid contactId, string text, CancellationToken ct)

@@ -65,10 +65,10 @@ public sealed class CrmEvents(NpgsqlDataSource db, ContactStore contacts, Conver
             var batch = new NpgsqlBatch(conn, tx);
             if (e.ConversationId is { } conversation)
             {
-                effects.Add(Conversations.ConversationStore.EntityType, conversation, actor.BusinessId, new Decision<int>(0, [new("conversation.converted", now, data)], [], []), now);
-                // The funnel and the wait tiers read the first conversion from the conversation itself.
-                batch.BatchCommands.Add(Sql.Command("update conversations set converted_at = coalesce(converted_at, @now) where id = @c and business_id = @b",
-                    ("now", now), ("c", conversation), ("b", actor.BusinessId)));
+                // The funnel and the wait tiers read the first conversion from the conversation itself: its grain marks it.
+                effects.Add(Conversations.ConversationStore.EntityType, conversation, actor.BusinessId,
+                    new Decision<int>(0, [new("conversation.converted", now, data)], [],
+                        [Conversations.FollowUps.Convert(conversation, now)]), now);
             }
             effects.AppendTo(batch, now);
             batch.BatchCommands.Add(AuditLog.Entry(actor, "crm.conversion", "contact", contactId.Value, null, data, now));

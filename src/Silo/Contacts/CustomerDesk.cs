@@ -76,6 +76,9 @@ public sealed class CustomerProfilePort(ContactStore contacts, CrmEvents crm) : 
                     var prefer = (change.PreferSource ?? []).ToHashSet();
                     var merged = await contacts.MergeAsync(actor, contact, change.MergeFrom!.Value, prefer, ct);
                     return new ProfileOutcome(merged is not null);
+                case ProfileChangeKind.Served:
+                    return new ProfileOutcome(await contacts.ServedAsync(actor, contact, change.AgentId!.Value,
+                        change.At!.Value, ct));
                 default:
                     throw new ArgumentOutOfRangeException(nameof(change), change.Kind, "Unknown profile change.");
             }

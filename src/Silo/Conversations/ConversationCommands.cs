@@ -53,6 +53,14 @@ public sealed class ConversationCommands(Transactions runtime, TimeProvider cloc
             return resolved with { Outbox = [.. resolved.Outbox, Engine.Silo.Automation.Csat.Request(id)] };
         }, ct);
 
+    /// <summary>A follow-up of the customer's VIP change (<see cref="FollowUps"/>).</summary>
+    public Task<ConversationState> PrioritiseAsync(Actor actor, Guid id, int priority, CancellationToken ct) =>
+        RunAsync(actor, id, "conversation.prioritised", Access.Manage, (s, _, now) => ConversationRules.Prioritise(s, priority, now), ct);
+
+    /// <summary>A follow-up of a CRM conversion during the conversation (<see cref="FollowUps"/>).</summary>
+    public Task<ConversationState> ConvertAsync(Actor actor, Guid id, DateTimeOffset at, CancellationToken ct) =>
+        RunAsync(actor, id, "conversation.converted", Access.Manage, (s, _, _) => ConversationRules.Convert(s, at), ct);
+
     public Task<ConversationState> ReopenAsync(Actor actor, Guid id, CancellationToken ct) =>
         RunAsync(actor, id, "conversation.reopened", Access.Manage, (s, _, now) => ConversationRules.Reopen(s, actor.UserId, now), ct);
 
@@ -105,14 +113,17 @@ public sealed class ConversationCommands(Transactions runtime, TimeProvider cloc
             var (check, _) = await ConversationStore.SaveAsync(conn, tx, batch, [decision], now, ct2);
             var effects = new Effects();
             var assignedNow = decision.State.AssigneeId is { } a && a != before.AssigneeId && decision.State.Status == ConversationStatus.Open;
-            effects.Add(ConversationStore.EntityType, id, before.BusinessId,
-                assignedNow ? decision with { Outbox = [.. decision.Outbox, Notices.Assigned(id, now)] } : decision, now);
+            // The agent who served a resolved conversation becomes the customer's sticky owner, through their grain.
+            var served = decision.State.Status == ConversationStatus.Resolved && before.AssigneeId is { } agent
+                ? FollowUps.Served(before.ContactId, agent, now) : null;
+            effects.Add(ConversationStore.EntityType, id, before.BusinessId, decision with
+            {
+                Outbox = [.. decision.Outbox, .. assignedNow ? [Notices.Assigned(id, now)] : Array.Empty<OutboxIntent>(),
+                    .. served is null ? [] : new[] { served }],
+            }, now);
             effects.AppendTo(batch, now);
             if (countHandover && before.AssigneeId is { } from)
                 batch.BatchCommands.Add(Sql.Command("update users set handovers = handovers + 1 where id = @a", ("a", from)));
-            if (decision.State.Status == ConversationStatus.Resolved && before.AssigneeId is { } served)
-                batch.BatchCommands.Add(Sql.Command("update contacts set last_agent_id = @a, last_served_at = @now where id = @c",
-                    ("a", served), ("now", now), ("c", before.ContactId)));
             batch.BatchCommands.Add(AuditLog.Entry(actor, action, "conversation", id, Summary(before), Summary(decision.State), now));
             await batch.ExecuteNonQueryAsync(ct2);
             check();

@@ -114,6 +114,8 @@ public sealed class ConversationCommandPort(
                 case CommandKind.Offer:
                     return new CommandOutcome(AgentId: await assignment.OfferAsync(id, c.TeamId!.Value, ct));
                 case CommandKind.Claim: await assignment.ClaimAsync(actor, id, c.TeamId!.Value, ct); break;
+                case CommandKind.Prioritise: await commands.PrioritiseAsync(actor, id, c.Priority!.Value, ct); break;
+                case CommandKind.Convert: await commands.ConvertAsync(actor, id, c.At!.Value, ct); break;
                 default: throw new ArgumentOutOfRangeException(nameof(c), c.Kind, "Unknown command.");
             }
             return new CommandOutcome();

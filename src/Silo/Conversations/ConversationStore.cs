@@ -24,7 +24,7 @@ public static class ConversationStore
         "last_message_at", "window_closes_at", "unread_count", "message_count", "window_sends", "updated_at", "version",
         "team_id", "assignee_id", "priority", "queued_at", "required_tier", "assigned_at", "first_human_reply_at",
         "lock_holder", "lock_until", "lock_last_action_at", "handovers", "released_from", "bot_outcome", "bot_replies",
-        "awaiting_since", "handed_over_at", "deadlines", "next_deadline_at",
+        "awaiting_since", "handed_over_at", "deadlines", "next_deadline_at", "converted_at",
     ];
     private static readonly string Columns = string.Join(", ", Fields);
 
@@ -129,6 +129,7 @@ public static class ConversationStore
         p.Add(new NpgsqlParameter("deadlines", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
             { Value = s.Select(x => JsonSerializer.Serialize(x.Deadlines)).ToArray() });
         p.Add(Times("next_deadline_at", s.Select(x => DeadlinePlan.Next(x.Deadlines))));
+        p.Add(Times("converted_at", s.Select(x => x.ConvertedAt)));
         return cmd;
     }
 
@@ -151,5 +152,6 @@ public static class ConversationStore
     {
         Deadlines = JsonSerializer.Deserialize<Dictionary<string, DateTimeOffset>>(r.GetString(31))!
             .ToImmutableSortedDictionary(),
+        ConvertedAt = r.NullableTime(33),
     };
 }

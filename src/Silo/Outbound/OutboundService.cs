@@ -75,11 +75,11 @@ public sealed class OutboundService(Transactions runtime, ChannelStore channels,
             var decision = touched.Then(replied).Then(outcome.Decision!);
             var (check, _) = await ConversationStore.SaveAsync(conn, tx, batch, [decision], now, ct2);
             var effects = new Effects();
-            effects.Add(ConversationStore.EntityType, state.Id, businessId, decision, now);
+            // A person's reply makes them the customer's sticky owner, through the customer's grain.
+            effects.Add(ConversationStore.EntityType, state.Id, businessId, actor.UserId is { } agent
+                ? decision with { Outbox = [.. decision.Outbox, FollowUps.Served(state.ContactId, agent, now)] }
+                : decision, now);
             effects.AppendTo(batch, now);
-            if (actor.UserId is { } agent)
-                batch.BatchCommands.Add(Sql.Command("update contacts set last_agent_id = @a, last_served_at = @now where id = @c",
-                    ("a", agent), ("now", now), ("c", state.ContactId)));
             batch.BatchCommands.Add(AuditLog.Entry(actor, "message.sent", "message", messageId, null,
                 new { ConversationId = state.Id, message.Type, outcome.OutOfWindow, outcome.Category }, now));
             await batch.ExecuteNonQueryAsync(ct2);

@@ -113,10 +113,18 @@ public class ContactsApiTests(OutboundFixture f) : IClassFixture<OutboundFixture
         Assert.Equal(49.90m, c.GetProperty("lifetimeSpend").GetDecimal());
         Assert.Equal("7781", c.GetProperty("lastOrder").GetProperty("id").GetString());
         Assert.Equal(1, await f.Db.CountAsync("from entity_events where entity_id = @c and type = 'conversation.converted'", ("c", conversation)));
+        // The conversation's own grain marks it converted (the funnel reads that), once, as a follow-up of the event.
+        await f.DrainAsync();
+        Assert.Equal(1, await f.Db.CountAsync("from conversations where id = @c and converted_at = @t", ("c", conversation), ("t", f.Clock.GetUtcNow())));
+        Assert.Equal(1, await f.Db.CountAsync("from audit_log where entity_id = @c::text and action = 'conversation.converted' and actor_id = 'engine'", ("c", conversation)));
 
         var update = await f.Admin.PostAsJsonAsync("/api/v1/crm/events", new { eventId = "crm-upd-1", type = "contact.update", contactId = id, profile = new { vip = true, name = "Budi" } });
         Assert.Equal(HttpStatusCode.OK, update.StatusCode);
         Assert.True((await ContactAsync(id)).GetProperty("vip").GetBoolean());
+        // A VIP's open conversation goes to the front of its queue: re-prioritised by its grain.
+        await f.DrainAsync();
+        Assert.Equal(1, await f.Db.ScalarAsync<int>("select priority from conversations where id = @c", ("c", conversation)));
+        Assert.Equal(1, await f.Db.CountAsync("from audit_log where entity_id = @c::text and action = 'conversation.prioritised'", ("c", conversation)));
 
         var unknown = await f.Admin.PostAsJsonAsync("/api/v1/crm/events", new { eventId = "x-1", type = "conversion", email = "nobody@example.com", amount = 1, currency = "USD" });
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Engine.Grains.Interfaces;
+using Engine.Grains.Interfaces.Customers;
 using Engine.Tests.Infrastructure;
 
 namespace Engine.Tests.Api;
@@ -22,6 +24,7 @@ public class StickyAndDefaultTeamTests(OutboundFixture f) : IClassFixture<Outbou
         var (server, serverClient, other) = servedBy == anna ? (anna, annaClient, bob) : (bob, bobClient, anna);
         Assert.Equal(HttpStatusCode.Accepted, (await serverClient.PostAsJsonAsync($"/api/v1/conversations/{first}/messages", new { type = "text", text = "Here is your tracking number." })).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await serverClient.PostAsync($"/api/v1/conversations/{first}/resolve", null)).StatusCode);
+        await f.DrainAsync();   // the customer's grain records who served them
 
         // Both agents are back at work 71 hours later (new sessions) and equally free; stickiness must decide.
         f.Clock.Advance(TimeSpan.FromHours(71));
@@ -34,6 +37,31 @@ public class StickyAndDefaultTeamTests(OutboundFixture f) : IClassFixture<Outbou
         Assert.Equal(server, TeamFixture.Assignee(c));
         Assert.Equal(1, await f.Db.CountAsync("from entity_events where entity_id = @c and type = 'conversation.assigned' and data->>'via' = 'sticky'", ("c", second)));
         f.Clock.Rewind(TimeSpan.FromHours(71));
+    }
+
+    [Fact]
+    public async Task The_sticky_owner_is_set_by_the_customers_grain_and_a_late_report_of_an_earlier_service_changes_nothing()
+    {
+        var (anna, annaClient) = await TeamFixture.AgentAsync(f, "Anna Latest");
+        var (bob, _) = await TeamFixture.AgentAsync(f, "Bob Earlier");
+        var conversation = await f.CustomerWritesAsync("66811113333");
+        var contact = await f.Db.ScalarAsync<Guid>("select contact_id from conversations where id = @c", ("c", conversation));
+        (await f.Admin.PostAsJsonAsync($"/api/v1/conversations/{conversation}/assign", new { agentId = anna })).EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.Accepted, (await annaClient.PostAsJsonAsync($"/api/v1/conversations/{conversation}/messages",
+            new { type = "text", text = "On it." })).StatusCode);
+        Task<Guid?> LastAgent() => f.Db.ScalarAsync<object>("select last_agent_id from contacts where id = @c", ("c", contact))
+            .ContinueWith(t => t.Result is Guid g ? g : (Guid?)null);
+        Assert.Null(await LastAgent());     // a follow-up of the reply, carried out by the customer's grain
+        await f.DrainAsync();
+        Assert.Equal(anna, await LastAgent());
+
+        var customer = f.Host.Service<IGrainFactory>().GetGrain<ICustomerGrain>(GrainKeys.Customer(contact));
+        var business = await f.Db.ScalarAsync<Guid>("select business_id from contacts where id = @c", ("c", contact));
+        var system = new Engine.Grains.Interfaces.Conversations.CommandActor("system", "engine", "engine", business, "Administrator", null);
+        await customer.Change(new ProfileChange(ProfileChangeKind.Served, system, AgentId: bob, At: f.Clock.GetUtcNow().AddMinutes(-5)));
+        Assert.Equal(anna, await LastAgent());
+        await customer.Change(new ProfileChange(ProfileChangeKind.Served, system, AgentId: bob, At: f.Clock.GetUtcNow().AddMinutes(1)));
+        Assert.Equal(bob, await LastAgent());
     }
 
     [Fact]
