@@ -61,6 +61,7 @@ public static class SiloServices
         services.AddSingleton<IOutboxHandler, SendHandler>();
         services.AddSingleton<UserStore>();
         services.AddSingleton<Engine.Grains.Agents.IAgentActivity>(sp => sp.GetRequiredService<UserStore>());
+        services.AddSingleton<Engine.Grains.Agents.IAgentLoadStore>(sp => sp.GetRequiredService<UserStore>());
         services.AddSingleton<TeamStore>();
         services.AddSingleton<BusinessSettingsStore>();
         services.AddSingleton<AuditLog>();

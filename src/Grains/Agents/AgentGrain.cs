@@ -27,11 +27,32 @@ public static class ActivityRecording
 
 /// <summary>
 /// The agent's grain: one place for the cluster to decide when an agent's activity is written, instead of each node
-/// throttling its own requests (with several nodes behind a balancer every node wrote).
+/// throttling its own requests (with several nodes behind a balancer every node wrote); and the one place that lets an
+/// assignment take a seat of the agent's capacity, one at a time, with the seats it holds for assignments in flight
+/// (their conversations are not committed yet, so the load read from the store cannot count them).
 /// </summary>
-public sealed class AgentGrain(IAgentActivity activity, TimeProvider clock) : Grain, IAgentGrain
+public sealed class AgentGrain(IAgentActivity activity, IAgentLoadStore loads, TimeProvider clock) : Grain, IAgentGrain
 {
     private DateTimeOffset? _recorded;
+    private readonly AgentSeats _seats = new();
+
+    private Guid UserId => GrainKeys.IdOf(this.GetPrimaryKeyString());
+
+    public async Task<bool> HoldSeat(Guid conversation, bool automatic)
+    {
+        var now = clock.GetUtcNow();
+        _seats.Prepare(conversation, now);
+        var agent = await loads.ReadAsync(UserId, [.. _seats.Held, conversation], CancellationToken.None);
+        if (agent is null || !AgentSeats.Fits(agent, _seats.Held.Count, automatic)) return false;
+        _seats.Take(conversation, now);
+        return true;
+    }
+
+    public async Task ReleaseSeat(Guid conversation, bool assigned)
+    {
+        _seats.Release(conversation);
+        if (assigned) await loads.AssignedAsync(UserId, clock.GetUtcNow(), CancellationToken.None);   // round robin's turn
+    }
 
     public async Task Active()
     {

@@ -7,6 +7,7 @@ using Engine.Silo.Audit;
 using Engine.Silo.Conversations;
 using Engine.Silo.Database;
 using Engine.Silo.Runtime;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Engine.Silo.Assignment;
@@ -14,10 +15,11 @@ namespace Engine.Silo.Assignment;
 /// <summary>
 /// Assigns waiting conversations, in the conversation's grain as its team's queue grain asks (<see cref="TeamQueues"/>):
 /// the team's grain works its queue in order, one turn at a time for the whole cluster; here the conversation's write
-/// is fenced by version and the agent's capacity taken with a conditional update, so no conversation goes to two agents
-/// and no agent goes over a limit even while a duplicate activation lives during a membership change.
+/// is fenced by version and a seat of the agent's capacity is held on their grain first, so no conversation goes to
+/// two agents and no agent goes over a limit.
 /// </summary>
-public sealed class AssignmentService(Transactions runtime, TimeProvider clock)
+public sealed class AssignmentService(
+    Transactions runtime, IGrainFactory grains, TimeProvider clock, ILogger<AssignmentService> log)
 {
     private sealed record Team(Guid Id, Guid BusinessId, string Strategy, string[] RequiredSkills, bool MatchLanguage);
 
@@ -27,13 +29,13 @@ public sealed class AssignmentService(Transactions runtime, TimeProvider clock)
     /// queue and someone can take it. Returns the agent, or null while it waits.
     /// </summary>
     public Task<Guid?> OfferAsync(Guid conversationId, Guid teamId, CancellationToken ct) =>
-        runtime.CallAsync(async (conn, tx, ct2) =>
+        SeatHolds.RunAsync(grains, log, seats => runtime.CallAsync(async (conn, tx, ct2) =>
         {
             if (await LoadTeamAsync(conn, tx, teamId, ct2) is not { } team) return null;
             var conversation = await ConversationStore.LoadAsync(conn, tx, conversationId, ct2);
             return conversation is { IsQueued: true } && conversation.TeamId == teamId
-                ? await TryAssignAsync(conn, tx, team, conversation, ct2) : null;
-        }, ct);
+                ? await TryAssignAsync(conn, tx, seats, team, conversation, ct2) : null;
+        }, ct), agent => agent);
 
     /// <summary>Whether anyone in the team's business could be given a conversation now: a drain with nobody to give to
     /// offers nothing.</summary>
@@ -47,7 +49,8 @@ public sealed class AssignmentService(Transactions runtime, TimeProvider clock)
     /// goes to
     /// the claimant if it still waits in <paramref name="team"/>'s queue, within their capacity.
     /// </summary>
-    public Task ClaimAsync(Actor actor, Guid conversationId, Guid team, CancellationToken ct) => runtime.CallAsync(async (conn, tx, ct2) =>
+    public Task ClaimAsync(Actor actor, Guid conversationId, Guid team, CancellationToken ct) =>
+        SeatHolds.RunAsync(grains, log, seats => runtime.CallAsync(async (conn, tx, ct2) =>
     {
         var agent = actor.UserId ?? throw new RefusedException("user_required", "Claiming needs a signed-in agent (or an API key issued for one).");
         var before = await ConversationStore.LoadAsync(conn, tx, conversationId, ct2);
@@ -55,10 +58,13 @@ public sealed class AssignmentService(Transactions runtime, TimeProvider clock)
         if (!before.IsQueued || before.TeamId != team) throw new RefusedException("not_waiting", "The conversation is not waiting in a queue.");
         var member = await Sql.QueryAsync(conn, tx, "select 1 from team_members where user_id = @u and team_id = @t", r => r.GetInt32(0), ct2, ("u", agent), ("t", team));
         if (actor.Role == "Agent" && member.Count == 0) throw new RefusedException("not_your_team", "The conversation waits in another team's queue.");
-        await CommitAssignmentAsync(conn, tx, actor, before, ConversationRules.Assign(before, agent, "claim", clock.GetUtcNow()), AgentLoad.Limit.Capacity, ct2);
-    }, ct);
+        await CommitAssignmentAsync(conn, tx, seats, actor, before,
+            ConversationRules.Assign(before, agent, "claim", clock.GetUtcNow()), AgentLoad.Limit.Capacity, ct2);
+        return agent;
+    }, ct), agent => agent);
 
-    private async Task<Guid?> TryAssignAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Team team, ConversationState conversation, CancellationToken ct)
+    private async Task<Guid?> TryAssignAsync(NpgsqlConnection conn, NpgsqlTransaction tx, SeatHolds seats, Team team,
+        ConversationState conversation, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var contact = (await Sql.QueryAsync(conn, tx, """
@@ -79,7 +85,8 @@ public sealed class AssignmentService(Transactions runtime, TimeProvider clock)
             var choice = AssignmentRules.Choose(request, members, outsiders, now, TimeSpan.FromHours(contact.StickyHours));
             if (choice is null) return null;
             var decision = ConversationRules.Assign(conversation, choice.AgentId, choice.Via, now);
-            if (await CommitAssignmentAsync(conn, tx, Actor.System(team.BusinessId), conversation, decision, AgentLoad.Limit.Auto, ct))
+            if (await CommitAssignmentAsync(conn, tx, seats, Actor.System(team.BusinessId), conversation, decision,
+                    AgentLoad.Limit.Auto, ct))
                 return choice.AgentId;
             // Another node filled this agent meanwhile: ask again without them.
             members = members.Where(m => m.Id != choice.AgentId).ToList();
@@ -90,11 +97,12 @@ public sealed class AssignmentService(Transactions runtime, TimeProvider clock)
         return null;
     }
 
-    private static async Task<bool> CommitAssignmentAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Actor actor, ConversationState before,
-        Decision<ConversationState> decision, AgentLoad.Limit limit, CancellationToken ct)
+    private static async Task<bool> CommitAssignmentAsync(NpgsqlConnection conn, NpgsqlTransaction tx, SeatHolds seats,
+        Actor actor, ConversationState before, Decision<ConversationState> decision, AgentLoad.Limit limit,
+        CancellationToken ct)
     {
         var now = decision.State.UpdatedAt;
-        if (!await AgentLoad.ApplyAsync(conn, tx, before, decision.State, limit, now, ct)) return false;
+        if (!await AgentLoad.ApplyAsync(conn, tx, seats, before, decision.State, limit, now, ct)) return false;
         var batch = new NpgsqlBatch(conn, tx);
         var (check, _) = await ConversationStore.SaveAsync(conn, tx, batch, [decision], now, ct);
         var effects = new Effects();
@@ -119,7 +127,8 @@ public sealed class AssignmentService(Transactions runtime, TimeProvider clock)
 
     private static Task<List<AgentCandidate>> CandidatesAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string where, object arg, CancellationToken ct) =>
         Sql.QueryAsync(conn, tx, $"""
-            select u.id, u.presence, u.last_active_at, u.open_load, u.capacity, u.skills, u.languages, u.tier, u.last_assigned_at
+            select u.id, u.presence, u.last_active_at,
+                   {AgentLoad.OpenLoadSql}, u.capacity, u.skills, u.languages, u.tier, u.last_assigned_at
               from users u where {where} and u.disabled_at is null and u.role <> 'Analyst' order by u.id
             """, r => new AgentCandidate(r.GetGuid(0), r.GetString(1), r.NullableTime(2), r.GetInt32(3), r.GetInt32(4),
                 r.GetFieldValue<string[]>(5), r.GetFieldValue<string[]>(6), r.GetString(7), r.NullableTime(8)), ct, ("x", arg));

@@ -6,6 +6,7 @@ using Engine.Silo.Audit;
 using Engine.Silo.Database;
 using Engine.Silo.Runtime;
 using Engine.Silo.Team;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Engine.Silo.Conversations;
@@ -17,7 +18,8 @@ public sealed record NoteView(Guid Id, Guid ConversationId, Guid AuthorId, strin
 /// Each command is one grain call — lock the row, check who may act, decide, write back with the
 /// agents' load, the audit entry and the resulting timers and outbox rows in one transaction.
 /// </summary>
-public sealed class ConversationCommands(Transactions runtime, TimeProvider clock)
+public sealed class ConversationCommands(
+    Transactions runtime, IGrainFactory grains, TimeProvider clock, ILogger<ConversationCommands> log)
 {
     public const int NoteMax = 300;
 
@@ -100,7 +102,7 @@ public sealed class ConversationCommands(Transactions runtime, TimeProvider cloc
     private Task<ConversationState> RunAsync(Actor actor, Guid id, string action, Access access,
         Func<NpgsqlConnection, NpgsqlTransaction, ConversationState, LockPolicy, DateTimeOffset, Task<Decision<ConversationState>>> decide,
         CancellationToken ct, bool countHandover = false) =>
-        runtime.CallAsync(async (conn, tx, ct2) =>
+        SeatHolds.RunAsync(grains, log, seats => runtime.CallAsync(async (conn, tx, ct2) =>
         {
             var before = await ConversationStore.LoadAsync(conn, tx, id, ct2);
             if (before is null || before.BusinessId != actor.BusinessId) throw new RefusedException("not_found", $"No conversation with id {id}.");
@@ -108,7 +110,7 @@ public sealed class ConversationCommands(Transactions runtime, TimeProvider cloc
             var now = clock.GetUtcNow();
             var decision = await decide(conn, tx, before, await BusinessSettings.LockPolicyAsync(conn, tx, actor.BusinessId, ct2), now);
             if (!decision.Changed) return before;
-            await AgentLoad.ApplyAsync(conn, tx, before, decision.State, AgentLoad.Limit.Capacity, now, ct2);
+            await AgentLoad.ApplyAsync(conn, tx, seats, before, decision.State, AgentLoad.Limit.Capacity, now, ct2);
             var batch = new NpgsqlBatch(conn, tx);
             var (check, _) = await ConversationStore.SaveAsync(conn, tx, batch, [decision], now, ct2);
             var effects = new Effects();
@@ -128,7 +130,7 @@ public sealed class ConversationCommands(Transactions runtime, TimeProvider cloc
             await batch.ExecuteNonQueryAsync(ct2);
             check();
             return decision.State;
-        }, ct);
+        }, ct), s => s.Status == ConversationStatus.Open ? s.AssigneeId : null);
 
     /// <summary>Administrators and editors act on any conversation; an agent on those assigned to them, or waiting in their teams' queues.</summary>
     private static async Task RequireAccessAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Actor actor, ConversationState s, Access access, CancellationToken ct)

@@ -45,7 +45,7 @@ public sealed class ConversationDeadlineStore(
             ? LockPolicy.Default : await BusinessSettings.LockPolicyAsync(conn, tx, state.BusinessId, ct);
         var (decision, steps) = ConversationDeadlines.Fire(state, due, locks, now);
         // Idle release hands the conversation back to its queue: the agent's load goes with it.
-        await AgentLoad.ApplyAsync(conn, tx, state, decision.State, AgentLoad.Limit.Capacity, now, ct);
+        await AgentLoad.ApplyAsync(conn, tx, null, state, decision.State, AgentLoad.Limit.Capacity, now, ct);
         foreach (var (kind, before, after) in steps)
             if (after.LockHolder != before.LockHolder || after.AssigneeId != before.AssigneeId)
                 batch.BatchCommands.Add(AuditLog.Entry(Actor.System(state.BusinessId), $"conversation.{kind}",

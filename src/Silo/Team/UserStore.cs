@@ -19,12 +19,14 @@ public sealed record UserChange(string? Name, string? Role, IReadOnlyList<string
     int? DailyBaseline = null);
 
 /// <summary>People: accounts (PBKDF2 passwords), sessions, agent profiles and presence.</summary>
-public sealed class UserStore(NpgsqlDataSource db, TimeProvider clock) : Engine.Grains.Agents.IAgentActivity
+public sealed class UserStore(NpgsqlDataSource db, TimeProvider clock)
+    : Engine.Grains.Agents.IAgentActivity, Engine.Grains.Agents.IAgentLoadStore
 {
     public static readonly TimeSpan SessionLength = TimeSpan.FromHours(12);
 
-    private const string Select = """
-        select u.id, u.email, u.name, u.role, u.skills, u.languages, u.tier, u.capacity, u.presence, u.last_active_at, u.open_load, u.handovers,
+    private const string Select = $$"""
+        select u.id, u.email, u.name, u.role, u.skills, u.languages, u.tier, u.capacity, u.presence, u.last_active_at,
+               {{Assignment.AgentLoad.OpenLoadSql}}, u.handovers,
                coalesce(array(select team_id from team_members m where m.user_id = u.id order by team_id), '{}'),
                u.disabled_at is not null, u.created_at, u.updated_at, u.version, u.daily_baseline
           from users u
@@ -176,6 +178,30 @@ public sealed class UserStore(NpgsqlDataSource db, TimeProvider clock) : Engine.
     /// An agent who becomes online again — explicitly or by acting after a lapse — has their teams' queues drained to them.
     /// </summary>
     /// <summary>Activity reported by the user's agent grain (at most every 30 s).</summary>
+    /// <summary>The agent's capacity and load (their open assigned conversations, leaving out the ones their grain
+    /// holds seats for), for their grain.</summary>
+    public async Task<Engine.Grains.Agents.AgentLoadView?> ReadAsync(Guid userId, IReadOnlyCollection<Guid> excluding,
+        CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return (await Sql.QueryAsync(conn, null, """
+            select u.capacity, (select count(*) from conversations c
+                                 where c.assignee_id = u.id and c.status = 'open' and c.id <> all(@x))::int,
+                   u.disabled_at is null
+              from users u where u.id = @u
+            """, r => new Engine.Grains.Agents.AgentLoadView(r.GetInt32(0), r.GetInt32(1), r.GetBoolean(2)), ct,
+            ("u", userId), ("x", excluding.ToArray()))).SingleOrDefault();
+    }
+
+    /// <summary>The agent's latest assignment (round robin gives the next to whoever waited longest).</summary>
+    public async Task AssignedAsync(Guid userId, DateTimeOffset at, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await Sql.ExecAsync(conn, null,
+            "update users set last_assigned_at = @at where id = @u and (last_assigned_at is null or last_assigned_at < @at)",
+            ct, ("u", userId), ("at", at));
+    }
+
     public Task RecordAsync(Guid userId, CancellationToken ct) => TouchAsync(userId, null, null, ct);
 
     /// <summary>Presence set through the user's agent grain.</summary>

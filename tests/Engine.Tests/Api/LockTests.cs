@@ -91,7 +91,7 @@ public class LockTests(OutboundFixture f) : IClassFixture<OutboundFixture>
         await Task.WhenAll(sweep.RunDueAsync(CancellationToken.None), sweep.RunDueAsync(CancellationToken.None), grain.FireDue());
         Assert.Null(TeamFixture.Assignee(await TeamFixture.ConversationAsync(f, conversation)));
         Assert.Equal(1, await f.Db.CountAsync("from entity_events where entity_id = @c and type = @t", ("c", conversation), ("t", ConversationEvents.IdleReleased)));
-        Assert.Equal(0, await f.Db.ScalarAsync<int>("select open_load from users where id = @a", ("a", a.Id)));
+        Assert.Equal(0, await f.Db.CountAsync("from conversations where assignee_id = @a and status = 'open'", ("a", a.Id)));
     }
 
     [Theory]

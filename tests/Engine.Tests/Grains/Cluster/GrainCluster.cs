@@ -63,6 +63,7 @@ public sealed class GrainCluster : IAsyncLifetime
                 s.AddSingleton<Engine.Grains.Teams.ITeamQueueStore>(Queues);
                 s.AddSingleton<IAccessTokenSource>(Tokens);
                 s.AddSingleton<IAgentActivity>(Activity);
+                s.AddSingleton<IAgentLoadStore>(Activity);
             });
         });
         Cluster = builder.Build();
@@ -269,8 +270,26 @@ public sealed class CountingTokenSource : IAccessTokenSource
     }
 }
 
-public sealed class RecordedActivity : IAgentActivity
+public sealed class RecordedActivity : IAgentActivity, IAgentLoadStore
 {
+    private readonly ConcurrentDictionary<Guid, int> _capacity = new();
+    private readonly ConcurrentDictionary<Guid, int> _assignments = new();
+
+    /// <summary>The agent's capacity (none: 5); their stored load is always 0, so only the seats held count.</summary>
+    public void SetCapacity(Guid user, int capacity) => _capacity[user] = capacity;
+
+    /// <summary>How many assignments were recorded as the agent's latest.</summary>
+    public int AssignmentsOf(Guid user) => _assignments.GetValueOrDefault(user);
+
+    public Task<AgentLoadView?> ReadAsync(Guid userId, IReadOnlyCollection<Guid> excluding, CancellationToken ct) =>
+        Task.FromResult<AgentLoadView?>(new AgentLoadView(_capacity.GetValueOrDefault(userId, 5), 0, true));
+
+    public Task AssignedAsync(Guid userId, DateTimeOffset at, CancellationToken ct)
+    {
+        _assignments.AddOrUpdate(userId, 1, (_, n) => n + 1);
+        return Task.CompletedTask;
+    }
+
     private readonly ConcurrentDictionary<Guid, int> _records = new();
 
     public int Of(Guid user) => _records.GetValueOrDefault(user);
