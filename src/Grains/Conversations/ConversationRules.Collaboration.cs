@@ -63,7 +63,9 @@ public static partial class ConversationRules
         double? replySeconds = s.AwaitingSince is { } since ? Math.Max(0, (now - since).TotalSeconds) : null;
         if (!first && replySeconds is null) return Decision<ConversationState>.Unchanged(s) with { Changed = false };
         var next = s with { FirstHumanReplyAt = s.FirstHumanReplyAt ?? now, AwaitingSince = null, UnreadCount = 0, UpdatedAt = now };
-        return new(next, [new(ConversationEvents.HumanReplied, now, new { UserId = userId, First = first, ReplySeconds = replySeconds })], [], []);
+        // Answered: the customer no longer waits, so idle release stops until they write again.
+        return new(next, [new(ConversationEvents.HumanReplied, now, new { UserId = userId, First = first, ReplySeconds = replySeconds })],
+            [TimerIntent.Cancel(ConversationTimers.IdleRelease)], []);
     }
 
     /// <summary>Hand over to an agent or a team, with a required comment; counted against the agent handing over.</summary>
@@ -139,17 +141,30 @@ public static partial class ConversationRules
     private static Decision<ConversationState> LockExpiryDue(ConversationState s, DateTimeOffset now) =>
         s.LockHolder is not null && s.LockUntil <= now ? Unlocked(s, now, "expired") : Decision<ConversationState>.Unchanged(s) with { Changed = false };
 
-    /// <summary>Idle release: the holder did nothing for the idle time: the lock goes, and the conversation returns to its queue.</summary>
+    /// <summary>
+    /// Idle release: the holder did nothing for the idle time while the customer waited for an answer (from the later of
+    /// the holder's last action and the customer's first unanswered message): the lock goes, and the conversation returns
+    /// to its queue. While the agent waits for the customer, it stays with them (the lock still expires).
+    /// </summary>
     private static Decision<ConversationState> IdleReleaseDue(ConversationState s, LockPolicy p, DateTimeOffset now)
     {
-        if (s.LockHolder is not { } holder || s.LockLastActionAt + p.IdleRelease > now)
+        if (IdleDue(s, p) is not { } due || s.LockHolder is not { } holder)
             return Decision<ConversationState>.Unchanged(s) with { Changed = false };
+        if (due > now)   // the customer wrote after the holder's last action: the idle time runs from their message
+            return new(s, [], [TimerIntent.Schedule(ConversationTimers.IdleRelease, due)], []);
         var unlocked = Unlocked(s, now, "idle");
         var ev = new DomainEvent(ConversationEvents.IdleReleased, now, new { UserId = holder, AgentId = s.AssigneeId });
         if (s.Status != ConversationStatus.Open || s.TeamId is not { } team) return unlocked with { Events = [ev, .. unlocked.Events] };
         var queued = Queue(unlocked.State with { ReleasedFrom = s.AssigneeId }, team, s.Priority, now, "idle_release");
         return new(queued.State, [ev, .. unlocked.Events, .. queued.Events], unlocked.Timers, queued.Outbox);
     }
+
+    /// <summary>When idle release is due: only while someone holds the lock and the customer waits for an
+    /// answer.</summary>
+    public static DateTimeOffset? IdleDue(ConversationState s, LockPolicy p) =>
+        s.LockHolder is null || s.AwaitingSince is not { } waiting || s.LockLastActionAt is not { } acted
+            ? null
+            : (acted > waiting ? acted : waiting) + p.IdleRelease;
 
     private static Decision<ConversationState> Unlocked(ConversationState s, DateTimeOffset now, string why) =>
         new(s with { LockHolder = null, LockUntil = null, LockLastActionAt = null, UpdatedAt = now },
@@ -159,7 +174,9 @@ public static partial class ConversationRules
     private static TimerIntent[] LockTimers(ConversationState s, LockPolicy p) =>
     [
         TimerIntent.Schedule(ConversationTimers.LockExpiry, s.LockUntil!.Value),
-        TimerIntent.Schedule(ConversationTimers.IdleRelease, s.LockLastActionAt!.Value + p.IdleRelease),
+        IdleDue(s, p) is { } idle
+            ? TimerIntent.Schedule(ConversationTimers.IdleRelease, idle)
+            : TimerIntent.Cancel(ConversationTimers.IdleRelease),
     ];
 
     private static OutboxIntent Offer(Guid conversation, DateTimeOffset now) =>

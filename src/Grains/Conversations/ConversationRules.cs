@@ -51,9 +51,13 @@ public static partial class ConversationRules
             AwaitingSince = state.AwaitingSince ?? now, // reply time runs from the first message nobody has answered yet
             UpdatedAt = now,
         };
-        var timers = windowClosesAt != state.WindowClosesAt
-            ? new[] { TimerIntent.Schedule(ConversationTimers.ResponseWindow, windowClosesAt!.Value) }
-            : [];
+        var timers = new List<TimerIntent>();
+        if (windowClosesAt != state.WindowClosesAt)
+            timers.Add(TimerIntent.Schedule(ConversationTimers.ResponseWindow, windowClosesAt!.Value));
+        // The customer starts waiting while someone holds the lock: idle release now runs (checked at once; the check
+        // knows the business's idle time and moves itself to when it is due).
+        if (state.LockHolder is not null && state.AwaitingSince is null)
+            timers.Add(TimerIntent.Schedule(ConversationTimers.IdleRelease, now));
         return new Decision<ConversationState>(next, events, timers, []);
     }
 

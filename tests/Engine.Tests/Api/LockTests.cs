@@ -58,7 +58,7 @@ public class LockTests(OutboundFixture f) : IClassFixture<OutboundFixture>
         var (conversation, team, a, b) = await SetUpAsync();
         await a.Client.PostAsync($"/api/v1/conversations/{conversation}/lock", null);
         f.Clock.Advance(TimeSpan.FromMinutes(2));
-        await a.Client.PostAsJsonAsync($"/api/v1/conversations/{conversation}/messages", new { type = "text", text = "checking" }); // extends
+        await a.Client.PostAsJsonAsync($"/api/v1/conversations/{conversation}/notes", new { text = "checking the order" }); // extends
         f.Clock.Advance(TimeSpan.FromMinutes(2));
         await TeamFixture.RunTimersAsync(f);
         Assert.Equal(a.Id, TeamFixture.Assignee(await TeamFixture.ConversationAsync(f, conversation))); // 2 min idle: still hers
@@ -92,6 +92,44 @@ public class LockTests(OutboundFixture f) : IClassFixture<OutboundFixture>
         Assert.Null(TeamFixture.Assignee(await TeamFixture.ConversationAsync(f, conversation)));
         Assert.Equal(1, await f.Db.CountAsync("from entity_events where entity_id = @c and type = @t", ("c", conversation), ("t", ConversationEvents.IdleReleased)));
         Assert.Equal(0, await f.Db.CountAsync("from conversations where assignee_id = @a and status = 'open'", ("a", a.Id)));
+    }
+
+    [Fact]
+    public async Task Idle_release_waits_while_the_agent_waits_for_the_customer_and_runs_from_the_customers_next_message()
+    {
+        var (conversation, _, a, _) = await SetUpAsync();
+        var phone = await f.Db.ScalarAsync<string>(
+            "select c.external_id from contacts c join conversations v on v.contact_id = c.id where v.id = @c", ("c", conversation));
+        Task<long> IdleReleases() => f.Db.CountAsync("from entity_events where entity_id = @c and type = @t",
+            ("c", conversation), ("t", ConversationEvents.IdleReleased));
+        await a.Client.PostAsync($"/api/v1/conversations/{conversation}/lock", null);
+        await a.Client.PostAsJsonAsync($"/api/v1/conversations/{conversation}/messages", new { type = "text", text = "Your parcel left today." });
+
+        // Answered: the agent waits for the customer, so 5 silent minutes release nothing; the lock still ends at 7.
+        f.Clock.Advance(TimeSpan.FromMinutes(5));
+        await TeamFixture.RunTimersAsync(f);
+        var waiting = await TeamFixture.ConversationAsync(f, conversation);
+        Assert.Equal(a.Id, TeamFixture.Assignee(waiting));
+        Assert.NotEqual(JsonValueKind.Null, waiting.GetProperty("lock").ValueKind);
+        f.Clock.Advance(TimeSpan.FromMinutes(3));
+        await TeamFixture.RunTimersAsync(f);
+        var expired = await TeamFixture.ConversationAsync(f, conversation);
+        Assert.Equal(JsonValueKind.Null, expired.GetProperty("lock").ValueKind);
+        Assert.Equal(a.Id, TeamFixture.Assignee(expired));
+        Assert.Equal(0, await IdleReleases());
+
+        // She opens it again; the customer writes 2 minutes later: the idle time runs from their message.
+        await a.Client.PostAsync($"/api/v1/conversations/{conversation}/lock", null);
+        f.Clock.Advance(TimeSpan.FromMinutes(2));
+        await f.CustomerWritesAsync(phone);
+        await TeamFixture.RunTimersAsync(f);
+        f.Clock.Advance(TimeSpan.FromMinutes(2.5));
+        await TeamFixture.RunTimersAsync(f);
+        Assert.Equal(a.Id, TeamFixture.Assignee(await TeamFixture.ConversationAsync(f, conversation)));
+        f.Clock.Advance(TimeSpan.FromMinutes(0.5));
+        await TeamFixture.RunTimersAsync(f);
+        Assert.Null(TeamFixture.Assignee(await TeamFixture.ConversationAsync(f, conversation)));
+        Assert.Equal(1, await IdleReleases());
     }
 
     [Theory]

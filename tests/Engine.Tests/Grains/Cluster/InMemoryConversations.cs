@@ -24,7 +24,7 @@ public sealed class InMemoryConversations(TimeProvider clock, InMemoryTeamQueues
     {
         var now = clock.GetUtcNow();
         var state = ConversationRules.Open(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), now)
-            with { AssigneeId = agent, TeamId = Guid.NewGuid() };
+            with { AssigneeId = agent, TeamId = Guid.NewGuid(), AwaitingSince = now };   // the customer waits for an answer
         lock (_lock) _states[state.Id] = state;
         _released[state.Id] = new(TaskCreationOptions.RunContinuationsAsynchronously);
         return state;

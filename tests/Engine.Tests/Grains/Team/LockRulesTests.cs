@@ -10,8 +10,10 @@ public class LockRulesTests
     private static readonly Guid A = Guid.NewGuid(), B = Guid.NewGuid(), Team = Guid.NewGuid();
     private static readonly LockPolicy Policy = LockPolicy.Default;
 
+    /// <summary>Assigned to A, the customer waiting for an answer.</summary>
     private static ConversationState Assigned() =>
-        ConversationRules.Open(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), T) with { Version = 1, TeamId = Team, AssigneeId = A };
+        ConversationRules.Open(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), T)
+            with { Version = 1, TeamId = Team, AssigneeId = A, AwaitingSince = T };
 
     [Fact]
     public void A_second_agent_cannot_act_while_the_lock_is_held()
@@ -37,7 +39,7 @@ public class LockRulesTests
     public void Idle_for_3_minutes_the_lock_goes_and_the_conversation_returns_to_its_queue()
     {
         var locked = ConversationRules.TakeLock(Assigned(), A, Policy, T).State;
-        Assert.False(ConversationRules.TimerDue(locked, ConversationTimers.IdleRelease, Policy, T.AddMinutes(3).AddSeconds(-1)).Changed);
+        Assert.Equal(A, ConversationRules.TimerDue(locked, ConversationTimers.IdleRelease, Policy, T.AddMinutes(3).AddSeconds(-1)).State.LockHolder);
         var released = ConversationRules.TimerDue(locked, ConversationTimers.IdleRelease, Policy, T.AddMinutes(3));
         Assert.Null(released.State.LockHolder);
         Assert.Null(released.State.AssigneeId);
@@ -46,6 +48,26 @@ public class LockRulesTests
         Assert.Contains(released.Outbox, o => o.Topic == ConversationRules.OfferTopic);
         // now B can take it
         Assert.Equal(B, ConversationRules.TakeLock(released.State, B, Policy, T.AddMinutes(3)).State.LockHolder);
+    }
+
+    [Fact]
+    public void While_the_agent_waits_for_the_customer_idle_release_waits_and_then_runs_from_their_next_message()
+    {
+        var locked = ConversationRules.TakeLock(Assigned(), A, Policy, T).State;
+        var touched = ConversationRules.Touch(locked, A, Policy, T.AddMinutes(1));
+        var answered = ConversationRules.HumanReplied(touched.State, A, T.AddMinutes(1));
+        Assert.Contains(answered.Timers, t => t.Kind == ConversationTimers.IdleRelease && t.DueAt is null);
+        Assert.False(ConversationRules.TimerDue(answered.State, ConversationTimers.IdleRelease, Policy, T.AddMinutes(6)).Changed);
+
+        var wrote = ConversationRules.Receive(answered.State, [new ReceivedMessage(Guid.NewGuid(), "text", T.AddMinutes(4))],
+            new ConversationPolicy(TimeSpan.FromHours(24)), T.AddMinutes(4));
+        Assert.Contains(wrote.Timers, t => t.Kind == ConversationTimers.IdleRelease && t.DueAt == T.AddMinutes(4));
+        var check = ConversationRules.TimerDue(wrote.State, ConversationTimers.IdleRelease, Policy, T.AddMinutes(4));
+        Assert.Equal(A, check.State.LockHolder);
+        Assert.Contains(check.Timers, t => t.Kind == ConversationTimers.IdleRelease && t.DueAt == T.AddMinutes(7));
+        var released = ConversationRules.TimerDue(wrote.State, ConversationTimers.IdleRelease, Policy, T.AddMinutes(7));
+        Assert.Null(released.State.LockHolder);
+        Assert.True(released.State.IsQueued);
     }
 
     [Fact]
