@@ -22,7 +22,7 @@ public static class ConversationCommandsApi
     {
         var g = app.MapGroup("/api/v1/conversations").WithTags("Conversations");
         g.MapPost("/{id:guid}/lock", (Guid id, HttpContext h, ConversationDesk c, ConversationQueries q, CancellationToken ct) => Run(h, q, id, () => c.LockAsync(h.User.Actor(), id), ct))
-            .RequireAuthorization(Permissions.Reply).WithSummary("Open the conversation to work on it: yours alone for the business's lock length (7 min); 3 idle minutes return it to the pool.");
+            .RequireAuthorization(Permissions.Reply).WithSummary("Open the conversation to work on it: yours alone for the business's lock length (7 min); 3 idle minutes while the customer waits for an answer return it to the pool.");
         g.MapPost("/{id:guid}/unlock", (Guid id, HttpContext h, ConversationDesk c, ConversationQueries q, CancellationToken ct) => Run(h, q, id, () => c.UnlockAsync(h.User.Actor(), id), ct))
             .RequireAuthorization(Permissions.Reply);
         g.MapPost("/{id:guid}/assign", (Guid id, AssignRequest r, HttpContext h, ConversationDesk c, ConversationQueries q, CancellationToken ct) =>
@@ -42,7 +42,8 @@ public static class ConversationCommandsApi
             .RequireAuthorization(Permissions.Reply).WithSummary("Resolve: frees the agent's capacity at once.");
         g.MapPost("/{id:guid}/reopen", (Guid id, HttpContext h, ConversationDesk c, ConversationQueries q, CancellationToken ct) => Run(h, q, id, () => c.ReopenAsync(h.User.Actor(), id), ct))
             .RequireAuthorization(Permissions.ManageConversations);
-        g.MapGet("/{id:guid}/notes", Notes).RequireAuthorization(Permissions.ReadConversations);
+        g.MapGet("/{id:guid}/notes", Notes).RequireAuthorization(Permissions.ReadConversations)
+            .WithSummary("Team notes; ?kind=handover for the comments of transfers and escalations, ?kind=all for both.");
         g.MapPost("/{id:guid}/notes", AddNote).RequireAuthorization(Permissions.Reply)
             .WithSummary("A private team note (at most 300 characters; suggested format time|type|progress), never sent to the customer.");
     }
@@ -58,10 +59,17 @@ public static class ConversationCommandsApi
             ? TypedResults.Ok(await queries.GetAsync(http.User.BusinessId(), claimed, ct))
             : TypedResults.NoContent();
 
-    private static async Task<Results<Ok<IReadOnlyList<NoteView>>, ProblemHttpResult>> Notes(Guid id, HttpContext http, ConversationCommands c, ConversationQueries q, CancellationToken ct)
+    /// <summary>Team notes (<c>kind=note</c>, the default), the hand-over comments of transfers and escalations
+    /// (<c>kind=handover</c>), or both (<c>kind=all</c>).</summary>
+    private static async Task<Results<Ok<IReadOnlyList<NoteView>>, ProblemHttpResult, ValidationProblem>> Notes(Guid id,
+        HttpContext http, ConversationCommands c, ConversationQueries q, CancellationToken ct, string? kind = null)
     {
+        kind ??= "note";
+        var v = new Validation().Require(kind is "note" or "handover" or "all", "kind", "One of note, handover, all.");
+        if (!v.IsValid) return v.Problem();
         if (await q.GetAsync(http.User.BusinessId(), id, ct, Scope(http)) is null) return Problems.NotFound("conversation", id);
-        return TypedResults.Ok(await c.NotesAsync(http.User.BusinessId(), id, ct));
+        var notes = await c.NotesAsync(http.User.BusinessId(), id, ct);
+        return TypedResults.Ok<IReadOnlyList<NoteView>>(kind == "all" ? notes : notes.Where(n => n.Kind == kind).ToList());
     }
 
     private static async Task<Results<Created<NoteView>, ValidationProblem>> AddNote(Guid id, NoteRequest r, HttpContext http, ConversationDesk c, CancellationToken ct)

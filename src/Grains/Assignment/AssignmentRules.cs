@@ -29,12 +29,14 @@ public static class AssignmentRules
     public static AssignmentChoice? Choose(AssignmentRequest r, IReadOnlyList<AgentCandidate> members, IReadOnlyList<AgentCandidate> outsiders, DateTimeOffset now, TimeSpan? stickyWindow = null)
     {
         bool Available(AgentCandidate a) => IsOnline(a, now) && UnderAutoLimit(a.Load, a.Capacity);
+        // An escalated conversation goes up a tier: the dedicated agent and the sticky owner only at that tier or above.
+        bool Personal(AgentCandidate a) => Available(a) && HasTier(a, r.RequiredTier);
         var everyone = members.Concat(outsiders).ToList();
 
-        if (r.DedicatedAgent is { } d && everyone.FirstOrDefault(a => a.Id == d) is { } dedicated && Available(dedicated))
+        if (r.DedicatedAgent is { } d && everyone.FirstOrDefault(a => a.Id == d) is { } dedicated && Personal(dedicated))
             return new(dedicated.Id, "dedicated");
         if (r.LastAgent is { } last && r.LastServedAt is { } served && now - served < (stickyWindow ?? StickyWindow)
-            && everyone.FirstOrDefault(a => a.Id == last) is { } sticky && Available(sticky))
+            && everyone.FirstOrDefault(a => a.Id == last) is { } sticky && Personal(sticky))
             return new(sticky.Id, "sticky");
 
         var eligible = members.Where(a => UnderAutoLimit(a.Load, a.Capacity) && Qualified(a, r)).ToList();
@@ -52,7 +54,10 @@ public static class AssignmentRules
     public static bool Qualified(AgentCandidate a, AssignmentRequest r) =>
         r.RequiredSkills.All(s => a.Skills.Contains(s, StringComparer.OrdinalIgnoreCase))
         && (r.Language is null || a.Languages.Contains(r.Language, StringComparer.OrdinalIgnoreCase))
-        && (r.RequiredTier is null || TierRank(a.Tier) >= TierRank(r.RequiredTier));
+        && HasTier(a, r.RequiredTier);
+
+    public static bool HasTier(AgentCandidate a, string? required) =>
+        required is null || TierRank(a.Tier) >= TierRank(required);
 
     public static int TierRank(string tier) => Array.IndexOf(Engine.Grains.Conversations.ConversationRules.Tiers, tier);
 }

@@ -95,7 +95,9 @@ public static partial class ConversationRules
         var from = Array.IndexOf(Tiers, s.RequiredTier ?? currentTier);
         Require(from < Tiers.Length - 1, "top_tier", "The conversation is already with a supervisor.");
         var tier = Tiers[Math.Max(from, 0) + 1];
-        var moved = s with { RequiredTier = tier, LockHolder = null, LockUntil = null, LockLastActionAt = null, Handovers = s.Handovers + 1 };
+        // Up only: never offered back to the agent who escalated it.
+        var moved = s with { RequiredTier = tier, LockHolder = null, LockUntil = null, LockLastActionAt = null, Handovers = s.Handovers + 1,
+            ReleasedFrom = s.AssigneeId };
         var queued = Queue(moved, s.TeamId!.Value, s.Priority, now, "escalation");
         return new(queued.State,
             [new(ConversationEvents.Escalated, now, new { From = s.AssigneeId, By = byUser, Tier = tier, Comment = comment }), .. queued.Events],

@@ -11,7 +11,10 @@ using Npgsql;
 
 namespace Engine.Silo.Conversations;
 
-public sealed record NoteView(Guid Id, Guid ConversationId, Guid AuthorId, string? AuthorName, string Text, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+/// <summary>A team note (<c>note</c>: private, ≤ 300 characters) or a transfer's or escalation's comment kept in the
+/// thread for whoever receives the conversation (<c>handover</c>).</summary>
+public sealed record NoteView(Guid Id, Guid ConversationId, Guid? AuthorId, string? AuthorName, string Text, DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt, string Kind = "note");
 
 /// <summary>
 /// People working a conversation: lock and unlock, assign, transfer, escalate, resolve, reopen, notes.
@@ -34,9 +37,12 @@ public sealed class ConversationCommands(
             Then(ConversationRules.Touch(s, actor.UserId ?? Guid.Empty, p, now), t => ConversationRules.Assign(t, agentId, "manual", now)), ct);
 
     public Task<ConversationState> TransferAsync(Actor actor, Guid id, Guid? toAgent, Guid? toTeam, string? comment, CancellationToken ct) =>
-        RunAsync(actor, id, "conversation.transferred", Access.Work, (s, p, now) =>
-            Then(ConversationRules.Touch(s, actor.UserId ?? Guid.Empty, p, now), t => ConversationRules.Transfer(t, actor.UserId ?? Guid.Empty, toAgent, toTeam, comment, now)),
-            ct, countHandover: true);
+        RunAsync(actor, id, "conversation.transferred", Access.Work, async (conn, tx, s, p, now) =>
+        {
+            var decision = Then(ConversationRules.Touch(s, actor.UserId ?? Guid.Empty, p, now),
+                t => ConversationRules.Transfer(t, actor.UserId ?? Guid.Empty, toAgent, toTeam, comment, now));
+            return await WithHandoverNoteAsync(conn, tx, actor, id, comment!, decision, now, ct);
+        }, ct, countHandover: true);
 
     public Task<ConversationState> EscalateAsync(Actor actor, Guid id, string? comment, CancellationToken ct) =>
         RunAsync(actor, id, "conversation.escalated", Access.Work, async (conn, tx, s, p, now) =>
@@ -44,8 +50,29 @@ public sealed class ConversationCommands(
             var tier = s.AssigneeId is { } a
                 ? (await Sql.QueryAsync(conn, tx, "select tier from users where id = @a", r => r.GetString(0), ct, ("a", a))).Single()
                 : "frontline";
-            return Then(ConversationRules.Touch(s, actor.UserId ?? Guid.Empty, p, now), t => ConversationRules.Escalate(t, actor.UserId ?? Guid.Empty, tier, comment, now));
+            var decision = Then(ConversationRules.Touch(s, actor.UserId ?? Guid.Empty, p, now),
+                t => ConversationRules.Escalate(t, actor.UserId ?? Guid.Empty, tier, comment, now));
+            return await WithHandoverNoteAsync(conn, tx, actor, id, comment!, decision, now, ct);
         }, ct, countHandover: true);
+
+    /// <summary>
+    /// The hand-over's comment, kept in the thread for whoever receives the conversation (a note of kind
+    /// <c>handover</c>, by the person handing over), with a <c>note.added</c> event so it reaches the live stream.
+    /// </summary>
+    private static async Task<Decision<ConversationState>> WithHandoverNoteAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
+        Actor actor, Guid id, string comment, Decision<ConversationState> decision, DateTimeOffset now, CancellationToken ct)
+    {
+        var noteId = Guid.CreateVersion7();
+        await Sql.ExecAsync(conn, tx, """
+            insert into conversation_notes (id, conversation_id, author_id, text, kind, created_at, updated_at)
+            values (@id, @c, @a, @t, 'handover', @now, @now)
+            """, ct, ("id", noteId), ("c", id), ("a", (object?)actor.UserId ?? DBNull.Value), ("t", comment.Trim()), ("now", now));
+        return decision with
+        {
+            Events = [.. decision.Events, new DomainEvent(ConversationEvents.NoteAdded, now,
+                new { NoteId = noteId, AuthorId = actor.UserId, Length = comment.Length, Kind = "handover" })],
+        };
+    }
 
     /// <summary>Resolves, and asks the customer for a rating (sent if the window is open).</summary>
     public Task<ConversationState> ResolveAsync(Actor actor, Guid id, CancellationToken ct) =>
@@ -87,10 +114,11 @@ public sealed class ConversationCommands(
 
     public async Task<IReadOnlyList<NoteView>> NotesAsync(Guid businessId, Guid conversationId, CancellationToken ct) =>
         await runtime.CallAsync((conn, tx, ct2) => Sql.QueryAsync(conn, tx, """
-            select n.id, n.conversation_id, n.author_id, u.name, n.text, n.created_at, n.updated_at
+            select n.id, n.conversation_id, n.author_id, u.name, n.text, n.created_at, n.updated_at, n.kind
               from conversation_notes n join conversations c on c.id = n.conversation_id left join users u on u.id = n.author_id
              where n.conversation_id = @c and c.business_id = @b order by n.created_at, n.id
-            """, r => new NoteView(r.GetGuid(0), r.GetGuid(1), r.GetGuid(2), r.NullableString(3), r.GetString(4), r.Time(5), r.Time(6)),
+            """, r => new NoteView(r.GetGuid(0), r.GetGuid(1), r.NullableGuid(2), r.NullableString(3), r.GetString(4), r.Time(5),
+                r.Time(6), r.GetString(7)),
             ct2, ("c", conversationId), ("b", businessId)), ct);
 
     private enum Access { Work, Manage }

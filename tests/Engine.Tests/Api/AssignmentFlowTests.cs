@@ -190,6 +190,40 @@ public class AssignmentFlowTests(OutboundFixture f) : IClassFixture<OutboundFixt
     }
 
     [Fact]
+    public async Task An_escalation_goes_only_up_never_back_by_the_sticky_or_dedicated_path_and_its_comment_is_in_the_thread()
+    {
+        var (escalator, client) = await TeamFixture.AgentAsync(f, "Elif Escalates");
+        var (dedicated, _) = await TeamFixture.AgentAsync(f, "Dede Dedicated");
+        var (senior, _) = await TeamFixture.AgentAsync(f, "Sami Senior", tier: "senior");
+        var team = await TeamFixture.TeamAsync(f, "Upward", "least_open", [escalator]);
+        var conversation = await WaitingInAsync(team);
+        await f.DrainAsync();
+        Assert.Equal(escalator, TeamFixture.Assignee(await TeamFixture.ConversationAsync(f, conversation)));
+        // The escalating agent is the customer's sticky owner (she answered) and another frontline agent is their
+        // dedicated agent: neither path may take the escalation back down.
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsJsonAsync($"/api/v1/conversations/{conversation}/messages",
+            new { type = "text", text = "Let me check." })).StatusCode);
+        var contact = (await TeamFixture.ConversationAsync(f, conversation)).GetProperty("contact").GetProperty("id").GetGuid();
+        (await f.Admin.PatchAsJsonAsync($"/api/v1/contacts/{contact}", new { dedicatedAgentId = dedicated })).EnsureSuccessStatusCode();
+        await f.Admin.PatchAsJsonAsync($"/api/v1/teams/{team}", new { members = new[] { escalator, dedicated, senior } });
+        await f.DrainAsync();
+
+        var r = await client.PostAsJsonAsync($"/api/v1/conversations/{conversation}/escalate",
+            new { comment = "Wants compensation above my limit" });
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        await f.DrainAsync();
+        Assert.Equal(senior, TeamFixture.Assignee(await TeamFixture.ConversationAsync(f, conversation)));
+
+        Assert.Empty((await f.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/conversations/{conversation}/notes")).EnumerateArray());
+        var notes = await f.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/conversations/{conversation}/notes?kind=handover");
+        var handover = notes.EnumerateArray().Last();   // the routing transfer's, then the escalation's
+        Assert.Equal("Wants compensation above my limit", handover.GetProperty("text").GetString());
+        Assert.Equal("Elif Escalates", handover.GetProperty("authorName").GetString());
+        Assert.Equal(2, await f.Db.CountAsync("from entity_events where entity_id = @c and type = @t and data->>'kind' = 'handover'",
+            ("c", conversation), ("t", Engine.Grains.Interfaces.Conversations.ConversationEvents.NoteAdded)));
+    }
+
+    [Fact]
     public async Task Team_notes_are_private_limited_to_300_characters_and_kept_with_author_and_time()
     {
         var (agent, client) = await TeamFixture.AgentAsync(f, "Nora Notes");

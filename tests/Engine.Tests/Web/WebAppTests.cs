@@ -8,9 +8,9 @@ namespace Engine.Tests.Web;
 [Collection("browser")]
 public class WebAppTests(BrowserFixture f) : IClassFixture<BrowserFixture>
 {
-    private static string NewPhone() => "6684" + Random.Shared.NextInt64(1_000_000, 9_999_999);
+    internal static string NewPhone() => "6684" + Random.Shared.NextInt64(1_000_000, 9_999_999);
 
-    private static void NoConsoleErrors(List<string> errors)
+    internal static void NoConsoleErrors(List<string> errors)
     {
         lock (errors) Assert.True(errors.Count == 0, "Console errors: " + string.Join(" | ", errors));
     }

@@ -113,7 +113,7 @@ export function renderInbox(main, app, path) {
     }
     state.conversation = c;
     const [messages, notes] = await Promise.all([
-      get(`/api/v1/conversations/${id}/messages?limit=500`), get(`/api/v1/conversations/${id}/notes`).catch(() => []),
+      get(`/api/v1/conversations/${id}/messages?limit=500`), get(`/api/v1/conversations/${id}/notes?kind=all`).catch(() => []),
     ]);
     view.messages = messages.items;
     view.notes = notes.items || notes;
@@ -146,7 +146,10 @@ export function renderInbox(main, app, path) {
         h('div.small.muted', c.contact.phone || '', ' · ', windowBadge(c), ' · ', c.status, c.assigneeId ? ` · assigned` : ' · unassigned')),
       h('span.spacer'), lockInfo, actions(c, readOnly));
 
-    const thread = h('ol.thread', view.messages.map(renderMessage));
+    // A transfer's or escalation's comment shows in the thread, where the agent receiving the conversation reads on.
+    const handovers = view.notes.filter(n => n.kind === 'handover').map(n => ({ handover: n, createdAt: n.createdAt }));
+    const items = [...view.messages, ...handovers].sort((x, y) => new Date(x.createdAt) - new Date(y.createdAt));
+    const thread = h('ol.thread', items.map(m => m.handover ? renderHandover(m.handover) : renderMessage(m)));
     // What is being typed survives live re-renders: kept elements keep their text, and focus and selection come back.
     const focused = pane.contains(document.activeElement) ? document.activeElement : null;
     const selection = focused && 'selectionStart' in focused ? [focused.selectionStart, focused.selectionEnd] : null;
@@ -208,6 +211,12 @@ export function renderInbox(main, app, path) {
     document.body.append(dialog);
     dialog.showModal();
     comment.focus();
+  }
+
+  function renderHandover(n) {
+    return h('li.system.handover', { 'data-note': n.id },
+      h('div.bubble', h('strong', `Hand-over from ${n.authorName || 'the API'}: `), n.text),
+      h('div.meta', time(n.createdAt)));
   }
 
   function renderMessage(m) {
@@ -276,7 +285,8 @@ export function renderInbox(main, app, path) {
     const refuse = message => { view.noteErrors[c.id] = message; error.textContent = message; error.hidden = false; };
     if (view.noteErrors[c.id]) refuse(view.noteErrors[c.id]);
     return h('section.notes', h('h3', 'Team notes'),
-      h('ul', view.notes.map(n => h('li', h('div', n.text), h('div.small.muted', `${n.authorName || ''} ${time(n.createdAt)}`)))),
+      h('ul', view.notes.filter(n => n.kind !== 'handover')
+        .map(n => h('li', h('div', n.text), h('div.small.muted', `${n.authorName || ''} ${time(n.createdAt)}`)))),
       h('form', {
         on: {
           submit: async e => {

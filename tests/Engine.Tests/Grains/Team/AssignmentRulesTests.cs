@@ -31,6 +31,19 @@ public class AssignmentRulesTests
         Assert.Equal(takes, AssignmentRules.UnderAutoLimit(load, capacity));
 
     [Fact]
+    public void An_escalated_conversation_goes_to_its_dedicated_or_sticky_agent_only_at_the_required_tier()
+    {
+        var frontline = Agent(1);
+        var senior = Agent(2, tier: "senior", assignedMinutesAgo: 1);
+        var ids = (Front: frontline.Id, Senior: senior.Id);
+        Assert.Equal(2, Chosen(Request(Strategies.LeastOpen, tier: "senior", dedicated: ids.Front), frontline, senior));
+        Assert.Equal(2, Chosen(Request(Strategies.LeastOpen, tier: "senior", last: ids.Front, served: Now.AddHours(-1)), frontline, senior));
+        Assert.Equal(1, Chosen(Request(Strategies.LeastOpen, dedicated: ids.Front), frontline, senior));   // not escalated
+        var supervisor = Agent(3, tier: "supervisor", assignedMinutesAgo: 0);   // the strategy alone would pick the senior
+        Assert.Equal(3, Chosen(Request(Strategies.RoundRobinOnline, tier: "senior", dedicated: supervisor.Id), frontline, senior, supervisor));
+    }
+
+    [Fact]
     public void Online_means_status_online_and_activity_in_the_last_5_minutes()
     {
         Assert.True(AssignmentRules.IsOnline(Agent(1, activeMinutesAgo: 4), Now));
