@@ -50,12 +50,29 @@ public sealed record ConversationState(
 
     /// <summary>When the customer first converted (a CRM conversion) during this conversation.</summary>
     public DateTimeOffset? ConvertedAt { get; init; }
+
+    /// <summary>How it ended: <see cref="Resolutions"/>.</summary>
+    public string? Resolution { get; init; }
 }
 
-/// <summary>The business's collaboration rules a conversation needs: lock length (5–15 min) and idle release.</summary>
-public sealed record LockPolicy(TimeSpan LockLength, TimeSpan IdleRelease)
+/// <summary>The business's collaboration and closing rules a conversation needs: lock length (5–15 min), idle release,
+/// and how long the customer may stay silent after the agent spoke last before it is resolved as inactive.</summary>
+public sealed record LockPolicy(TimeSpan LockLength, TimeSpan IdleRelease, TimeSpan InactiveAfter)
 {
-    public static readonly LockPolicy Default = new(TimeSpan.FromMinutes(7), TimeSpan.FromMinutes(3));
+    public static readonly LockPolicy Default = new(TimeSpan.FromMinutes(7), TimeSpan.FromMinutes(3), TimeSpan.FromHours(24));
+}
+
+/// <summary>How a conversation ended.</summary>
+public static class Resolutions
+{
+    /// <summary>Resolved by a person.</summary>
+    public const string Agent = "agent";
+    /// <summary>Only the bot answered it.</summary>
+    public const string Bot = "bot";
+    /// <summary>The agent spoke last and the customer stayed silent for the business's inactivity time (24 h).</summary>
+    public const string Inactive = "inactive";
+    /// <summary>The customer waited and no person answered before the response window closed.</summary>
+    public const string Abandoned = "abandoned";
 }
 
 /// <summary>A customer message just stored (exactly once) for this conversation.</summary>
@@ -72,6 +89,8 @@ public static class ConversationTimers
     public const string LockExpiry = "lock-expiry";
     /// <summary>No action by the lock holder for 3 minutes: back to the shared pool.</summary>
     public const string IdleRelease = "idle-release";
+    /// <summary>The agent spoke last and the customer has been silent for the business's inactivity time.</summary>
+    public const string Inactivity = "inactivity";
     /// <summary>The first-response alert's threshold since opening (or the bot's hand-over) is reached.</summary>
     public const string FirstResponseAlert = "alert-first-response";
     /// <summary>The waiting alert's threshold (the VIP one, the sooner) since entering the queue is reached.</summary>

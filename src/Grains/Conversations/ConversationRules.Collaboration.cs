@@ -104,16 +104,35 @@ public static partial class ConversationRules
             [TimerIntent.Cancel(ConversationTimers.LockExpiry), TimerIntent.Cancel(ConversationTimers.IdleRelease)], queued.Outbox);
     }
 
-    public static Decision<ConversationState> Resolve(ConversationState s, Guid? byUser, DateTimeOffset now)
+    /// <summary>Resolves the conversation; <paramref name="closedAs"/> when the engine closes it (<see
+    /// cref="Resolutions.Inactive"/>, <see cref="Resolutions.Abandoned"/>), otherwise by the agent or, with only the
+    /// bot having answered, the bot.</summary>
+    public static Decision<ConversationState> Resolve(ConversationState s, Guid? byUser, DateTimeOffset now, string? closedAs = null)
     {
         Require(s.Status == ConversationStatus.Open, "already_resolved", "The conversation is already resolved.");
         // Resolved with only the bot having answered: the bot resolved it.
-        var botOutcome = s.BotOutcome ?? (s.FirstHumanReplyAt is null && s.BotReplies > 0 ? "resolved" : null);
+        var botOutcome = s.BotOutcome ?? (closedAs is null && s.FirstHumanReplyAt is null && s.BotReplies > 0 ? "resolved" : null);
+        var resolution = closedAs ?? (botOutcome == "resolved" ? Resolutions.Bot : Resolutions.Agent);
         var next = s with { Status = ConversationStatus.Resolved, ResolvedAt = now, QueuedAt = null, LockHolder = null, LockUntil = null, LockLastActionAt = null,
-            BotOutcome = botOutcome, UpdatedAt = now };
-        return new(next, [new(ConversationEvents.Resolved, now, new { By = byUser, AgentId = s.AssigneeId, s.TeamId })],
-            [TimerIntent.Cancel(ConversationTimers.LockExpiry), TimerIntent.Cancel(ConversationTimers.IdleRelease)], []);
+            BotOutcome = botOutcome, Resolution = resolution, UpdatedAt = now };
+        return new(next, [new(ConversationEvents.Resolved, now, new { By = byUser, AgentId = s.AssigneeId, s.TeamId, Resolution = resolution })],
+            [TimerIntent.Cancel(ConversationTimers.LockExpiry), TimerIntent.Cancel(ConversationTimers.IdleRelease),
+             TimerIntent.Cancel(ConversationTimers.Inactivity)], []);
     }
+
+    /// <summary>A person answered: if the customer now stays silent for the business's inactivity time, the
+    /// conversation is resolved as inactive.</summary>
+    public static Decision<ConversationState> AgentSpoke(ConversationState s, LockPolicy p, DateTimeOffset now) =>
+        s.Status == ConversationStatus.Open
+            ? new(s, [], [TimerIntent.Schedule(ConversationTimers.Inactivity, now + p.InactiveAfter)], [])
+            : Decision<ConversationState>.Unchanged(s) with { Changed = false };
+
+    /// <summary>The customer stayed silent after the agent spoke last: resolved as inactive (a customer's message since
+    /// cancelled this).</summary>
+    private static Decision<ConversationState> InactivityDue(ConversationState s, DateTimeOffset now) =>
+        s.Status == ConversationStatus.Open && s.AwaitingSince is null
+            ? Resolve(s, null, now, Resolutions.Inactive)
+            : Decision<ConversationState>.Unchanged(s) with { Changed = false };
 
     /// <summary>The customer became a VIP or stopped being one: an open conversation takes the priority (VIP first in
     /// its queue); anything else is unchanged.</summary>
@@ -133,7 +152,7 @@ public static partial class ConversationRules
     public static Decision<ConversationState> Reopen(ConversationState s, Guid? byUser, DateTimeOffset now)
     {
         Require(s.Status == ConversationStatus.Resolved, "not_resolved", "Only a resolved conversation can be reopened.");
-        var open = s with { Status = ConversationStatus.Open, ResolvedAt = null, AssigneeId = null, AssignedAt = null, UpdatedAt = now };
+        var open = s with { Status = ConversationStatus.Open, ResolvedAt = null, Resolution = null, AssigneeId = null, AssignedAt = null, UpdatedAt = now };
         var ev = new DomainEvent(ConversationEvents.Reopened, now, new { By = byUser, PreviousAgent = s.AssigneeId });
         if (open.TeamId is not { } team) return new(open, [ev], [], []);
         var queued = Queue(open, team, s.Priority, now, "reopened");

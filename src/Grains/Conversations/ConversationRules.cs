@@ -58,6 +58,9 @@ public static partial class ConversationRules
         // knows the business's idle time and moves itself to when it is due).
         if (state.LockHolder is not null && state.AwaitingSince is null)
             timers.Add(TimerIntent.Schedule(ConversationTimers.IdleRelease, now));
+        // The customer spoke: it is no longer the agent who spoke last.
+        if (state.Deadlines.ContainsKey(ConversationTimers.Inactivity))
+            timers.Add(TimerIntent.Cancel(ConversationTimers.Inactivity));
         return new Decision<ConversationState>(next, events, timers, []);
     }
 
@@ -104,6 +107,7 @@ public static partial class ConversationRules
         ConversationTimers.ResponseWindow => ResponseWindowDue(state, now),
         ConversationTimers.LockExpiry => LockExpiryDue(state, now),
         ConversationTimers.IdleRelease => IdleReleaseDue(state, locks, now),
+        ConversationTimers.Inactivity => InactivityDue(state, now),
         _ => throw new InvalidOperationException($"Conversation has no timer '{kind}'."),
     };
 
@@ -112,9 +116,13 @@ public static partial class ConversationRules
         // A newer customer message moved the window: the runtime re-scheduled the timer, so this is not the firing that counts.
         if (state.WindowClosesAt is not { } closes || closes > now)
             return Decision<ConversationState>.Unchanged(state) with { Changed = false };
-        var next = state with { UpdatedAt = now };
-        return new Decision<ConversationState>(next,
+        var closed = new Decision<ConversationState>(state with { UpdatedAt = now },
             [new DomainEvent(ConversationEvents.WindowClosed, now, new { ClosedAt = closes })], [], []);
+        // The customer waited for a person and nobody answered before the window closed: abandoned.
+        return state.Status == ConversationStatus.Open && state.FirstHumanReplyAt is null && state.AwaitingSince is not null
+               && (state.BotReplies == 0 || state.BotOutcome == "handed_over")
+            ? closed.Then(Resolve(closed.State, null, now, Resolutions.Abandoned))
+            : closed;
     }
 
     public static bool IsWindowOpen(ConversationState state, DateTimeOffset now) =>

@@ -24,7 +24,7 @@ public static class ConversationStore
         "last_message_at", "window_closes_at", "unread_count", "message_count", "window_sends", "updated_at", "version",
         "team_id", "assignee_id", "priority", "queued_at", "required_tier", "assigned_at", "first_human_reply_at",
         "lock_holder", "lock_until", "lock_last_action_at", "handovers", "released_from", "bot_outcome", "bot_replies",
-        "awaiting_since", "handed_over_at", "deadlines", "next_deadline_at", "converted_at",
+        "awaiting_since", "handed_over_at", "deadlines", "next_deadline_at", "converted_at", "resolution",
     ];
     private static readonly string Columns = string.Join(", ", Fields);
 
@@ -130,6 +130,8 @@ public static class ConversationStore
             { Value = s.Select(x => JsonSerializer.Serialize(x.Deadlines)).ToArray() });
         p.Add(Times("next_deadline_at", s.Select(x => DeadlinePlan.Next(x.Deadlines))));
         p.Add(Times("converted_at", s.Select(x => x.ConvertedAt)));
+        p.Add(new NpgsqlParameter("resolution", NpgsqlDbType.Array | NpgsqlDbType.Text)
+            { Value = s.Select(x => (object?)x.Resolution ?? DBNull.Value).ToArray() });
         return cmd;
     }
 
@@ -153,5 +155,6 @@ public static class ConversationStore
         Deadlines = JsonSerializer.Deserialize<Dictionary<string, DateTimeOffset>>(r.GetString(31))!
             .ToImmutableSortedDictionary(),
         ConvertedAt = r.NullableTime(33),
+        Resolution = r.NullableString(34),
     };
 }

@@ -47,10 +47,12 @@ public sealed class ConversationDeadlineStore(
         // Idle release hands the conversation back to its queue: the agent's load goes with it.
         await AgentLoad.ApplyAsync(conn, tx, null, state, decision.State, AgentLoad.Limit.Capacity, now, ct);
         foreach (var (kind, before, after) in steps)
-            if (after.LockHolder != before.LockHolder || after.AssigneeId != before.AssigneeId)
-                batch.BatchCommands.Add(AuditLog.Entry(Actor.System(state.BusinessId), $"conversation.{kind}",
-                    "conversation", state.Id, new { before.LockHolder, before.AssigneeId },
-                    new { after.LockHolder, after.AssigneeId }, now));
+            if (after.LockHolder != before.LockHolder || after.AssigneeId != before.AssigneeId || after.Status != before.Status)
+                batch.BatchCommands.Add(AuditLog.Entry(Actor.System(state.BusinessId),
+                    after.Status != before.Status ? "conversation.resolved" : $"conversation.{kind}", "conversation", state.Id,
+                    new { before.LockHolder, before.AssigneeId, Status = ConversationStore.StatusText(before.Status) },
+                    new { after.LockHolder, after.AssigneeId, Status = ConversationStore.StatusText(after.Status), after.Resolution },
+                    now));
         foreach (var kind in due.Where(ConversationTimers.IsAlert))
             if (await alerts.CheckAsync(conn, tx, decision.State, kind, now, effects, ct) is { } later)
                 decision = decision with { Timers = [.. decision.Timers, TimerIntent.Schedule(kind, later)] };

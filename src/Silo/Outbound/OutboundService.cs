@@ -73,6 +73,7 @@ public sealed class OutboundService(Transactions runtime, ChannelStore channels,
             if (fingerprint is not null)
                 batch.BatchCommands.Add(Sql.Command("update messages set request_hash = @h where id = @id", ("h", fingerprint), ("id", messageId)));
             var decision = touched.Then(replied).Then(outcome.Decision!);
+            if (actor.UserId is not null) decision = decision.Then(ConversationRules.AgentSpoke(decision.State, locks, now));
             var (check, _) = await ConversationStore.SaveAsync(conn, tx, batch, [decision], now, ct2);
             var effects = new Effects();
             // A person's reply makes them the customer's sticky owner, through the customer's grain.

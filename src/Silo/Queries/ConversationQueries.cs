@@ -13,7 +13,7 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
                c.opened_at, c.resolved_at, c.last_inbound_at, c.last_message_at, c.window_closes_at,
                c.unread_count, c.message_count, c.created_at, c.updated_at, c.version, c.window_sends,
                c.team_id, c.priority, c.queued_at, c.required_tier, c.assigned_at, c.first_human_reply_at,
-               c.lock_holder, lu.name, c.lock_until, c.handovers, p.vip
+               c.lock_holder, lu.name, c.lock_until, c.handovers, p.vip, c.resolution
           from conversations c join contacts p on p.id = c.contact_id left join users lu on lu.id = c.lock_holder
         """;
 
@@ -169,6 +169,6 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
             windowCloses is { } w && now < w, r.GetInt32(19), r.GetInt32(14), r.GetInt32(15), r.Time(16), r.Time(17), r.GetInt64(18),
             r.NullableGuid(20), r.GetInt32(21), r.NullableTime(22), r.NullableString(23), r.NullableTime(24), r.NullableTime(25),
             r.NullableTime(28) is { } until && until > now && r.NullableGuid(26) is { } holder ? new LockView(holder, r.NullableString(27), until) : null,
-            r.GetInt32(29), r.GetBoolean(30));
+            r.GetInt32(29), r.GetBoolean(30), r.NullableString(31));
     }
 }

@@ -11,7 +11,7 @@ public sealed record ConversationView(
     DateTimeOffset? WindowClosesAt, bool WindowOpen, int WindowSends, int UnreadCount, int MessageCount,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, long Version,
     Guid? TeamId, int Priority, DateTimeOffset? QueuedAt, string? RequiredTier, DateTimeOffset? AssignedAt, DateTimeOffset? FirstHumanReplyAt,
-    LockView? Lock, int Handovers, bool Vip);
+    LockView? Lock, int Handovers, bool Vip, string? Resolution = null);
 
 /// <summary>Who holds the conversation's lock, until when.</summary>
 public sealed record LockView(Guid HolderId, string? HolderName, DateTimeOffset Until);

@@ -55,7 +55,9 @@ public class ConversationRulesTests
     [Fact]
     public void Window_timer_closes_only_once_the_window_has_passed()
     {
-        var open = ConversationRules.Receive(Fresh(), [Msg(Now)], WhatsApp24h, Now).State with { Version = 1 };
+        // Answered (an unanswered customer is abandoned at the close: below).
+        var open = ConversationRules.Receive(Fresh(), [Msg(Now)], WhatsApp24h, Now).State with
+            { Version = 1, AwaitingSince = null, FirstHumanReplyAt = Now };
         var early = ConversationRules.TimerDue(open, ConversationTimers.ResponseWindow, LockPolicy.Default, Now.AddHours(24).AddTicks(-1));
         Assert.False(early.Changed);
         Assert.True(ConversationRules.IsWindowOpen(open, Now.AddHours(24).AddTicks(-1)));
@@ -64,6 +66,39 @@ public class ConversationRulesTests
         Assert.True(due.Changed);
         Assert.Equal(ConversationEvents.WindowClosed, Assert.Single(due.Events).Type);
         Assert.False(ConversationRules.IsWindowOpen(open, Now.AddHours(24)));
+    }
+
+    [Fact]
+    public void At_the_windows_close_a_customer_nobody_answered_is_abandoned_and_one_that_was_answered_is_not()
+    {
+        var waiting = ConversationRules.Receive(Fresh(), [Msg(Now)], WhatsApp24h, Now).State with { Version = 1 };
+        var abandoned = ConversationRules.TimerDue(waiting, ConversationTimers.ResponseWindow, LockPolicy.Default, Now.AddHours(24));
+        Assert.Equal([ConversationEvents.WindowClosed, ConversationEvents.Resolved], abandoned.Events.Select(e => e.Type));
+        Assert.Equal(Resolutions.Abandoned, abandoned.State.Resolution);
+
+        var answered = ConversationRules.HumanReplied(waiting, Guid.NewGuid(), Now.AddMinutes(5)).State;
+        var closed = ConversationRules.TimerDue(answered, ConversationTimers.ResponseWindow, LockPolicy.Default, Now.AddHours(24));
+        Assert.Equal(ConversationStatus.Open, closed.State.Status);
+        var botOnly = waiting with { BotReplies = 1 };   // the bot answered and nobody asked for a person
+        Assert.Equal(ConversationStatus.Open,
+            ConversationRules.TimerDue(botOnly, ConversationTimers.ResponseWindow, LockPolicy.Default, Now.AddHours(24)).State.Status);
+    }
+
+    [Fact]
+    public void After_the_agent_spoke_last_the_customers_silence_resolves_it_as_inactive_unless_they_wrote()
+    {
+        var waiting = ConversationRules.Receive(Fresh(), [Msg(Now)], WhatsApp24h, Now).State with { Version = 1 };
+        var answered = ConversationRules.HumanReplied(waiting, Guid.NewGuid(), Now.AddMinutes(5)).State;
+        var spoke = ConversationRules.AgentSpoke(answered, LockPolicy.Default, Now.AddMinutes(5));
+        Assert.Contains(spoke.Timers, t => t.Kind == ConversationTimers.Inactivity && t.DueAt == Now.AddMinutes(5).AddHours(24));
+        var inactive = ConversationRules.TimerDue(answered, ConversationTimers.Inactivity, LockPolicy.Default, Now.AddHours(25));
+        Assert.Equal(Resolutions.Inactive, inactive.State.Resolution);
+
+        var wrote = ConversationRules.Receive(ConversationDeadlines.Apply(answered, spoke.Timers), [Msg(Now.AddHours(2))], WhatsApp24h,
+            Now.AddHours(2));
+        Assert.Contains(wrote.Timers, t => t.Kind == ConversationTimers.Inactivity && t.DueAt is null);
+        Assert.Equal(ConversationStatus.Open,
+            ConversationRules.TimerDue(wrote.State, ConversationTimers.Inactivity, LockPolicy.Default, Now.AddHours(25)).State.Status);
     }
 
     [Fact]

@@ -27,10 +27,12 @@ public sealed class CrashTests(EngineProcesses engine) : IClassFixture<EnginePro
             appSecret = EngineFixture.AppSecret, verifyToken = "v", accessToken = "EAAG-test",
         });
         var phones = Enumerable.Range(0, 20).Select(i => $"4479000{i:00000}").ToArray();
+        // The customers write now (the nodes' clock is the real one): their response windows stay open.
+        var sent = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
         // Every customer writes once, and an agent opens (locks) each conversation through the node that will die.
         foreach (var phone in phones)
-            Assert.Equal(HttpStatusCode.OK, await WriteAsync(b, channel, phone, Wa.NewId(), 1760000000, "hello"));
+            Assert.Equal(HttpStatusCode.OK, await WriteAsync(b, channel, phone, Wa.NewId(), sent, "hello"));
         var agent = await AgentAsync(b);
         var conversations = await ConversationsAsync(phones);
         foreach (var c in conversations)
@@ -53,7 +55,7 @@ public sealed class CrashTests(EngineProcesses engine) : IClassFixture<EnginePro
                 try
                 {
                     var phone = phones[(s * 7 + i) % phones.Length];
-                    var answer = await WriteAsync(node, channel, phone, id, 1760000100 + i, $"m{i}");
+                    var answer = await WriteAsync(node, channel, phone, id, sent + i % 60, $"m{i}");
                     if (answer == HttpStatusCode.OK) acknowledged.Add(id);
                     if (answer == HttpStatusCode.OK && node == b) Interlocked.Increment(ref acknowledgedByVictim);
                 }
@@ -84,7 +86,7 @@ public sealed class CrashTests(EngineProcesses engine) : IClassFixture<EnginePro
         // The cluster sees the dead silo, and the survivor serves every conversation.
         await Wait(async () => await EngineProcesses.ActiveSilos(a) == 1, 90, "the killed silo to be declared dead");
         foreach (var phone in phones)
-            Assert.Equal(HttpStatusCode.OK, await WriteAsync(a, channel, phone, Wa.NewId(), 1760009000, "after"));
+            Assert.Equal(HttpStatusCode.OK, await WriteAsync(a, channel, phone, Wa.NewId(), sent + 60, "after"));
         foreach (var c in conversations)
             Assert.Equal(HttpStatusCode.OK, (await a.GetAsync($"/api/v1/conversations/{c}")).StatusCode);
 

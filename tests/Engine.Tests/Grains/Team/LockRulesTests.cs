@@ -73,7 +73,7 @@ public class LockRulesTests
     [Fact]
     public void An_expired_lock_no_longer_blocks_others()
     {
-        var locked = ConversationRules.TakeLock(Assigned(), A, new LockPolicy(TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10)), T).State;
+        var locked = ConversationRules.TakeLock(Assigned(), A, Policy with { LockLength = TimeSpan.FromMinutes(5), IdleRelease = TimeSpan.FromMinutes(10) }, T).State;
         Assert.Equal(B, ConversationRules.TakeLock(locked, B, Policy, T.AddMinutes(5)).State.LockHolder);
         Assert.Null(ConversationRules.TimerDue(locked, ConversationTimers.LockExpiry, Policy, T.AddMinutes(5)).State.LockHolder);
     }
