@@ -10,6 +10,9 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Engine.Api.Contacts;
 
+/// <summary>The customer's language, as a code such as en, th or zh-CN.</summary>
+public sealed record LanguageRequest(string? Language);
+
 /// <summary>A contact change. Attributes must be declared first; null removes one. Phone numbers are stored as E.164.</summary>
 public sealed record ContactRequest(
     string? Name, string? Language, bool? Vip, Guid? DedicatedAgentId, bool ClearDedicatedAgent, string? Email, string? Phone, string? Country,
@@ -32,6 +35,8 @@ public static class ContactsApi
         g.MapGet("/{id:guid}", Get).RequireAuthorization(Permissions.ReadConversations);
         g.MapPatch("/{id:guid}", Update).RequireAuthorization(Permissions.ManageConversations)
             .WithSummary("Profile fields, VIP, dedicated agent, custom attributes (declared types), tags, lifetime spend and last order.");
+        g.MapPut("/{id:guid}/language", SetLanguage).RequireAuthorization(Permissions.Reply)
+            .WithSummary("Correct the customer's language (also agents, for a customer whose open conversation they work): it drives language routing and quick-reply versions.");
         g.MapGet("/{id:guid}/conversations", History).RequireAuthorization(Permissions.ReadConversations)
             .WithSummary("Every conversation of this customer on every channel, including contacts merged into it.");
         g.MapGet("/{id:guid}/notes", Notes)
@@ -77,6 +82,20 @@ public static class ContactsApi
         await q.ContactAsync(http.User.BusinessId(), id, ct, ConversationCommandsApi.Scope(http)) is null
             ? Problems.NotFound("contact", id)
             : TypedResults.Ok(await s.NotesAsync(http.User.BusinessId(), id, ct));
+
+    /// <summary>Anyone who works the customer's conversations may correct their language (an agent only for a customer
+    /// with an open conversation assigned to them or waiting in their teams' queues).</summary>
+    private static async Task<Results<Ok<ContactView>, ValidationProblem, ProblemHttpResult>> SetLanguage(Guid id, LanguageRequest r,
+        HttpContext http, CustomerDesk contacts, ContactStore store, CancellationToken ct)
+    {
+        var v = new Validation().Require(r.Language is { Length: >= 2 and <= 10 } l && l.All(c => char.IsAsciiLetter(c) || c == '-'),
+            "language", "A language code such as en, th, zh-CN.");
+        if (!v.IsValid) return v.Problem();
+        if (ConversationCommandsApi.Scope(http) is { } agent && !await store.WorkedByAsync(http.User.BusinessId(), id, agent, ct))
+            return Problems.NotFound("contact", id);
+        return await contacts.UpdateAsync(http.User.Actor(), id, new ContactChange(Language: r.Language), ct) is { } c
+            ? TypedResults.Ok(c) : Problems.NotFound("contact", id);
+    }
 
     private static async Task<Results<Ok<ContactView>, ValidationProblem, ProblemHttpResult>> Update(Guid id, ContactRequest r, HttpContext http,
         CustomerDesk contacts, UserStore users, CancellationToken ct)

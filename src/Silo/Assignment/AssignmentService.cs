@@ -68,8 +68,9 @@ public sealed class AssignmentService(
     {
         var now = clock.GetUtcNow();
         var contact = (await Sql.QueryAsync(conn, tx, """
-            select c.language, c.dedicated_agent_id, c.last_agent_id, c.last_served_at, b.sticky_hours
-              from contacts c join businesses b on b.id = c.business_id where c.id = @id
+            select coalesce(r.language, c.language), r.dedicated_agent_id, r.last_agent_id, r.last_served_at, b.sticky_hours
+              from contacts c join contacts r on r.id = coalesce(c.merged_into, c.id)
+              join businesses b on b.id = c.business_id where c.id = @id
             """, r => (Language: r.NullableString(0), Dedicated: r.NullableGuid(1), Last: r.NullableGuid(2), Served: r.NullableTime(3), StickyHours: r.GetInt32(4)),
             ct, ("id", conversation.ContactId))).Single();
         // The agent it was just taken from (idle release, transfer away) is not offered it back.

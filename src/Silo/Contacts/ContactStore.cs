@@ -115,6 +115,9 @@ public sealed class ContactStore(NpgsqlDataSource db, TimeProvider clock, Conver
         await Sql.ExecAsync(conn, tx, "update contacts set merged_into = @t, merged_at = @now, updated_at = @now, version = version + 1 where id = @s or merged_into = @s",
             ct, ("t", targetId), ("s", sourceId), ("now", now));
         await Sql.ExecAsync(conn, tx, "update contact_notes set contact_id = @t, updated_at = @now where contact_id = @s", ct, ("t", targetId), ("s", sourceId), ("now", now));
+        // The merged identities' open conversations take the customer's priority (VIP first), through their grains.
+        await Sql.ExecAsync(conn, tx, Conversations.FollowUps.PrioritiseOpenConversationsSql, ct,
+            ("p", merged.Vip ? 1 : 0), ("now", now), ("id", targetId));
         await RecordAsync(conn, tx, actor, targetId, ContactEvents.Merged, new { target, source }, new { merged, SourceId = sourceId }, [], now, ct);
         await tx.CommitAsync(ct);
         return await queries.ContactAsync(actor.BusinessId, targetId, ct);
@@ -160,16 +163,32 @@ public sealed class ContactStore(NpgsqlDataSource db, TimeProvider clock, Conver
         return (await AttributesAsync(conn, null, business, ct)).Values.OrderBy(a => a.Key).ToList();
     }
 
-    /// <summary>The agent who served the customer last becomes their sticky owner (for 72 hours from then); an older
-    /// report (a follow-up carried out late) changes nothing.</summary>
+    /// <summary>The agent who served the customer last becomes their sticky owner (for 72 hours from then), kept on the
+    /// customer a merged identity belongs to; an older report (a follow-up carried out late) changes nothing.</summary>
     public async Task<bool> ServedAsync(Actor actor, Guid contactId, Guid agent, DateTimeOffset at, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await Sql.ExecAsync(conn, null, """
             update contacts set last_agent_id = @a, last_served_at = @at
-             where id = @c and business_id = @b and (last_served_at is null or last_served_at <= @at)
+             where id = (select coalesce(merged_into, id) from contacts where id = @c) and business_id = @b
+               and (last_served_at is null or last_served_at <= @at)
             """, ct, ("a", agent), ("at", at), ("c", contactId), ("b", actor.BusinessId));
         return true;
+    }
+
+    /// <summary>Whether the agent works one of the customer's open conversations (any merged identity): assigned to
+    /// them or waiting in one of their teams' queues.</summary>
+    public async Task<bool> WorkedByAsync(Guid business, Guid contactId, Guid agent, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return (await Sql.QueryAsync(conn, null, """
+            select exists (
+                select 1 from conversations v
+                 where v.business_id = @b and v.status = 'open'
+                   and v.contact_id in (select id from contacts
+                                         where coalesce(merged_into, id) = (select coalesce(merged_into, id) from contacts where id = @c))
+                   and (v.assignee_id = @a or v.team_id in (select team_id from team_members where user_id = @a)))
+            """, r => r.GetBoolean(0), ct, ("b", business), ("c", contactId), ("a", agent))).Single();
     }
 
     public async Task<ContactNote?> AddNoteAsync(Actor actor, Guid contactId, string text, CancellationToken ct)

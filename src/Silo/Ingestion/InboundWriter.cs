@@ -200,6 +200,7 @@ public static class InboundWriter
             .Select(g => g.Key).ToHashSet();
         var facts = await ContactFactsAsync(conn, tx, fresh.Select(g => g.Key).ToArray(), firstContacts, botMaySpeak, automated, ct);
         var positions = await BotFlows.PositionsAsync(conn, tx, fresh.Select(g => conversations[g.Key].State.Id).ToArray(), ct);
+        GuessLanguages(batch, fresh.Select(g => (g.Key, Text: string.Join(" ", g.Select(r => r.Message.Text).OfType<string>()))), facts, now);
         foreach (var group in fresh)
         {
             var (state, channel) = conversations[group.Key];
@@ -236,7 +237,11 @@ public static class InboundWriter
         HashSet<Guid> botMaySpeak, AutomatedLedger automated, CancellationToken ct)
     {
         var rows = new List<(Guid Id, bool Vip, string? Language, Guid Customer)>();
-        await using (var cmd = new NpgsqlCommand("select c.id, c.vip, c.language, coalesce(c.merged_into, c.id) from contacts c where c.id = any(@ids)", conn, tx))
+        // A merged identity has its customer's facts: VIP and language are the root's.
+        await using (var cmd = new NpgsqlCommand("""
+            select c.id, r.vip, coalesce(r.language, c.language), r.id
+              from contacts c join contacts r on r.id = coalesce(c.merged_into, c.id) where c.id = any(@ids)
+            """, conn, tx))
         {
             cmd.Parameters.Add(new NpgsqlParameter("ids", contacts));
             await using var r = await cmd.ExecuteReaderAsync(ct);
@@ -245,6 +250,28 @@ public static class InboundWriter
         var spent = await Task.WhenAll(rows.Select(row => botMaySpeak.Contains(row.Id) ? automated.SpentAsync(row.Customer) : Task.FromResult(0)));
         return rows.Select((row, i) => (row.Id, Facts: new ContactFacts(row.Vip, row.Language, spent[i], first.Contains(row.Id))))
             .ToDictionary(x => x.Id, x => x.Facts);
+    }
+
+    /// <summary>
+    /// A customer whose language nobody has set gets the one their messages are written in (<see cref="LanguageGuess"/>),
+    /// for this turn's routing and kept on the customer (a merged identity's root) until someone corrects it.
+    /// </summary>
+    private static void GuessLanguages(NpgsqlBatch batch, IEnumerable<(Guid Contact, string Text)> written,
+        Dictionary<Guid, ContactFacts> facts, DateTimeOffset now)
+    {
+        var guessed = written.Where(w => facts[w.Contact].Language is null)
+            .Select(w => (w.Contact, Language: LanguageGuess.Guess(w.Text))).Where(g => g.Language is not null).ToList();
+        if (guessed.Count == 0) return;
+        foreach (var (contact, language) in guessed) facts[contact] = facts[contact] with { Language = language };
+        var cmd = new NpgsqlBatchCommand("""
+            update contacts c set language = u.l, updated_at = @now
+              from unnest(@ids, @ls) as u(id, l)
+             where c.id = (select coalesce(merged_into, id) from contacts where id = u.id) and c.language is null
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter("ids", guessed.Select(g => g.Contact).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter("ls", guessed.Select(g => g.Language!).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter("now", now));
+        batch.BatchCommands.Add(cmd);
     }
 
     private static void AppendEvents(NpgsqlBatch batch, List<(Channel Channel, InboundEvent Event)> events,

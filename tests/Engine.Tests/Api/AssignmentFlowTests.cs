@@ -224,6 +224,43 @@ public class AssignmentFlowTests(OutboundFixture f) : IClassFixture<OutboundFixt
     }
 
     [Fact]
+    public async Task A_customer_writing_thai_gets_the_language_routes_to_a_thai_speaker_and_an_agent_can_correct_it()
+    {
+        var (english, _) = await TeamFixture.AgentAsync(f, "Emma English");
+        var (thai, thaiClient) = await TeamFixture.AgentAsync(f, "Somchai Thai");
+        (await f.Admin.PatchAsJsonAsync($"/api/v1/users/{thai}", new { languages = new[] { "th" } })).EnsureSuccessStatusCode();
+        var created = await f.Admin.PostAsJsonAsync("/api/v1/teams", new
+        {
+            name = $"Languages {Guid.NewGuid():N}"[..24], strategy = "least_open", members = new[] { english, thai }, matchLanguage = true,
+        });
+        var team = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        var phone = NewPhone();
+        await Wa.PostAsync(f.Host.CreateClient(), f.WhatsAppChannel,
+            Wa.TextDelivery(phone, Wa.NewId(), f.Clock.GetUtcNow().ToUnixTimeSeconds(), "สวัสดีครับ พัสดุของฉันอยู่ไหน"));
+        var conversation = await f.Db.ScalarAsync<Guid>(
+            "select v.id from conversations v join contacts c on c.id = v.contact_id where c.external_id = @p", ("p", phone));
+        var contact = await f.Db.ScalarAsync<Guid>("select contact_id from conversations where id = @c", ("c", conversation));
+        Assert.Equal("th", (await f.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/contacts/{contact}")).GetProperty("language").GetString());
+
+        (await f.Admin.PostAsJsonAsync($"/api/v1/conversations/{conversation}/transfer", new { toTeamId = team, comment = "route" })).EnsureSuccessStatusCode();
+        await f.DrainAsync();
+        Assert.Equal(thai, TeamFixture.Assignee(await TeamFixture.ConversationAsync(f, conversation)));
+
+        // The agent working it corrects the language; an agent who does not is refused as if it did not exist.
+        var corrected = await thaiClient.PutAsJsonAsync($"/api/v1/contacts/{contact}/language", new { language = "lo" });
+        Assert.Equal(HttpStatusCode.OK, corrected.StatusCode);
+        Assert.Equal("lo", (await corrected.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("language").GetString());
+        var (_, outsider) = await TeamFixture.AgentAsync(f, "Otto Outsider");
+        Assert.Equal(HttpStatusCode.NotFound, (await outsider.PutAsJsonAsync($"/api/v1/contacts/{contact}/language", new { language = "en" })).StatusCode);
+        var invalid = await thaiClient.PutAsJsonAsync($"/api/v1/contacts/{contact}/language", new { language = "t" });
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        // A later message does not override a language someone has set.
+        await Wa.PostAsync(f.Host.CreateClient(), f.WhatsAppChannel,
+            Wa.TextDelivery(phone, Wa.NewId(), f.Clock.GetUtcNow().ToUnixTimeSeconds(), "Where is my order please"));
+        Assert.Equal("lo", (await f.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/contacts/{contact}")).GetProperty("language").GetString());
+    }
+
+    [Fact]
     public async Task Team_notes_are_private_limited_to_300_characters_and_kept_with_author_and_time()
     {
         var (agent, client) = await TeamFixture.AgentAsync(f, "Nora Notes");

@@ -100,6 +100,35 @@ public class ContactsApiTests(OutboundFixture f) : IClassFixture<OutboundFixture
     }
 
     [Fact]
+    public async Task After_a_merge_every_identity_routes_by_the_customers_vip_dedicated_agent_and_sticky_owner()
+    {
+        var whatsApp = await WhatsAppContactAsync("5511955550077", "Rosa Root");
+        var weChat = await WeChatContactAsync("oMergeRoutes00000000000000077");
+        var (dedicated, dedicatedClient) = await TeamFixture.AgentAsync(f, "Dina Dedicated");
+        var (member, _) = await TeamFixture.AgentAsync(f, "Milo Member");
+        var team = await TeamFixture.TeamAsync(f, "Merged desk", "least_open", [member]);   // the dedicated agent is not in it
+        (await f.Admin.PatchAsJsonAsync($"/api/v1/contacts/{whatsApp}", new { vip = true, dedicatedAgentId = dedicated, language = "pt" }))
+            .EnsureSuccessStatusCode();
+        (await f.Admin.PostAsJsonAsync($"/api/v1/contacts/{whatsApp}/merge", new { sourceContactId = weChat })).EnsureSuccessStatusCode();
+        await f.DrainAsync();
+
+        // The WeChat identity's open conversation is the VIP customer's now (re-prioritised by its grain), and goes to
+        // the customer's dedicated agent.
+        var conversation = await f.Db.ScalarAsync<Guid>("select id from conversations where contact_id = @c and status = 'open'", ("c", weChat));
+        Assert.Equal(1, await f.Db.ScalarAsync<int>("select priority from conversations where id = @c", ("c", conversation)));
+        (await f.Admin.PostAsJsonAsync($"/api/v1/conversations/{conversation}/transfer", new { toTeamId = team, comment = "route" }))
+            .EnsureSuccessStatusCode();
+        await f.DrainAsync();
+        Assert.Equal(dedicated, TeamFixture.Assignee(await TeamFixture.ConversationAsync(f, conversation)));
+
+        // The agent who answers them on WeChat becomes the customer's sticky owner, whichever identity writes next.
+        Assert.Equal(HttpStatusCode.Accepted, (await dedicatedClient.PostAsJsonAsync($"/api/v1/conversations/{conversation}/messages",
+            new { type = "text", text = "Olá!" })).StatusCode);
+        await f.DrainAsync();
+        Assert.Equal(dedicated, await f.Db.ScalarAsync<object>("select last_agent_id from contacts where id = @c", ("c", whatsApp)));
+    }
+
+    [Fact]
     public async Task A_conversion_adds_to_spend_sets_the_last_order_counts_once_and_reaches_the_funnel()
     {
         var id = await WhatsAppContactAsync("6281322220002");

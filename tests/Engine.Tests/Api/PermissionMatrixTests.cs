@@ -36,6 +36,7 @@ public class PermissionMatrixTests(EngineFixture f) : IClassFixture<EngineFixtur
         ["GET /api/v1/usage"] = [A, E, N],
         ["GET /api/v1/contacts/{id:guid}/conversations"] = [A, E, G], ["GET /api/v1/contacts/{id:guid}/notes"] = [A, E, G],
         ["POST /api/v1/contacts/{id:guid}/notes"] = [A, E, G], ["POST /api/v1/contacts/{id:guid}/merge"] = [A, E],
+        ["PUT /api/v1/contacts/{id:guid}/language"] = [A, E, G],
         ["GET /api/v1/contact-attributes/"] = [A, E, G], ["POST /api/v1/contact-attributes/"] = [A],
         ["POST /api/v1/crm/events"] = [A, E],
         ["POST /api/v1/webhooks/"] = [A], ["GET /api/v1/webhooks/"] = [A], ["GET /api/v1/webhooks/{id:guid}"] = [A], ["PATCH /api/v1/webhooks/{id:guid}"] = [A],
