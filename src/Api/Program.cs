@@ -88,6 +88,7 @@ app.MapAuth();
 app.MapUsers();
 app.MapTeams();
 app.MapSettings();
+app.MapNotifications();
 app.MapConversationCommands();
 app.MapAudit();
 app.MapContacts();

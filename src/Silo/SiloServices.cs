@@ -37,6 +37,7 @@ public static class SiloServices
         services.AddSingleton<Engine.Grains.Deadlines.IBusinessDeadlines, BusinessDeadlineStore>();
         services.AddSingleton<DeadlineSweep>();
         services.AddSingleton<Alerts.Alerts>();
+        services.AddSingleton<Notifications.NotificationStore>();
         services.AddSingleton<OutboxDispatcher>();
         services.AddSingleton<ClusterView>();
         services.AddSingleton<ChannelStore>();

@@ -27,8 +27,6 @@ public static class WebhooksApi
         g.MapGet("/{id:guid}/attempts", Attempts).WithSummary("The delivery log: every attempt with the receiver's status code, newest first.");
         g.MapGet("/{id:guid}/deliveries", Deliveries).WithSummary("Each event's delivery: pending, done or failed (status filter).");
         g.MapPost("/{id:guid}/replay", Replay).WithSummary("Deliver again, in order: the given eventIds, or every failed delivery when none are given.");
-        app.MapGet("/api/v1/notifications", Notifications).WithTags("Integrations").RequireAuthorization(Permissions.ManageSettings)
-            .WithSummary("What administrators must know (e.g. a webhook paused after failing for a day).");
     }
 
     private static Validation Validate(WebhookRequest r, bool creating, WebhookTargets targets)
@@ -77,8 +75,4 @@ public static class WebhooksApi
 
     private static async Task<Results<Ok<int>, ProblemHttpResult>> Replay(Guid id, ReplayRequest r, HttpContext http, WebhookStore s, CancellationToken ct) =>
         await s.GetAsync(http.User.BusinessId(), id, ct) is null ? Problems.NotFound("webhook", id) : TypedResults.Ok(await s.ReplayAsync(http.User.Actor(), id, r.EventIds, ct));
-
-    private static async Task<Ok<IReadOnlyList<NotificationView>>> Notifications(HttpContext http, WebhookStore s,
-        CancellationToken ct) =>
-        TypedResults.Ok(await s.NotificationsAsync(http.User.BusinessId(), ct));
 }

@@ -179,6 +179,13 @@ public sealed class Alerts(
             on conflict (business_id, kind, subject_id) where cleared_at is null do nothing
             """, ct, ("id", id), ("b", business), ("k", kind), ("s", subject), ("v", value), ("t", threshold), ("x", text), ("now", now));
         if (inserted == 0) return;
+        // Every Editor and Administrator is told (a VIP waiting among the alerts), on the live stream too.
+        await using (var notify = new NpgsqlBatch(conn, tx))
+        {
+            notify.BatchCommands.Add(Notifications.NotificationStore.Notify(business, kind == "vip_waiting" ? "vip_waiting" : "alert", text,
+                subject, new { AlertId = id, Kind = kind, SubjectId = subject, Value = value, Threshold = threshold }, now));
+            await notify.ExecuteNonQueryAsync(ct);
+        }
         effects.Add(AlertWatch.EntityType, id, business, new Decision<int>(0,
             [new DomainEvent("alert.raised", now, new { AlertId = id, Kind = kind, SubjectId = subject, Value = value, Threshold = threshold, Text = text })], [], []), now);
     }

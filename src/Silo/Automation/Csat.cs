@@ -81,10 +81,8 @@ public sealed class Csat(NpgsqlDataSource db, OutboundService outbound, TimeProv
         yield return Sql.Command("update csat_requests set rating = @r, comment = @c, answered_at = @now where conversation_id = @id and answered_at is null",
             ("r", rating), ("c", comment), ("now", now), ("id", conversation));
         if (rating < 4)
-            yield return Sql.Command("""
-                insert into notifications (business_id, kind, text, data, created_at)
-                values (@b, 'csat_low', @text, jsonb_build_object('conversationId', @id::text, 'rating', @r), @now)
-                """, ("b", business), ("text", $"A customer rated conversation {conversation} {rating}/5."), ("id", conversation), ("r", rating), ("now", now));
+            yield return Notifications.NotificationStore.Notify(business, "csat_low", $"A customer rated conversation {conversation} {rating}/5.",
+                conversation, new { ConversationId = conversation, Rating = rating }, now);
     }
 
     public async Task<CsatReport> ReportAsync(Guid business, DateTimeOffset? from, DateTimeOffset? to, Guid? agent, Guid? team, CancellationToken ct)

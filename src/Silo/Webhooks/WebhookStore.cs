@@ -145,15 +145,4 @@ public sealed class WebhookStore(NpgsqlDataSource db, TimeProvider clock, Access
 
     private static WebhookView Read(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetString(1), r.GetFieldValue<string[]>(2), r.NullableString(3),
         r.GetBoolean(4), r.NullableString(5), r.NullableTime(6), r.Time(7), r.Time(8), r.GetInt64(9));
-
-    /// <summary>The business's latest notifications for supervisors (newest first).</summary>
-    public async Task<IReadOnlyList<NotificationView>> NotificationsAsync(Guid business, CancellationToken ct)
-    {
-        await using var conn = await db.OpenConnectionAsync(ct);
-        return await Sql.QueryAsync(conn, null,
-            "select id, kind, text, created_at from notifications where business_id = @b order by id desc limit 200",
-            r => new NotificationView(r.GetInt64(0), r.GetString(1), r.GetString(2), r.Time(3)), ct, ("b", business));
-    }
 }
-
-public sealed record NotificationView(long Id, string Kind, string Text, DateTimeOffset CreatedAt);

@@ -41,7 +41,7 @@ public class PermissionMatrixTests(EngineFixture f) : IClassFixture<EngineFixtur
         ["POST /api/v1/crm/events"] = [A, E],
         ["POST /api/v1/webhooks/"] = [A], ["GET /api/v1/webhooks/"] = [A], ["GET /api/v1/webhooks/{id:guid}"] = [A], ["PATCH /api/v1/webhooks/{id:guid}"] = [A],
         ["DELETE /api/v1/webhooks/{id:guid}"] = [A], ["GET /api/v1/webhooks/{id:guid}/attempts"] = [A], ["GET /api/v1/webhooks/{id:guid}/deliveries"] = [A],
-        ["POST /api/v1/webhooks/{id:guid}/replay"] = [A], ["GET /api/v1/notifications"] = [A],
+        ["POST /api/v1/webhooks/{id:guid}/replay"] = [A], ["GET /api/v1/notifications/"] = [A, E], ["GET /api/v1/notifications/unread"] = [A, E], ["POST /api/v1/notifications/read"] = [A, E],
         ["POST /api/v1/auto-replies/"] = [A], ["GET /api/v1/auto-replies/"] = [A, E], ["GET /api/v1/auto-replies/{id:guid}"] = [A, E],
         ["PATCH /api/v1/auto-replies/{id:guid}"] = [A, E], ["DELETE /api/v1/auto-replies/{id:guid}"] = [A], ["POST /api/v1/auto-replies/dry-run"] = [A, E],
         ["POST /api/v1/routing-rules/"] = [A], ["GET /api/v1/routing-rules/"] = [A, E], ["DELETE /api/v1/routing-rules/{id:guid}"] = [A],
