@@ -46,10 +46,13 @@ public static class InboundWriter
         var effects = new Effects();
         var firstContacts = new HashSet<Guid>();
         var customers = new Dictionary<(Guid, string), Guid>();
+        // A customer whose language nobody has set gets the one their messages are written in (kept until corrected).
+        var languages = messages.GroupBy(x => (x.Channel.Id, x.Message.Contact.ExternalId))
+            .ToDictionary(g => g.Key, g => LanguageGuess.Guess(string.Join(" ", g.Select(x => x.Message.Text).OfType<string>())));
         var contacts = await UpsertContactsAsync(conn, tx,
             messages.Select(x => (x.Channel, x.Message.Contact))
                 .Concat(events.Select(x => (x.Channel, x.Event.Contact))).ToList(),
-            effects, firstContacts, customers, now, ct);
+            languages, effects, firstContacts, customers, now, ct);
 
         var batch = new NpgsqlBatch(conn, tx);
         var threads = new Dictionary<Guid, Guid>();
@@ -69,7 +72,8 @@ public static class InboundWriter
     }
 
     private static async Task<Dictionary<(Guid Channel, string ExternalId), Guid>> UpsertContactsAsync(
-        NpgsqlConnection conn, NpgsqlTransaction tx, List<(Channel Channel, InboundContact Contact)> seen, Effects effects, HashSet<Guid> inserted,
+        NpgsqlConnection conn, NpgsqlTransaction tx, List<(Channel Channel, InboundContact Contact)> seen,
+        Dictionary<(Guid, string), string?> languages, Effects effects, HashSet<Guid> inserted,
         Dictionary<(Guid, string), Guid> customers, DateTimeOffset now, CancellationToken ct)
     {
         var result = new Dictionary<(Guid, string), Guid>();
@@ -81,13 +85,15 @@ public static class InboundWriter
             .OrderBy(x => x.Channel.Id).ThenBy(x => x.Contact.ExternalId, StringComparer.Ordinal)
             .ToList();
         await using var cmd = new NpgsqlCommand("""
-            insert into contacts as c (id, business_id, channel_id, external_id, name, phone, phone_e164, bsuid, first_seen_at, last_seen_at, created_at, updated_at)
-            select id, business_id, channel_id, external_id, name, phone, phone_e164, bsuid, @now, @now, @now, @now
-              from unnest(@id, @business_id, @channel_id, @external_id, @name, @phone, @phone_e164, @bsuid) with ordinality
-                as u(id, business_id, channel_id, external_id, name, phone, phone_e164, bsuid, n)
+            insert into contacts as c (id, business_id, channel_id, external_id, name, phone, phone_e164, bsuid, language,
+                                       first_seen_at, last_seen_at, created_at, updated_at)
+            select id, business_id, channel_id, external_id, name, phone, phone_e164, bsuid, language, @now, @now, @now, @now
+              from unnest(@id, @business_id, @channel_id, @external_id, @name, @phone, @phone_e164, @bsuid, @language) with ordinality
+                as u(id, business_id, channel_id, external_id, name, phone, phone_e164, bsuid, language, n)
              order by n
             on conflict (channel_id, external_id) do update set
                 name = coalesce(excluded.name, c.name), phone = coalesce(excluded.phone, c.phone), phone_e164 = coalesce(excluded.phone_e164, c.phone_e164),
+                language = coalesce(c.language, excluded.language),
                 bsuid = coalesce(excluded.bsuid, c.bsuid), last_seen_at = greatest(c.last_seen_at, excluded.last_seen_at),
                 updated_at = excluded.updated_at, version = c.version + 1
             returning c.id, c.channel_id, c.external_id, (xmax = 0), c.business_id, c.phone_e164,
@@ -104,6 +110,7 @@ public static class InboundWriter
         cmd.Parameters.Add(Texts("phone", rows.Select(r => r.Contact.Phone)));
         cmd.Parameters.Add(Texts("phone_e164", rows.Select(r => PhoneNumbers.ToE164(r.Contact.Phone))));
         cmd.Parameters.Add(Texts("bsuid", rows.Select(r => r.Contact.Bsuid)));
+        cmd.Parameters.Add(Texts("language", rows.Select(r => languages.GetValueOrDefault((r.Channel.Id, r.Contact.ExternalId)))));
         cmd.Parameters.Add(new NpgsqlParameter("now", now));
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))
@@ -200,7 +207,6 @@ public static class InboundWriter
             .Select(g => g.Key).ToHashSet();
         var facts = await ContactFactsAsync(conn, tx, fresh.Select(g => g.Key).ToArray(), firstContacts, botMaySpeak, automated, ct);
         var positions = await BotFlows.PositionsAsync(conn, tx, fresh.Select(g => conversations[g.Key].State.Id).ToArray(), ct);
-        GuessLanguages(batch, fresh.Select(g => (g.Key, Text: string.Join(" ", g.Select(r => r.Message.Text).OfType<string>()))), facts, now);
         foreach (var group in fresh)
         {
             var (state, channel) = conversations[group.Key];
@@ -250,28 +256,6 @@ public static class InboundWriter
         var spent = await Task.WhenAll(rows.Select(row => botMaySpeak.Contains(row.Id) ? automated.SpentAsync(row.Customer) : Task.FromResult(0)));
         return rows.Select((row, i) => (row.Id, Facts: new ContactFacts(row.Vip, row.Language, spent[i], first.Contains(row.Id))))
             .ToDictionary(x => x.Id, x => x.Facts);
-    }
-
-    /// <summary>
-    /// A customer whose language nobody has set gets the one their messages are written in (<see cref="LanguageGuess"/>),
-    /// for this turn's routing and kept on the customer (a merged identity's root) until someone corrects it.
-    /// </summary>
-    private static void GuessLanguages(NpgsqlBatch batch, IEnumerable<(Guid Contact, string Text)> written,
-        Dictionary<Guid, ContactFacts> facts, DateTimeOffset now)
-    {
-        var guessed = written.Where(w => facts[w.Contact].Language is null)
-            .Select(w => (w.Contact, Language: LanguageGuess.Guess(w.Text))).Where(g => g.Language is not null).ToList();
-        if (guessed.Count == 0) return;
-        foreach (var (contact, language) in guessed) facts[contact] = facts[contact] with { Language = language };
-        var cmd = new NpgsqlBatchCommand("""
-            update contacts c set language = u.l, updated_at = @now
-              from unnest(@ids, @ls) as u(id, l)
-             where c.id = (select coalesce(merged_into, id) from contacts where id = u.id) and c.language is null
-            """);
-        cmd.Parameters.Add(new NpgsqlParameter("ids", guessed.Select(g => g.Contact).ToArray()));
-        cmd.Parameters.Add(new NpgsqlParameter("ls", guessed.Select(g => g.Language!).ToArray()));
-        cmd.Parameters.Add(new NpgsqlParameter("now", now));
-        batch.BatchCommands.Add(cmd);
     }
 
     private static void AppendEvents(NpgsqlBatch batch, List<(Channel Channel, InboundEvent Event)> events,
