@@ -22,7 +22,7 @@ public sealed class OpenApiExamples : ISchemaFilter
         [typeof(LoginRequest)] = """{"email":"mali@example.com","password":"correct horse battery"}""",
         [typeof(UserRequest)] = """{"email":"mali@example.com","name":"Mali Srisuk","role":"Agent","password":"correct horse battery","skills":["logistics","thai"],"languages":["th","en"],"tier":"frontline","capacity":5}""",
         [typeof(TeamRequest)] = """{"name":"Logistics","strategy":"least_open","requiredSkills":["logistics"],"matchLanguage":false,"isDefault":false,"members":["01a2..."]}""",
-        [typeof(SettingsRequest)] = """{"timeZone":"Asia/Bangkok","lockMinutes":7,"idleReleaseMinutes":3,"stickyHours":72,"autoMergeVerifiedPhone":true,"inactiveAfterHours":24}""",
+        [typeof(SettingsRequest)] = """{"timeZone":"Asia/Bangkok","lockMinutes":7,"idleReleaseMinutes":3,"stickyHours":72,"autoMergeVerifiedPhone":true,"inactiveAfterHours":24,"botQuietMinutes":30}""",
         [typeof(TransferRequest)] = """{"toTeamId":"01a2...","comment":"Customer asks for a refund over the frontline limit"}""",
         [typeof(NoteRequest)] = """{"text":"10:02|refund|waiting for finance"}""",
         [typeof(ContactRequest)] = """{"email":"ana@example.com","phone":"+55 11 98765-4321","vip":true,"attributes":{"shoe_size":38},"tags":["loyal"],"lifetimeSpend":120.5,"lastOrder":{"id":"A-100","amount":20,"currency":"USD","at":"2026-02-01T10:00:00Z"}}""",

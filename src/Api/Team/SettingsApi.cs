@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Engine.Api.Team;
 
 public sealed record SettingsRequest(string? Name, string? TimeZone, int? LockMinutes, int? IdleReleaseMinutes, int? StickyHours,
-    bool? AutoMergeVerifiedPhone = null, int? InactiveAfterHours = null);
+    bool? AutoMergeVerifiedPhone = null, int? InactiveAfterHours = null, int? BotQuietMinutes = null);
 
 /// <summary>The business's settings: name, time zone, lock length (5–15 minutes), idle release, sticky-ownership window, the hours of customer silence after the agent spoke last before a conversation is resolved as inactive (24), and the contact matching rule (merge contacts that share a verified phone).</summary>
 public static class SettingsApi
@@ -30,6 +30,7 @@ public static class SettingsApi
             .Require(r.IdleReleaseMinutes is null or (>= 1 and <= 60), "idleReleaseMinutes", "Between 1 and 60 minutes.")
             .Require(r.StickyHours is null or (>= 0 and <= 720), "stickyHours", "Between 0 and 720 hours.")
             .Require(r.InactiveAfterHours is null or (>= 1 and <= 720), "inactiveAfterHours", "Between 1 and 720 hours.")
+            .Require(r.BotQuietMinutes is null or (>= 5 and <= 1440), "botQuietMinutes", "Between 5 and 1440 minutes.")
             .Require(r.Name is null || r.Name.Trim().Length is > 0 and <= 100, "name", "At most 100 characters.")
             .Require(r.TimeZone is null || TimeZoneInfo.TryFindSystemTimeZoneById(r.TimeZone, out _), "timeZone", "An IANA time zone such as Asia/Bangkok.");
         if (!v.IsValid) return v.Problem();
@@ -39,6 +40,7 @@ public static class SettingsApi
             IdleReleaseMinutes = r.IdleReleaseMinutes ?? before.IdleReleaseMinutes, StickyHours = r.StickyHours ?? before.StickyHours,
             AutoMergeVerifiedPhone = r.AutoMergeVerifiedPhone ?? before.AutoMergeVerifiedPhone,
             InactiveAfterHours = r.InactiveAfterHours ?? before.InactiveAfterHours,
+            BotQuietMinutes = r.BotQuietMinutes ?? before.BotQuietMinutes,
         }, ct));
     }
 }

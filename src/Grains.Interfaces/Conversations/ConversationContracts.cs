@@ -91,6 +91,8 @@ public static class ConversationTimers
     public const string IdleRelease = "idle-release";
     /// <summary>The agent spoke last and the customer has been silent for the business's inactivity time.</summary>
     public const string Inactivity = "inactivity";
+    /// <summary>The bot answered and the customer has been quiet for the business's quiet period (30 min).</summary>
+    public const string BotQuiet = "bot-quiet";
     /// <summary>The first-response alert's threshold since opening (or the bot's hand-over) is reached.</summary>
     public const string FirstResponseAlert = "alert-first-response";
     /// <summary>The waiting alert's threshold (the VIP one, the sooner) since entering the queue is reached.</summary>

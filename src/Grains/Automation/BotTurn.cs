@@ -6,7 +6,9 @@ public sealed record BotContext(
     IReadOnlyList<AutoReplyRule> Rules, BusinessHours Hours, DateTimeOffset Now, string? ContactName, string? ContactLanguage,
     IReadOnlyList<string> HandOverKeywords);
 
-public sealed record BotReply(Guid RuleId, string RuleName, string Text, IReadOnlyList<BotButton> Buttons);
+/// <summary>A bot message; <see cref="Answers"/> when it answers the customer (a keyword rule, a flow) rather than
+/// greeting them or telling them the hours (a welcome, an offline notice), which leaves them waiting for a person.</summary>
+public sealed record BotReply(Guid RuleId, string RuleName, string Text, IReadOnlyList<BotButton> Buttons, bool Answers = true);
 
 /// <summary>The bot's decision: a reply, a hand-over to people, or nothing. <see cref="Why"/> explains it (for the dry run).</summary>
 public sealed record BotDecision(BotReply? Reply, bool HandOver, string Why);
@@ -54,7 +56,8 @@ public static class BotTurn
         var buttons = rule.Buttons.ToList();
         if (c.AutomatedInLast24h >= 1 && buttons.Count < AutoReplyRules.MaxButtons && buttons.All(b => b.Id != AutoReplyRules.TalkToAgentId))
             buttons.Add(new BotButton(AutoReplyRules.TalkToAgentId, AutoReplyRules.TalkToAgentTitle));
-        return new(new BotReply(rule.Id, rule.Name, text, buttons), false, $"rule '{rule.Name}' ({rule.Trigger})");
+        return new(new BotReply(rule.Id, rule.Name, text, buttons, rule.Trigger == Triggers.Keyword), false,
+            $"rule '{rule.Name}' ({rule.Trigger})");
     }
 
     private static bool InWindow(AutoReplyRule r, TimeOnly t) => r is not { ActiveFrom: { } from, ActiveTo: { } to }

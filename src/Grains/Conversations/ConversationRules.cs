@@ -108,6 +108,7 @@ public static partial class ConversationRules
         ConversationTimers.LockExpiry => LockExpiryDue(state, now),
         ConversationTimers.IdleRelease => IdleReleaseDue(state, locks, now),
         ConversationTimers.Inactivity => InactivityDue(state, now),
+        ConversationTimers.BotQuiet => BotQuietDue(state, now),
         _ => throw new InvalidOperationException($"Conversation has no timer '{kind}'."),
     };
 

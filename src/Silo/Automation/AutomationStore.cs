@@ -33,6 +33,9 @@ public sealed record RoutingRule(Guid Id, Guid TeamId, IReadOnlyList<string> Key
 public sealed record AutomationSet(IReadOnlyList<AutoReplyRule> Rules, IReadOnlyList<RoutingRule> Routing, BusinessHours Hours, Guid? DefaultTeam,
     IReadOnlyList<LabelRule> LabelRules, IReadOnlyList<BotFlow> Flows)
 {
+    /// <summary>How long a customer may stay quiet after the bot's answer before the bot resolves the conversation.</summary>
+    public TimeSpan QuietPeriod { get; init; } = TimeSpan.FromMinutes(30);
+
     /// <summary>Patterns that ran out of time while this set was in use (one ingest group), flagged in its
     /// commit.</summary>
     public RuleTimeouts Timeouts { get; } = new();
@@ -151,7 +154,7 @@ public sealed class AutomationStore(NpgsqlDataSource db, TimeProvider clock)
             select business_id, id, team_id, keywords, pattern, priority, created_at, updated_at, labels, pattern_timeouts, pattern_timed_out_at
               from routing_rules where business_id = any(@b) order by priority desc, created_at
             """,
-            "select b.id, b.time_zone, b.hours::text, (select t.id from teams t where t.business_id = b.id and t.is_default) from businesses b where b.id = any(@b)",
+            "select b.id, b.time_zone, b.hours::text, (select t.id from teams t where t.business_id = b.id and t.is_default), b.bot_quiet_minutes from businesses b where b.id = any(@b)",
             Labels.RulesQuery,
             BotFlows.LatestQuery,
         })
@@ -162,7 +165,8 @@ public sealed class AutomationStore(NpgsqlDataSource db, TimeProvider clock)
         var routing = await Sql.ReadAllAsync(r, x => (Business: x.GetGuid(0), Rule: new RoutingRule(x.GetGuid(1), x.GetGuid(2), x.GetFieldValue<string[]>(3),
             x.NullableString(4), x.GetInt32(5), x.Time(6), x.Time(7), x.GetFieldValue<string[]>(8), x.GetInt32(9), x.NullableTime(10))), ct);
         await r.NextResultAsync(ct);
-        var settings = await Sql.ReadAllAsync(r, x => (Business: x.GetGuid(0), Tz: x.GetString(1), Hours: x.NullableString(2), Default: x.NullableGuid(3)), ct);
+        var settings = await Sql.ReadAllAsync(r, x => (Business: x.GetGuid(0), Tz: x.GetString(1), Hours: x.NullableString(2), Default: x.NullableGuid(3),
+            Quiet: TimeSpan.FromMinutes(x.GetInt32(4))), ct);
         await r.NextResultAsync(ct);
         var labelRules = await Sql.ReadAllAsync(r, Labels.ReadRule, ct);
         await r.NextResultAsync(ct);
@@ -173,7 +177,7 @@ public sealed class AutomationStore(NpgsqlDataSource db, TimeProvider clock)
             s.Hours is null ? BusinessHours.Default(s.Tz) : JsonSerializer.Deserialize<BusinessHoursDocument>(s.Hours, Effects.Json)!.ToHours(),
             s.Default,
             labelRules.Where(x => x.Business == s.Business).Select(x => x.Rule).ToList(),
-            flows.Where(x => x.Business == s.Business).Select(x => x.Flow).ToList()));
+            flows.Where(x => x.Business == s.Business).Select(x => x.Flow).ToList()) { QuietPeriod = s.Quiet });
     }
 
     /// <summary>What the bot knows of a contact at <paramref name="at"/>: name, language, automated messages in 24

@@ -37,7 +37,7 @@ public static class BotStep
                     automation.Rules, automation.Hours, now, last.Name, contact.Language, BotTurn.DefaultHandOverKeywords), random);
 
         var decision = received;
-        var replied = false;
+        var replied = false;   // answered: the bot keeps the conversation (a welcome or an offline notice does not)
         if (bot.Reply is { } reply)
         {
             var message = reply.Buttons.Count == 0
@@ -51,13 +51,18 @@ public static class BotStep
                 decision = decision.Then(send.Decision with { State = after },
                     new DomainEvent(ConversationEvents.BotReplied, now, new { MessageId = id, reply.RuleId, reply.RuleName }));
                 batch.BatchCommands.Add(OutboundMessages.Insert(id, state, message, "bot", send.OutOfWindow, send.Category, [], null, now));
-                replied = true;
+                replied = reply.Answers;
             }
         }
         else if (bot.HandOver && state.BotOutcome is null)
             decision = decision.Then(Decision<ConversationState>.Unchanged(decision.State with { BotOutcome = "handed_over", AwaitingSince = now, HandedOverAt = decision.State.HandedOverAt ?? now }),
                 new DomainEvent(ConversationEvents.BotHandedOver, now, new { Why = bot.Why }));
 
+        // The bot's answer keeps the conversation until the customer writes again or stays quiet for the quiet period;
+        // anything else (no answer, a hand-over, a welcome, an offline notice) queues it at once.
+        decision = decision with { Timers = [.. decision.Timers, replied
+            ? TimerIntent.Schedule(ConversationTimers.BotQuiet, now + automation.QuietPeriod)
+            : TimerIntent.Cancel(ConversationTimers.BotQuiet)] };
         var current = decision.State;
         if (!replied && current.Status == ConversationStatus.Open && current.TeamId is null)
         {

@@ -45,9 +45,9 @@ public class AutomationTests(OutboundFixture f) : IClassFixture<OutboundFixture>
         var phone = NewPhone();
 
         await WritesAsync(phone, "hello");
-        Assert.Equal("Hi Ana Lima! How can we help?", BodyText(SentTo(phone).Single()));
+        Assert.Equal("Hi Ana Lima! How can we help?", BodyText(SentTo(phone).First()));   // then their place in the queue
         var c = await ConversationOf(phone);
-        Assert.Equal(JsonValueKind.Null, c.GetProperty("teamId").ValueKind);      // the bot has it, not the queue
+        Assert.Equal(team, c.GetProperty("teamId").GetGuid());      // a welcome is not an answer: the customer waits for a person
 
         await WritesAsync(phone, "ค่าจัดส่งเท่าไหร่");
         var second = SentTo(phone).Last();
@@ -56,7 +56,7 @@ public class AutomationTests(OutboundFixture f) : IClassFixture<OutboundFixture>
             b => b.GetProperty("reply").GetProperty("id").GetString() == "talk_to_agent");   // the shortcut from the second reply on
 
         await WritesAsync(phone, "运费?");
-        Assert.Equal(3, SentTo(phone).Count());
+        Assert.Equal(3, SentTo(phone).Count(s => BodyText(s).StartsWith("Shipping") || BodyText(s).StartsWith("Hi")));
         await WritesAsync(phone, "shipping fee again?");                    // a 4th within 24 hours: a human steps in
         Assert.Equal(3, SentTo(phone).Count(s => BodyText(s).StartsWith("Shipping") || BodyText(s).StartsWith("Hi")));
         c = await ConversationOf(phone);
@@ -65,6 +65,51 @@ public class AutomationTests(OutboundFixture f) : IClassFixture<OutboundFixture>
         // Other tests here start new conversations: leave no welcome (and no default team) behind.
         Assert.Equal(HttpStatusCode.NoContent, (await f.Admin.DeleteAsync($"/api/v1/auto-replies/{welcome.GetProperty("id").GetGuid()}")).StatusCode);
         await f.Admin.PatchAsJsonAsync($"/api/v1/teams/{team}", new { isDefault = false });
+    }
+
+    [Fact]
+    public async Task A_keyword_answer_keeps_the_conversation_with_the_bot_and_30_quiet_minutes_resolve_it_as_the_bots()
+    {
+        var team = await TeamFixture.TeamAsync(f, "After the bot", "manual", [], isDefault: true);
+        var rule = await RuleAsync(new { name = "Hours", trigger = "keyword", keywords = new[] { "opening hours" }, variants = new[] { "We open 9 to 6." } });
+        try
+        {
+            var quiet = NewPhone();
+            await WritesAsync(quiet, "what are your opening hours?");
+            var c = await ConversationOf(quiet);
+            Assert.Equal(JsonValueKind.Null, c.GetProperty("teamId").ValueKind);   // the bot answered: it is the bot's
+            f.Clock.Advance(TimeSpan.FromMinutes(29));
+            await TeamFixture.RunTimersAsync(f);
+            Assert.Equal("open", (await ConversationOf(quiet)).GetProperty("status").GetString());
+            f.Clock.Advance(TimeSpan.FromMinutes(1));
+            await TeamFixture.RunTimersAsync(f);
+            c = await ConversationOf(quiet);
+            Assert.Equal("bot", c.GetProperty("resolution").GetString());
+            Assert.Equal("resolved", await f.Db.ScalarAsync<string>("select bot_outcome from conversations where id = @c",
+                ("c", c.GetProperty("id").GetGuid())));
+
+            // The customer's next message that the bot cannot answer queues it at once, and no quiet period resolves it.
+            var more = NewPhone();
+            await WritesAsync(more, "opening hours?");
+            await WritesAsync(more, "xyzzy plugh 42");                               // nothing the bot knows
+            Assert.Equal(team, (await ConversationOf(more)).GetProperty("teamId").GetGuid());
+            f.Clock.Advance(TimeSpan.FromMinutes(31));
+            await TeamFixture.RunTimersAsync(f);
+            Assert.Equal("open", (await ConversationOf(more)).GetProperty("status").GetString());
+
+            // Resolved by a person, a conversation only the bot answered is not "resolved by the bot".
+            var manual = NewPhone();
+            await WritesAsync(manual, "opening hours please");
+            var id = (await ConversationOf(manual)).GetProperty("id").GetGuid();
+            Assert.Equal(HttpStatusCode.OK, (await f.Admin.PostAsync($"/api/v1/conversations/{id}/resolve", null)).StatusCode);
+            Assert.Equal("agent", (await ConversationOf(manual)).GetProperty("resolution").GetString());
+            Assert.Equal(0, await f.Db.CountAsync("from conversations where id = @c and bot_outcome = 'resolved'", ("c", id)));
+        }
+        finally
+        {
+            await f.Admin.DeleteAsync($"/api/v1/auto-replies/{rule.GetProperty("id").GetGuid()}");
+            await f.Admin.PatchAsJsonAsync($"/api/v1/teams/{team}", new { isDefault = false });
+        }
     }
 
     [Fact]

@@ -86,7 +86,10 @@ public class ClosingTests(OutboundFixture f) : IClassFixture<OutboundFixture>
         var refused = await f.Admin.PatchAsJsonAsync("/api/v1/settings/", new { inactiveAfterHours = 0 });
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Contains("inactiveAfterHours", await refused.Content.ReadAsStringAsync());
-        var saved = await f.Admin.PatchAsJsonAsync("/api/v1/settings/", new { inactiveAfterHours = 24 });
-        Assert.Equal(24, (await saved.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("inactiveAfterHours").GetInt32());
+        var saved = await f.Admin.PatchAsJsonAsync("/api/v1/settings/", new { inactiveAfterHours = 24, botQuietMinutes = 30 });
+        var settings = await saved.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(24, settings.GetProperty("inactiveAfterHours").GetInt32());
+        Assert.Equal(30, settings.GetProperty("botQuietMinutes").GetInt32());
+        Assert.Equal(HttpStatusCode.BadRequest, (await f.Admin.PatchAsJsonAsync("/api/v1/settings/", new { botQuietMinutes = 4 })).StatusCode);
     }
 }

@@ -292,11 +292,13 @@ export function renderSettings(main, app) {
     const idle = h('input', { name: 'idleReleaseMinutes', type: 'number', min: 1, max: 60, value: s.idleReleaseMinutes });
     const sticky = h('input', { name: 'stickyHours', type: 'number', min: 0, max: 720, value: s.stickyHours });
     const inactive = h('input', { name: 'inactiveAfterHours', type: 'number', min: 1, max: 720, value: s.inactiveAfterHours });
+    const quiet = h('input', { name: 'botQuietMinutes', type: 'number', min: 5, max: 1440, value: s.botQuietMinutes });
     const f = form([h('label', 'Business name', name), h('label', 'Time zone', zone), h('label', 'Lock length (5–15 min)', lock),
       h('label', 'Idle release (min)', idle), h('label', 'Same agent for returning customers (h)', sticky),
-      h('label', 'Resolve as inactive after the customer is silent (h)', inactive)], 'Save', async () => {
+      h('label', 'Resolve as inactive after the customer is silent (h)', inactive),
+      h('label', 'The bot resolves after the customer is quiet (min)', quiet)], 'Save', async () => {
       await patch('/api/v1/settings/', { name: name.value, timeZone: zone.value, lockMinutes: Number(lock.value), idleReleaseMinutes: Number(idle.value),
-        stickyHours: Number(sticky.value), inactiveAfterHours: Number(inactive.value) });
+        stickyHours: Number(sticky.value), inactiveAfterHours: Number(inactive.value), botQuietMinutes: Number(quiet.value) });
       toast('Settings saved');
     });
     if (!admin) f.querySelectorAll('input, button').forEach(x => { x.disabled = true; });
