@@ -17,7 +17,8 @@ public interface IConversationCommandPort
 
 /// <summary>
 /// The conversation's grain (key <c>conv:{id}</c>): owns its deadlines — the lock's expiry (7 min), idle release
-/// (3 min), the response window's close, and its alert checks (first response, waiting) — and runs what people do to
+/// (3 min), the response window's close, inactivity (24 h), the bot's quiet period (30 min), and its alert checks
+/// (first response, waiting) — and runs what people do to
 /// it and commits what the customer writes to it, so a command, a customer's message and a deadline of one
 /// conversation never interleave anywhere in the cluster; after a command it
 /// re-reads its deadlines in the same turn (a lock taken or released re-arms its timer at once). The rules each
