@@ -26,30 +26,50 @@ public static class LanguageGuess
 
     private static readonly Dictionary<string, string[]> LatinWords = new()
     {
-        ["en"] = ["the", "is", "my", "you", "and", "where", "what", "please", "hello", "thanks", "order", "have", "not", "it", "to", "i"],
-        ["es"] = ["el", "la", "que", "de", "y", "mi", "por", "favor", "hola", "gracias", "pedido", "dónde", "donde", "está", "no", "es"],
-        ["pt"] = ["o", "a", "que", "de", "e", "meu", "minha", "por", "favor", "olá", "ola", "obrigado", "obrigada", "pedido", "não", "nao", "cadê", "onde", "está", "você"],
-        ["fr"] = ["le", "la", "les", "de", "et", "mon", "ma", "est", "bonjour", "merci", "commande", "où", "je", "pas", "vous", "svp"],
-        ["de"] = ["der", "die", "das", "und", "ist", "mein", "meine", "ich", "nicht", "hallo", "danke", "bitte", "bestellung", "wo"],
-        ["id"] = ["saya", "yang", "dan", "tidak", "ini", "itu", "apa", "mana", "terima", "kasih", "pesanan", "tolong", "sudah", "belum", "di"],
+        ["en"] = ["the", "is", "my", "you", "and", "where", "what", "please", "hello", "thanks", "order", "have", "not",
+            "it", "to", "i"],
+        ["es"] = ["el", "la", "que", "de", "y", "mi", "por", "favor", "hola", "gracias", "pedido", "dónde", "donde", "está",
+            "no", "es"],
+        ["pt"] = ["o", "a", "que", "de", "e", "meu", "minha", "por", "favor", "olá", "ola", "obrigado", "obrigada", "pedido",
+            "não", "nao", "cadê", "onde", "está", "você"],
+        ["fr"] = ["le", "la", "les", "de", "et", "mon", "ma", "est", "bonjour", "merci", "commande", "où", "je", "pas",
+            "vous", "svp"],
+        ["de"] = ["der", "die", "das", "und", "ist", "mein", "meine", "ich", "nicht", "hallo", "danke", "bitte",
+            "bestellung", "wo"],
+        ["id"] = ["saya", "yang", "dan", "tidak", "ini", "itu", "apa", "mana", "terima", "kasih", "pesanan", "tolong",
+            "sudah", "belum", "di"],
     };
+
+    private const string VietnameseLetters = "ơưđăạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ";
+
+    private static readonly char[] WordBreaks = [' ', ',', '.', '!', '?', ';', ':', '\n', '\t', '"', '(', ')', '¿', '¡'];
 
     public static string? Guess(string? text)
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
-        var letters = text.Count(char.IsLetter);
+        // One pass: letters, and how many are in each script of its own.
+        var inScript = new int[Scripts.Length];
+        int letters = 0, vietnamese = 0;
+        foreach (var c in text)
+        {
+            if (!char.IsLetter(c)) continue;
+            letters++;
+            if (VietnameseLetters.Contains(char.ToLowerInvariant(c))) vietnamese++;
+            for (var i = 0; i < Scripts.Length; i++)
+                if (Scripts[i].InScript(c)) { inScript[i]++; break; }
+        }
         if (letters < MinLetters) return null;
 
-        // A script of its own: the one most of the letters are in (kana wins over the Chinese characters Japanese uses).
-        var counts = Scripts.Select(s => (s.Language, Count: text.Count(s.InScript))).ToDictionary(x => x.Language, x => x.Count);
-        if (counts["ja"] > 0 && counts["ja"] + counts["zh"] >= letters / 2) return "ja";
-        var script = counts.Where(x => x.Key != "ja").MaxBy(x => x.Value);
-        if (script.Value * 2 >= letters) return script.Key;
+        // The script most of the letters are in (kana wins over the Chinese characters Japanese uses).
+        int Of(string language) => inScript[Array.FindIndex(Scripts, s => s.Language == language)];
+        if (Of("ja") > 0 && Of("ja") + Of("zh") >= letters / 2) return "ja";
+        var top = Enumerable.Range(0, Scripts.Length).Where(i => Scripts[i].Language != "ja").MaxBy(i => inScript[i]);
+        if (inScript[top] * 2 >= letters) return Scripts[top].Language;
 
-        if (text.Any(c => "ơưđăạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ".Contains(char.ToLowerInvariant(c)))) return "vi";
-        var words = text.ToLowerInvariant()
-            .Split([' ', ',', '.', '!', '?', ';', ':', '\n', '\t', '"', '(', ')', '¿', '¡'], StringSplitOptions.RemoveEmptyEntries);
-        var scores = LatinWords.Select(l => (l.Key, Score: words.Count(w => l.Value.Contains(w)))).OrderByDescending(x => x.Score).ToList();
+        if (vietnamese > 0) return "vi";
+        var words = text.ToLowerInvariant().Split(WordBreaks, StringSplitOptions.RemoveEmptyEntries);
+        var scores = LatinWords.Select(l => (l.Key, Score: words.Count(w => l.Value.Contains(w))))
+            .OrderByDescending(x => x.Score).ToList();
         // Two words at least, and more than any other language: "no" alone says nothing.
         return scores[0].Score >= 2 && scores[0].Score > scores[1].Score ? scores[0].Key : null;
     }

@@ -107,16 +107,18 @@ public static partial class ConversationRules
     /// <summary>Resolves the conversation; <paramref name="closedAs"/> when the engine closes it (<see
     /// cref="Resolutions.Inactive"/>, <see cref="Resolutions.Abandoned"/>), otherwise by the agent or, with only the
     /// bot having answered, the bot.</summary>
-    public static Decision<ConversationState> Resolve(ConversationState s, Guid? byUser, DateTimeOffset now, string? closedAs = null)
+    public static Decision<ConversationState> Resolve(ConversationState s, Guid? byUser, DateTimeOffset now,
+        string? closedAs = null)
     {
         Require(s.Status == ConversationStatus.Open, "already_resolved", "The conversation is already resolved.");
         // Resolved with only the bot having answered: the bot resolved it.
         // Only the bot's quiet period resolves it as the bot's.
         var botOutcome = closedAs == Resolutions.Bot ? "resolved" : s.BotOutcome;
-        var resolution = closedAs ?? (botOutcome == "resolved" ? Resolutions.Bot : Resolutions.Agent);
+        var resolution = closedAs ?? Resolutions.Agent;
         var next = s with { Status = ConversationStatus.Resolved, ResolvedAt = now, QueuedAt = null, LockHolder = null, LockUntil = null, LockLastActionAt = null,
             BotOutcome = botOutcome, Resolution = resolution, UpdatedAt = now };
-        return new(next, [new(ConversationEvents.Resolved, now, new { By = byUser, AgentId = s.AssigneeId, s.TeamId, Resolution = resolution })],
+        return new(next,
+            [new(ConversationEvents.Resolved, now, new { By = byUser, AgentId = s.AssigneeId, s.TeamId, Resolution = resolution })],
             [TimerIntent.Cancel(ConversationTimers.LockExpiry), TimerIntent.Cancel(ConversationTimers.IdleRelease),
              TimerIntent.Cancel(ConversationTimers.Inactivity), TimerIntent.Cancel(ConversationTimers.BotQuiet)], []);
     }
@@ -127,9 +129,12 @@ public static partial class ConversationRules
         s.Status == ConversationStatus.Open && s.TeamId is null && s.AssigneeId is null && s.FirstHumanReplyAt is null
         && s.BotOutcome is null && s.BotReplies > 0;
 
-    /// <summary>The customer stayed quiet after the bot's answer: resolved by the bot — the only way a conversation is.</summary>
+    /// <summary>The customer stayed quiet after the bot's answer: resolved by the bot — the only way a conversation
+    /// is.</summary>
     private static Decision<ConversationState> BotQuietDue(ConversationState s, DateTimeOffset now) =>
-        WithTheBot(s) ? Resolve(s, null, now, Resolutions.Bot) : Decision<ConversationState>.Unchanged(s) with { Changed = false };
+        WithTheBot(s)
+            ? Resolve(s, null, now, Resolutions.Bot)
+            : Decision<ConversationState>.Unchanged(s) with { Changed = false };
 
     /// <summary>A person answered: if the customer now stays silent for the business's inactivity time, the
     /// conversation is resolved as inactive.</summary>

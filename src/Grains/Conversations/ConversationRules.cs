@@ -120,11 +120,16 @@ public static partial class ConversationRules
         var closed = new Decision<ConversationState>(state with { UpdatedAt = now },
             [new DomainEvent(ConversationEvents.WindowClosed, now, new { ClosedAt = closes })], [], []);
         // The customer waited for a person and nobody answered before the window closed: abandoned.
-        return state.Status == ConversationStatus.Open && state.FirstHumanReplyAt is null && state.AwaitingSince is not null
-               && (state.BotReplies == 0 || state.BotOutcome == "handed_over")
+        return AwaitingFirstResponse(state) && state.AwaitingSince is not null
             ? closed.Then(Resolve(closed.State, null, now, Resolutions.Abandoned))
             : closed;
     }
+
+    /// <summary>Open, and no person has answered yet while the customer waits for one: from opening, or from the bot's
+    /// hand-over while the bot has the conversation.</summary>
+    public static bool AwaitingFirstResponse(ConversationState s) =>
+        s.Status == ConversationStatus.Open && s.FirstHumanReplyAt is null
+        && (s.BotReplies == 0 || s.BotOutcome == "handed_over");
 
     public static bool IsWindowOpen(ConversationState state, DateTimeOffset now) =>
         state.WindowClosesAt is { } closes && now < closes;

@@ -1,3 +1,4 @@
+using Engine.Grains.Conversations;
 using Engine.Grains.Interfaces.Conversations;
 using Engine.Grains.Interfaces.Runtime;
 using Engine.Silo.Database;
@@ -20,12 +21,6 @@ public sealed record AlertThresholds(TimeSpan FirstResponse, TimeSpan Waiting);
 public static class AlertWatch
 {
     public const string EntityType = "alert";
-
-    /// <summary>The first-response clock runs from opening, or from the bot's hand-over while the bot has the
-    /// conversation.</summary>
-    public static bool AwaitingFirstResponse(ConversationState s) =>
-        s.Status == ConversationStatus.Open && s.FirstHumanReplyAt is null
-        && (s.BotReplies == 0 || s.BotOutcome == "handed_over");
 
     public static bool IsWaiting(ConversationState s) =>
         s.Status == ConversationStatus.Open && s.QueuedAt is not null && s.AssigneeId is null;
@@ -64,8 +59,8 @@ public static class AlertWatch
         {
             TimeSpan Of(string kind) => TimeSpan.FromSeconds((double)(stored[b].FirstOrDefault(x => x.Kind == kind)
                 is { Kind: not null } s ? s.Seconds : Alerts.Defaults.Single(d => d.Kind == kind).Threshold));
-            var waiting = Of("waiting") < Of("vip_waiting") ? Of("waiting") : Of("vip_waiting");
-            return new AlertThresholds(Of("first_response"), waiting);
+            var (waiting, vip) = (Of("waiting"), Of("vip_waiting"));
+            return new AlertThresholds(Of("first_response"), waiting < vip ? waiting : vip);
         });
     }
 
@@ -73,7 +68,7 @@ public static class AlertWatch
     public static string[] Over(ConversationState s) =>
     [
         .. IsWaiting(s) ? Array.Empty<string>() : ["waiting", "vip_waiting"],
-        .. AwaitingFirstResponse(s) ? Array.Empty<string>() : ["first_response"],
+        .. ConversationRules.AwaitingFirstResponse(s) ? Array.Empty<string>() : ["first_response"],
     ];
 
     /// <summary>

@@ -113,7 +113,7 @@ public sealed class Alerts(
     private async Task<DateTimeOffset?> FirstResponseAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
         ConversationState s, DateTimeOffset now, Effects effects, CancellationToken ct)
     {
-        if (!AlertWatch.AwaitingFirstResponse(s)) return null;
+        if (!Engine.Grains.Conversations.ConversationRules.AwaitingFirstResponse(s)) return null;
         var rule = (await RulesAsync(conn, tx, s.BusinessId, ct)).Single(r => r.Kind == "first_response");
         if (!rule.Enabled) return null;
         var start = s.HandedOverAt ?? s.OpenedAt;
@@ -180,12 +180,8 @@ public sealed class Alerts(
             """, ct, ("id", id), ("b", business), ("k", kind), ("s", subject), ("v", value), ("t", threshold), ("x", text), ("now", now));
         if (inserted == 0) return;
         // Every Editor and Administrator is told (a VIP waiting among the alerts), on the live stream too.
-        await using (var notify = new NpgsqlBatch(conn, tx))
-        {
-            notify.BatchCommands.Add(Notifications.NotificationStore.Notify(business, kind == "vip_waiting" ? "vip_waiting" : "alert", text,
-                subject, new { AlertId = id, Kind = kind, SubjectId = subject, Value = value, Threshold = threshold }, now));
-            await notify.ExecuteNonQueryAsync(ct);
-        }
+        await Notifications.NotificationStore.NotifyAsync(conn, tx, business, kind == "vip_waiting" ? "vip_waiting" : "alert",
+            text, subject, new { AlertId = id, Kind = kind, SubjectId = subject, Value = value, Threshold = threshold }, now, ct);
         effects.Add(AlertWatch.EntityType, id, business, new Decision<int>(0,
             [new DomainEvent("alert.raised", now, new { AlertId = id, Kind = kind, SubjectId = subject, Value = value, Threshold = threshold, Text = text })], [], []), now);
     }

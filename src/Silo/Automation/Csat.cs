@@ -81,8 +81,9 @@ public sealed class Csat(NpgsqlDataSource db, OutboundService outbound, TimeProv
         yield return Sql.Command("update csat_requests set rating = @r, comment = @c, answered_at = @now where conversation_id = @id and answered_at is null",
             ("r", rating), ("c", comment), ("now", now), ("id", conversation));
         if (rating < 4)
-            yield return Notifications.NotificationStore.Notify(business, "csat_low", $"A customer rated conversation {conversation} {rating}/5.",
-                conversation, new { ConversationId = conversation, Rating = rating }, now);
+            yield return Notifications.NotificationStore.Notify(business, "csat_low",
+                $"A customer rated conversation {conversation} {rating}/5.", conversation,
+                new { ConversationId = conversation, Rating = rating }, now);
     }
 
     public async Task<CsatReport> ReportAsync(Guid business, DateTimeOffset? from, DateTimeOffset? to, Guid? agent, Guid? team, CancellationToken ct)

@@ -32,9 +32,9 @@ public static class FollowUps
     /// <summary>The outbox rows re-prioritising the open conversations of customer <c>@id</c> (every identity merged into
     /// it) whose priority differs from <c>@p</c> (SQL over the conversations read in the deciding transaction; the
     /// conversations' grains write them).</summary>
-    public const string PrioritiseOpenConversationsSql = """
+    public const string PrioritiseOpenConversationsSql = $"""
         insert into outbox (business_id, topic, ordering_key, idempotency_key, payload, due_at, created_at, updated_at)
-        select business_id, 'conversation.follow-up', 'conversation:' || id, 'follow-up:prioritise:' || gen_random_uuid(),
+        select business_id, '{ConversationTopic}', 'conversation:' || id, 'follow-up:prioritise:' || gen_random_uuid(),
                jsonb_build_object('conversationId', id, 'kind', 'prioritise', 'priority', @p), @now, @now, @now
           from conversations
          where contact_id in (select id from contacts where id = @id or merged_into = @id) and status = 'open' and priority <> @p

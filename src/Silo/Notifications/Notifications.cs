@@ -7,11 +7,12 @@ using NpgsqlTypes;
 namespace Engine.Silo.Notifications;
 
 /// <summary>A notification as one user sees it: read or not by them.</summary>
-public sealed record NotificationView(long Id, string Kind, string Text, JsonElement Data, DateTimeOffset CreatedAt, bool Read);
+public sealed record NotificationView(
+    long Id, string Kind, string Text, JsonElement Data, DateTimeOffset CreatedAt, bool Read);
 
 /// <summary>
-/// What supervisors must be told — a low rating, a raised alert (a VIP waiting among them), a paused webhook — for every
-/// Editor and Administrator of the business, each marking them read for themself. A notification is written in the
+/// What supervisors must be told — a low rating, a raised alert (a VIP waiting among them), a paused webhook — for
+/// every Editor and Administrator of the business, each marking them read for themself. A notification is written in the
 /// transaction of what caused it, with a <c>notification.created</c> event, so it reaches the live stream at once.
 /// </summary>
 public sealed class NotificationStore(NpgsqlDataSource db, TimeProvider clock)
@@ -20,26 +21,39 @@ public sealed class NotificationStore(NpgsqlDataSource db, TimeProvider clock)
 
     /// <summary>The notification and its event, about <paramref name="subject"/> (the conversation, the alert's subject,
     /// the webhook).</summary>
-    public static NpgsqlBatchCommand Notify(Guid business, string kind, string text, Guid subject, object data, DateTimeOffset now)
+    public static NpgsqlBatchCommand Notify(Guid business, string kind, string text, Guid subject, object data,
+        DateTimeOffset now)
     {
         var cmd = new NpgsqlBatchCommand($"""
             with n as (insert into notifications (business_id, kind, text, data, created_at)
                        values (@b, @k, @t, @d, @now) returning id)
             insert into entity_events (business_id, entity_type, entity_id, type, occurred_at, data)
-            select @b, 'notification', @s, '{Created}', @now, jsonb_build_object('notificationId', n.id, 'kind', @k) from n
+            select @b, 'notification', @s, '{Created}', @now, jsonb_build_object('notificationId', n.id, 'kind', @k)
+              from n
             """);
         cmd.Parameters.Add(new NpgsqlParameter("b", business));
         cmd.Parameters.Add(new NpgsqlParameter("k", kind));
         cmd.Parameters.Add(new NpgsqlParameter("t", text));
         cmd.Parameters.Add(new NpgsqlParameter("s", subject));
-        cmd.Parameters.Add(new NpgsqlParameter("d", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(data, Effects.Json) });
+        cmd.Parameters.Add(new NpgsqlParameter("d", NpgsqlDbType.Jsonb)
+            { Value = JsonSerializer.Serialize(data, Effects.Json) });
         cmd.Parameters.Add(new NpgsqlParameter("now", now));
         return cmd;
     }
 
+    /// <summary><see cref="Notify"/>, run at once in the caller's transaction.</summary>
+    public static async Task NotifyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid business, string kind,
+        string text, Guid subject, object data, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var batch = new NpgsqlBatch(conn, tx);
+        batch.BatchCommands.Add(Notify(business, kind, text, subject, data, now));
+        await batch.ExecuteNonQueryAsync(ct);
+    }
+
     /// <summary>The business's latest notifications (newest first), read or not by <paramref name="user"/> (an API key
     /// without a user reads them all as unread).</summary>
-    public async Task<IReadOnlyList<NotificationView>> ListAsync(Guid business, Guid? user, bool unreadOnly, CancellationToken ct)
+    public async Task<IReadOnlyList<NotificationView>> ListAsync(Guid business, Guid? user, bool unreadOnly,
+        CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         return await Sql.QueryAsync(conn, null, $"""
@@ -62,7 +76,8 @@ public sealed class NotificationStore(NpgsqlDataSource db, TimeProvider clock)
             """, r => r.GetInt32(0), ct, ("b", business), ("u", (object?)user ?? DBNull.Value))).Single();
     }
 
-    /// <summary>Marks these notifications (all, when none are named) read for the user; returns how many changed.</summary>
+    /// <summary>Marks these notifications (all, when none are named) read for the user; returns how many
+    /// changed.</summary>
     public async Task<int> MarkReadAsync(Guid business, Guid user, IReadOnlyList<long>? ids, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);

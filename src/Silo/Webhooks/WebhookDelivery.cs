@@ -91,13 +91,10 @@ public sealed class WebhookDelivery(NpgsqlDataSource db, IHttpClientFactory http
                 update outbox set status = 'failed', last_error = 'subscription paused', lease_owner = null, lease_until = null, updated_at = @now
                  where topic = @topic and status = 'pending' and payload->>'subscriptionId' = @id::text
                 """, ct, ("topic", Topic), ("id", subscriptionId), ("now", now));
-            await using (var notify = new NpgsqlBatch(conn, tx))
-            {
-                notify.BatchCommands.Add(Notifications.NotificationStore.Notify(business, "webhook_paused",
-                    $"Webhook {url} was paused after failing for 24 hours ({error}). Fix the receiver, resume it and replay the failed deliveries.",
-                    subscriptionId, new { SubscriptionId = subscriptionId }, now));
-                await notify.ExecuteNonQueryAsync(ct);
-            }
+            await Notifications.NotificationStore.NotifyAsync(conn, tx, business, "webhook_paused",
+                $"Webhook {url} was paused after failing for 24 hours ({error}). "
+                + "Fix the receiver, resume it and replay the failed deliveries.",
+                subscriptionId, new { SubscriptionId = subscriptionId }, now, ct);
             await AuditLog.WriteAsync(conn, tx, Actor.System(business), "webhook.paused", "webhook", subscriptionId, null, new { reason = error }, now, ct);
         }
         await tx.CommitAsync(ct);
