@@ -53,6 +53,10 @@ public sealed record ConversationState(
 
     /// <summary>How it ended: <see cref="Resolutions"/>.</summary>
     public string? Resolution { get; init; }
+
+    /// <summary>The first response time in business time (seconds from opening, or the bot's hand-over, to the first
+    /// person's reply, counting only the business's open hours).</summary>
+    public double? FirstResponseSeconds { get; init; }
 }
 
 /// <summary>The business's collaboration and closing rules a conversation needs: lock length (5–15 min), idle release,
@@ -101,7 +105,16 @@ public static class ConversationTimers
     /// once).</summary>
     public const string AlertRecheck = "alert-recheck";
 
+    /// <summary>The team's hours open while the conversation waits in its queue: the queue is offered then.</summary>
+    public const string QueueOpening = "queue-opening";
+    /// <summary>Re-tells a waiting customer their place in the queue when it improved markedly (at most every few
+    /// minutes).</summary>
+    public const string QueueUpdate = "queue-update";
+
     public static bool IsAlert(string kind) => kind.StartsWith("alert-", StringComparison.Ordinal);
+
+    /// <summary>Checks the silo runs with its business's data (thresholds, hours, the queue), not the pure rules.</summary>
+    public static bool IsCheck(string kind) => IsAlert(kind) || kind.StartsWith("queue-", StringComparison.Ordinal);
 }
 
 public static class ConversationEvents

@@ -48,6 +48,62 @@ public sealed record BusinessHours(string TimeZone, IReadOnlyDictionary<DayOfWee
         return null;
     }
 
+    /// <summary>When the business next opens, as an instant: <see cref="NextOpening"/> in UTC.</summary>
+    public DateTimeOffset? NextOpeningUtc(DateTimeOffset utc) => NextOpening(utc) is { } local ? Utc(local) : null;
+
+    /// <summary>The open time between two instants: what first response and waiting count (business time).</summary>
+    public TimeSpan OpenTimeBetween(DateTimeOffset from, DateTimeOffset to)
+    {
+        var open = TimeSpan.Zero;
+        foreach (var (start, end) in OpenSpans(from, to))
+            open += (end < to ? end : to) - (start > from ? start : from);
+        return open;
+    }
+
+    /// <summary>
+    /// The instant at which <paramref name="open"/> of open time has passed since <paramref name="from"/>: when a
+    /// business-time threshold is reached. A calendar that never opens counts wall time (nothing would ever be due).
+    /// </summary>
+    public DateTimeOffset AfterOpenTime(DateTimeOffset from, TimeSpan open)
+    {
+        var left = open;
+        foreach (var (start, end) in OpenSpans(from, from.AddDays(400)))
+        {
+            var s = start > from ? start : from;
+            if (end - s >= left) return s + left;
+            left -= end - s;
+        }
+        return from + open;
+    }
+
+    /// <summary>The opening intervals that overlap [from, to), as UTC instants, in order (a holiday closes the intervals
+    /// that start on it, as <see cref="IsOpen"/> does).</summary>
+    private IEnumerable<(DateTimeOffset Start, DateTimeOffset End)> OpenSpans(DateTimeOffset from, DateTimeOffset to)
+    {
+        if (to <= from) yield break;
+        var first = DateOnly.FromDateTime(Local(from)).AddDays(-1);
+        var last = DateOnly.FromDateTime(Local(to));
+        for (var day = first; day <= last; day = day.AddDays(1))
+        {
+            if (Holidays.Contains(day)) continue;
+            foreach (var i in Intervals(day).OrderBy(i => i.From))
+            {
+                var start = Utc(day.ToDateTime(i.From));
+                var end = Utc((i.To > i.From ? day : day.AddDays(1)).ToDateTime(i.To));
+                if (end > from && start < to) yield return (start, end);
+            }
+        }
+    }
+
+    /// <summary>A local wall time as an instant; a time skipped by a daylight-saving change counts from the change.</summary>
+    private DateTimeOffset Utc(DateTime local)
+    {
+        var zone = Zone;
+        local = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
+        while (zone.IsInvalidTime(local)) local = local.AddMinutes(15);
+        return new DateTimeOffset(TimeZoneInfo.ConvertTimeToUtc(local, zone), TimeSpan.Zero);
+    }
+
     /// <summary>"Mon–Sun 08:00–22:00" style text for notices.</summary>
     public string Describe()
     {

@@ -20,7 +20,7 @@ public static class ConversationDeadlines
     /// Fires the conversation's own deadlines among <paramref name="due"/> (soonest first) through
     /// <see cref="ConversationRules.TimerDue"/>: the decision's state no longer holds any of <paramref name="due"/>, and a
     /// deadline that an earlier one of the same firing moved or cancelled (idle release cancels the lock's expiry) does
-    /// not fire. The alert checks among them are left to the caller, on the decision's state. Each step that changed the
+    /// not fire. The checks among them (alerts, the queue's) are left to the caller, on the decision's state. Each step that changed the
     /// state is returned with the state before and after it.
     /// </summary>
     public static (Decision<ConversationState> Decision, IReadOnlyList<(string Kind, ConversationState Before,
@@ -30,7 +30,7 @@ public static class ConversationDeadlines
         var decision = Decision<ConversationState>.Unchanged(state with { Deadlines = state.Deadlines.RemoveRange(due) })
             with { Changed = true };
         var steps = new List<(string, ConversationState, ConversationState)>();
-        foreach (var kind in due.Where(k => !ConversationTimers.IsAlert(k)))
+        foreach (var kind in due.Where(k => !ConversationTimers.IsCheck(k)))
         {
             if (decision.Timers.Any(t => t.Kind == kind)) continue;
             var fired = ConversationRules.TimerDue(decision.State, kind, locks, now);

@@ -55,14 +55,22 @@ public static partial class ConversationRules
 
     /// <summary>
     /// A human reply (not the bot, not a note): the first one is the first response; each one that answers a waiting
-    /// customer records its reply time (from the first unanswered customer message, or the bot's hand-over).
+    /// customer records its reply time (from the first unanswered customer message, or the bot's hand-over). Both
+    /// count business time: the time the business's <paramref name="hours"/> were open (wall time without them).
     /// </summary>
-    public static Decision<ConversationState> HumanReplied(ConversationState s, Guid userId, DateTimeOffset now)
+    public static Decision<ConversationState> HumanReplied(ConversationState s, Guid userId, DateTimeOffset now,
+        Automation.BusinessHours? hours = null)
     {
         var first = s.FirstHumanReplyAt is null;
-        double? replySeconds = s.AwaitingSince is { } since ? Math.Max(0, (now - since).TotalSeconds) : null;
+        double Seconds(DateTimeOffset from) =>
+            Math.Max(0, (hours is null ? now - from : hours.OpenTimeBetween(from, now)).TotalSeconds);
+        double? replySeconds = s.AwaitingSince is { } since ? Seconds(since) : null;
         if (!first && replySeconds is null) return Decision<ConversationState>.Unchanged(s) with { Changed = false };
-        var next = s with { FirstHumanReplyAt = s.FirstHumanReplyAt ?? now, AwaitingSince = null, UnreadCount = 0, UpdatedAt = now };
+        var next = s with
+        {
+            FirstHumanReplyAt = s.FirstHumanReplyAt ?? now, AwaitingSince = null, UnreadCount = 0, UpdatedAt = now,
+            FirstResponseSeconds = first ? Seconds(s.HandedOverAt ?? s.OpenedAt) : s.FirstResponseSeconds,
+        };
         // Answered: the customer no longer waits, so idle release stops until they write again.
         return new(next, [new(ConversationEvents.HumanReplied, now, new { UserId = userId, First = first, ReplySeconds = replySeconds })],
             [TimerIntent.Cancel(ConversationTimers.IdleRelease)], []);

@@ -125,11 +125,10 @@ public static partial class ConversationRules
             : closed;
     }
 
-    /// <summary>Open, and no person has answered yet while the customer waits for one: from opening, or from the bot's
-    /// hand-over while the bot has the conversation.</summary>
+    /// <summary>Open, and no person has answered yet while the customer waits for one: from opening (a welcome or an
+    /// offline notice is not an answer), or from the bot's hand-over — not while the bot has the conversation.</summary>
     public static bool AwaitingFirstResponse(ConversationState s) =>
-        s.Status == ConversationStatus.Open && s.FirstHumanReplyAt is null
-        && (s.BotReplies == 0 || s.BotOutcome == "handed_over");
+        s.Status == ConversationStatus.Open && s.FirstHumanReplyAt is null && !WithTheBot(s);
 
     public static bool IsWindowOpen(ConversationState state, DateTimeOffset now) =>
         state.WindowClosesAt is { } closes && now < closes;

@@ -11,9 +11,10 @@ public interface ITeamQueueStore
 {
     Task<IReadOnlyList<QueuedConversation>> WaitingAsync(Guid team, CancellationToken ct);
 
-    /// <summary>Whether any agent of the team's business could be given a conversation now (<see
+    /// <summary>Whether the queue offers now: the team's hours are open (outside them it waits, and is offered when
+    /// they open) and some agent of the team's business could be given a conversation (<see
     /// cref="Assignment.AssignmentRules.MightTakeMore"/>): a drain with nobody to give to commits nothing.</summary>
-    Task<bool> AnyoneMightTakeAsync(Guid team, CancellationToken ct);
+    Task<bool> OffersNowAsync(Guid team, CancellationToken ct);
 }
 
 /// <summary>The queue's order: VIP (higher priority) first, then the longest waiting, then by id for a stable
@@ -56,7 +57,7 @@ public sealed class TeamQueueGrain(ITeamQueueStore store) : Grain, ITeamQueueGra
 
     public async Task<IReadOnlyList<Assigned>> Drain()
     {
-        if (!await store.AnyoneMightTakeAsync(Team, CancellationToken.None)) return [];
+        if (!await store.OffersNowAsync(Team, CancellationToken.None)) return [];
         var assigned = new List<Assigned>();
         foreach (var next in TeamQueueOrder.Order(await store.WaitingAsync(Team, CancellationToken.None)))
         {

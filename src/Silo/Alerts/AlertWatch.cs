@@ -1,6 +1,8 @@
+using Engine.Grains.Automation;
 using Engine.Grains.Conversations;
 using Engine.Grains.Interfaces.Conversations;
 using Engine.Grains.Interfaces.Runtime;
+using Engine.Silo.Automation;
 using Engine.Silo.Database;
 using Engine.Silo.Runtime;
 using Npgsql;
@@ -8,8 +10,9 @@ using Npgsql;
 namespace Engine.Silo.Alerts;
 
 /// <summary>The thresholds a conversation's alert checks are armed with: first response, and waiting (the VIP threshold
-/// when it is the sooner; the check itself applies the one for the customer).</summary>
-public sealed record AlertThresholds(TimeSpan FirstResponse, TimeSpan Waiting);
+/// when it is the sooner; the check itself applies the one for the customer) — both in business time, counted on the
+/// business's <see cref="Hours"/>.</summary>
+public sealed record AlertThresholds(TimeSpan FirstResponse, TimeSpan Waiting, BusinessHours Hours);
 
 /// <summary>
 /// Arms and ends a conversation's alert checks from the events of its decisions, so alerts are evaluated when
@@ -36,11 +39,13 @@ public static class AlertWatch
         var deadlines = s.Deadlines;
         foreach (var e in events)
         {
-            if (e.Type is ConversationEvents.Opened or ConversationEvents.BotHandedOver)
+            if (e.Type is ConversationEvents.Opened or ConversationEvents.BotHandedOver
+                && thresholds[s.BusinessId] is var first)
                 deadlines = deadlines.SetItem(ConversationTimers.FirstResponseAlert,
-                    e.At + thresholds[s.BusinessId].FirstResponse);
-            else if (e.Type == ConversationEvents.Queued)
-                deadlines = deadlines.SetItem(ConversationTimers.WaitingAlert, e.At + thresholds[s.BusinessId].Waiting);
+                    first.Hours.AfterOpenTime(e.At, first.FirstResponse));
+            else if (e.Type == ConversationEvents.Queued && thresholds[s.BusinessId] is var waiting)
+                deadlines = deadlines.SetItem(ConversationTimers.WaitingAlert,
+                    waiting.Hours.AfterOpenTime(e.At, waiting.Waiting));
         }
         return ReferenceEquals(deadlines, s.Deadlines) ? s : s with { Deadlines = deadlines };
     }
@@ -55,12 +60,13 @@ public static class AlertWatch
                 """, r => (Business: r.GetGuid(0), Kind: r.GetString(1), Seconds: r.GetDecimal(2)), ct,
                 ("b", businesses)))
             .ToLookup(x => x.Business);
+        var hours = await AutomationStore.HoursAsync(conn, tx, businesses, ct);
         return businesses.ToDictionary(b => b, b =>
         {
             TimeSpan Of(string kind) => TimeSpan.FromSeconds((double)(stored[b].FirstOrDefault(x => x.Kind == kind)
                 is { Kind: not null } s ? s.Seconds : Alerts.Defaults.Single(d => d.Kind == kind).Threshold));
             var (waiting, vip) = (Of("waiting"), Of("vip_waiting"));
-            return new AlertThresholds(Of("first_response"), waiting < vip ? waiting : vip);
+            return new AlertThresholds(Of("first_response"), waiting < vip ? waiting : vip, hours[b]);
         });
     }
 

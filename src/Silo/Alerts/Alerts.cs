@@ -117,9 +117,10 @@ public sealed class Alerts(
         var rule = (await RulesAsync(conn, tx, s.BusinessId, ct)).Single(r => r.Kind == "first_response");
         if (!rule.Enabled) return null;
         var start = s.HandedOverAt ?? s.OpenedAt;
-        var due = start + TimeSpan.FromSeconds((double)rule.Threshold);
+        var hours = await HoursAsync(conn, tx, s.BusinessId, ct);
+        var due = hours.AfterOpenTime(start, TimeSpan.FromSeconds((double)rule.Threshold));
         if (now < due) return due;
-        var waited = Math.Round((decimal)(now - start).TotalSeconds);
+        var waited = Math.Round((decimal)hours.OpenTimeBetween(start, now).TotalSeconds);
         await RaiseAsync(conn, tx, s.BusinessId, "first_response", s.Id, waited, rule.Threshold,
             $"No first response after {waited} s (alert above {rule.Threshold} s).", now, effects, ct);
         return null;
@@ -133,14 +134,20 @@ public sealed class Alerts(
             ("c", s.ContactId))).SingleOrDefault();
         var rule = (await RulesAsync(conn, tx, s.BusinessId, ct)).Single(r => r.Kind == (vip ? "vip_waiting" : "waiting"));
         if (!rule.Enabled) return null;
-        var due = s.QueuedAt!.Value + TimeSpan.FromSeconds((double)rule.Threshold);
+        var hours = await HoursAsync(conn, tx, s.BusinessId, ct);
+        var due = hours.AfterOpenTime(s.QueuedAt!.Value, TimeSpan.FromSeconds((double)rule.Threshold));
         if (now < due) return due;
-        var waited = Math.Round((decimal)(now - s.QueuedAt.Value).TotalSeconds);
+        var waited = Math.Round((decimal)hours.OpenTimeBetween(s.QueuedAt.Value, now).TotalSeconds);
         await RaiseAsync(conn, tx, s.BusinessId, rule.Kind, s.Id, waited, rule.Threshold,
             $"{(vip ? "A VIP customer has" : "A customer has")} waited {waited} s in the queue (alert above {rule.Threshold} s).",
             now, effects, ct);
         return null;
     }
+
+    /// <summary>First response and waiting count business time: the time the business was open.</summary>
+    private static async Task<Engine.Grains.Automation.BusinessHours> HoursAsync(NpgsqlConnection conn,
+        NpgsqlTransaction tx, Guid business, CancellationToken ct) =>
+        (await Automation.AutomationStore.HoursAsync(conn, tx, [business], ct))[business];
 
     /// <summary>
     /// Abandonment above the threshold on each of the last 3 local days, and CSAT over the last 7 days below it — as the daily

@@ -70,5 +70,5 @@ public sealed class TeamQueueStore(NpgsqlDataSource db, AssignmentService assign
             """, r => new QueuedConversation(r.GetGuid(0), r.GetInt32(1), r.Time(2)), ct, ("t", team));
     }
 
-    public Task<bool> AnyoneMightTakeAsync(Guid team, CancellationToken ct) => assignment.AnyoneMightTakeAsync(team, ct);
+    public Task<bool> OffersNowAsync(Guid team, CancellationToken ct) => assignment.OffersNowAsync(team, ct);
 }

@@ -128,6 +128,8 @@ public sealed class AutomationStore(NpgsqlDataSource db, TimeProvider clock)
         return (await LoadAsync(conn, null, [business], ct))[business];
     }
 
+    /// <summary>Sets the business's hours; its queues are drained at once, in case they are open now (conversations that
+    /// waited for the old opening re-arm for the new one when their check fires).</summary>
     public async Task SetHoursAsync(Actor actor, BusinessHoursDocument hours, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
@@ -140,6 +142,9 @@ public sealed class AutomationStore(NpgsqlDataSource db, TimeProvider clock)
             await cmd.ExecuteNonQueryAsync(ct);
         }
         await AuditLog.WriteAsync(conn, tx, actor, "business_hours.updated", "business", actor.BusinessId, null, hours, now, ct);
+        foreach (var team in await Sql.QueryAsync(conn, tx, "select id from teams where business_id = @b", r => r.GetGuid(0), ct,
+                     ("b", actor.BusinessId)))
+            await Assignment.AssignmentTriggers.DrainTeamAsync(conn, tx, team, now, ct);
         await tx.CommitAsync(ct);
     }
 
@@ -174,11 +179,27 @@ public sealed class AutomationStore(NpgsqlDataSource db, TimeProvider clock)
         return settings.ToDictionary(s => s.Business, s => new AutomationSet(
             rules.Where(x => x.Business == s.Business).Select(x => x.Rule).ToList(),
             routing.Where(x => x.Business == s.Business).Select(x => x.Rule).ToList(),
-            s.Hours is null ? BusinessHours.Default(s.Tz) : JsonSerializer.Deserialize<BusinessHoursDocument>(s.Hours, Effects.Json)!.ToHours(),
+            ParseHours(s.Tz, s.Hours),
             s.Default,
             labelRules.Where(x => x.Business == s.Business).Select(x => x.Rule).ToList(),
             flows.Where(x => x.Business == s.Business).Select(x => x.Flow).ToList()) { QuietPeriod = s.Quiet });
     }
+
+    /// <summary>The businesses' hours (their calendars in their time zones), for the rules that count business
+    /// time.</summary>
+    public static async Task<Dictionary<Guid, BusinessHours>> HoursAsync(NpgsqlConnection conn, NpgsqlTransaction? tx,
+        Guid[] businesses, CancellationToken ct)
+    {
+        if (businesses.Length == 0) return [];
+        var stored = (await Sql.QueryAsync(conn, tx, "select id, time_zone, hours::text from businesses where id = any(@b)",
+            r => (Id: r.GetGuid(0), Hours: ParseHours(r.GetString(1), r.NullableString(2))), ct, ("b", businesses)))
+            .ToDictionary(x => x.Id, x => x.Hours);
+        // A business without its row (data written by hand) keeps the default calendar.
+        return businesses.ToDictionary(b => b, b => stored.GetValueOrDefault(b) ?? BusinessHours.Default("UTC"));
+    }
+
+    private static BusinessHours ParseHours(string timeZone, string? stored) => stored is null
+        ? BusinessHours.Default(timeZone) : JsonSerializer.Deserialize<BusinessHoursDocument>(stored, Effects.Json)!.ToHours();
 
     /// <summary>What the bot knows of a contact at <paramref name="at"/>: name, language, automated messages in 24
     /// hours.</summary>

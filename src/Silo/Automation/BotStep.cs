@@ -50,11 +50,12 @@ public static class BotStep
                 var after = send.Decision!.State with { BotReplies = state.BotReplies + 1 };
                 decision = decision.Then(send.Decision with { State = after },
                     new DomainEvent(ConversationEvents.BotReplied, now, new { MessageId = id, reply.RuleId, reply.RuleName }));
-                batch.BatchCommands.Add(OutboundMessages.Insert(id, state, message, "bot", send.OutOfWindow, send.Category, [], null, now));
+                batch.BatchCommands.Add(OutboundMessages.Insert(id, state, message, OutboundMessages.BotAuthor, send.OutOfWindow, send.Category, [], null, now));
                 replied = reply.Answers;
             }
         }
-        else if (bot.HandOver && state.BotOutcome is null)
+        else if ((bot.HandOver || ConversationRules.WithTheBot(state)) && state.BotOutcome is null)
+            // Asked for a person, or the bot had the conversation and has no answer now: handed over.
             decision = decision.Then(Decision<ConversationState>.Unchanged(decision.State with { BotOutcome = "handed_over", AwaitingSince = now, HandedOverAt = decision.State.HandedOverAt ?? now }),
                 new DomainEvent(ConversationEvents.BotHandedOver, now, new { Why = bot.Why }));
 

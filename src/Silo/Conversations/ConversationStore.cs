@@ -5,6 +5,7 @@ using Engine.Grains.Deadlines;
 using Engine.Grains.Interfaces.Conversations;
 using Engine.Grains.Interfaces.Runtime;
 using Engine.Silo.Alerts;
+using Engine.Silo.Assignment;
 using Engine.Silo.Database;
 using Engine.Silo.Runtime;
 using Npgsql;
@@ -25,6 +26,7 @@ public static class ConversationStore
         "team_id", "assignee_id", "priority", "queued_at", "required_tier", "assigned_at", "first_human_reply_at",
         "lock_holder", "lock_until", "lock_last_action_at", "handovers", "released_from", "bot_outcome", "bot_replies",
         "awaiting_since", "handed_over_at", "deadlines", "next_deadline_at", "converted_at", "resolution",
+        "first_response_s",
     ];
     private static readonly string Columns = string.Join(", ", Fields);
 
@@ -49,7 +51,7 @@ public static class ConversationStore
 
     /// <summary>
     /// Adds the writes for these decisions' states with their deadlines: the decisions' timer intents applied, and the
-    /// alert checks their events arm (<see cref="AlertWatch"/>); alerts that their events end are cleared in the same
+    /// alert and queue checks their events arm (<see cref="AlertWatch"/>, <see cref="QueueWatch"/>); alerts that their events end are cleared in the same
     /// batch. Returns the states written and a check to run after the batch.
     /// </summary>
     public static async Task<(Action Check, IReadOnlyList<ConversationState> States)> SaveAsync(
@@ -58,8 +60,8 @@ public static class ConversationStore
     {
         var thresholds = await AlertWatch.ThresholdsAsync(conn, tx,
             decisions.Where(AlertWatch.Arms).Select(d => d.State.BusinessId).Distinct().ToArray(), ct);
-        var states = decisions.Select(d => AlertWatch.Arm(
-            ConversationDeadlines.Apply(d.State, d.Timers), d.Events, thresholds)).ToList();
+        var states = decisions.Select(d => QueueWatch.Arm(AlertWatch.Arm(
+            ConversationDeadlines.Apply(d.State, d.Timers), d.Events, thresholds), d.Events, thresholds)).ToList();
         AlertWatch.AppendClears(batch, decisions, now);
         return (Save(batch, states), states);
     }
@@ -132,6 +134,8 @@ public static class ConversationStore
         p.Add(Times("converted_at", s.Select(x => x.ConvertedAt)));
         p.Add(new NpgsqlParameter("resolution", NpgsqlDbType.Array | NpgsqlDbType.Text)
             { Value = s.Select(x => (object?)x.Resolution ?? DBNull.Value).ToArray() });
+        p.Add(new NpgsqlParameter("first_response_s", NpgsqlDbType.Array | NpgsqlDbType.Double)
+            { Value = s.Select(x => (object?)x.FirstResponseSeconds ?? DBNull.Value).ToArray() });
         return cmd;
     }
 
@@ -156,5 +160,6 @@ public static class ConversationStore
             .ToImmutableSortedDictionary(),
         ConvertedAt = r.NullableTime(33),
         Resolution = r.NullableString(34),
+        FirstResponseSeconds = r.IsDBNull(35) ? null : r.GetDouble(35),
     };
 }

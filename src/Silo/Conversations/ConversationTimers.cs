@@ -12,7 +12,8 @@ namespace Engine.Silo.Conversations;
 
 /// <summary>
 /// Fires a conversation's due deadlines for its grain: in one transaction, on the state read in it, the lock's and the
-/// window's through <see cref="ConversationRules.TimerDue"/> and the alert checks through <see cref="Alerts.Alerts"/>,
+/// window's through <see cref="ConversationRules.TimerDue"/>, the alert checks through <see cref="Alerts.Alerts"/> and
+/// the queue's through <see cref="QueueWatch"/>,
 /// then writes the state back fenced by its version — so a deadline delivered twice (a timer and the sweep, a
 /// duplicate activation) fires once: the second delivery finds it gone.
 /// </summary>
@@ -41,7 +42,7 @@ public sealed class ConversationDeadlineStore(
 
         var batch = new NpgsqlBatch(conn, tx);
         var effects = new Effects();
-        var locks = due.All(ConversationTimers.IsAlert)
+        var locks = due.All(ConversationTimers.IsCheck)
             ? LockPolicy.Default : await BusinessSettings.LockPolicyAsync(conn, tx, state.BusinessId, ct);
         var (decision, steps) = ConversationDeadlines.Fire(state, due, locks, now);
         // Idle release hands the conversation back to its queue: the agent's load goes with it.
@@ -53,8 +54,11 @@ public sealed class ConversationDeadlineStore(
                     new { before.LockHolder, before.AssigneeId, Status = ConversationStore.StatusText(before.Status) },
                     new { after.LockHolder, after.AssigneeId, Status = ConversationStore.StatusText(after.Status), after.Resolution },
                     now));
-        foreach (var kind in due.Where(ConversationTimers.IsAlert))
-            if (await alerts.CheckAsync(conn, tx, decision.State, kind, now, effects, ct) is { } later)
+        foreach (var kind in due.Where(ConversationTimers.IsCheck))
+            if (await (ConversationTimers.IsAlert(kind)
+                    ? alerts.CheckAsync(conn, tx, decision.State, kind, now, effects, ct)
+                    : QueueWatch.CheckAsync(conn, tx, decision.State, kind, state.Deadlines[kind], now, effects, ct))
+                is { } later)
                 decision = decision with { Timers = [.. decision.Timers, TimerIntent.Schedule(kind, later)] };
         var (check, saved) = await ConversationStore.SaveAsync(conn, tx, batch, [decision], now, ct);
         effects.Add(ConversationStore.EntityType, state.Id, state.BusinessId, decision, now);

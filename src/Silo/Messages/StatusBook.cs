@@ -80,6 +80,14 @@ public static class StatusBook
     }
 
     /// <summary>The provider refused the message for good (or retries ran out): failed, with the provider's code and a readable reason.</summary>
+    /// <summary>An automated notice that no longer applied when its turn came: never sent (final, like failed).</summary>
+    public static Task MarkDroppedAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid messageId, string reason,
+        DateTimeOffset now, CancellationToken ct) =>
+        Sql.ExecAsync(conn, tx, """
+            update messages set status = 'dropped', status_rank = 5, status_at = @now, updated_at = @now, failure_reason = @reason
+             where id = @id and status = 'queued'
+            """, ct, ("id", messageId), ("reason", reason), ("now", now));
+
     public static Task MarkFailedAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid messageId, int? code, string reason, DateTimeOffset now, CancellationToken ct) =>
         Sql.ExecAsync(conn, tx, """
             update messages set status = 'failed', status_rank = greatest(status_rank, 4), status_at = @now, updated_at = @now,

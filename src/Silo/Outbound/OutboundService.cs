@@ -32,7 +32,7 @@ public abstract record SendResult
 public sealed class OutboundService(Transactions runtime, ChannelStore channels, TimeProvider clock)
 {
     public Task<SendResult> SendAsync(Guid businessId, Guid conversationId, OutboundMessage message, IReadOnlyList<string> warnings,
-        string? idempotencyKey, Actor actor, CancellationToken ct, byte[]? fingerprint = null) =>
+        string? idempotencyKey, Actor actor, CancellationToken ct, byte[]? fingerprint = null, string? notice = null) =>
         runtime.CallAsync<SendResult>(async (conn, tx, ct2) =>
         {
             if (idempotencyKey is not null)
@@ -58,7 +58,10 @@ public sealed class OutboundService(Transactions runtime, ChannelStore channels,
             try
             {
                 touched = ConversationRules.Touch(state, actor.UserId ?? Guid.Empty, locks, now);
-                replied = actor.UserId is { } u ? ConversationRules.HumanReplied(touched.State, u, now) : Decision<ConversationState>.Unchanged(touched.State);
+                replied = actor.UserId is { } u
+                    ? ConversationRules.HumanReplied(touched.State, u, now,
+                        (await Automation.AutomationStore.HoursAsync(conn, tx, [businessId], ct2))[businessId])
+                    : Decision<ConversationState>.Unchanged(touched.State);
             }
             catch (RefusedException e) { return new SendResult.Refused(e.Code, e.Message); }
             var messageId = Guid.CreateVersion7();
@@ -68,7 +71,7 @@ public sealed class OutboundService(Transactions runtime, ChannelStore channels,
 
             var batch = new NpgsqlBatch(conn, tx);
             var insert = OutboundMessages.Insert(messageId, state, message, actor.UserId?.ToString() ?? actor.Id, outcome.OutOfWindow, outcome.Category,
-                warnings, idempotencyKey, now);
+                warnings, idempotencyKey, now, notice);
             batch.BatchCommands.Add(insert);
             if (fingerprint is not null)
                 batch.BatchCommands.Add(Sql.Command("update messages set request_hash = @h where id = @id", ("h", fingerprint), ("id", messageId)));
@@ -83,6 +86,8 @@ public sealed class OutboundService(Transactions runtime, ChannelStore channels,
             effects.AppendTo(batch, now);
             batch.BatchCommands.Add(AuditLog.Entry(actor, "message.sent", "message", messageId, null,
                 new { ConversationId = state.Id, message.Type, outcome.OutOfWindow, outcome.Category }, now));
+            if (OutboundMessages.IsPerson(actor.UserId?.ToString() ?? actor.Id))
+                batch.BatchCommands.Add(OutboundMessages.PutAutomatedBehind(state.Id, now));
             await batch.ExecuteNonQueryAsync(ct2);
             check();
             return new SendResult.Accepted(messageId, false);

@@ -34,17 +34,28 @@ public sealed class SendHandler(
         var messageId = item.Payload.GetProperty("messageId").GetGuid();
         await using var conn = await db.OpenConnectionAsync(ct);
         var row = (await Sql.QueryAsync(conn, null, """
-            select m.status, m.payload::text, m.channel_id, m.contact_id, c.external_id, c.phone, c.bsuid, c.first_seen_at, m.conversation_id, m.business_id
+            select m.status, m.payload::text, m.channel_id, m.contact_id, c.external_id, c.phone, c.bsuid, c.first_seen_at, m.conversation_id, m.business_id,
+                   m.notice
               from messages m join contacts c on c.id = m.contact_id where m.id = @id
             """, r => (Status: r.GetString(0), Payload: r.GetString(1), Channel: r.GetGuid(2), Contact: r.GetGuid(3),
                 To: new Recipient(r.GetString(4), r.NullableString(5), r.NullableString(6)), FirstSeen: r.Time(7), Conversation: r.GetGuid(8),
-                Business: r.GetGuid(9)), ct, ("id", messageId)))
+                Business: r.GetGuid(9), Notice: r.NullableString(10)), ct, ("id", messageId)))
             .SingleOrDefault();
         if (row.Payload is null) return new OutboxResult.Failed($"message {messageId} does not exist");
         if (row.Status != "queued") return new OutboxResult.Done(); // already went out (a re-driven row)
         var channel = await channels.FindCachedAsync(row.Channel, ct) ?? throw new InvalidOperationException("channel is gone");
 
         var now = clock.GetUtcNow();
+        // A notice whose turn came after things moved on (the customer was assigned, the agent already wrote) is
+        // dropped rather than sent untrue.
+        if (row.Notice is { } notice && !await Assignment.Notices.StillAppliesAsync(conn, messageId, notice, ct))
+        {
+            await using var tx = await conn.BeginTransactionAsync(ct);
+            await StatusBook.MarkDroppedAsync(conn, tx, messageId, $"The {notice} notice no longer applies.", now, ct);
+            await RecordAsync(conn, tx, row.Conversation, row.Business, "message.dropped", new { MessageId = messageId, Notice = notice }, now, ct);
+            await tx.CommitAsync(ct);
+            return new OutboxResult.Done();
+        }
         var o = options.Value;
         var recipient = grains.GetGrain<ICustomerGrain>(GrainKeys.Customer(row.Contact));
         var limits = new RecipientLimits(o.PairLimit, o.PairWindow, o.NewCustomerSendsPerMinute, o.NewCustomerAge,

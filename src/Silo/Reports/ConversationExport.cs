@@ -20,7 +20,7 @@ public sealed class ConversationExport(NpgsqlDataSource db)
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var cmd = Sql.Command(conn, null, """
             select v.id, ch.name, coalesce(p.name, p.external_id), v.status, v.opened_at, v.first_human_reply_at, v.resolved_at,
-                   extract(epoch from v.first_human_reply_at - v.opened_at)::float8, extract(epoch from v.resolved_at - v.opened_at)::float8,
+                   coalesce(v.first_response_s, extract(epoch from v.first_human_reply_at - coalesce(v.handed_over_at, v.opened_at))::float8), extract(epoch from v.resolved_at - v.opened_at)::float8,
                    t.name, u.name, v.handovers, v.bot_outcome, v.bot_replies, array_to_string(v.labels, '; '), q.rating,
                    v.converted_at is not null
               from conversations v join channels ch on ch.id = v.channel_id join contacts p on p.id = v.contact_id

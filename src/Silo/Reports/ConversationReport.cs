@@ -54,10 +54,10 @@ public sealed class ConversationReport(NpgsqlDataSource db, Rollups rollups)
         var sql = $"""
             with c as (
                 select v.* from conversations v join contacts p on p.id = v.contact_id where {where}),
-            frt as (select extract(epoch from first_human_reply_at - coalesce(handed_over_at, opened_at))::float8 as s from c where first_human_reply_at is not null),
+            frt as (select coalesce(first_response_s, extract(epoch from first_human_reply_at - coalesce(handed_over_at, opened_at))::float8) as s from c where first_human_reply_at is not null),
             res as (select extract(epoch from resolved_at - opened_at)::float8 as s from c where resolved_at is not null),
             conv as (select id from c where converted_at is not null),
-            waits as (select id, extract(epoch from first_human_reply_at - coalesce(handed_over_at, opened_at)) / 60 as m from c where first_human_reply_at is not null),
+            waits as (select id, coalesce(first_response_s, extract(epoch from first_human_reply_at - coalesce(handed_over_at, opened_at))::float8) / 60 as m from c where first_human_reply_at is not null),
             labelled as (select id, unnest(labels) as label from c),
             top5 as (select label, count(distinct id) as n from labelled group by label order by n desc, label limit 5),
             rt as (select (e.data->>'replySeconds')::float8 as s from entity_events e join c on c.id = e.entity_id
@@ -67,7 +67,8 @@ public sealed class ConversationReport(NpgsqlDataSource db, Rollups rollups)
                    (select percentile_cont(0.9) within group (order by s) from frt), (select stddev_pop(s) from frt),
                    (select count(*)::int from res), (select avg(s) from res), (select percentile_cont(0.5) within group (order by s) from res),
                    (select percentile_cont(0.9) within group (order by s) from res), (select stddev_pop(s) from res),
-                   (select count(*)::int from c where resolved_at is not null and resolved_at - opened_at <= interval '24 hours'),
+                   (select count(*)::int from c where resolved_at is not null and resolved_at - opened_at <= interval '24 hours'
+                       and resolution is distinct from 'abandoned'),
                    (select count(*)::int from c where status = 'resolved' and first_human_reply_at is null and coalesce(bot_outcome, '') <> 'resolved'),
                    (select count(*)::int from c where handovers > 0),
                    (select count(*)::int from c where bot_outcome = 'resolved'),

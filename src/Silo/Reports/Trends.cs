@@ -70,12 +70,12 @@ public sealed class Trends(NpgsqlDataSource db, ConversationReport summaries, Ro
         await using var conn = await db.OpenConnectionAsync(ct);
         return (await Sql.QueryAsync(conn, null, """
             with c as (
-                select (v.opened_at at time zone @tz)::date as day, v.status, v.first_human_reply_at, v.resolved_at, v.opened_at, v.bot_outcome,
-                       coalesce(v.handed_over_at, v.opened_at) as start
+                select (v.opened_at at time zone @tz)::date as day, v.status, v.first_human_reply_at, v.resolved_at, v.opened_at, v.bot_outcome, v.resolution,
+                       coalesce(v.first_response_s, extract(epoch from v.first_human_reply_at - coalesce(v.handed_over_at, v.opened_at))::float8) as frt
                   from conversations v where v.business_id = @b and v.opened_at >= @from and v.opened_at < @to)
             select day, count(*)::int,
-                   percentile_cont(0.5) within group (order by extract(epoch from first_human_reply_at - start)::float8) filter (where first_human_reply_at is not null),
-                   count(*) filter (where resolved_at - opened_at <= interval '24 hours')::int,
+                   percentile_cont(0.5) within group (order by frt) filter (where first_human_reply_at is not null),
+                   count(*) filter (where resolved_at - opened_at <= interval '24 hours' and resolution is distinct from 'abandoned')::int,
                    count(*) filter (where status = 'resolved' and first_human_reply_at is null and coalesce(bot_outcome, '') <> 'resolved')::int,
                    count(*) filter (where bot_outcome = 'resolved')::int
               from c group by day

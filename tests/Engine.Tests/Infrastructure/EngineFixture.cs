@@ -43,6 +43,16 @@ public class EngineFixture : IAsyncLifetime
         });
     }
 
+    /// <summary>Sets the business's hours (UTC): the same interval every day; 00:00–00:00 is open all day.</summary>
+    public static async Task SetDailyHoursAsync(HttpClient admin, TimeOnly from, TimeOnly to)
+    {
+        var interval = new[] { new { from = from.ToString("HH:mm"), to = to.ToString("HH:mm") } };
+        (await admin.PutAsJsonAsync("/api/v1/business-hours", new
+        {
+            timeZone = "UTC", week = Enum.GetNames<DayOfWeek>().ToDictionary(d => d, _ => interval), holidays = Array.Empty<string>(),
+        })).EnsureSuccessStatusCode();
+    }
+
     public static async Task<Guid> CreateChannelAsync(HttpClient admin, object body)
     {
         var response = await admin.PostAsJsonAsync("/api/v1/channels", body);

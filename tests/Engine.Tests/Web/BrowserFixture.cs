@@ -44,6 +44,9 @@ public sealed class BrowserFixture : IAsyncLifetime
             kind = "whatsapp", name = "Main number", phoneNumberId = Wa.PhoneNumberId, displayPhoneNumber = "15557654321",
             appSecret = EngineFixture.AppSecret, verifyToken = EngineFixture.VerifyToken, accessToken = "EAAG-test", apiBaseUrl = Provider.BaseUrl.ToString().TrimEnd('/'),
         });
+        // The engine's clock is the real one here: the business is open all day, so offers do not depend on when the
+        // suite runs (business hours are tested on a fake clock elsewhere).
+        await EngineFixture.SetDailyHoursAsync(Admin, new TimeOnly(0, 0), new TimeOnly(0, 0));
         Provider.StatusClient = new HttpClient { BaseAddress = BaseUrl };
         Provider.StatusWebhookUrl = $"/webhooks/whatsapp/{WhatsAppChannel}";
         Provider.StatusWebhookSecret = EngineFixture.AppSecret;

@@ -1,3 +1,4 @@
+using CsCheck;
 using Engine.Grains.Automation;
 
 namespace Engine.Tests.Grains.Automation;
@@ -50,6 +51,39 @@ public class BusinessHoursTests
         Assert.Equal(monday.AddDays(7).AddHours(9).DateTime, hours.NextOpening(friday.AddDays(1).AddHours(3)));
         var holiday = hours with { Holidays = new HashSet<DateOnly> { DateOnly.FromDateTime(monday.DateTime) } };
         Assert.False(holiday.IsOpen(monday.AddHours(11)));
+    }
+
+    [Fact]
+    public void Open_time_counts_only_business_hours_and_skips_holidays()
+    {
+        var hours = BusinessHours.Default("Asia/Bangkok"); // UTC+7, open 08:00–22:00
+        var nine = DateTimeOffset.Parse("2026-03-02T14:00:00Z");   // 21:00 local
+        Assert.Equal(TimeSpan.FromHours(2), hours.OpenTimeBetween(nine, nine.AddHours(12)));   // 21–22 and 08–09
+        Assert.Equal(TimeSpan.Zero, hours.OpenTimeBetween(nine.AddHours(1.5), nine.AddHours(10.5)));
+        // Five business minutes from 21:58 run out at 08:03 the next morning.
+        Assert.Equal(DateTimeOffset.Parse("2026-03-03T01:03:00Z"), hours.AfterOpenTime(nine.AddMinutes(58), TimeSpan.FromMinutes(5)));
+        Assert.Equal(DateTimeOffset.Parse("2026-03-03T01:00:00Z"), hours.NextOpeningUtc(nine.AddHours(2)));
+        var holiday = hours with { Holidays = new HashSet<DateOnly> { new(2026, 3, 3) } };
+        Assert.Equal(DateTimeOffset.Parse("2026-03-04T01:03:00Z"), holiday.AfterOpenTime(nine.AddMinutes(58), TimeSpan.FromMinutes(5)));
+        // A calendar that never opens counts wall time rather than never being due.
+        var never = hours with { Week = new Dictionary<DayOfWeek, IReadOnlyList<OpeningInterval>>() };
+        Assert.Equal(nine.AddMinutes(5), never.AfterOpenTime(nine, TimeSpan.FromMinutes(5)));
+    }
+
+    [Fact]
+    public void Open_time_agrees_with_is_open_and_after_open_time_inverts_it()
+    {
+        // Split days, a shift past midnight, across Berlin's daylight-saving changes.
+        var hours = Hours("Europe/Berlin", (DayOfWeek.Monday, "09:00", "12:00"), (DayOfWeek.Monday, "13:00", "18:00"),
+            (DayOfWeek.Friday, "20:00", "02:00"), (DayOfWeek.Sunday, "01:00", "04:00"));
+        var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        Gen.Select(Gen.Int[0, 365 * 24 * 60], Gen.Int[0, 5 * 24 * 60]).Sample((minute, length) =>
+        {
+            var at = start.AddMinutes(minute);
+            Assert.Equal(hours.IsOpen(at) ? TimeSpan.FromMinutes(1) : TimeSpan.Zero, hours.OpenTimeBetween(at, at.AddMinutes(1)));
+            var due = hours.AfterOpenTime(at, TimeSpan.FromMinutes(length));
+            Assert.Equal(TimeSpan.FromMinutes(length), hours.OpenTimeBetween(at, due));
+        });
     }
 }
 

@@ -225,7 +225,7 @@ public sealed class InMemoryTeamQueues : Engine.Grains.Teams.ITeamQueueStore
         lock (_gate) _unstaffed.Add(team);
     }
 
-    public Task<bool> AnyoneMightTakeAsync(Guid team, CancellationToken ct)
+    public Task<bool> OffersNowAsync(Guid team, CancellationToken ct)
     {
         lock (_gate) return Task.FromResult(!_unstaffed.Contains(team));
     }
