@@ -48,6 +48,12 @@ public sealed class FakeProviderServer : IAsyncDisposable
     public int RatePerSecond { get; set; } = 80;
     public ConcurrentDictionary<string, bool> ClosedWindow { get; } = new();
     public ConcurrentDictionary<string, bool> Unreachable { get; } = new();
+
+    /// <summary>WeChat followers' profile language by openid ("zh_CN", "en", "th"…); an openid not here has not followed
+    /// the account (user info answers subscribe 0, without a language).</summary>
+    public ConcurrentDictionary<string, string> Followers { get; } = new();
+
+    public int UserInfoRequests;
     public int WeChatWindowQuota { get; set; } = 5;
     public string? StatusWebhookUrl { get; set; }
     public string? StatusWebhookSecret { get; set; }
@@ -91,6 +97,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
         app.MapPost("/{version}/{phoneNumberId}/messages", WhatsAppSend);
         app.MapGet("/cgi-bin/token", WeChatToken);
         app.MapPost("/cgi-bin/message/custom/send", WeChatSend);
+        app.MapGet("/cgi-bin/user/info", WeChatUserInfo);
         // Control endpoints for running the fake by hand (tests use the object directly).
         app.MapPost("/_fake/fail", (FailRequest r) => { FailNext(r.Count, r.Status, r.Code, r.Message, r.WeChat); return Results.Ok(); });
         app.MapPost("/_fake/stall", (StallRequest r) => { StallNext(r.Count, TimeSpan.FromMilliseconds(r.Milliseconds)); return Results.Ok(); });
@@ -174,6 +181,25 @@ public sealed class FakeProviderServer : IAsyncDisposable
         if (_weChatWindowSends.AddOrUpdate(to, 1, (_, n) => n + 1) > WeChatWindowQuota) return WeChatError(45047, "out of response count limit");
         Sent.Enqueue(new SentMessage("wechat", "", to, type, body!.ToJsonString(), null, null));
         return WeChatError(0, "ok");
+    }
+
+    /// <summary>
+    /// WeChat's user info (<c>GET /cgi-bin/user/info?access_token&amp;openid&amp;lang</c>): a follower's openid, subscribe
+    /// 1, language and subscribe time; subscribe 0 and the openid only for one who does not follow; 40001 for a token
+    /// that is not the latest, 40003 for an openid that is missing or not this account's, 40005 for a lang other than zh_CN, zh_TW, en.
+    /// </summary>
+    private async Task<IResult> WeChatUserInfo(string? access_token, string? openid, string? lang)
+    {
+        Interlocked.Increment(ref UserInfoRequests);
+        if (await Injected() is { } injected) return injected;
+        bool valid;
+        lock (_validTokens) valid = access_token is not null && _validTokens.Contains(access_token);
+        if (!valid) return WeChatError(40001, "invalid credential, access_token is invalid or not latest");
+        if (string.IsNullOrEmpty(openid) || Unreachable.GetValueOrDefault(openid)) return WeChatError(40003, "invalid openid");
+        if (lang is not (null or "zh_CN" or "zh_TW" or "en")) return WeChatError(40005, "invalid lang");
+        return Followers.TryGetValue(openid, out var language)
+            ? Results.Json(new { subscribe = 1, openid, language, subscribe_time = 1_700_000_000, remark = "", tagid_list = Array.Empty<int>() })
+            : Results.Json(new { subscribe = 0, openid });
     }
 
     /// <summary>The customer wrote again: WeChat's per-message quota starts over.</summary>

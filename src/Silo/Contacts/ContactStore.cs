@@ -58,6 +58,7 @@ public sealed class ContactStore(NpgsqlDataSource db, TimeProvider clock, Conver
         var e164 = c.Phone is null ? null : PhoneNumbers.ToE164(c.Phone) ?? throw new RefusedException("invalid_phone", $"'{c.Phone}' is not a phone number in international form (+country…).");
         await using (var cmd = Sql.Command(conn, tx, """
             update contacts set name = coalesce(@n, name), language = coalesce(@l, language), vip = coalesce(@v, vip),
+                   language_source = case when @l is not null then 'person' else language_source end,
                    dedicated_agent_id = case when @clear then null else coalesce(@d, dedicated_agent_id) end,
                    email = coalesce(@email, email), phone = coalesce(@phone, phone), phone_e164 = coalesce(@e164, phone_e164),
                    country = coalesce(@country, country), attributes = @attrs, tags = coalesce(@tags, tags),

@@ -86,14 +86,16 @@ public static class InboundWriter
             .ToList();
         await using var cmd = new NpgsqlCommand("""
             insert into contacts as c (id, business_id, channel_id, external_id, name, phone, phone_e164, bsuid, language,
-                                       first_seen_at, last_seen_at, created_at, updated_at)
-            select id, business_id, channel_id, external_id, name, phone, phone_e164, bsuid, language, @now, @now, @now, @now
+                                       language_source, first_seen_at, last_seen_at, created_at, updated_at)
+            select id, business_id, channel_id, external_id, name, phone, phone_e164, bsuid, language,
+                   case when language is not null then 'message' end, @now, @now, @now, @now
               from unnest(@id, @business_id, @channel_id, @external_id, @name, @phone, @phone_e164, @bsuid, @language) with ordinality
                 as u(id, business_id, channel_id, external_id, name, phone, phone_e164, bsuid, language, n)
              order by n
             on conflict (channel_id, external_id) do update set
                 name = coalesce(excluded.name, c.name), phone = coalesce(excluded.phone, c.phone), phone_e164 = coalesce(excluded.phone_e164, c.phone_e164),
                 language = coalesce(c.language, excluded.language),
+                language_source = case when c.language is null then excluded.language_source else c.language_source end,
                 bsuid = coalesce(excluded.bsuid, c.bsuid), last_seen_at = greatest(c.last_seen_at, excluded.last_seen_at),
                 updated_at = excluded.updated_at, version = c.version + 1
             returning c.id, c.channel_id, c.external_id, (xmax = 0), c.business_id, c.phone_e164,
@@ -112,6 +114,7 @@ public static class InboundWriter
         cmd.Parameters.Add(Texts("bsuid", rows.Select(r => r.Contact.Bsuid)));
         cmd.Parameters.Add(Texts("language", rows.Select(r => languages.GetValueOrDefault((r.Channel.Id, r.Contact.ExternalId)))));
         cmd.Parameters.Add(new NpgsqlParameter("now", now));
+        var kinds = rows.Select(x => x.Channel).DistinctBy(c => c.Id).ToDictionary(c => c.Id, c => c.Kind);
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))
         {
@@ -119,10 +122,14 @@ public static class InboundWriter
             customers[(r.GetGuid(1), r.GetString(2))] = r.GetGuid(7);
             // A customer seen for the first time: published, and checked against the business's matching rule.
             if (r.GetBoolean(3)) inserted.Add(r.GetGuid(0));
+            // A new WeChat customer's profile is asked for their language.
             if (r.GetBoolean(3))
                 effects.Add(ContactEvents.EntityType, r.GetGuid(0), r.GetGuid(4), new Decision<int>(0,
                     [new DomainEvent(ContactEvents.Created, now, new { ChannelId = r.GetGuid(1), ExternalId = r.GetString(2) })], [],
-                    r.IsDBNull(5) || !r.GetBoolean(6) ? [] : [ContactEvents.Match(r.GetGuid(0))]), now);
+                    [
+                        .. r.IsDBNull(5) || !r.GetBoolean(6) ? Array.Empty<OutboxIntent>() : [ContactEvents.Match(r.GetGuid(0))],
+                        .. kinds[r.GetGuid(1)] == ChannelKinds.WeChat ? [WeChatProfiles.Fetch(r.GetGuid(0))] : Array.Empty<OutboxIntent>(),
+                    ]), now);
         }
         return result;
     }

@@ -3,7 +3,8 @@ namespace Engine.Silo.Outbound;
 /// <summary>What a provider made of one send.</summary>
 public abstract record ProviderResult
 {
-    /// <summary>Accepted; WhatsApp returns the message's wamid, WeChat no id.</summary>
+    /// <summary>Accepted, with what the answer carried: a send's WhatsApp wamid (WeChat gives no id), a WeChat
+    /// profile's language.</summary>
     public sealed record Sent(string? ProviderMessageId) : ProviderResult;
     /// <summary>Try again later: network errors, 5xx, rate limits (130429, 131056, 45009…).</summary>
     public sealed record Transient(int? Code, string Reason, TimeSpan? After = null) : ProviderResult;

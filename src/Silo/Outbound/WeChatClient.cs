@@ -17,7 +17,22 @@ public sealed class WeChatClient(IHttpClientFactory http, IGrainFactory grains)
     private static readonly HashSet<int> TokenErrors = [40001, 40014, 42001];
     private static readonly HashSet<int> Retryable = [-1, 45009];
 
-    public async Task<ProviderResult> SendAsync(Channel channel, Recipient to, OutboundMessage message, CancellationToken ct)
+    public Task<ProviderResult> SendAsync(Channel channel, Recipient to, OutboundMessage message, CancellationToken ct) =>
+        WithTokenAsync(channel, token => PostAsync(channel, token, to, message, ct));
+
+    /// <summary>
+    /// The language a follower set in WeChat (<c>/cgi-bin/user/info</c>: "zh_CN", "en", "th"…), as a language code
+    /// ("zh", "en", "th"); <see cref="ProviderResult.Sent"/> carries it, null when WeChat gives none (not a follower).
+    /// </summary>
+    public Task<ProviderResult> UserLanguageAsync(Channel channel, string openId, CancellationToken ct) =>
+        WithTokenAsync(channel, token => CallAsync(HttpMethod.Get,
+            $"{channel.Settings.ApiBaseUrl.TrimEnd('/')}/cgi-bin/user/info?access_token={Uri.EscapeDataString(token)}" +
+            $"&openid={Uri.EscapeDataString(openId)}&lang=en", null,
+            json => json?["language"]?.GetValue<string>() is { Length: > 0 } l ? l.Split('_')[0].ToLowerInvariant() : null, ct));
+
+    /// <summary>A call with the channel's access token from its grain; a token WeChat no longer accepts (another fetch,
+    /// an expiry we did not know of) is refreshed once and the call retried.</summary>
+    private async Task<ProviderResult> WithTokenAsync(Channel channel, Func<string, Task<ProviderResult>> call)
     {
         var source = grains.GetGrain<IChannelGrain>(GrainKeys.Channel(channel.Id));
         var token = await source.WeChatAccessToken(null);
@@ -25,25 +40,32 @@ public sealed class WeChatClient(IHttpClientFactory http, IGrainFactory grains)
             return token.Transient
                 ? new ProviderResult.Transient(token.ErrorCode, token.Error!)
                 : new ProviderResult.Permanent(token.ErrorCode, token.Error!);
-        var result = await PostAsync(channel, token.Token, to, message, ct);
+        var result = await call(token.Token);
         if (result is ProviderResult.Transient { Code: { } code } && TokenErrors.Contains(code))
         {
-            // The token was invalidated (another fetch, or an expiry we did not know of): refresh once and retry.
             var fresh = await source.WeChatAccessToken(token.Token);
             if (fresh.Token is null) return new ProviderResult.Transient(fresh.ErrorCode, fresh.Error!);
-            result = await PostAsync(channel, fresh.Token, to, message, ct);
+            result = await call(fresh.Token);
         }
         return result;
     }
 
-    private async Task<ProviderResult> PostAsync(Channel channel, string token, Recipient to, OutboundMessage m, CancellationToken ct)
+    private Task<ProviderResult> PostAsync(Channel channel, string token, Recipient to, OutboundMessage m, CancellationToken ct) =>
+        CallAsync(HttpMethod.Post,
+            $"{channel.Settings.ApiBaseUrl.TrimEnd('/')}/cgi-bin/message/custom/send?access_token={Uri.EscapeDataString(token)}",
+            Body(to.ExternalId, m).ToJsonString(), _ => null, ct);
+
+    /// <summary>One call to WeChat's API: errcode 0 is <see cref="ProviderResult.Sent"/> (with what
+    /// <paramref name="read"/> takes from the answer); token errors and busy answers are transient.</summary>
+    private async Task<ProviderResult> CallAsync(HttpMethod method, string url, string? body, Func<JsonNode?, string?> read,
+        CancellationToken ct)
     {
-        var url = $"{channel.Settings.ApiBaseUrl.TrimEnd('/')}/cgi-bin/message/custom/send?access_token={Uri.EscapeDataString(token)}";
         JsonNode? json;
         try
         {
-            using var response = await http.CreateClient("providers").PostAsync(url,
-                new StringContent(Body(to.ExternalId, m).ToJsonString(), Encoding.UTF8, "application/json"), ct);
+            using var request = new HttpRequestMessage(method, url);
+            if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+            using var response = await http.CreateClient("providers").SendAsync(request, ct);
             if ((int)response.StatusCode >= 500) return new ProviderResult.Transient(null, $"HTTP {(int)response.StatusCode}");
             json = JsonNode.Parse(await response.Content.ReadAsStringAsync(ct));
         }
@@ -52,7 +74,7 @@ public sealed class WeChatClient(IHttpClientFactory http, IGrainFactory grains)
         catch (JsonException) { return new ProviderResult.Transient(null, "unreadable response"); }
         var code = json?["errcode"]?.GetValue<int>() ?? 0;
         var reason = json?["errmsg"]?.GetValue<string>() ?? "";
-        if (code == 0) return new ProviderResult.Sent(null);
+        if (code == 0) return new ProviderResult.Sent(read(json));
         return TokenErrors.Contains(code) || Retryable.Contains(code)
             ? new ProviderResult.Transient(code, reason)
             : new ProviderResult.Permanent(code, Readable(code, reason));

@@ -18,10 +18,10 @@ public class OutboundWeChatTests(OutboundFixture f) : IClassFixture<OutboundFixt
 {
     private static string NewOpenId() => "o" + Guid.NewGuid().ToString("N")[..27];
 
-    private async Task<Guid> CustomerWritesAsync(string openId)
+    private async Task<Guid> CustomerWritesAsync(string openId, string text = "在吗")
     {
         var ts = f.Clock.GetUtcNow().ToUnixTimeSeconds().ToString();
-        var xml = $"<xml><ToUserName>gh</ToUserName><FromUserName>{openId}</FromUserName><CreateTime>{ts}</CreateTime><MsgType>text</MsgType><Content>在吗</Content><MsgId>{Random.Shared.NextInt64(1, long.MaxValue)}</MsgId></xml>";
+        var xml = $"<xml><ToUserName>gh</ToUserName><FromUserName>{openId}</FromUserName><CreateTime>{ts}</CreateTime><MsgType>text</MsgType><Content>{text}</Content><MsgId>{Random.Shared.NextInt64(1, long.MaxValue)}</MsgId></xml>";
         var r = await WeChatCallbacks.PostAsync(f.Host.CreateClient(), f.WeChatChannel, xml, f.Clock.GetUtcNow());
         r.EnsureSuccessStatusCode();
         f.Provider.CustomerWrote(openId);
@@ -29,6 +29,44 @@ public class OutboundWeChatTests(OutboundFixture f) : IClassFixture<OutboundFixt
     }
 
     private int SentTo(string openId) => f.Provider.Sent.Count(s => s.Recipient == openId);
+
+    private async Task<(Guid Id, string? Language)> ContactAsync(string openId)
+    {
+        var id = await f.Db.ScalarAsync<Guid>("select id from contacts where external_id = @o", ("o", openId));
+        return (id, (await f.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/contacts/{id}")).GetProperty("language").GetString());
+    }
+
+    [Fact]
+    public async Task A_new_customers_language_comes_from_their_wechat_profile_over_a_guess_but_never_over_a_person()
+    {
+        // A follower whose WeChat is in English writes in Chinese: the guess from the script is replaced by the profile.
+        var follower = NewOpenId();
+        f.Provider.Followers[follower] = "en";
+        const string chinese = "你好，我的包裹还没有到";
+        await CustomerWritesAsync(follower, chinese);
+        Assert.Equal("zh", (await ContactAsync(follower)).Language);
+        await f.DrainAsync();
+        Assert.Equal("en", (await ContactAsync(follower)).Language);
+        Assert.Equal(1, await f.Db.CountAsync("from entity_events where entity_id = @c and type = 'contact.changed'",
+            ("c", (await ContactAsync(follower)).Id)));
+
+        // An agent's correction made before the profile arrives stands; a token WeChat no longer accepts is refreshed.
+        var corrected = NewOpenId();
+        f.Provider.Followers[corrected] = "zh_TW";
+        await CustomerWritesAsync(corrected, chinese);
+        var (id, _) = await ContactAsync(corrected);
+        (await f.Admin.PutAsJsonAsync($"/api/v1/contacts/{id}/language", new { language = "th" })).EnsureSuccessStatusCode();
+        f.Provider.ExpireTokens();
+        await f.DrainAsync();
+        Assert.Equal("th", (await ContactAsync(corrected)).Language);
+
+        // One who does not follow the account has no profile language: the guess stays.
+        var stranger = NewOpenId();
+        await CustomerWritesAsync(stranger, chinese);
+        await f.DrainAsync();
+        Assert.Equal("zh", (await ContactAsync(stranger)).Language);
+        Assert.Equal(0, await f.Db.CountAsync("from outbox where topic = 'contact.wechat_profile' and status <> 'done'"));
+    }
 
     [Fact]
     public async Task A_reply_goes_through_the_customer_service_api_with_a_fetched_token()
@@ -118,6 +156,7 @@ public class OutboundWeChatTests(OutboundFixture f) : IClassFixture<OutboundFixt
     {
         var openId = NewOpenId();
         var conversation = await CustomerWritesAsync(openId);
+        await f.DrainAsync();   // the new customer's profile is asked for first
         f.Provider.FailNext(1, 200, 45047, "out of response count limit", weChat: true);
         var id = await OutboundFixture.MessageIdOf(await f.SendAsync(conversation, new { type = "text", text = "x" }));
         await f.DrainAsync();
@@ -131,6 +170,7 @@ public class OutboundWeChatTests(OutboundFixture f) : IClassFixture<OutboundFixt
     {
         var openId = NewOpenId();
         var conversation = await CustomerWritesAsync(openId);
+        await f.DrainAsync();   // the new customer's profile is asked for first
         f.Provider.FailNext(1, 200, -1, "system error", weChat: true);
         var id = await OutboundFixture.MessageIdOf(await f.SendAsync(conversation, new { type = "buttons", text = "请选择", buttons = new[] { new { id = "1", title = "查询订单" } } }));
         await f.DrainAsync();
