@@ -159,12 +159,15 @@ public static class AutomationApi
         return TypedResults.Ok(new BusinessHoursView(hours.TimeZone, hours.Describe(), hours.IsOpen(now), hours.NextOpening(now)));
     }
 
+    /// <summary>An hours document as the business's and the teams' hours take it.</summary>
+    public static Validation ValidateHours(BusinessHoursDocument r) => new Validation()
+        .Require(r.TimeZone is not null && TimeZoneInfo.TryFindSystemTimeZoneById(r.TimeZone, out _), "timeZone", "An IANA time zone such as Asia/Bangkok.")
+        .Require(r.Week is not null && r.Week.Values.All(list => list.All(i => TimeOnly.TryParseExact(i.From, "HH:mm", out _) && TimeOnly.TryParseExact(i.To, "HH:mm", out _))),
+            "week", "Intervals as {\"from\":\"08:00\",\"to\":\"22:00\"} per day.");
+
     private static async Task<Results<Ok<BusinessHoursView>, ValidationProblem>> PutHours(BusinessHoursDocument r, HttpContext h, AutomationStore s, TimeProvider clock, CancellationToken ct)
     {
-        var v = new Validation()
-            .Require(r.TimeZone is not null && TimeZoneInfo.TryFindSystemTimeZoneById(r.TimeZone, out _), "timeZone", "An IANA time zone such as Asia/Bangkok.")
-            .Require(r.Week is not null && r.Week.Values.All(list => list.All(i => TimeOnly.TryParseExact(i.From, "HH:mm", out _) && TimeOnly.TryParseExact(i.To, "HH:mm", out _))),
-                "week", "Intervals as {\"from\":\"08:00\",\"to\":\"22:00\"} per day.");
+        var v = ValidateHours(r);
         if (!v.IsValid) return v.Problem();
         await s.SetHoursAsync(h.User.Actor(), r with { Holidays = r.Holidays ?? [] }, ct);
         return await GetHours(h, s, clock, ct) is var ok ? TypedResults.Ok(ok.Value) : throw new InvalidOperationException();

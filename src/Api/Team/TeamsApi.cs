@@ -1,7 +1,10 @@
 using Engine.Api.Access;
 using Engine.Api.Http;
 using Engine.Grains.Interfaces.Conversations;
+using Engine.Api.Automation;
+using Engine.Silo.Automation;
 using Engine.Silo.Team;
+using Npgsql;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Engine.Api.Team;
@@ -20,7 +23,44 @@ public static class TeamsApi
             .RequireAuthorization(Permissions.ReadConversations).WithSummary("Teams with members and how many conversations wait in each queue (agents read it to transfer and to see their queues).");
         group.MapGet("/{id:guid}", Get).RequireAuthorization(Permissions.ReadTeam);
         group.MapPatch("/{id:guid}", Update).RequireAuthorization(Permissions.ManageSettings);
+        group.MapGet("/{id:guid}/hours", GetHours).RequireAuthorization(Permissions.ReadTeam)
+            .WithSummary("The team's opening hours: its own, or the business's (own: false). Outside them its queue waits and is offered when they open.");
+        group.MapPut("/{id:guid}/hours", PutHours).RequireAuthorization(Permissions.ManageSettings)
+            .WithSummary("Give the team hours of its own (the business-hours document: timeZone, week, holidays).");
+        group.MapDelete("/{id:guid}/hours", DeleteHours).RequireAuthorization(Permissions.ManageSettings)
+            .WithSummary("The team keeps the business's hours again.");
     }
+
+    private static async Task<Results<Ok<TeamHoursView>, ProblemHttpResult>> GetHours(Guid id, HttpContext http, TeamStore teams,
+        NpgsqlDataSource db, TimeProvider clock, CancellationToken ct)
+    {
+        var business = http.User.BusinessId();
+        if (await teams.GetAsync(business, id, ct) is null) return Problems.NotFound("team", id);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var own = (await AutomationStore.TeamHoursAsync(conn, null, [id], ct)).GetValueOrDefault(id);
+        var hours = own ?? (await AutomationStore.HoursAsync(conn, null, [business], ct))[business];
+        var now = clock.GetUtcNow();
+        return TypedResults.Ok(new TeamHoursView(hours.TimeZone, hours.Describe(), hours.IsOpen(now), hours.NextOpening(now), own is not null));
+    }
+
+    private static async Task<Results<Ok<TeamHoursView>, ValidationProblem, ProblemHttpResult>> PutHours(Guid id, BusinessHoursDocument r,
+        HttpContext http, TeamStore teams, AutomationStore store, NpgsqlDataSource db, TimeProvider clock, CancellationToken ct)
+    {
+        var v = AutomationApi.ValidateHours(r);
+        if (!v.IsValid) return v.Problem();
+        if (!await store.SetTeamHoursAsync(http.User.Actor(), id, r with { Holidays = r.Holidays ?? [] }, ct)) return Problems.NotFound("team", id);
+        return (await GetHours(id, http, teams, db, clock, ct)).Result switch
+        {
+            Ok<TeamHoursView> ok => ok,
+            ProblemHttpResult p => p,
+            _ => throw new InvalidOperationException(),
+        };
+    }
+
+    private static async Task<Results<Ok<TeamHoursView>, ProblemHttpResult>> DeleteHours(Guid id, HttpContext http, TeamStore teams,
+        AutomationStore store, NpgsqlDataSource db, TimeProvider clock, CancellationToken ct) =>
+        await store.SetTeamHoursAsync(http.User.Actor(), id, null, ct)
+            ? await GetHours(id, http, teams, db, clock, ct) : Problems.NotFound("team", id);
 
     private static async Task<Results<Created<TeamView>, ValidationProblem, ProblemHttpResult>> Create(TeamRequest req, HttpContext http, TeamStore teams, UserStore users, CancellationToken ct)
     {
@@ -54,3 +94,7 @@ public static class TeamsApi
             .Require(r.Members is null || r.Members.All(known.Contains), "members", "Members must be active users of this business who can take conversations (not Analysts).");
     }
 }
+
+/// <summary>The hours that govern a team's queue; <see cref="Own"/> when they are the team's rather than the
+/// business's.</summary>
+public sealed record TeamHoursView(string TimeZone, string Hours, bool OpenNow, DateTime? NextOpening, bool Own);

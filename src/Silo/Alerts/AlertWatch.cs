@@ -11,8 +11,12 @@ namespace Engine.Silo.Alerts;
 
 /// <summary>The thresholds a conversation's alert checks are armed with: first response, and waiting (the VIP threshold
 /// when it is the sooner; the check itself applies the one for the customer) — both in business time, counted on the
-/// business's <see cref="Hours"/>.</summary>
-public sealed record AlertThresholds(TimeSpan FirstResponse, TimeSpan Waiting, BusinessHours Hours);
+/// business's <see cref="Hours"/>, or a team's own (<see cref="TeamHours"/>) for a conversation in its queue.</summary>
+public sealed record AlertThresholds(TimeSpan FirstResponse, TimeSpan Waiting, BusinessHours Hours,
+    IReadOnlyDictionary<Guid, BusinessHours> TeamHours)
+{
+    public BusinessHours HoursFor(Guid? team) => team is { } t && TeamHours.TryGetValue(t, out var own) ? own : Hours;
+}
 
 /// <summary>
 /// Arms and ends a conversation's alert checks from the events of its decisions, so alerts are evaluated when
@@ -42,16 +46,16 @@ public static class AlertWatch
             if (e.Type is ConversationEvents.Opened or ConversationEvents.BotHandedOver
                 && thresholds[s.BusinessId] is var first)
                 deadlines = deadlines.SetItem(ConversationTimers.FirstResponseAlert,
-                    first.Hours.AfterOpenTime(e.At, first.FirstResponse));
+                    first.HoursFor(s.TeamId).AfterOpenTime(e.At, first.FirstResponse));
             else if (e.Type == ConversationEvents.Queued && thresholds[s.BusinessId] is var waiting)
                 deadlines = deadlines.SetItem(ConversationTimers.WaitingAlert,
-                    waiting.Hours.AfterOpenTime(e.At, waiting.Waiting));
+                    waiting.HoursFor(s.TeamId).AfterOpenTime(e.At, waiting.Waiting));
         }
         return ReferenceEquals(deadlines, s.Deadlines) ? s : s with { Deadlines = deadlines };
     }
 
     public static async Task<IReadOnlyDictionary<Guid, AlertThresholds>> ThresholdsAsync(
-        NpgsqlConnection conn, NpgsqlTransaction tx, Guid[] businesses, CancellationToken ct)
+        NpgsqlConnection conn, NpgsqlTransaction tx, Guid[] businesses, Guid[] teams, CancellationToken ct)
     {
         if (businesses.Length == 0) return new Dictionary<Guid, AlertThresholds>();
         var stored = (await Sql.QueryAsync(conn, tx, """
@@ -61,12 +65,13 @@ public static class AlertWatch
                 ("b", businesses)))
             .ToLookup(x => x.Business);
         var hours = await AutomationStore.HoursAsync(conn, tx, businesses, ct);
+        var teamHours = await AutomationStore.TeamHoursAsync(conn, tx, teams, ct);
         return businesses.ToDictionary(b => b, b =>
         {
             TimeSpan Of(string kind) => TimeSpan.FromSeconds((double)(stored[b].FirstOrDefault(x => x.Kind == kind)
                 is { Kind: not null } s ? s.Seconds : Alerts.Defaults.Single(d => d.Kind == kind).Threshold));
             var (waiting, vip) = (Of("waiting"), Of("vip_waiting"));
-            return new AlertThresholds(Of("first_response"), waiting < vip ? waiting : vip, hours[b]);
+            return new AlertThresholds(Of("first_response"), waiting < vip ? waiting : vip, hours[b], teamHours);
         });
     }
 

@@ -1,6 +1,7 @@
 using Engine.Grains.Interfaces.Conversations;
 using Engine.Grains.Interfaces.Runtime;
 using Engine.Silo.Audit;
+using Engine.Silo.Automation;
 using Engine.Silo.Database;
 using Engine.Silo.Reports;
 using Engine.Silo.Runtime;
@@ -117,7 +118,7 @@ public sealed class Alerts(
         var rule = (await RulesAsync(conn, tx, s.BusinessId, ct)).Single(r => r.Kind == "first_response");
         if (!rule.Enabled) return null;
         var start = s.HandedOverAt ?? s.OpenedAt;
-        var hours = await HoursAsync(conn, tx, s.BusinessId, ct);
+        var hours = await AutomationStore.HoursForAsync(conn, tx, s.BusinessId, s.TeamId, ct);
         var due = hours.AfterOpenTime(start, TimeSpan.FromSeconds((double)rule.Threshold));
         if (now < due) return due;
         var waited = Math.Round((decimal)hours.OpenTimeBetween(start, now).TotalSeconds);
@@ -134,7 +135,7 @@ public sealed class Alerts(
             ("c", s.ContactId))).SingleOrDefault();
         var rule = (await RulesAsync(conn, tx, s.BusinessId, ct)).Single(r => r.Kind == (vip ? "vip_waiting" : "waiting"));
         if (!rule.Enabled) return null;
-        var hours = await HoursAsync(conn, tx, s.BusinessId, ct);
+        var hours = await AutomationStore.HoursForAsync(conn, tx, s.BusinessId, s.TeamId, ct);
         var due = hours.AfterOpenTime(s.QueuedAt!.Value, TimeSpan.FromSeconds((double)rule.Threshold));
         if (now < due) return due;
         var waited = Math.Round((decimal)hours.OpenTimeBetween(s.QueuedAt.Value, now).TotalSeconds);
@@ -143,11 +144,6 @@ public sealed class Alerts(
             now, effects, ct);
         return null;
     }
-
-    /// <summary>First response and waiting count business time: the time the business was open.</summary>
-    private static async Task<Engine.Grains.Automation.BusinessHours> HoursAsync(NpgsqlConnection conn,
-        NpgsqlTransaction tx, Guid business, CancellationToken ct) =>
-        (await Automation.AutomationStore.HoursAsync(conn, tx, [business], ct))[business];
 
     /// <summary>
     /// Abandonment above the threshold on each of the last 3 local days, and CSAT over the last 7 days below it — as the daily

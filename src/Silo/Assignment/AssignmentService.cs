@@ -37,7 +37,7 @@ public sealed class AssignmentService(
                 ? await TryAssignAsync(conn, tx, seats, team, conversation, ct2) : null;
         }, ct), agent => agent);
 
-    /// <summary>Whether the team's queue offers now: within its business's hours (outside them conversations wait for
+    /// <summary>Whether the team's queue offers now: within its hours (its own, or its business's) (outside them conversations wait for
     /// the opening, <see cref="QueueWatch"/>), and anyone in the business could be given a conversation — a drain with
     /// nobody to give to offers nothing. Claims and a supervisor's assignment are not bound by the hours.</summary>
     public Task<bool> OffersNowAsync(Guid teamId, CancellationToken ct) =>
@@ -46,7 +46,7 @@ public sealed class AssignmentService(
             var business = (await Sql.QueryAsync(conn, tx, "select business_id from teams where id = @t", r => r.GetGuid(0),
                 ct2, ("t", teamId))).SingleOrDefault();
             if (business == Guid.Empty) return false;
-            var hours = (await Automation.AutomationStore.HoursAsync(conn, tx, [business], ct2))[business];
+            var hours = await Automation.AutomationStore.HoursForAsync(conn, tx, business, teamId, ct2);
             return hours.IsOpen(clock.GetUtcNow())
                 && (await CandidatesAsync(conn, tx, "u.business_id = @x", business, ct2)).Any(AssignmentRules.MightTakeMore);
         }, ct);

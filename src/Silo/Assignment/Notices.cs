@@ -101,7 +101,7 @@ public sealed class Notices(NpgsqlDataSource db, OutboundService outbound, TimeP
             select count(*)::int from team_members m join users u on u.id = m.user_id
              where m.team_id = @t and u.presence = 'online' and u.disabled_at is null
             """, r => r.GetInt32(0), ct, ("t", team)))[0];
-        var hours = (await AutomationStore.HoursAsync(conn, null, [c.Business], ct))[c.Business];
+        var hours = await AutomationStore.HoursForAsync(conn, null, c.Business, team, ct);
         await Sql.ExecAsync(conn, null, """
             insert into queue_notices (conversation_id, position, told_at) values (@c, @p, @now)
             on conflict (conversation_id) do update set position = excluded.position, told_at = excluded.told_at

@@ -10,8 +10,8 @@ using Npgsql;
 namespace Engine.Silo.Assignment;
 
 /// <summary>
-/// A waiting conversation's queue checks, deadlines in its state armed when it enters a queue. Outside the business's
-/// hours the queue does not offer (<see cref="AssignmentService.OffersNowAsync"/>): the opening check drains the team's
+/// A waiting conversation's queue checks, deadlines in its state armed when it enters a queue. Outside its team's hours
+/// (the team's own, or the business's) the queue does not offer (<see cref="AssignmentService.OffersNowAsync"/>): the opening check drains the team's
 /// queue when the hours open — once per team and opening, however many conversations waited for it — so the offers
 /// happen then without a new customer message. The update check re-tells the customer their place while it is open
 /// (<see cref="QueueNotice"/>).
@@ -24,7 +24,7 @@ public static class QueueWatch
         var deadlines = s.Deadlines;
         foreach (var e in events.Where(e => e.Type == ConversationEvents.Queued))
         {
-            var hours = thresholds[s.BusinessId].Hours;
+            var hours = thresholds[s.BusinessId].HoursFor(s.TeamId);
             var opens = hours.IsOpen(e.At) ? e.At : hours.NextOpeningUtc(e.At);
             if (opens is not { } at) continue;   // a calendar that never opens: claims and supervisors only
             if (at > e.At) deadlines = deadlines.SetItem(ConversationTimers.QueueOpening, at);
@@ -38,7 +38,7 @@ public static class QueueWatch
         ConversationState s, string kind, DateTimeOffset due, DateTimeOffset now, Effects effects, CancellationToken ct)
     {
         if (!s.IsQueued) return null;
-        var hours = (await AutomationStore.HoursAsync(conn, tx, [s.BusinessId], ct))[s.BusinessId];
+        var hours = await AutomationStore.HoursForAsync(conn, tx, s.BusinessId, s.TeamId, ct);
         if (!hours.IsOpen(now))   // the hours changed since it was armed: wait for the new opening
             return hours.NextOpeningUtc(now) is { } opens
                 ? opens + (kind == ConversationTimers.QueueUpdate ? QueueNotice.MinInterval : TimeSpan.Zero) : null;

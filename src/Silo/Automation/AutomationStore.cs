@@ -198,6 +198,44 @@ public sealed class AutomationStore(NpgsqlDataSource db, TimeProvider clock)
         return businesses.ToDictionary(b => b, b => stored.GetValueOrDefault(b) ?? BusinessHours.Default("UTC"));
     }
 
+    /// <summary>The hours that govern a conversation: its team's own, when the team has some, else the business's.</summary>
+    public static async Task<BusinessHours> HoursForAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid business,
+        Guid? team, CancellationToken ct) =>
+        team is { } t && (await TeamHoursAsync(conn, tx, [t], ct)).TryGetValue(t, out var own)
+            ? own : (await HoursAsync(conn, tx, [business], ct))[business];
+
+    /// <summary>The teams among <paramref name="teams"/> that keep hours of their own.</summary>
+    public static async Task<Dictionary<Guid, BusinessHours>> TeamHoursAsync(NpgsqlConnection conn, NpgsqlTransaction? tx,
+        Guid[] teams, CancellationToken ct) =>
+        teams.Length == 0 ? [] : (await Sql.QueryAsync(conn, tx,
+            "select id, hours::text from teams where id = any(@t) and hours is not null",
+            r => (Id: r.GetGuid(0), Hours: JsonSerializer.Deserialize<BusinessHoursDocument>(r.GetString(1), Effects.Json)!.ToHours()),
+            ct, ("t", teams))).ToDictionary(x => x.Id, x => x.Hours);
+
+    /// <summary>Sets a team's own hours, or (null) gives it the business's again; its queue is drained at once, in case
+    /// it is open now. Audited. False when the team is not the business's.</summary>
+    public async Task<bool> SetTeamHoursAsync(Actor actor, Guid team, BusinessHoursDocument? hours, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var before = (await Sql.QueryAsync(conn, tx, "select hours::text from teams where id = @t and business_id = @b for update",
+            r => r.NullableString(0), ct, ("t", team), ("b", actor.BusinessId))).ToList();
+        if (before.Count == 0) return false;
+        await using (var cmd = Sql.Command(conn, tx, "update teams set hours = @h, updated_at = @now, version = version + 1 where id = @t",
+            ("now", now), ("t", team)))
+        {
+            cmd.Parameters.Add(new NpgsqlParameter("h", NpgsqlDbType.Jsonb)
+                { Value = hours is null ? DBNull.Value : JsonSerializer.Serialize(hours, Effects.Json) });
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        await AuditLog.WriteAsync(conn, tx, actor, hours is null ? "team_hours.cleared" : "team_hours.updated", "team", team,
+            before[0] is null ? null : JsonSerializer.Deserialize<BusinessHoursDocument>(before[0]!, Effects.Json), hours, now, ct);
+        await Assignment.AssignmentTriggers.DrainTeamAsync(conn, tx, team, now, ct);
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
     private static BusinessHours ParseHours(string timeZone, string? stored) => stored is null
         ? BusinessHours.Default(timeZone) : JsonSerializer.Deserialize<BusinessHoursDocument>(stored, Effects.Json)!.ToHours();
 

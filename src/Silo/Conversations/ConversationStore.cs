@@ -58,8 +58,9 @@ public static class ConversationStore
         NpgsqlConnection conn, NpgsqlTransaction tx, NpgsqlBatch batch,
         IReadOnlyCollection<Decision<ConversationState>> decisions, DateTimeOffset now, CancellationToken ct)
     {
-        var thresholds = await AlertWatch.ThresholdsAsync(conn, tx,
-            decisions.Where(AlertWatch.Arms).Select(d => d.State.BusinessId).Distinct().ToArray(), ct);
+        var arming = decisions.Where(AlertWatch.Arms).Select(d => d.State).ToList();
+        var thresholds = await AlertWatch.ThresholdsAsync(conn, tx, arming.Select(s => s.BusinessId).Distinct().ToArray(),
+            arming.Select(s => s.TeamId).OfType<Guid>().Distinct().ToArray(), ct);
         var states = decisions.Select(d => QueueWatch.Arm(AlertWatch.Arm(
             ConversationDeadlines.Apply(d.State, d.Timers), d.Events, thresholds), d.Events, thresholds)).ToList();
         AlertWatch.AppendClears(batch, decisions, now);

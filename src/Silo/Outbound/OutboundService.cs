@@ -60,7 +60,7 @@ public sealed class OutboundService(Transactions runtime, ChannelStore channels,
                 touched = ConversationRules.Touch(state, actor.UserId ?? Guid.Empty, locks, now);
                 replied = actor.UserId is { } u
                     ? ConversationRules.HumanReplied(touched.State, u, now,
-                        (await Automation.AutomationStore.HoursAsync(conn, tx, [businessId], ct2))[businessId])
+                        await Automation.AutomationStore.HoursForAsync(conn, tx, businessId, state.TeamId, ct2))
                     : Decision<ConversationState>.Unchanged(touched.State);
             }
             catch (RefusedException e) { return new SendResult.Refused(e.Code, e.Message); }

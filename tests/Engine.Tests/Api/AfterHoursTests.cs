@@ -82,6 +82,46 @@ public class AfterHoursTests(OutboundFixture f) : IClassFixture<OutboundFixture>
     }
 
     [Fact]
+    public async Task A_team_with_hours_of_its_own_waits_for_them_while_the_business_is_open()
+    {
+        await OpenAllDayAsync();
+        var (agent, _) = await TeamFixture.AgentAsync(f, "Fiona Finance");
+        var team = await TeamFixture.TeamAsync(f, "Finance", "least_open", [agent]);
+        var now = f.Clock.GetUtcNow();
+        var opens = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).AddHours(1);
+        var interval = new[] { new { from = opens.ToString("HH:mm"), to = opens.AddHours(8).ToString("HH:mm") } };
+        var put = await f.Admin.PutAsJsonAsync($"/api/v1/teams/{team}/hours", new
+        {
+            timeZone = "UTC", week = Enum.GetNames<DayOfWeek>().ToDictionary(d => d, _ => interval), holidays = Array.Empty<string>(),
+        });
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        var hours = JsonDocument.Parse(await put.Content.ReadAsStringAsync()).RootElement;
+        Assert.True(hours.GetProperty("own").GetBoolean());
+        Assert.False(hours.GetProperty("openNow").GetBoolean());
+        Assert.Equal(HttpStatusCode.BadRequest, (await f.Admin.PutAsJsonAsync($"/api/v1/teams/{team}/hours",
+            new { timeZone = "Mars/Olympus", week = new Dictionary<string, object[]>() })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await f.Admin.DeleteAsync($"/api/v1/teams/{Guid.NewGuid()}/hours")).StatusCode);
+
+        var phone = NewPhone();
+        var conversation = await f.CustomerWritesAsync(phone);
+        (await f.Admin.PostAsJsonAsync($"/api/v1/conversations/{conversation}/transfer", new { toTeamId = team, comment = "refund" }))
+            .EnsureSuccessStatusCode();
+        await f.DrainAsync();
+        Assert.Null(TeamFixture.Assignee(await TeamFixture.ConversationAsync(f, conversation)));
+        Assert.Contains(TextsTo(phone), t => t.StartsWith("We are closed now") && t.Contains("number 1 in the queue"));
+
+        // The team's own opening offers it; back on the business's hours, the team's hours are the business's again.
+        f.Clock.Advance(opens - f.Clock.GetUtcNow() - TimeSpan.FromMinutes(1));
+        await TeamFixture.SignInAsync(f, agent);
+        f.Clock.Advance(TimeSpan.FromMinutes(1));
+        await TeamFixture.RunTimersAsync(f);
+        await f.DrainAsync();
+        Assert.Equal(agent, TeamFixture.Assignee(await TeamFixture.ConversationAsync(f, conversation)));
+        var cleared = await f.Admin.DeleteAsync($"/api/v1/teams/{team}/hours");
+        Assert.False(JsonDocument.Parse(await cleared.Content.ReadAsStringAsync()).RootElement.GetProperty("own").GetBoolean());
+    }
+
+    [Fact]
     public async Task A_waiting_customer_hears_again_when_their_place_improves_markedly_at_most_every_few_minutes()
     {
         await OpenAllDayAsync();

@@ -23,6 +23,7 @@ public class PermissionMatrixTests(EngineFixture f) : IClassFixture<EngineFixtur
         ["GET /api/v1/users/"] = [A, E], ["POST /api/v1/users/"] = [A], ["GET /api/v1/users/{id:guid}"] = [A, E],
         ["PATCH /api/v1/users/{id:guid}"] = [A], ["POST /api/v1/users/{id:guid}/disable"] = [A],
         ["GET /api/v1/teams/"] = [A, E, G], ["POST /api/v1/teams/"] = [A], ["GET /api/v1/teams/{id:guid}"] = [A, E], ["PATCH /api/v1/teams/{id:guid}"] = [A],
+        ["GET /api/v1/teams/{id:guid}/hours"] = [A, E], ["PUT /api/v1/teams/{id:guid}/hours"] = [A], ["DELETE /api/v1/teams/{id:guid}/hours"] = [A],
         ["GET /api/v1/settings/"] = [A, E], ["PATCH /api/v1/settings/"] = [A],
         ["GET /api/v1/conversations/"] = [A, E, G], ["GET /api/v1/conversations/{id:guid}"] = [A, E, G],
         ["GET /api/v1/conversations/{id:guid}/messages"] = [A, E, G], ["POST /api/v1/conversations/{id:guid}/messages"] = [A, E, G],

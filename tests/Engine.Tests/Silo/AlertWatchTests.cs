@@ -14,7 +14,7 @@ public class AlertWatchTests
     private static readonly DateTimeOffset Now = new(2026, 3, 2, 9, 0, 0, TimeSpan.Zero);
 
     private static readonly AlertThresholds Thresholds = new(TimeSpan.FromMinutes(3), TimeSpan.FromSeconds(30),
-        BusinessHours.Default("UTC"));   // open 08:00–22:00
+        BusinessHours.Default("UTC"), new Dictionary<Guid, BusinessHours>());   // open 08:00–22:00
 
     [Fact]
     public void Opening_and_queueing_arm_the_alert_checks_in_the_conversation_state_the_latest_event_counting()
