@@ -33,6 +33,7 @@ if (builder.Environment.IsEnvironment("Testing"))
     builder.Services.AddSingleton<Engine.Silo.Runtime.IAdjustableClock>(clock);
 }
 builder.Services.AddSilo(builder.Configuration);
+builder.Services.AddEngineHealth(builder.Configuration);
 builder.AddEngineCluster();   // co-hosts the silo (mode node) or joins the cluster as a client (mode client)
 builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
     ctx.ProblemDetails.Extensions.TryAdd("code", ctx.ProblemDetails.Status switch

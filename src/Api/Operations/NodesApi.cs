@@ -12,6 +12,6 @@ public static class NodesApi
             .WithTags("Operations").RequireAuthorization(Permissions.Operate)
             .WithSummary("Silos of the Orleans cluster: address, Orleans status (Active, Joining, ShuttingDown, "
                 + "Dead…), name, host, start and last I-am-alive times, and activations (active silos only).");
-        app.MapGet("/health", () => TypedResults.Ok(new { status = "ok" })).WithTags("Operations").AllowAnonymous();
+        app.MapEngineHealth();
     }
 }

@@ -40,6 +40,19 @@ public static class Migrator
         }
     }
 
+    /// <summary>The migrations this build has that the database has not applied (a node started on an older schema, or
+    /// one whose migration failed): a node is not ready while any is missing.</summary>
+    public static async Task<IReadOnlyList<int>> MissingAsync(NpgsqlDataSource db, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var applied = new HashSet<int>();
+        await using (var cmd = new NpgsqlCommand(
+            "select version from schema_migrations where to_regclass('schema_migrations') is not null", conn))
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+            while (await r.ReadAsync(ct)) applied.Add(r.GetInt32(0));
+        return Scripts().Select(s => s.Version).Where(v => !applied.Contains(v)).ToList();
+    }
+
     private static IEnumerable<(int Version, string Name, string Sql)> Scripts()
     {
         var asm = typeof(Migrator).Assembly;

@@ -24,10 +24,11 @@ public static class SiloProgram
     public static async Task RunAsync(WebApplicationBuilder builder)
     {
         builder.Services.AddSilo(builder.Configuration);
+        builder.Services.AddEngineHealth(builder.Configuration);
         builder.AddEngineCluster();
         var app = builder.Build();
         await InitializeAsync(app.Services);
-        app.MapGet("/health", () => TypedResults.Ok(new { status = "ok" }));
+        app.MapEngineHealth();
         await app.RunAsync();
     }
 

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Engine.Silo.Runtime;
 using Orleans.TestingHost;
 
@@ -52,6 +53,7 @@ public sealed class EngineHost(string connectionString, FakeTimeProvider clock, 
         builder.UseSetting("Engine:Security:AllowedWebhookNetworks", "127.0.0.0/8,::1/128");   // the test receivers listen on loopback
         builder.UseSetting("Engine:Cluster:SiloPort", FreePort().ToString());
         builder.UseSetting("Engine:Cluster:GatewayPort", FreePort().ToString());
+        builder.UseSetting("Engine:Shutdown:DrainDelay", "00:00:00");   // no load balancer to leave (the health test sets one)
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) builder.UseSetting(key, value);
         builder.ConfigureTestServices(s =>
         {
@@ -70,6 +72,13 @@ public sealed class EngineHost(string connectionString, FakeTimeProvider clock, 
     }
 
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    private IHost? _host;
+
+    protected override IHost CreateHost(IHostBuilder builder) => _host = base.CreateHost(builder);
+
+    /// <summary>Stops the node gracefully, as SIGTERM would (the test server keeps answering while it drains).</summary>
+    public Task StopGracefullyAsync() => (_host ?? throw new InvalidOperationException("The node has not started.")).StopAsync();
 
     /// <summary>Serves on a real loopback port (for a browser) instead of the in-memory test server; returns the base address.</summary>
     public Uri StartOnKestrel()

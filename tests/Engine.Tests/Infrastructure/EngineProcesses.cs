@@ -48,6 +48,7 @@ public sealed class EngineProcesses : IAsyncLifetime
         start.Environment["Engine__Cluster__SiloPort"] = EngineHost.FreePort().ToString();
         start.Environment["Engine__Cluster__GatewayPort"] = EngineHost.FreePort().ToString();
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Engine__Shutdown__DrainDelay"] = "00:00:00";   // no load balancer to leave
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) start.Environment[key] = value;
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
