@@ -34,6 +34,8 @@ if (builder.Environment.IsEnvironment("Testing"))
 }
 builder.Services.AddSilo(builder.Configuration);
 builder.Services.AddEngineHealth(builder.Configuration);
+builder.Services.AddEngineTelemetry(builder.Configuration);
+builder.Services.AddMetricsAccess(builder.Configuration);
 builder.AddEngineCluster();   // co-hosts the silo (mode node) or joins the cluster as a client (mode client)
 builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
     ctx.ProblemDetails.Extensions.TryAdd("code", ctx.ProblemDetails.Status switch
@@ -66,6 +68,7 @@ var app = builder.Build();
 await SiloProgram.InitializeAsync(app.Services);
 
 app.UseWebSecurity();
+app.UseWebhookMetrics();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseLoginBodyCap();
@@ -85,6 +88,7 @@ app.MapMessages();
 app.MapUsage();
 app.MapApiKeys();
 app.MapNodes();
+app.MapMetrics();
 app.MapAuth();
 app.MapUsers();
 app.MapTeams();

@@ -24,6 +24,8 @@ public static class SiloServices
     public static IServiceCollection AddSilo(this IServiceCollection services, IConfiguration config)
     {
         services.Configure<EngineOptions>(config.GetSection("Engine"));
+        services.AddMetrics();
+        services.AddSingleton<EngineMetrics>();
         var connectionString = OrleansHosting.ConnectionString(config);
         // Connections carry the node's name (pg_stat_activity).
         var node = NodeIdentity.Create(config["Engine:NodeId"]);

@@ -19,7 +19,7 @@ public sealed record AlertView(Guid Id, string Kind, Guid SubjectId, decimal Val
 /// <c>alert.cleared</c>), so they reach the live stream and webhook subscribers in the same transaction.
 /// </summary>
 public sealed class Alerts(
-    NpgsqlDataSource db, Transactions runtime, Trends trends, Automation.Csat csat, TimeProvider clock)
+    NpgsqlDataSource db, Transactions runtime, Trends trends, Automation.Csat csat, TimeProvider clock, EngineMetrics metrics)
 {
     public static readonly AlertRule[] Defaults =
     [
@@ -173,7 +173,7 @@ public sealed class Alerts(
         return Trends.StartOfDay(today.AddDays(1), tz);
     }
 
-    private static async Task RaiseAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid business, string kind, Guid subject, decimal value, decimal threshold,
+    private async Task RaiseAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid business, string kind, Guid subject, decimal value, decimal threshold,
         string text, DateTimeOffset now, Effects effects, CancellationToken ct)
     {
         var id = Guid.CreateVersion7();
@@ -182,6 +182,7 @@ public sealed class Alerts(
             on conflict (business_id, kind, subject_id) where cleared_at is null do nothing
             """, ct, ("id", id), ("b", business), ("k", kind), ("s", subject), ("v", value), ("t", threshold), ("x", text), ("now", now));
         if (inserted == 0) return;
+        metrics.AlertRaised(kind);
         // Every Editor and Administrator is told (a VIP waiting among the alerts), on the live stream too.
         await Notifications.NotificationStore.NotifyAsync(conn, tx, business, kind == "vip_waiting" ? "vip_waiting" : "alert",
             text, subject, new { AlertId = id, Kind = kind, SubjectId = subject, Value = value, Threshold = threshold }, now, ct);

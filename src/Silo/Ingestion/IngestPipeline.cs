@@ -34,9 +34,12 @@ public sealed class IngestPipeline : IHostedService, IAsyncDisposable
 
     private readonly IGrainFactory _grains;
 
+    private readonly EngineMetrics _metrics;
+
     public IngestPipeline(Transactions runtime, IGrainFactory grains, TimeProvider clock, IOptions<EngineOptions> options,
-        ILogger<IngestPipeline> log)
+        ILogger<IngestPipeline> log, EngineMetrics metrics)
     {
+        _metrics = metrics;
         _runtime = runtime;
         _grains = grains;
         _clock = clock;
@@ -93,14 +96,19 @@ public sealed class IngestPipeline : IHostedService, IAsyncDisposable
     private async Task<Stored> CommitAsync(List<Pending> group)
     {
         var automated = new AutomatedLedger(_grains, _log);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            return await _runtime.CallAsync(async (conn, tx, ct) =>
+            var stored = await _runtime.CallAsync(async (conn, tx, ct) =>
             {
                 await automated.SettleAsync();   // a retried attempt first frees what the failed one reserved
                 return await InboundWriter.WriteAsync(conn, tx, group.Select(p => p.Delivery).ToList(),
                     _clock.GetUtcNow(), ct, automated, _random);
             }, CancellationToken.None);
+            _metrics.Committed(group.Sum(p => p.Delivery.Batch.Count), System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            foreach (var kind in group.GroupBy(p => p.Delivery.Channel.Kind))
+                _metrics.Ingested(kind.Key, kind.Sum(p => p.Delivery.Batch.Count));
+            return stored;
         }
         finally { await automated.SettleAsync(); }
     }

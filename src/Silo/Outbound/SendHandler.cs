@@ -25,7 +25,7 @@ namespace Engine.Silo.Outbound;
 /// </summary>
 public sealed class SendHandler(
     NpgsqlDataSource db, ChannelStore channels, WhatsAppClient whatsApp, WeChatClient weChat, UsageLedger ledger,
-    TimeProvider clock, IGrainFactory grains, IOptions<EngineOptions> options) : IOutboxHandler
+    TimeProvider clock, IGrainFactory grains, IOptions<EngineOptions> options, EngineMetrics metrics) : IOutboxHandler
 {
     public string Topic => ConversationRules.SendTopic;
 
@@ -72,6 +72,10 @@ public sealed class SendHandler(
             : await weChat.SendAsync(channel, row.To, message, ct);
 
         now = clock.GetUtcNow();
+        metrics.Sent(channel.Kind, result switch
+        {
+            ProviderResult.Sent => "sent", ProviderResult.Transient => "transient", _ => "permanent",
+        }, result switch { ProviderResult.Transient t => t.Code, ProviderResult.Permanent p => p.Code, _ => null });
         switch (result)
         {
             case ProviderResult.Sent sent:
