@@ -36,16 +36,17 @@ public sealed class EngineMetrics
         _commitDuration = meter.CreateHistogram<double>("engine.ingest.commit.duration", "s", "One group commit's transaction.");
         _sends = meter.CreateCounter<long>("engine.provider.sends", "{send}", "Provider send attempts by provider, result and error code.");
         _alerts = meter.CreateCounter<long>("engine.alerts.raised", "{alert}", "Alerts raised, by kind.");
-        meter.CreateObservableGauge("engine.outbox.depth", () => Take().Outbox.Select(o => new Measurement<long>(o.Depth, Tag("topic", o.Topic))),
+        meter.CreateObservableGauge("engine.outbox.depth", () => Take().Outbox.Select(o => new Measurement<long>(o.Depth, Tag("topic", o.Topic), Tag("business", o.Business))),
             "{row}", "Pending outbox rows by topic.");
-        meter.CreateObservableGauge("engine.outbox.oldest.age", () => Take().Outbox.Select(o => new Measurement<double>(o.OldestSeconds, Tag("topic", o.Topic))),
+        meter.CreateObservableGauge("engine.outbox.oldest.age", () => Take().Outbox.Select(o => new Measurement<double>(o.OldestSeconds, Tag("topic", o.Topic), Tag("business", o.Business))),
             "s", "Age of the oldest pending outbox row by topic.");
-        meter.CreateObservableGauge("engine.queue.length", () => Take().Queues.Select(q => new Measurement<long>(q.Length, Tag("team", q.Team))),
+        meter.CreateObservableGauge("engine.queue.length", () => Take().Queues.Select(q => new Measurement<long>(q.Length, Tag("team", q.Team), Tag("business", q.Business))),
             "{conversation}", "Conversations waiting in each team's queue.");
-        meter.CreateObservableGauge("engine.queue.oldest.wait", () => Take().Queues.Select(q => new Measurement<double>(q.OldestSeconds, Tag("team", q.Team))),
+        meter.CreateObservableGauge("engine.queue.oldest.wait", () => Take().Queues.Select(q => new Measurement<double>(q.OldestSeconds, Tag("team", q.Team), Tag("business", q.Business))),
             "s", "How long the first in each team's queue has waited.");
-        meter.CreateObservableGauge("engine.agents.online", () => Take().AgentsOnline, "{agent}", "Agents online (status online, active in the last 5 minutes).");
-        meter.CreateObservableGauge("engine.conversations", () => Take().Conversations.Select(c => new Measurement<long>(c.Count, Tag("state", c.State))),
+        meter.CreateObservableGauge("engine.agents.online", () => Take().AgentsOnline.Select(a => new Measurement<long>(a.Count, Tag("business", a.Business))),
+            "{agent}", "Agents online (status online, active in the last 5 minutes).");
+        meter.CreateObservableGauge("engine.conversations", () => Take().Conversations.Select(c => new Measurement<long>(c.Count, Tag("state", c.State), Tag("business", c.Business))),
             "{conversation}", "Open conversations by state: bot (no team yet), queued, assigned.");
     }
 
@@ -71,9 +72,11 @@ public sealed class EngineMetrics
 
     public void AlertRaised(string kind) => _alerts.Add(1, Tag("kind", kind));
 
+    /// <summary>Per business (tagged <c>business</c>): one engine serves several.</summary>
     private sealed record Snapshot(
-        List<(string Topic, long Depth, double OldestSeconds)> Outbox, List<(string Team, long Length, double OldestSeconds)> Queues,
-        long AgentsOnline, List<(string State, long Count)> Conversations);
+        List<(string Topic, string Business, long Depth, double OldestSeconds)> Outbox,
+        List<(string Team, string Business, long Length, double OldestSeconds)> Queues,
+        List<(string Business, long Count)> AgentsOnline, List<(string State, string Business, long Count)> Conversations);
 
     /// <summary>The database-read figures, taken once for all the gauges of a scrape.</summary>
     private Snapshot Take()
@@ -86,17 +89,24 @@ public sealed class EngineMetrics
             using var batch = new NpgsqlBatch(conn);
             foreach (var sql in new[]
             {
-                "select topic, count(*), extract(epoch from @now - min(created_at))::float8 from outbox where status = 'pending' group by topic",
                 """
-                select coalesce(t.name, c.team_id::text), count(*), extract(epoch from @now - min(coalesce(c.queued_at, c.opened_at)))::float8
-                  from conversations c left join teams t on t.id = c.team_id
-                 where c.status = 'open' and c.assignee_id is null and c.team_id is not null group by 1
+                select topic, business_id::text, count(*), extract(epoch from @now - min(created_at))::float8
+                  from outbox where status = 'pending' group by 1, 2
                 """,
-                "select count(*) from users where presence = 'online' and disabled_at is null and last_active_at > @now - interval '5 minutes'",
+                """
+                select coalesce(t.name, c.team_id::text), c.business_id::text, count(*),
+                       extract(epoch from @now - min(coalesce(c.queued_at, c.opened_at)))::float8
+                  from conversations c left join teams t on t.id = c.team_id
+                 where c.status = 'open' and c.assignee_id is null and c.team_id is not null group by 1, 2
+                """,
+                """
+                select business_id::text, count(*) from users
+                 where presence = 'online' and disabled_at is null and last_active_at > @now - interval '5 minutes' group by 1
+                """,
                 """
                 select case when assignee_id is not null then 'assigned' when team_id is not null then 'queued' else 'bot' end,
-                       count(*)
-                  from conversations where status = 'open' group by 1
+                       business_id::text, count(*)
+                  from conversations where status = 'open' group by 1, 2
                 """,
             })
             {
@@ -105,17 +115,17 @@ public sealed class EngineMetrics
                 batch.BatchCommands.Add(cmd);
             }
             using var r = batch.ExecuteReader();
-            var outbox = new List<(string, long, double)>();
-            while (r.Read()) outbox.Add((r.GetString(0), r.GetInt64(1), r.GetDouble(2)));
+            var outbox = new List<(string, string, long, double)>();
+            while (r.Read()) outbox.Add((r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetDouble(3)));
             r.NextResult();
-            var queues = new List<(string, long, double)>();
-            while (r.Read()) queues.Add((r.GetString(0), r.GetInt64(1), r.GetDouble(2)));
+            var queues = new List<(string, string, long, double)>();
+            while (r.Read()) queues.Add((r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetDouble(3)));
             r.NextResult();
-            r.Read();
-            var online = r.GetInt64(0);
+            var online = new List<(string, long)>();
+            while (r.Read()) online.Add((r.GetString(0), r.GetInt64(1)));
             r.NextResult();
-            var conversations = new List<(string, long)>();
-            while (r.Read()) conversations.Add((r.GetString(0), r.GetInt64(1)));
+            var conversations = new List<(string, string, long)>();
+            while (r.Read()) conversations.Add((r.GetString(0), r.GetString(1), r.GetInt64(2)));
             (_snapshot, _takenAt) = (new Snapshot(outbox, queues, online, conversations), now);
             return _snapshot;
         }
