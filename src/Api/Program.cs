@@ -60,6 +60,8 @@ builder.Services.AddSwaggerGen(o =>
     o.SwaggerDoc("v1", new() { Title = "Conversation engine API", Version = "v1",
         Description = "REST API for integrators. Authenticate with an API key: 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'. Errors are RFC 9457 problem details with a machine-readable 'code'." });
     o.SchemaFilter<Engine.Api.Http.OpenApiExamples>();
+    o.AddSecurityDefinition(Engine.Api.Http.OpenApiSecurity.Scheme, Engine.Api.Http.OpenApiSecurity.Definition);
+    o.OperationFilter<Engine.Api.Http.OpenApiSecurity>();
     var xml = Path.Combine(AppContext.BaseDirectory, "Api.xml");
     if (File.Exists(xml)) o.IncludeXmlComments(xml);
 });

@@ -60,4 +60,34 @@ public class AccessTests(EngineFixture f) : IClassFixture<EngineFixture>
         Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
     }
 
+    [Fact]
+    public async Task The_openapi_document_declares_the_bearer_scheme_and_each_operations_error_answers()
+    {
+        var doc = System.Text.Json.JsonDocument.Parse(await f.Host.CreateClient().GetStringAsync("/swagger/v1/swagger.json")).RootElement;
+        var scheme = doc.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer");
+        Assert.Equal(("http", "bearer"), (scheme.GetProperty("type").GetString(), scheme.GetProperty("scheme").GetString()));
+        var paths = doc.GetProperty("paths");
+        System.Text.Json.JsonElement Op(string path, string method) => paths.GetProperty(path).GetProperty(method);
+        string[] Responses(System.Text.Json.JsonElement op) => op.GetProperty("responses").EnumerateObject().Select(r => r.Name).ToArray();
+
+        var channels = Op("/api/v1/channels", "get");
+        Assert.True(channels.GetProperty("security")[0].TryGetProperty("bearer", out _));
+        Assert.Contains("401", Responses(channels));
+        Assert.Contains("403", Responses(channels));
+        var resolve = Op("/api/v1/conversations/{id}/resolve", "post");
+        Assert.Contains("404", Responses(resolve));
+        Assert.Contains("409", Responses(resolve));
+        Assert.Contains("already_resolved", resolve.GetProperty("responses").GetProperty("409").GetProperty("description").GetString());
+        Assert.Contains("400", Responses(Op("/api/v1/channels", "post")));
+        // Anonymous by design: no credentials asked, no 401 promised.
+        var login = Op("/api/v1/auth/login", "post");
+        Assert.False(login.TryGetProperty("security", out _));
+        Assert.DoesNotContain("403", Responses(login));
+
+        // What Swagger UI's "Authorize" sends is what the API takes.
+        var client = f.Host.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", EngineHost.AdminKey);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/channels")).StatusCode);
+    }
+
 }
