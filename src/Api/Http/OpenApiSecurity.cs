@@ -17,7 +17,8 @@ public sealed class OpenApiSecurity : IOperationFilter
     public static OpenApiSecurityScheme Definition => new()
     {
         Type = SecuritySchemeType.Http, Scheme = "bearer",
-        Description = "An API key (Settings → API keys, or the bootstrap key) or a session token from POST /api/v1/auth/login. 'X-Api-Key: <key>' works too.",
+        Description = "An API key (Settings → API keys, or the bootstrap key) or a session token from "
+            + "POST /api/v1/auth/login. 'X-Api-Key: <key>' works too.",
     };
 
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
@@ -37,7 +38,8 @@ public sealed class OpenApiSecurity : IOperationFilter
         if (operation.RequestBody is not null || operation.Parameters?.Any(p => p.In == ParameterLocation.Query) == true)
             Add(operation, "400", "A field or parameter is not valid — code `validation_failed`, with `errors` per field.");
         if (method is "POST" or "PUT" or "PATCH" or "DELETE")
-            Add(operation, "409", "The current state refuses the change — the `code` says why (e.g. `already_resolved`, `locked`, `not_waiting`, `at_capacity`, `window_closed`, `idempotency_key_reused`).");
+            Add(operation, "409", "The current state refuses the change — the `code` says why (e.g. `already_resolved`, "
+                + "`locked`, `not_waiting`, `at_capacity`, `window_closed`, `idempotency_key_reused`).");
     }
 
     private static void Add(OpenApiOperation operation, string status, string description)

@@ -24,43 +24,45 @@ public static class TeamsApi
         group.MapGet("/{id:guid}", Get).RequireAuthorization(Permissions.ReadTeam);
         group.MapPatch("/{id:guid}", Update).RequireAuthorization(Permissions.ManageSettings);
         group.MapGet("/{id:guid}/hours", GetHours).RequireAuthorization(Permissions.ReadTeam)
-            .WithSummary("The team's opening hours: its own, or the business's (own: false). Outside them its queue waits and is offered when they open.");
+            .WithSummary("The team's opening hours: its own, or the business's (own: false). Outside them its queue "
+                + "waits and is offered when they open.");
         group.MapPut("/{id:guid}/hours", PutHours).RequireAuthorization(Permissions.ManageSettings)
             .WithSummary("Give the team hours of its own (the business-hours document: timeZone, week, holidays).");
         group.MapDelete("/{id:guid}/hours", DeleteHours).RequireAuthorization(Permissions.ManageSettings)
             .WithSummary("The team keeps the business's hours again.");
     }
 
-    private static async Task<Results<Ok<TeamHoursView>, ProblemHttpResult>> GetHours(Guid id, HttpContext http, TeamStore teams,
-        NpgsqlDataSource db, TimeProvider clock, CancellationToken ct)
+    private static async Task<Results<Ok<TeamHoursView>, ProblemHttpResult>> GetHours(Guid id, HttpContext http,
+        TeamStore teams, NpgsqlDataSource db, TimeProvider clock, CancellationToken ct)
     {
         var business = http.User.BusinessId();
         if (await teams.GetAsync(business, id, ct) is null) return Problems.NotFound("team", id);
-        await using var conn = await db.OpenConnectionAsync(ct);
-        var own = (await AutomationStore.TeamHoursAsync(conn, null, [id], ct)).GetValueOrDefault(id);
-        var hours = own ?? (await AutomationStore.HoursAsync(conn, null, [business], ct))[business];
-        var now = clock.GetUtcNow();
-        return TypedResults.Ok(new TeamHoursView(hours.TimeZone, hours.Describe(), hours.IsOpen(now), hours.NextOpening(now), own is not null));
+        return TypedResults.Ok(await HoursViewAsync(db, business, id, clock, ct));
     }
 
-    private static async Task<Results<Ok<TeamHoursView>, ValidationProblem, ProblemHttpResult>> PutHours(Guid id, BusinessHoursDocument r,
-        HttpContext http, TeamStore teams, AutomationStore store, NpgsqlDataSource db, TimeProvider clock, CancellationToken ct)
+    private static async Task<TeamHoursView> HoursViewAsync(NpgsqlDataSource db, Guid business, Guid team, TimeProvider clock,
+        CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var (hours, own) = await AutomationStore.GoverningHoursAsync(conn, null, business, team, ct);
+        var now = clock.GetUtcNow();
+        return new TeamHoursView(hours.TimeZone, hours.Describe(), hours.IsOpen(now), hours.NextOpening(now), own);
+    }
+
+    private static async Task<Results<Ok<TeamHoursView>, ValidationProblem, ProblemHttpResult>> PutHours(Guid id,
+        BusinessHoursDocument r, HttpContext http, AutomationStore store, NpgsqlDataSource db, TimeProvider clock,
+        CancellationToken ct)
     {
         var v = AutomationApi.ValidateHours(r);
         if (!v.IsValid) return v.Problem();
-        if (!await store.SetTeamHoursAsync(http.User.Actor(), id, r with { Holidays = r.Holidays ?? [] }, ct)) return Problems.NotFound("team", id);
-        return (await GetHours(id, http, teams, db, clock, ct)).Result switch
-        {
-            Ok<TeamHoursView> ok => ok,
-            ProblemHttpResult p => p,
-            _ => throw new InvalidOperationException(),
-        };
+        return await store.SetTeamHoursAsync(http.User.Actor(), id, r with { Holidays = r.Holidays ?? [] }, ct)
+            ? TypedResults.Ok(await HoursViewAsync(db, http.User.BusinessId(), id, clock, ct)) : Problems.NotFound("team", id);
     }
 
-    private static async Task<Results<Ok<TeamHoursView>, ProblemHttpResult>> DeleteHours(Guid id, HttpContext http, TeamStore teams,
+    private static async Task<Results<Ok<TeamHoursView>, ProblemHttpResult>> DeleteHours(Guid id, HttpContext http,
         AutomationStore store, NpgsqlDataSource db, TimeProvider clock, CancellationToken ct) =>
         await store.SetTeamHoursAsync(http.User.Actor(), id, null, ct)
-            ? await GetHours(id, http, teams, db, clock, ct) : Problems.NotFound("team", id);
+            ? TypedResults.Ok(await HoursViewAsync(db, http.User.BusinessId(), id, clock, ct)) : Problems.NotFound("team", id);
 
     private static async Task<Results<Created<TeamView>, ValidationProblem, ProblemHttpResult>> Create(TeamRequest req, HttpContext http, TeamStore teams, UserStore users, CancellationToken ct)
     {

@@ -37,9 +37,9 @@ public sealed class AssignmentService(
                 ? await TryAssignAsync(conn, tx, seats, team, conversation, ct2) : null;
         }, ct), agent => agent);
 
-    /// <summary>Whether the team's queue offers now: within its hours (its own, or its business's) (outside them conversations wait for
-    /// the opening, <see cref="QueueWatch"/>), and anyone in the business could be given a conversation — a drain with
-    /// nobody to give to offers nothing. Claims and a supervisor's assignment are not bound by the hours.</summary>
+    /// <summary>Whether the team's queue offers now: within its hours (its own, or its business's; outside them
+    /// conversations wait for the opening, <see cref="QueueWatch"/>), and anyone in the business could be given a
+    /// conversation — a drain with nobody to give to offers nothing. Claims and a supervisor's assignment are not bound by the hours.</summary>
     public Task<bool> OffersNowAsync(Guid teamId, CancellationToken ct) =>
         runtime.CallAsync(async (conn, tx, ct2) =>
         {

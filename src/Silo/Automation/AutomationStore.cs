@@ -191,26 +191,40 @@ public sealed class AutomationStore(NpgsqlDataSource db, TimeProvider clock)
         Guid[] businesses, CancellationToken ct)
     {
         if (businesses.Length == 0) return [];
-        var stored = (await Sql.QueryAsync(conn, tx, "select id, time_zone, hours::text from businesses where id = any(@b)",
+        var stored = (await Sql.QueryAsync(conn, tx,
+            "select id, time_zone, hours::text from businesses where id = any(@b)",
             r => (Id: r.GetGuid(0), Hours: ParseHours(r.GetString(1), r.NullableString(2))), ct, ("b", businesses)))
             .ToDictionary(x => x.Id, x => x.Hours);
         // A business without its row (data written by hand) keeps the default calendar.
         return businesses.ToDictionary(b => b, b => stored.GetValueOrDefault(b) ?? BusinessHours.Default("UTC"));
     }
 
-    /// <summary>The hours that govern a conversation: its team's own, when the team has some, else the business's.</summary>
+    /// <summary>The hours that govern a conversation: its team's own (<c>Own</c>), when the team has some, else the
+    /// business's — one query.</summary>
+    public static async Task<(BusinessHours Hours, bool Own)> GoverningHoursAsync(NpgsqlConnection conn,
+        NpgsqlTransaction? tx, Guid business, Guid? team, CancellationToken ct)
+    {
+        var row = (await Sql.QueryAsync(conn, tx, """
+            select b.time_zone, b.hours::text, t.hours::text
+              from businesses b left join teams t on t.id = @t and t.business_id = b.id where b.id = @b
+            """, r => (Tz: r.GetString(0), Business: r.NullableString(1), Team: r.NullableString(2)), ct,
+            ("b", business), ("t", (object?)team ?? DBNull.Value))).SingleOrDefault();
+        if (row.Tz is null) return (BusinessHours.Default("UTC"), false);   // no business row (data written by hand)
+        return row.Team is { } own
+            ? (JsonSerializer.Deserialize<BusinessHoursDocument>(own, Effects.Json)!.ToHours(), true)
+            : (ParseHours(row.Tz, row.Business), false);
+    }
+
     public static async Task<BusinessHours> HoursForAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, Guid business,
-        Guid? team, CancellationToken ct) =>
-        team is { } t && (await TeamHoursAsync(conn, tx, [t], ct)).TryGetValue(t, out var own)
-            ? own : (await HoursAsync(conn, tx, [business], ct))[business];
+        Guid? team, CancellationToken ct) => (await GoverningHoursAsync(conn, tx, business, team, ct)).Hours;
 
     /// <summary>The teams among <paramref name="teams"/> that keep hours of their own.</summary>
     public static async Task<Dictionary<Guid, BusinessHours>> TeamHoursAsync(NpgsqlConnection conn, NpgsqlTransaction? tx,
         Guid[] teams, CancellationToken ct) =>
         teams.Length == 0 ? [] : (await Sql.QueryAsync(conn, tx,
             "select id, hours::text from teams where id = any(@t) and hours is not null",
-            r => (Id: r.GetGuid(0), Hours: JsonSerializer.Deserialize<BusinessHoursDocument>(r.GetString(1), Effects.Json)!.ToHours()),
-            ct, ("t", teams))).ToDictionary(x => x.Id, x => x.Hours);
+            r => (Id: r.GetGuid(0), Hours: ParseHours("UTC", r.GetString(1))), ct, ("t", teams)))
+            .ToDictionary(x => x.Id, x => x.Hours);
 
     /// <summary>Sets a team's own hours, or (null) gives it the business's again; its queue is drained at once, in case
     /// it is open now. Audited. False when the team is not the business's.</summary>
@@ -219,25 +233,30 @@ public sealed class AutomationStore(NpgsqlDataSource db, TimeProvider clock)
         var now = clock.GetUtcNow();
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var before = (await Sql.QueryAsync(conn, tx, "select hours::text from teams where id = @t and business_id = @b for update",
+        var before = (await Sql.QueryAsync(conn, tx,
+            "select hours::text from teams where id = @t and business_id = @b for update",
             r => r.NullableString(0), ct, ("t", team), ("b", actor.BusinessId))).ToList();
         if (before.Count == 0) return false;
-        await using (var cmd = Sql.Command(conn, tx, "update teams set hours = @h, updated_at = @now, version = version + 1 where id = @t",
-            ("now", now), ("t", team)))
+        await using (var cmd = Sql.Command(conn, tx,
+            "update teams set hours = @h, updated_at = @now, version = version + 1 where id = @t", ("now", now), ("t", team)))
         {
             cmd.Parameters.Add(new NpgsqlParameter("h", NpgsqlDbType.Jsonb)
                 { Value = hours is null ? DBNull.Value : JsonSerializer.Serialize(hours, Effects.Json) });
             await cmd.ExecuteNonQueryAsync(ct);
         }
+        var previous = before[0] is { } stored ? JsonSerializer.Deserialize<BusinessHoursDocument>(stored, Effects.Json) : null;
         await AuditLog.WriteAsync(conn, tx, actor, hours is null ? "team_hours.cleared" : "team_hours.updated", "team", team,
-            before[0] is null ? null : JsonSerializer.Deserialize<BusinessHoursDocument>(before[0]!, Effects.Json), hours, now, ct);
+            previous, hours, now, ct);
         await Assignment.AssignmentTriggers.DrainTeamAsync(conn, tx, team, now, ct);
         await tx.CommitAsync(ct);
         return true;
     }
 
+    /// <summary>A stored hours document (it carries its own time zone), or the default calendar in
+    /// <paramref name="timeZone"/> when none is stored.</summary>
     private static BusinessHours ParseHours(string timeZone, string? stored) => stored is null
-        ? BusinessHours.Default(timeZone) : JsonSerializer.Deserialize<BusinessHoursDocument>(stored, Effects.Json)!.ToHours();
+        ? BusinessHours.Default(timeZone)
+        : JsonSerializer.Deserialize<BusinessHoursDocument>(stored, Effects.Json)!.ToHours();
 
     /// <summary>What the bot knows of a contact at <paramref name="at"/>: name, language, automated messages in 24
     /// hours.</summary>

@@ -111,8 +111,8 @@ public static class Health
     public static IServiceCollection AddEngineHealth(this IServiceCollection services, IConfiguration config)
     {
         services.Configure<ShutdownOptions>(config.GetSection(ShutdownOptions.Section));
-        services.Configure<HostOptions>(h =>
-            h.ShutdownTimeout = config.GetSection(ShutdownOptions.Section).Get<ShutdownOptions>()?.Timeout ?? new ShutdownOptions().Timeout);
+        var shutdown = config.GetSection(ShutdownOptions.Section).Get<ShutdownOptions>() ?? new ShutdownOptions();
+        services.Configure<HostOptions>(h => h.ShutdownTimeout = shutdown.Timeout);
         services.AddSingleton<NodeDrain>();
         services.AddHostedService<DrainOnShutdown>();
         services.AddHealthChecks()
@@ -128,7 +128,8 @@ public static class Health
         var live = new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync };
         app.MapHealthChecks("/health", live).WithTags("Operations").AllowAnonymous();
         app.MapHealthChecks("/health/live", live).WithTags("Operations").AllowAnonymous();
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(Ready), ResponseWriter = WriteAsync })
+        var ready = new HealthCheckOptions { Predicate = c => c.Tags.Contains(Ready), ResponseWriter = WriteAsync };
+        app.MapHealthChecks("/health/ready", ready)
             .WithTags("Operations").AllowAnonymous();
     }
 
@@ -138,7 +139,8 @@ public static class Health
         return http.Response.WriteAsync(JsonSerializer.Serialize(new
         {
             status = report.Status == HealthStatus.Healthy ? "ok" : report.Status.ToString().ToLowerInvariant(),
-            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString().ToLowerInvariant(), e.Value.Description }),
+            checks = report.Entries.ToDictionary(e => e.Key,
+                e => new { status = e.Value.Status.ToString().ToLowerInvariant(), e.Value.Description }),
         }, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
     }
 }

@@ -58,9 +58,11 @@ public sealed class OutboundService(Transactions runtime, ChannelStore channels,
             try
             {
                 touched = ConversationRules.Touch(state, actor.UserId ?? Guid.Empty, locks, now);
+                // Only a reply that is timed (the first, or one answering a waiting customer) needs the hours.
+                var timed = touched.State.FirstHumanReplyAt is null || touched.State.AwaitingSince is not null;
                 replied = actor.UserId is { } u
-                    ? ConversationRules.HumanReplied(touched.State, u, now,
-                        await Automation.AutomationStore.HoursForAsync(conn, tx, businessId, state.TeamId, ct2))
+                    ? ConversationRules.HumanReplied(touched.State, u, now, timed
+                        ? await Automation.AutomationStore.HoursForAsync(conn, tx, businessId, state.TeamId, ct2) : null)
                     : Decision<ConversationState>.Unchanged(touched.State);
             }
             catch (RefusedException e) { return new SendResult.Refused(e.Code, e.Message); }

@@ -29,25 +29,36 @@ public sealed class EngineMetrics
     {
         (_db, _clock) = (db, clock);
         var meter = meters.Create(MeterName);
-        _webhooks = meter.CreateCounter<long>("engine.webhook.deliveries", "{delivery}", "Provider webhook deliveries by channel kind and outcome.");
-        _ack = meter.CreateHistogram<double>("engine.webhook.ack.duration", "s", "From a webhook's arrival to its answer (after the commit).");
-        _ingested = meter.CreateCounter<long>("engine.messages.ingested", "{message}", "Customer messages and statuses committed, by channel kind.");
+        _webhooks = meter.CreateCounter<long>("engine.webhook.deliveries", "{delivery}",
+            "Provider webhook deliveries by channel kind and outcome.");
+        _ack = meter.CreateHistogram<double>("engine.webhook.ack.duration", "s",
+            "From a webhook's arrival to its answer (after the commit).");
+        _ingested = meter.CreateCounter<long>("engine.messages.ingested", "{message}",
+            "Customer messages and statuses committed, by channel kind.");
         _commitSize = meter.CreateHistogram<long>("engine.ingest.commit.size", "{item}", "Items in one group commit.");
         _commitDuration = meter.CreateHistogram<double>("engine.ingest.commit.duration", "s", "One group commit's transaction.");
-        _sends = meter.CreateCounter<long>("engine.provider.sends", "{send}", "Provider send attempts by provider, result and error code.");
+        _sends = meter.CreateCounter<long>("engine.provider.sends", "{send}",
+            "Provider send attempts by provider, result and error code.");
         _alerts = meter.CreateCounter<long>("engine.alerts.raised", "{alert}", "Alerts raised, by kind.");
-        meter.CreateObservableGauge("engine.outbox.depth", () => Take().Outbox.Select(o => new Measurement<long>(o.Depth, Tag("topic", o.Topic), Tag("business", o.Business))),
-            "{row}", "Pending outbox rows by topic.");
-        meter.CreateObservableGauge("engine.outbox.oldest.age", () => Take().Outbox.Select(o => new Measurement<double>(o.OldestSeconds, Tag("topic", o.Topic), Tag("business", o.Business))),
-            "s", "Age of the oldest pending outbox row by topic.");
-        meter.CreateObservableGauge("engine.queue.length", () => Take().Queues.Select(q => new Measurement<long>(q.Length, Tag("team", q.Team), Tag("business", q.Business))),
-            "{conversation}", "Conversations waiting in each team's queue.");
-        meter.CreateObservableGauge("engine.queue.oldest.wait", () => Take().Queues.Select(q => new Measurement<double>(q.OldestSeconds, Tag("team", q.Team), Tag("business", q.Business))),
-            "s", "How long the first in each team's queue has waited.");
-        meter.CreateObservableGauge("engine.agents.online", () => Take().AgentsOnline.Select(a => new Measurement<long>(a.Count, Tag("business", a.Business))),
-            "{agent}", "Agents online (status online, active in the last 5 minutes).");
-        meter.CreateObservableGauge("engine.conversations", () => Take().Conversations.Select(c => new Measurement<long>(c.Count, Tag("state", c.State), Tag("business", c.Business))),
-            "{conversation}", "Open conversations by state: bot (no team yet), queued, assigned.");
+
+        // Gauges read from the database, labelled by business.
+        void Gauge<T>(string name, string unit, string about, Func<Snapshot, IEnumerable<(T Value, string Business, string? Key,
+            string? KeyValue)>> read) where T : struct =>
+            meter.CreateObservableGauge(name, () => read(Take()).Select(x => x.Key is null
+                ? new Measurement<T>(x.Value, Tag("business", x.Business))
+                : new Measurement<T>(x.Value, Tag("business", x.Business), Tag(x.Key, x.KeyValue))), unit, about);
+        Gauge("engine.outbox.depth", "{row}", "Pending outbox rows by topic.",
+            s => s.Outbox.Select(o => (o.Depth, o.Business, (string?)"topic", (string?)o.Topic)));
+        Gauge("engine.outbox.oldest.age", "s", "Age of the oldest pending outbox row by topic.",
+            s => s.Outbox.Select(o => (o.OldestSeconds, o.Business, (string?)"topic", (string?)o.Topic)));
+        Gauge("engine.queue.length", "{conversation}", "Conversations waiting in each team's queue.",
+            s => s.Queues.Select(q => (q.Length, q.Business, (string?)"team", (string?)q.Team)));
+        Gauge("engine.queue.oldest.wait", "s", "How long the first in each team's queue has waited.",
+            s => s.Queues.Select(q => (q.OldestSeconds, q.Business, (string?)"team", (string?)q.Team)));
+        Gauge("engine.agents.online", "{agent}", "Agents online (status online, active in the last 5 minutes).",
+            s => s.AgentsOnline.Select(a => (a.Count, a.Business, (string?)null, (string?)null)));
+        Gauge("engine.conversations", "{conversation}", "Open conversations by state: bot (no team yet), queued, assigned.",
+            s => s.Conversations.Select(c => (c.Count, c.Business, (string?)"state", (string?)c.State)));
     }
 
     private static KeyValuePair<string, object?> Tag(string key, object? value) => new(key, value);
