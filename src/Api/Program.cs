@@ -34,8 +34,8 @@ if (builder.Environment.IsEnvironment("Testing"))
 }
 builder.Services.AddSilo(builder.Configuration);
 builder.Services.AddEngineHealth(builder.Configuration);
-builder.Services.AddEngineTelemetry(builder.Configuration);
-builder.Services.AddMetricsAccess(builder.Configuration);
+builder.AddEngineTelemetry();
+builder.Services.AddMetricsAccess();
 builder.AddEngineCluster();   // co-hosts the silo (mode node) or joins the cluster as a client (mode client)
 builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
     ctx.ProblemDetails.Extensions.TryAdd("code", ctx.ProblemDetails.Status switch

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using System.Net;
 using Engine.Api.Access;
 using Engine.Silo.Access;
+using Engine.Silo.Hosting;
 using Engine.Silo.Runtime;
 using Microsoft.AspNetCore.Authorization;
 
@@ -16,16 +16,11 @@ public static class MetricsApi
 {
     public const string Policy = "metrics";
 
-    public static IServiceCollection AddMetricsAccess(this IServiceCollection services, IConfiguration config)
+    public static IServiceCollection AddMetricsAccess(this IServiceCollection services)
     {
-        var allowed = (config["Engine:Metrics:AllowedNetworks"] ?? "")
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(e => e.Contains('/') ? IPNetwork.Parse(e) : new IPNetwork(IPAddress.Parse(e), IPAddress.Parse(e).GetAddressBytes().Length * 8))
-            .ToArray();
         services.AddAuthorizationBuilder().AddPolicy(Policy, p => p.RequireAssertion(ctx =>
             ctx.User.IsInRole(Roles.Administrator)
-            || (ctx.Resource is HttpContext http && http.Connection.RemoteIpAddress is { } ip
-                && allowed.Any(n => n.Contains(ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip)))));
+            || (ctx.Resource is HttpContext http && http.RequestServices.GetRequiredService<MetricsNetworks>().Allows(http))));
         return services;
     }
 

@@ -32,6 +32,7 @@ public static class OrleansHosting
             listenOnAnyHostAddress: true);
         silo.UseAdoNetClustering(o => { o.Invariant = Invariant; o.ConnectionString = connectionString; });
         silo.UseAdoNetReminderService(o => { o.Invariant = Invariant; o.ConnectionString = connectionString; });
+        silo.AddActivityPropagation();   // a traced call's context follows it through grain calls
         // The silo carries the node's name (Engine:NodeId), so operators recognise it in GET /api/v1/nodes.
         silo.Services.AddOptions<SiloOptions>().Configure<NodeIdentity>((o, node) => o.SiloName = node.Id);
         return silo;
@@ -42,6 +43,7 @@ public static class OrleansHosting
     {
         client.Configure<ClusterOptions>(cluster.Name);
         client.UseAdoNetClustering(o => { o.Invariant = Invariant; o.ConnectionString = connectionString; });
+        client.AddActivityPropagation();
         return client;
     }
 

@@ -10,7 +10,7 @@ namespace Engine.Silo.Hosting;
 
 /// <summary>
 /// A silo-only node (<c>dotnet run --project src/Silo</c>, or the Api with <c>Engine:Cluster:Mode=silo</c>):
-/// grains, reminders and the workers, with a health endpoint and no public API.
+/// grains, reminders and the workers, with health, <c>/metrics</c> (from the allowed networks) and no public API.
 /// </summary>
 public static class SiloProgram
 {
@@ -25,10 +25,12 @@ public static class SiloProgram
     {
         builder.Services.AddSilo(builder.Configuration);
         builder.Services.AddEngineHealth(builder.Configuration);
+        builder.AddEngineTelemetry();
         builder.AddEngineCluster();
         var app = builder.Build();
         await InitializeAsync(app.Services);
         app.MapEngineHealth();
+        app.MapSiloMetrics();
         await app.RunAsync();
     }
 

@@ -20,7 +20,9 @@ namespace Engine.Silo.Ingestion;
 /// </summary>
 public sealed class IngestPipeline : IHostedService, IAsyncDisposable
 {
-    private sealed record Pending(InboundWriter.Delivery Delivery, TaskCompletionSource<Stored> Done);
+    /// <summary>A delivery waiting for its commit, with the trace it arrived in.</summary>
+    private sealed record Pending(InboundWriter.Delivery Delivery, TaskCompletionSource<Stored> Done,
+        System.Diagnostics.ActivityContext Trace);
 
     private static readonly Stored Nothing = new Dictionary<(Guid, string), InboundStored>();
 
@@ -54,7 +56,8 @@ public sealed class IngestPipeline : IHostedService, IAsyncDisposable
     {
         if (batch.Count == 0) return Task.FromResult(Nothing);
         var done = new TaskCompletionSource<Stored>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_queue.Writer.TryWrite(new Pending(new InboundWriter.Delivery(channel, batch), done)))
+        if (!_queue.Writer.TryWrite(new Pending(new InboundWriter.Delivery(channel, batch), done,
+                System.Diagnostics.Activity.Current?.Context ?? default)))
             throw new InvalidOperationException("The ingest pipeline is stopping.");
         return done.Task;
     }
@@ -96,6 +99,12 @@ public sealed class IngestPipeline : IHostedService, IAsyncDisposable
     private async Task<Stored> CommitAsync(List<Pending> group)
     {
         var automated = new AutomatedLedger(_grains, _log);
+        // One span for the shared transaction: in the first delivery's trace, linked from the others'.
+        using var span = EngineTracing.Source.StartActivity("ingest commit", System.Diagnostics.ActivityKind.Internal,
+            group[0].Trace, links: group.Skip(1).Where(p => p.Trace != default)
+                .Select(p => new System.Diagnostics.ActivityLink(p.Trace)));
+        span?.SetTag("engine.commit.deliveries", group.Count)
+            .SetTag("engine.commit.items", group.Sum(p => p.Delivery.Batch.Count));
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {

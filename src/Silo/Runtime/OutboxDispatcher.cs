@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Engine.Silo.Database;
 using Microsoft.Extensions.Options;
@@ -5,7 +6,11 @@ using Npgsql;
 
 namespace Engine.Silo.Runtime;
 
-public sealed record OutboxItem(long Id, Guid BusinessId, string Topic, string? OrderingKey, string IdempotencyKey, JsonElement Payload, int Attempts);
+public sealed record OutboxItem(long Id, Guid BusinessId, string Topic, string? OrderingKey, string IdempotencyKey, JsonElement Payload, int Attempts)
+{
+    /// <summary>The trace that queued the row (W3C <c>traceparent</c>), when it was recorded.</summary>
+    public string? TraceParent { get; init; }
+}
 
 /// <summary>What a handler made of one attempt.</summary>
 public abstract record OutboxResult
@@ -55,9 +60,10 @@ public sealed class OutboxDispatcher(
                  for update of o skip locked)
             update outbox t set lease_owner = @node, lease_until = @until, attempts = t.attempts + 1, updated_at = @now
               from due where t.id = due.id
-            returning t.id, t.business_id, t.topic, t.ordering_key, t.idempotency_key, t.payload::text, t.attempts
+            returning t.id, t.business_id, t.topic, t.ordering_key, t.idempotency_key, t.payload::text, t.attempts,
+                      t.trace_parent
             """, r => new OutboxItem(r.GetInt64(0), r.GetGuid(1), r.GetString(2), r.NullableString(3), r.GetString(4),
-                JsonDocument.Parse(r.GetString(5)).RootElement.Clone(), r.GetInt32(6)), ct,
+                JsonDocument.Parse(r.GetString(5)).RootElement.Clone(), r.GetInt32(6)) { TraceParent = r.NullableString(7) }, ct,
             ("now", now), ("topics", _handlers.Keys.ToArray()), ("max", max), ("node", node.Id), ("until", now + options.Value.OutboxLease));
     }
 
@@ -65,8 +71,13 @@ public sealed class OutboxDispatcher(
     {
         OutboxResult result;
         var handler = _handlers[item.Topic];
+        using var span = EngineTracing.Source.StartActivity($"outbox {item.Topic}", ActivityKind.Internal,
+            EngineTracing.Parse(item.TraceParent));
+        span?.SetTag("engine.outbox.id", item.Id).SetTag("engine.outbox.attempt", item.Attempts);
         try { result = await handler.HandleAsync(item, ct); }
         catch (Exception e) when (e is not OperationCanceledException) { result = new OutboxResult.Retry(e.Message); }
+        span?.SetTag("engine.outbox.result", result.GetType().Name.ToLowerInvariant());
+        if (result is OutboxResult.Retry or OutboxResult.Failed) span?.SetStatus(ActivityStatusCode.Error);
         if (result is OutboxResult.Retry retry && item.Attempts >= (handler.MaxAttempts ?? int.MaxValue)) result = new OutboxResult.Failed(retry.Error);
 
         var now = clock.GetUtcNow();

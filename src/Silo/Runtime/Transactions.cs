@@ -24,6 +24,8 @@ public sealed class Transactions(NpgsqlDataSource db)
             {
                 await using var conn = await db.OpenConnectionAsync(ct);
                 await using var tx = await conn.BeginTransactionAsync(ct);
+                if (EngineTracing.CurrentParent() is { } trace)   // the outbox rows it writes continue this trace
+                    await Database.Sql.ExecAsync(conn, tx, "select set_config('engine.trace_parent', @t, true)", ct, ("t", trace));
                 var result = await call(conn, tx, ct);
                 await tx.CommitAsync(ct);
                 return result;

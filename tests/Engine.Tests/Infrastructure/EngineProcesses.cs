@@ -70,8 +70,7 @@ public sealed class EngineProcesses : IAsyncLifetime
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var configuration = dir.Parent!.Name;   // bin/<Configuration>/net10.0
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "orleans.sln"))) dir = dir.Parent;
-        var path = Path.Combine(dir!.FullName, "src", project, "bin", configuration, "net10.0", $"{project}.dll");
+        var path = Repository.PathTo("src", project, "bin", configuration, "net10.0", $"{project}.dll");
         Assert.True(File.Exists(path), $"The engine must be built first: {path}");
         return path;
     }

@@ -6,7 +6,7 @@ using Engine.Silo.Runtime;
 namespace Engine.Tests.Infrastructure;
 
 /// <summary>An engine node whose channels send to a fake provider over real HTTP.</summary>
-public sealed class OutboundFixture : EngineFixture
+public class OutboundFixture : EngineFixture
 {
     public FakeProviderServer Provider { get; private set; } = null!;
 

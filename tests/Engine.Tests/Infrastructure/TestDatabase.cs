@@ -86,8 +86,7 @@ public sealed class TestDatabase : IAsyncLifetime
     {
         var fromEnv = Environment.GetEnvironmentVariable("ENGINE_TEST_POSTGRES");
         if (!string.IsNullOrEmpty(fromEnv)) return fromEnv;
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "orleans.sln"))) dir = dir.Parent;
+        var dir = Repository.Find();
         if (dir is null) throw new InvalidOperationException("Set ENGINE_TEST_POSTGRES or run the tests with scripts/test.sh.");
         var psi = new ProcessStartInfo("bash", Path.Combine(dir.FullName, "scripts", "postgres.sh")) { RedirectStandardOutput = true };
         using var p = Process.Start(psi)!;

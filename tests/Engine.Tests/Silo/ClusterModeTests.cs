@@ -15,9 +15,13 @@ public sealed class ClusterModeTests(EngineProcesses engine) : IClassFixture<Eng
     [Fact]
     public async Task An_api_only_node_serves_through_a_silo_only_node()
     {
-        var silo = await engine.StartAsync("silo-only", project: "Silo");
-        // No public API on a silo.
+        var silo = await engine.StartAsync("silo-only", project: "Silo",
+            new Dictionary<string, string> { ["Engine__Metrics__AllowedNetworks"] = "127.0.0.0/8" });
+        // No public API on a silo; its metrics for the operators' scraper.
         Assert.Equal(HttpStatusCode.NotFound, (await silo.GetAsync("/api/v1/channels")).StatusCode);
+        var scrape = await silo.GetStringAsync("/metrics");
+        Assert.Contains("\norleans_", scrape);
+        Assert.Contains("\ndb_client_", scrape);
 
         var api = await engine.StartAsync("api-only",
             settings: new Dictionary<string, string> { ["Engine__Cluster__Mode"] = "client" });
