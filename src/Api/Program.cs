@@ -91,6 +91,7 @@ app.MapUsage();
 app.MapApiKeys();
 app.MapNodes();
 app.MapMetrics();
+app.MapDashboard();
 app.MapAuth();
 app.MapUsers();
 app.MapTeams();

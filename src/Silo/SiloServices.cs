@@ -78,6 +78,7 @@ public static class SiloServices
         services.AddSingleton<Engine.Grains.Customers.ICustomerProfilePort, Engine.Silo.Contacts.CustomerProfilePort>();
         services.AddSingleton<Engine.Grains.Deadlines.IConversationCommandPort, ConversationCommandPort>();
         services.AddSingleton<Engine.Silo.Contacts.ContactStore>();
+        services.AddSingleton<Engine.Silo.Contacts.Erasure>();
         services.AddSingleton<Engine.Silo.Contacts.CrmEvents>();
         services.AddSingleton<IOutboxHandler, Engine.Silo.Contacts.ContactMatchHandler>();
         services.AddSingleton<IOutboxHandler, Engine.Silo.Contacts.WeChatProfiles>();

@@ -34,6 +34,7 @@ public static class ContactsApi
             .WithSummary("Search: search (name, phone, email, external id), phone (any format; matched as E.164), email, attribute=key=value. Merged contacts are hidden unless includeMerged=true.");
         g.MapGet("/{id:guid}", Get).RequireAuthorization(Permissions.ReadConversations);
         g.MapPatch("/{id:guid}", Update).RequireAuthorization(Permissions.ManageConversations)
+            .Refuses("invalid_attribute", "invalid_phone")
             .WithSummary("Profile fields, VIP, dedicated agent, custom attributes (declared types), tags, lifetime spend and last order.");
         g.MapPut("/{id:guid}/language", SetLanguage).RequireAuthorization(Permissions.Reply)
             .WithSummary("Correct the customer's language (also agents, for a customer whose open conversation they work): it drives language routing and quick-reply versions.");
@@ -41,8 +42,13 @@ public static class ContactsApi
             .WithSummary("Every conversation of this customer on every channel, including contacts merged into it.");
         g.MapGet("/{id:guid}/notes", Notes)
             .RequireAuthorization(Permissions.ReadConversations);
-        g.MapPost("/{id:guid}/notes", AddNote).RequireAuthorization(Permissions.Reply);
+        g.MapPost("/{id:guid}/notes", AddNote).RequireAuthorization(Permissions.Reply).Refuses("not_assigned");
+        g.MapDelete("/{id:guid}", Erase).RequireAuthorization(Permissions.Operate).Refuses("conversation_open")
+            .WithSummary("Erase a customer's personal data (Administrator): every merged identity, message bodies and media, "
+                + "notes, rating comments, event details. Conversations and message counts stay, anonymised, so reports are "
+                + "unchanged; the answer says what was affected. 409 conversation_open while one of its conversations is open.");
         g.MapPost("/{id:guid}/merge", Merge).RequireAuthorization(Permissions.ManageConversations)
+            .Refuses("already_merged", "invalid_merge")
             .WithSummary("One customer, one thread: merges another contact into this one in one transaction; both histories are kept; audited.");
 
         var attributes = app.MapGroup("/api/v1/contact-attributes").WithTags("Contacts");
@@ -125,6 +131,10 @@ public static class ContactsApi
         return await s.AddNoteAsync(http.User.Actor(), id, r.Text!.Trim(), ct) is { } note
             ? TypedResults.Created($"/api/v1/contacts/{id}/notes", note) : Problems.NotFound("contact", id);
     }
+
+    private static async Task<Results<Ok<ErasureResult>, ProblemHttpResult>> Erase(Guid id, HttpContext http, CustomerDesk s,
+        CancellationToken ct) =>
+        await s.EraseAsync(http.User.Actor(), id, ct) is { } erased ? TypedResults.Ok(erased) : Problems.NotFound("contact", id);
 
     private static async Task<Results<Ok<ContactView>, ValidationProblem, ProblemHttpResult>> Merge(Guid id, MergeRequest r, HttpContext http, CustomerDesk s, CancellationToken ct)
     {

@@ -22,29 +22,39 @@ public static class ConversationCommandsApi
     {
         var g = app.MapGroup("/api/v1/conversations").WithTags("Conversations");
         g.MapPost("/{id:guid}/lock", (Guid id, HttpContext h, ConversationDesk c, ConversationQueries q, CancellationToken ct) => Run(h, q, id, () => c.LockAsync(h.User.Actor(), id), ct))
-            .RequireAuthorization(Permissions.Reply).WithSummary("Open the conversation to work on it: yours alone for the business's lock length (7 min); 3 idle minutes while the customer waits for an answer return it to the pool.");
+            .RequireAuthorization(Permissions.Reply).WithSummary("Open the conversation to work on it: yours alone for the business's lock length (7 min); 3 idle minutes while the customer waits for an answer return it to the pool.")
+            .Refuses("conversation_locked", "not_assigned", "user_required");
         g.MapPost("/{id:guid}/unlock", (Guid id, HttpContext h, ConversationDesk c, ConversationQueries q, CancellationToken ct) => Run(h, q, id, () => c.UnlockAsync(h.User.Actor(), id), ct))
-            .RequireAuthorization(Permissions.Reply);
+            .RequireAuthorization(Permissions.Reply)
+            .Refuses("not_assigned", "user_required");
         g.MapPost("/{id:guid}/assign", (Guid id, AssignRequest r, HttpContext h, ConversationDesk c, ConversationQueries q, CancellationToken ct) =>
                 r.AgentId is { } agent ? Run(h, q, id, () => c.AssignAsync(h.User.Actor(), id, agent), ct) : Task.FromResult<IResult>(Problems.Invalid("agentId", "Required.")))
-            .RequireAuthorization(Permissions.ManageConversations).WithSummary("Assign to an agent (Editor, Administrator); refused with capacity_reached when they are full.");
+            .RequireAuthorization(Permissions.ManageConversations).WithSummary("Assign to an agent (Editor, Administrator); refused with capacity_reached when they are full.")
+            .Refuses("conversation_resolved", "conversation_locked", "capacity_reached");
         g.MapPost("/{id:guid}/claim", (Guid id, HttpContext h, TeamClaims a, ConversationQueries q, CancellationToken ct) => Claim(h, a, q, id, ct))
-            .RequireAuthorization(Permissions.Reply).WithSummary("Claim mode: take this waiting conversation from one of your teams' queues.");
+            .RequireAuthorization(Permissions.Reply).WithSummary("Claim mode: take this waiting conversation from one of your teams' queues.")
+            .Refuses("not_waiting", "not_your_team", "user_required", "capacity_reached");
         g.MapPost("/claim", (HttpContext h, TeamClaims a, ConversationQueries q, CancellationToken ct) => Claim(h, a, q, null, ct))
-            .RequireAuthorization(Permissions.Reply).WithSummary("Claim mode: take the next waiting conversation (VIP first, then longest waiting) of your teams. 204 when none waits.");
+            .RequireAuthorization(Permissions.Reply).WithSummary("Claim mode: take the next waiting conversation (VIP first, then longest waiting) of your teams. 204 when none waits.")
+            .Refuses("user_required", "capacity_reached");
         g.MapPost("/{id:guid}/transfer", (Guid id, TransferRequest r, HttpContext h, ConversationDesk c, ConversationQueries q, CancellationToken ct) =>
                 Run(h, q, id, () => c.TransferAsync(h.User.Actor(), id, r.ToAgentId, r.ToTeamId, r.Comment), ct))
-            .RequireAuthorization(Permissions.Reply).WithSummary("Hand over to an agent or a team; a comment is required; counted per agent.");
+            .RequireAuthorization(Permissions.Reply).WithSummary("Hand over to an agent or a team; a comment is required; counted per agent.")
+            .Refuses("conversation_resolved", "conversation_locked", "comment_required", "invalid_target", "not_assigned", "capacity_reached");
         g.MapPost("/{id:guid}/escalate", (Guid id, CommentRequest r, HttpContext h, ConversationDesk c, ConversationQueries q, CancellationToken ct) =>
                 Run(h, q, id, () => c.EscalateAsync(h.User.Actor(), id, r.Comment), ct))
-            .RequireAuthorization(Permissions.Reply).WithSummary("Up one tier (frontline → senior → supervisor); a comment is required.");
+            .RequireAuthorization(Permissions.Reply).WithSummary("Up one tier (frontline → senior → supervisor); a comment is required.")
+            .Refuses("conversation_locked", "comment_required", "no_team", "top_tier", "not_assigned");
         g.MapPost("/{id:guid}/resolve", (Guid id, HttpContext h, ConversationDesk c, ConversationQueries q, CancellationToken ct) => Run(h, q, id, () => c.ResolveAsync(h.User.Actor(), id), ct))
-            .RequireAuthorization(Permissions.Reply).WithSummary("Resolve: frees the agent's capacity at once.");
+            .RequireAuthorization(Permissions.Reply).WithSummary("Resolve: frees the agent's capacity at once.")
+            .Refuses("already_resolved", "conversation_locked", "not_assigned");
         g.MapPost("/{id:guid}/reopen", (Guid id, HttpContext h, ConversationDesk c, ConversationQueries q, CancellationToken ct) => Run(h, q, id, () => c.ReopenAsync(h.User.Actor(), id), ct))
-            .RequireAuthorization(Permissions.ManageConversations);
+            .RequireAuthorization(Permissions.ManageConversations)
+            .Refuses("not_resolved");
         g.MapGet("/{id:guid}/notes", Notes).RequireAuthorization(Permissions.ReadConversations)
             .WithSummary("Team notes; ?kind=handover for the comments of transfers and escalations, ?kind=all for both.");
         g.MapPost("/{id:guid}/notes", AddNote).RequireAuthorization(Permissions.Reply)
+            .Refuses("user_required", "not_assigned")
             .WithSummary("A private team note (at most 300 characters; suggested format time|type|progress), never sent to the customer.");
     }
 

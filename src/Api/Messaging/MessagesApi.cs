@@ -28,6 +28,7 @@ public static class MessagesApi
     {
         app.MapPost("/api/v1/conversations/{id:guid}/messages", Send)
             .WithTags("Conversations").RequireAuthorization(Permissions.Reply)
+            .Refuses("window_closed", "window_quota_exhausted", "channel_disabled", "not_assigned", "idempotency_key_reused")
             .WithSummary("Send a message. Validated against the channel's limits and the response window before it is accepted; " +
                          "refusals: window_closed, window_quota_exhausted, channel_disabled (409); idempotency_key_reused (422: the key was used for another request). "
                          + "202 when accepted, 200 when the idempotency key was already used for this very request.");
@@ -64,7 +65,7 @@ public static class MessagesApi
         {
             case SendResult.NotFound: return Problems.NotFound("conversation", id);
             case SendResult.Refused r:
-                return Problems.Of(r.Code switch { "not_assigned" => 403, "idempotency_key_reused" => 422, _ => 409 }, r.Code, r.Detail);
+                return Problems.Of(RefusedHandler.StatusOf(r.Code), r.Code, r.Detail);
         }
         var accepted = (SendResult.Accepted)result;
         if (req.QuickReplyId is { } used && !accepted.Repeated)

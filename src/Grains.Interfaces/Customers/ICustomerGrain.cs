@@ -45,6 +45,11 @@ public interface ICustomerGrain : IGrainWithStringKey
     /// only.</summary>
     [Alias("change")]
     Task<ProfileOutcome> Change(ProfileChange change);
+
+    /// <summary>The customer was erased: this activation forgets what it keeps (the identity's customer and open
+    /// conversation, its recent sends, the cap), so the person writing again is a new customer.</summary>
+    [Alias("forget"), OneWay]
+    Task Forget();
 }
 
 [GenerateSerializer, Alias("profile-change-kind")]

@@ -112,6 +112,12 @@ public sealed class CustomerGrain(
         _cap.Settle(lease);
     }
 
+    public Task Forget()
+    {
+        DeactivateOnIdle();
+        return Task.CompletedTask;
+    }
+
     public async Task<ProfileOutcome> Change(ProfileChange change)
     {
         var outcome = await profiles.ChangeAsync(Contact, change, CancellationToken.None);

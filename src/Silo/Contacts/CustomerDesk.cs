@@ -13,8 +13,17 @@ namespace Engine.Silo.Contacts;
 /// commits it through <see cref="CustomerProfilePort"/>; refusals come back as the store raised them.
 /// </summary>
 public sealed class CustomerDesk(
-    IGrainFactory grains, ContactStore contacts, CrmEvents crm, ConversationQueries queries)
+    IGrainFactory grains, ContactStore contacts, CrmEvents crm, ConversationQueries queries, Erasure erasure)
 {
+    /// <summary>Erases the customer (every merged identity), then has each identity's grain forget it; null when no
+    /// such contact is in the business.</summary>
+    public async Task<ErasureResult?> EraseAsync(Actor actor, Guid id, CancellationToken ct)
+    {
+        if (await erasure.EraseAsync(actor, id, ct) is not var (result, identities)) return null;
+        foreach (var identity in identities) await grains.GetGrain<ICustomerGrain>(GrainKeys.Customer(identity)).Forget();
+        return result;
+    }
+
     /// <summary>A CRM event, applied by the grain of the customer it resolves to (null when none matches).</summary>
     public async Task<CrmResult?> CrmAsync(Actor actor, CrmEvent e, CancellationToken ct)
     {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 
 namespace Engine.Silo.Hosting;
 
@@ -33,6 +34,7 @@ public static class OrleansHosting
         silo.UseAdoNetClustering(o => { o.Invariant = Invariant; o.ConnectionString = connectionString; });
         silo.UseAdoNetReminderService(o => { o.Invariant = Invariant; o.ConnectionString = connectionString; });
         silo.AddActivityPropagation();   // a traced call's context follows it through grain calls
+        silo.AddDashboard();             // every silo collects what /dashboard shows (Administrators only)
         // The silo carries the node's name (Engine:NodeId), so operators recognise it in GET /api/v1/nodes.
         silo.Services.AddOptions<SiloOptions>().Configure<NodeIdentity>((o, node) => o.SiloName = node.Id);
         return silo;
@@ -44,6 +46,7 @@ public static class OrleansHosting
         client.Configure<ClusterOptions>(cluster.Name);
         client.UseAdoNetClustering(o => { o.Invariant = Invariant; o.ConnectionString = connectionString; });
         client.AddActivityPropagation();
+        client.AddDashboard();   // an API-only node serves /dashboard from the silos' figures
         return client;
     }
 

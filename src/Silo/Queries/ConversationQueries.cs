@@ -102,7 +102,7 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
                    vip, language, dedicated_agent_id, last_agent_id, last_served_at,
                    email, country, phone_e164, attributes::text, lifetime_spend, last_order::text, tags, merged_into,
                    coalesce(array(select m.id from contacts m where m.merged_into = contacts.id order by m.id), '{}')
-              from contacts where business_id = @b
+              from contacts where business_id = @b and erased_at is null
             """);
         var ps = new List<(string, object?)> { ("b", businessId), ("limit", limit + 1) };
         if (channelId is not null) { sql.Append(" and channel_id = @channel"); ps.Add(("channel", channelId)); }

@@ -29,6 +29,7 @@ public sealed class BusinessDeadlineStore(
             if (await DueAtAsync(conn, tx, business, ct2) is not { } at || at > now) return Pending(0, null);
             var effects = new Effects();
             var next = await alerts.DailyAsync(conn, tx, business, now, effects, ct2);
+            await Contacts.Erasure.ApplyRetentionAsync(conn, tx, business, now, ct2);   // the business's retention
             if (await Sql.ExecAsync(conn, tx,
                     "update businesses set daily_check_at = @next where id = @b and daily_check_at = @at",
                     ct2, ("next", next), ("b", business), ("at", at)) == 0)

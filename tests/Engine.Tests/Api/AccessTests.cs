@@ -79,6 +79,24 @@ public class AccessTests(EngineFixture f) : IClassFixture<EngineFixture>
         Assert.Contains("409", Responses(resolve));
         Assert.Contains("already_resolved", resolve.GetProperty("responses").GetProperty("409").GetProperty("description").GetString());
         Assert.Contains("400", Responses(Op("/api/v1/channels", "post")));
+        // An operation that declares its refusals lists exactly those, under the status each answers with.
+        string Answer(string path, string method, string status) =>
+            Op(path, method).GetProperty("responses").GetProperty(status).GetProperty("description").GetString()!;
+        Assert.Contains("`conversation_locked`", Answer("/api/v1/conversations/{id}/lock", "post", "409"));
+        Assert.Contains("`not_assigned`", Answer("/api/v1/conversations/{id}/lock", "post", "403"));
+        Assert.Contains("`forbidden`", Answer("/api/v1/conversations/{id}/lock", "post", "403"));
+        Assert.EndsWith("code `conversation_open`.", Answer("/api/v1/contacts/{id}", "delete", "409"));
+        Assert.Contains("`idempotency_key_reused`", Answer("/api/v1/conversations/{id}/messages", "post", "422"));
+        Assert.Contains("`window_closed`", Answer("/api/v1/conversations/{id}/messages", "post", "409"));
+        Assert.DoesNotContain("idempotency_key_reused", Answer("/api/v1/conversations/{id}/messages", "post", "409"));
+        // … and they are what the API answers.
+        (await Wa.PostAsync(f.Host.CreateClient(), f.WhatsAppChannel,
+            Wa.TextDelivery("447900061001", Wa.NewId(), f.Clock.GetUtcNow().ToUnixTimeSeconds(), "hi"))).EnsureSuccessStatusCode();
+        var contact = await f.Db.ScalarAsync<Guid>("select id from contacts where external_id = '447900061001'");
+        var self = await f.Admin.PostAsJsonAsync($"/api/v1/contacts/{contact}/merge", new { sourceContactId = contact });
+        Assert.Equal(HttpStatusCode.BadRequest, self.StatusCode);
+        Assert.Contains("\"code\":\"invalid_merge\"", await self.Content.ReadAsStringAsync());
+        Assert.Contains("`invalid_merge`", Answer("/api/v1/contacts/{id}/merge", "post", "400"));
         // Anonymous by design: no credentials asked, no 401 promised.
         var login = Op("/api/v1/auth/login", "post");
         Assert.False(login.TryGetProperty("security", out _));

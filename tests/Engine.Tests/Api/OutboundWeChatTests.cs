@@ -141,7 +141,7 @@ public class OutboundWeChatTests(OutboundFixture f) : IClassFixture<OutboundFixt
             kind = "wechat", name = "Token race", appId = "wxrace0000000001", token = "tok123", appSecret = "s", apiBaseUrl = f.Provider.BaseUrl.ToString(),
         });
         var fetches = f.Provider.TokenFetches;
-        f.Provider.TokenFetchDelay = TimeSpan.FromMilliseconds(300);
+        f.Provider.TokenFetchDelay = TimeSpan.FromMilliseconds(100);   // overlapping calls, well inside the 1 s timeout
         var grain = f.Host.Service<IGrainFactory>().GetGrain<IChannelGrain>(GrainKeys.Channel(channel));
         var tokens = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => grain.WeChatAccessToken(null)));
         f.Provider.TokenFetchDelay = TimeSpan.Zero;

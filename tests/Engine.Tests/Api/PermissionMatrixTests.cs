@@ -20,6 +20,16 @@ public class PermissionMatrixTests(EngineFixture f) : IClassFixture<EngineFixtur
         ["PATCH /api/v1/channels/{id:guid}"] = [A], ["POST /api/v1/channels/{id:guid}/disable"] = [A], ["POST /api/v1/channels/{id:guid}/enable"] = [A],
         ["GET /api/v1/api-keys/"] = [A], ["POST /api/v1/api-keys/"] = [A], ["DELETE /api/v1/api-keys/{id:guid}"] = [A],
         ["GET /api/v1/nodes"] = [A], ["GET /api/v1/audit"] = [A],
+        // Orleans' dashboard: every route of it, page and data alike.
+        ["GET /dashboard/"] = [A], ["GET /dashboard/index.html"] = [A], ["GET /dashboard/favicon.ico"] = [A],
+        ["GET /dashboard/index.min.js"] = [A], ["GET /dashboard/index.css"] = [A], ["GET /dashboard/fonts/{**path}"] = [A],
+        ["GET /dashboard/img/{**path}"] = [A], ["GET /dashboard/version"] = [A], ["GET /dashboard/DashboardCounters"] = [A],
+        ["GET /dashboard/ClusterStats"] = [A], ["GET /dashboard/Reminders"] = [A], ["GET /dashboard/Reminders/{page:int}"] = [A],
+        ["GET /dashboard/HistoricalStats/{*path}"] = [A], ["GET /dashboard/SiloProperties/{*address}"] = [A],
+        ["GET /dashboard/SiloMetadata/{*address}"] = [A], ["GET /dashboard/SiloStats/{*address}"] = [A],
+        ["GET /dashboard/SiloCounters/{*address}"] = [A], ["GET /dashboard/GrainStats/{*grainName}"] = [A],
+        ["GET /dashboard/TopGrainMethods"] = [A], ["GET /dashboard/GrainState"] = [A], ["GET /dashboard/LifecycleStages"] = [A],
+        ["GET /dashboard/GrainTypes"] = [A], ["GET /dashboard/Trace"] = [A],
         ["GET /api/v1/users/"] = [A, E], ["POST /api/v1/users/"] = [A], ["GET /api/v1/users/{id:guid}"] = [A, E],
         ["PATCH /api/v1/users/{id:guid}"] = [A], ["POST /api/v1/users/{id:guid}/disable"] = [A],
         ["GET /api/v1/teams/"] = [A, E, G], ["POST /api/v1/teams/"] = [A], ["GET /api/v1/teams/{id:guid}"] = [A, E], ["PATCH /api/v1/teams/{id:guid}"] = [A],
@@ -34,6 +44,7 @@ public class PermissionMatrixTests(EngineFixture f) : IClassFixture<EngineFixtur
         ["POST /api/v1/conversations/{id:guid}/reopen"] = [A, E], ["GET /api/v1/conversations/{id:guid}/notes"] = [A, E, G],
         ["POST /api/v1/conversations/{id:guid}/notes"] = [A, E, G],
         ["GET /api/v1/contacts/"] = [A, E, G], ["GET /api/v1/contacts/{id:guid}"] = [A, E, G], ["PATCH /api/v1/contacts/{id:guid}"] = [A, E],
+        ["DELETE /api/v1/contacts/{id:guid}"] = [A],
         ["GET /api/v1/usage"] = [A, E, N],
         ["GET /api/v1/contacts/{id:guid}/conversations"] = [A, E, G], ["GET /api/v1/contacts/{id:guid}/notes"] = [A, E, G],
         ["POST /api/v1/contacts/{id:guid}/notes"] = [A, E, G], ["POST /api/v1/contacts/{id:guid}/merge"] = [A, E],
@@ -120,7 +131,8 @@ public class PermissionMatrixTests(EngineFixture f) : IClassFixture<EngineFixtur
     {
         var (method, pattern) = (endpoint.Split(' ')[0], endpoint.Split(' ')[1]);
         var request = new HttpRequestMessage(new HttpMethod(method),
-            pattern.Replace("{id:guid}", Guid.Empty.ToString()).Replace("{labelId:guid}", Guid.Empty.ToString()).Replace("{key}", "some-flow"));
+            pattern.Replace("{id:guid}", Guid.Empty.ToString()).Replace("{labelId:guid}", Guid.Empty.ToString()).Replace("{key}", "some-flow")
+            .Replace("{page:int}", "1"));
         if (method is "POST" or "PATCH" or "PUT") request.Content = JsonContent.Create(new { });
         return request;
     }

@@ -30,19 +30,32 @@ public sealed class EngineProcesses : IAsyncLifetime
 
     /// <summary>Starts a node of <paramref name="project"/> (Api: a node or an API-only client; Silo: a silo only) and
     /// waits for its health.</summary>
-    public async Task<HttpClient> StartAsync(string name, string project = "Api",
+    public Task<HttpClient> StartAsync(string name, string project = "Api",
         IReadOnlyDictionary<string, string>? settings = null)
     {
-        var port = EngineHost.FreePort();
         var assembly = Assembly(project);
-        var start = new ProcessStartInfo("dotnet", [assembly, "--urls", $"http://127.0.0.1:{port}"])
+        return LaunchAsync(name, "dotnet", port => [assembly, "--urls", $"http://127.0.0.1:{port}"],
+            Path.GetDirectoryName(assembly)!, Db.ConnectionString, settings);
+    }
+
+    /// <summary>Starts a node through a script of the repository (it ends by running the node with the arguments it was
+    /// given after <paramref name="arguments"/>'s own) on <paramref name="connectionString"/>'s server.</summary>
+    public Task<HttpClient> StartScriptAsync(string name, string script, string[] arguments, string connectionString) =>
+        LaunchAsync(name, "bash", port => [Repository.PathTo("scripts", script), .. arguments, "--urls", $"http://127.0.0.1:{port}"],
+            Repository.Root, connectionString, null);
+
+    private async Task<HttpClient> LaunchAsync(string name, string file, Func<int, string[]> arguments, string directory,
+        string connectionString, IReadOnlyDictionary<string, string>? settings)
+    {
+        var port = EngineHost.FreePort();
+        var start = new ProcessStartInfo(file, arguments(port))
         {
-            WorkingDirectory = Path.GetDirectoryName(assembly)!,
+            WorkingDirectory = directory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
-        start.Environment["ConnectionStrings__Postgres"] = Db.ConnectionString;
+        start.Environment["ConnectionStrings__Postgres"] = connectionString;
         start.Environment["Engine__BootstrapAdminKey"] = AdminKey;
         start.Environment["Engine__NodeId"] = name;
         start.Environment["Engine__Cluster__SiloPort"] = EngineHost.FreePort().ToString();

@@ -48,6 +48,17 @@ public sealed class TestDatabase : IAsyncLifetime
         return (T)(await cmd.ExecuteScalarAsync())!;
     }
 
+    public async Task<List<T>> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> read, params (string, object)[] ps)
+    {
+        await using var conn = await DataSource.OpenConnectionAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        foreach (var (n, v) in ps) cmd.Parameters.AddWithValue(n, v);
+        await using var r = await cmd.ExecuteReaderAsync();
+        var rows = new List<T>();
+        while (await r.ReadAsync()) rows.Add(read(r));
+        return rows;
+    }
+
     public async Task ExecAsync(string sql, params (string, object)[] ps)
     {
         await using var conn = await DataSource.OpenConnectionAsync();
@@ -71,7 +82,9 @@ public sealed class TestDatabase : IAsyncLifetime
         finally { TemplateLock.Release(); }
     }
 
-    private static async Task AdminExecAsync(string sql)
+    /// <summary>Runs a statement on the server (connected to its "postgres" database), e.g. to drop a database a test
+    /// made.</summary>
+    public static async Task AdminExecAsync(string sql)
     {
         await using var conn = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = "postgres", Pooling = false }.ConnectionString);
         await conn.OpenAsync();
