@@ -87,6 +87,7 @@ app.MapWeChatWebhooks();
 app.MapChannels();
 app.MapConversationReads();
 app.MapMessages();
+app.MapMedia();
 app.MapUsage();
 app.MapApiKeys();
 app.MapNodes();

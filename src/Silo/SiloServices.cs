@@ -82,6 +82,8 @@ public static class SiloServices
         services.AddSingleton<Engine.Silo.Contacts.CrmEvents>();
         services.AddSingleton<IOutboxHandler, Engine.Silo.Contacts.ContactMatchHandler>();
         services.AddSingleton<IOutboxHandler, Engine.Silo.Contacts.WeChatProfiles>();
+        services.AddSingleton<Engine.Silo.Media.IMediaStore, Engine.Silo.Media.DirectoryMediaStore>();
+        services.AddSingleton<IOutboxHandler, Engine.Silo.Media.MediaFetcher>();
         services.AddSingleton<Engine.Silo.Webhooks.WebhookStore>();
         services.AddSingleton<Engine.Silo.Automation.AutomationStore>();
         services.AddSingleton<Engine.Silo.Automation.Labels>();

@@ -60,6 +60,24 @@ public sealed class FakeProviderServer : IAsyncDisposable
     /// <summary>Deliver statuses shuffled, with a duplicate, as Meta sometimes does.</summary>
     public bool StatusChaos { get; set; }
     public TimeSpan TokenFetchDelay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Media customers sent, by media id: what <c>GET /{version}/{media-id}</c> describes and its URL serves.
+    /// <see cref="MediaInfo.Sha256"/> is what the description claims (the real hash unless a test says otherwise).</summary>
+    public ConcurrentDictionary<string, MediaInfo> Media { get; } = new();
+    public sealed record MediaInfo(byte[] Bytes, string MimeType, string Sha256);
+    /// <summary>Download URLs live this long (Meta: about 5 minutes); the next <see cref="ExpireNextMediaUrls"/> are
+    /// handed out already expired.</summary>
+    public TimeSpan MediaUrlLifetime { get; set; } = TimeSpan.FromMinutes(5);
+    public int ExpireNextMediaUrls;
+    public int MediaDownloads;
+
+    /// <summary>Registers media as a customer's upload; returns its media id.</summary>
+    public string AddMedia(byte[] bytes, string mimeType, string? claimedSha256 = null)
+    {
+        var id = RandomNumberGenerator.GetInt32(100_000_000, int.MaxValue).ToString() + RandomNumberGenerator.GetInt32(1000, 9999);
+        Media[id] = new MediaInfo(bytes, mimeType, claimedSha256 ?? Convert.ToHexStringLower(SHA256.HashData(bytes)));
+        return id;
+    }
     /// <summary>Posts status webhooks through this client (e.g. to an in-process test host) instead of a new one.</summary>
     public HttpClient? StatusClient { get; set; }
 
@@ -96,8 +114,11 @@ public sealed class FakeProviderServer : IAsyncDisposable
     {
         app.MapPost("/{version}/{phoneNumberId}/messages", WhatsAppSend);
         app.MapGet("/cgi-bin/token", WeChatToken);
+        app.MapGet("/{version}/{mediaId}", WhatsAppMediaInfo);
+        app.MapGet("/_fake/media/{mediaId}/download", WhatsAppMediaDownload);
         app.MapPost("/cgi-bin/message/custom/send", WeChatSend);
         app.MapGet("/cgi-bin/user/info", WeChatUserInfo);
+        app.MapGet("/cgi-bin/media/get", WeChatMedia);
         // Control endpoints for running the fake by hand (tests use the object directly).
         app.MapPost("/_fake/fail", (FailRequest r) => { FailNext(r.Count, r.Status, r.Code, r.Message, r.WeChat); return Results.Ok(); });
         app.MapPost("/_fake/stall", (StallRequest r) => { StallNext(r.Count, TimeSpan.FromMilliseconds(r.Milliseconds)); return Results.Ok(); });
@@ -111,6 +132,40 @@ public sealed class FakeProviderServer : IAsyncDisposable
         app.MapPost("/_fake/statuses/deliver", async () => Results.Ok(new { delivered = await DeliverStatusesAsync() }));
         app.MapGet("/_fake/sent", () => Results.Ok(Sent.ToArray()));
     }
+
+    /// <summary>Graph API's media description: the short-lived download URL, its type, hash and size.</summary>
+    private IResult WhatsAppMediaInfo(string version, string mediaId, HttpRequest request)
+    {
+        if (!version.StartsWith('v')) return Results.NotFound();
+        if (!HasBearer(request)) return GraphError(401, 190, "Access token has expired", "Error validating access token");
+        if (!Media.TryGetValue(mediaId, out var media))
+            return GraphError(400, 100, "Unsupported get request",
+                $"Unsupported get request. Object with ID '{mediaId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.");
+        var expired = false;
+        lock (_failLock)
+            if (ExpireNextMediaUrls > 0) { ExpireNextMediaUrls--; expired = true; }
+        var lifetime = expired ? TimeSpan.FromMinutes(-1) : MediaUrlLifetime;
+        var expires = DateTimeOffset.UtcNow.Add(lifetime).ToUnixTimeSeconds();
+        return Results.Json(new
+        {
+            messaging_product = "whatsapp",
+            url = new Uri(BaseUrl, $"_fake/media/{mediaId}/download?expires={expires}").ToString(),
+            mime_type = media.MimeType, sha256 = media.Sha256, file_size = media.Bytes.LongLength, id = mediaId,
+        });
+    }
+
+    /// <summary>The download URL: with the same bearer token, before it expires.</summary>
+    private IResult WhatsAppMediaDownload(string mediaId, long expires, HttpRequest request)
+    {
+        if (!HasBearer(request)) return GraphError(401, 190, "Access token has expired", "Error validating access token");
+        if (DateTimeOffset.UtcNow.ToUnixTimeSeconds() > expires || !Media.TryGetValue(mediaId, out var media))
+            return Results.NotFound();
+        Interlocked.Increment(ref MediaDownloads);
+        return Results.Bytes(media.Bytes, media.MimeType);
+    }
+
+    private static bool HasBearer(HttpRequest request) =>
+        request.Headers.Authorization.FirstOrDefault() is { } auth && auth.StartsWith("Bearer ") && auth.Length > 7;
 
     private async Task<IResult> WhatsAppSend(string version, string phoneNumberId, HttpRequest request)
     {
@@ -200,6 +255,17 @@ public sealed class FakeProviderServer : IAsyncDisposable
         return Followers.TryGetValue(openid, out var language)
             ? Results.Json(new { subscribe = 1, openid, language, subscribe_time = 1_700_000_000, remark = "", tagid_list = Array.Empty<int>() })
             : Results.Json(new { subscribe = 0, openid });
+    }
+
+    /// <summary>WeChat's temporary media (kept three days): the bytes with their type, or an errcode as JSON.</summary>
+    private IResult WeChatMedia(string? access_token, string? media_id)
+    {
+        bool valid;
+        lock (_validTokens) valid = access_token is not null && _validTokens.Contains(access_token);
+        if (!valid) return WeChatError(40001, "invalid credential, access_token is invalid or not latest");
+        if (media_id is null || !Media.TryGetValue(media_id, out var media)) return WeChatError(40007, "invalid media_id");
+        Interlocked.Increment(ref MediaDownloads);
+        return Results.File(media.Bytes, media.MimeType, $"{media_id}.{media.MimeType.Split('/')[1]}");
     }
 
     /// <summary>The customer wrote again: WeChat's per-message quota starts over.</summary>

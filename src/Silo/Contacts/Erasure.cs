@@ -15,7 +15,7 @@ public sealed record ErasureResult(
 /// of message bodies. The counts stay: conversations, messages (type, direction, times, statuses), ratings, spend and
 /// VIP remain, so reports over the period are unchanged.
 /// </summary>
-public sealed class Erasure(NpgsqlDataSource db, TimeProvider clock)
+public sealed class Erasure(NpgsqlDataSource db, TimeProvider clock, Media.IMediaStore media)
 {
     /// <summary>What a removed message body becomes.</summary>
     public const string ErasedContent = """{"erased": true}""";
@@ -31,6 +31,26 @@ public sealed class Erasure(NpgsqlDataSource db, TimeProvider clock)
     /// </summary>
     public async Task<(ErasureResult Result, Guid[] Identities)?> EraseAsync(Actor actor, Guid contactId,
         CancellationToken ct)
+    {
+        if (await EraseRowsAsync(actor, contactId, ct) is not var (result, identities, files)) return null;
+        await ForgetUnreferencedAsync(db, media, files, ct);
+        return (result, identities);
+    }
+
+    /// <summary>Deletes from the store the contents no stored attachment names any more (after the commit that
+    /// erased them).</summary>
+    public static async Task ForgetUnreferencedAsync(NpgsqlDataSource db, Media.IMediaStore store,
+        IReadOnlyCollection<string> files, CancellationToken ct)
+    {
+        if (files.Count == 0) return;
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var kept = (await Sql.QueryAsync(conn, null, "select distinct sha256 from message_media where sha256 = any(@s)",
+            r => r.GetString(0), ct, ("s", files.ToArray()))).ToHashSet();
+        foreach (var file in files.Where(f => !kept.Contains(f))) store.Delete(file);
+    }
+
+    private async Task<(ErasureResult Result, Guid[] Identities, string[] Files)?> EraseRowsAsync(Actor actor,
+        Guid contactId, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         await using var conn = await db.OpenConnectionAsync(ct);
@@ -65,6 +85,15 @@ public sealed class Erasure(NpgsqlDataSource db, TimeProvider clock)
               left join unnest(@old, @new) as m(old, new) on m.old = c.merged_into
              order by n.i
             """, ct, P(("now", now)));
+        // Their attachments: erased with the messages, the stored contents deleted after the commit.
+        var files = (await Sql.QueryAsync(conn, tx, """
+            select distinct mm.sha256 from message_media mm join messages m on m.id = mm.message_id
+             where m.conversation_id = any(@c) and mm.sha256 is not null
+            """, r => r.GetString(0), ct, ("c", conversations))).ToArray();
+        await Sql.ExecAsync(conn, tx, """
+            update message_media mm set status = 'erased', sha256 = null, filename = null, reason = null, updated_at = @now
+              from messages m where m.id = mm.message_id and m.conversation_id = any(@c)
+            """, ct, ("c", conversations), ("now", now));
         // Every message of the customer is in one of its conversations (read by the conversation's index).
         var messages = await Sql.ExecAsync(conn, tx, $"""
             update messages m set contact_id = n.new, text = null, content = '{ErasedContent}'::jsonb, payload = null,
@@ -129,33 +158,41 @@ public sealed class Erasure(NpgsqlDataSource db, TimeProvider clock)
             conversationNotes, events, audit, cancelled);
         await AuditLog.WriteAsync(conn, tx, actor, "contact.erased", "contact", fresh[0], null, result, now, ct);
         await tx.CommitAsync(ct);
-        return (result, old);
+        return (result, old, files);
     }
 
     /// <summary>
     /// The business's retention (<c>message_retention_days</c>; none: kept): removes the bodies and media references of
     /// messages created before the cutoff, at most <paramref name="limit"/> at a time; returns how many. Conversations
-    /// quiet since the last complete run are not read again.
+    /// quiet since the last complete run are not read again. Returns the stored contents of their attachments, for
+    /// <see cref="ForgetUnreferencedAsync"/> once the transaction committed.
     /// </summary>
-    public static async Task<int> ApplyRetentionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid business,
+    public static async Task<(int Removed, string[] Files)> ApplyRetentionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid business,
         DateTimeOffset now, CancellationToken ct, int limit = 20_000)
     {
         var policy = (await Sql.QueryAsync(conn, tx,
             "select message_retention_days, retention_through from businesses where id = @b",
             r => (Days: r.IsDBNull(0) ? (int?)null : r.GetInt32(0), Through: r.NullableTime(1)), ct, ("b", business))).SingleOrDefault();
-        if (policy.Days is not { } days) return 0;
+        if (policy.Days is not { } days) return (0, []);
         var cutoff = now - TimeSpan.FromDays(days);
-        var removed = await Sql.ExecAsync(conn, tx, $"""
+        var (removed, files) = (await Sql.QueryAsync(conn, tx, $"""
             with due as (
                 select m.id from conversations v join messages m on m.conversation_id = v.id
                  where v.business_id = @b and v.opened_at < @cutoff and v.last_message_at >= @since
                    and m.created_at < @cutoff and m.erased_at is null
-                 limit @limit)
-            update messages m set text = null, content = '{ErasedContent}'::jsonb, payload = null, notice = null,
-                   erased_at = @now, updated_at = @now
-              from due where m.id = due.id
-            """, ct, ("b", business), ("cutoff", cutoff), ("since", policy.Through ?? DateTimeOffset.MinValue),
-            ("limit", limit), ("now", now));
+                 limit @limit),
+            erased as (
+                update messages m set text = null, content = '{ErasedContent}'::jsonb, payload = null, notice = null,
+                       erased_at = @now, updated_at = @now
+                  from due where m.id = due.id returning m.id),
+            files as (select mm.sha256 from message_media mm join due on due.id = mm.message_id where mm.sha256 is not null),
+            media as (
+                update message_media mm set status = 'erased', sha256 = null, filename = null, updated_at = @now
+                  from due where mm.message_id = due.id returning mm.message_id)
+            select (select count(*) from erased)::int, (select count(*) from media)::int,
+                   coalesce((select array_agg(distinct sha256) from files), array[]::text[])
+            """, r => (r.GetInt32(0), r.GetFieldValue<string[]>(2)), ct, ("b", business), ("cutoff", cutoff),
+            ("since", policy.Through ?? DateTimeOffset.MinValue), ("limit", limit), ("now", now))).Single();
         await Sql.ExecAsync(conn, tx, """
             update channel_events e set content = erase_personal(e.content)
               from channels c
@@ -168,6 +205,6 @@ public sealed class Erasure(NpgsqlDataSource db, TimeProvider clock)
         if (removed > 0)
             await AuditLog.WriteAsync(conn, tx, Actor.System(business), "messages.retention_applied", "business",
                 business, null, new { Removed = removed, Before = cutoff, RetentionDays = days }, now, ct);
-        return removed;
+        return (removed, files);
     }
 }

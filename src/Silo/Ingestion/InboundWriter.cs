@@ -201,6 +201,8 @@ public static class InboundWriter
         await using (var r = await insert.ExecuteReaderAsync(ct))
             while (await r.ReadAsync(ct)) inserted.Add(r.GetGuid(0));
 
+        QueueMediaFetches(batch, effects, rows.Where(r => inserted.Contains(r.Id)), now);
+
         var changed = new List<Decision<ConversationState>>();
         var labelCommands = new List<NpgsqlBatchCommand>();
         foreach (var (rowId, answer) in csatAnswers)
@@ -239,6 +241,33 @@ public static class InboundWriter
         var (check, _) = await ConversationStore.SaveAsync(conn, tx, batch, changed, now, ct);
         foreach (var cmd in labelCommands) batch.BatchCommands.Add(cmd);
         return check;
+    }
+
+    /// <summary>A new message with an attachment (WhatsApp media, WeChat temporary media): its media row (pending) and
+    /// the fetch, in this commit.</summary>
+    private static void QueueMediaFetches(NpgsqlBatch batch, Effects effects,
+        IEnumerable<(Guid Id, Guid ConversationId, Guid ContactId, Channel Channel, InboundMessage Message)> rows,
+        DateTimeOffset now)
+    {
+        var media = rows
+            .Select(r => (Row: r, Media: Engine.Silo.Media.MediaFetcher.MediaOf(r.Channel.Kind, r.Message.Type, r.Message.ContentJson)))
+            .Where(x => x.Media is not null).ToList();
+        if (media.Count == 0) return;
+        var insert = new NpgsqlBatchCommand("""
+            insert into message_media (message_id, business_id, provider_media_id, content_type, filename, created_at, updated_at)
+            select * , @now, @now from unnest(@m, @b, @p, @t, @f)
+            on conflict (message_id) do nothing
+            """);
+        insert.Parameters.Add(new NpgsqlParameter("m", media.Select(x => x.Row.Id).ToArray()));
+        insert.Parameters.Add(new NpgsqlParameter("b", media.Select(x => x.Row.Channel.BusinessId).ToArray()));
+        insert.Parameters.Add(new NpgsqlParameter("p", media.Select(x => x.Media!.Value.Id).ToArray()));
+        insert.Parameters.Add(Texts("t", media.Select(x => x.Media!.Value.MimeType)));
+        insert.Parameters.Add(Texts("f", media.Select(x => x.Media!.Value.Filename)));
+        insert.Parameters.Add(new NpgsqlParameter("now", now));
+        batch.BatchCommands.Add(insert);
+        foreach (var (row, _) in media)
+            effects.Add("message", row.Id, row.Channel.BusinessId,
+                new Decision<int>(0, [], [], [Engine.Silo.Media.MediaFetcher.Fetch(row.Id)]), now);
     }
 
     /// <summary>

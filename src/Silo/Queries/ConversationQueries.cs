@@ -80,10 +80,22 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
             ("id", messageId), ("b", businessId))).SingleOrDefault();
     }
 
+    /// <summary>The stored attachment's name in the media store (its SHA-256), when it is stored.</summary>
+    public async Task<string?> MediaObjectAsync(Guid messageId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        return (await Sql.QueryAsync(conn, null,
+            "select sha256 from message_media where message_id = @m and status = 'stored'", r => r.NullableString(0), ct,
+            ("m", messageId))).SingleOrDefault();
+    }
+
     private const string MessageSelect = """
         select id, conversation_id, direction, provider_message_id, type, text, content::text, reply_to_provider_id,
                sent_at, status, status_at, error::text, created_at, updated_at,
-               out_of_window, category, failure_code, failure_reason, warnings, accepted_at
+               out_of_window, category, failure_code, failure_reason, warnings, accepted_at,
+               (select jsonb_build_object('status', mm.status, 'contentType', mm.content_type, 'size', mm.size,
+                                          'filename', mm.filename, 'reason', mm.reason)::text
+                  from message_media mm where mm.message_id = messages.id)
           from messages
         """;
 
@@ -92,7 +104,16 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
         Parse(r.GetString(6)), r.NullableString(7), r.Time(8), r.NullableString(9), r.NullableTime(10),
         r.IsDBNull(11) ? null : Parse(r.GetString(11)), r.Time(12), r.Time(13),
         r.GetBoolean(14), r.NullableString(15), r.IsDBNull(16) ? null : r.GetInt32(16), r.NullableString(17),
-        r.GetFieldValue<string[]>(18), r.NullableTime(19));
+        r.GetFieldValue<string[]>(18), r.NullableTime(19), r.IsDBNull(20) ? null : Media(r.GetGuid(0), r.GetString(20)));
+
+    private static MessageMediaView Media(Guid message, string json)
+    {
+        var m = JsonDocument.Parse(json).RootElement;
+        string? Text(string name) => m.GetProperty(name).ValueKind == JsonValueKind.String ? m.GetProperty(name).GetString() : null;
+        return new MessageMediaView(Text("status")!, Text("contentType"),
+            m.GetProperty("size").ValueKind == JsonValueKind.Number ? m.GetProperty("size").GetInt64() : null, Text("filename"),
+            Text("reason"), $"/api/v1/messages/{message}/media");
+    }
 
     public async Task<Page<ContactView>> ContactsAsync(Guid businessId, Guid? channelId, string? search, string? cursor, int limit, CancellationToken ct,
         string? phoneE164 = null, string? email = null, (string Key, string Value)? attribute = null, bool includeMerged = false, Guid? agent = null)

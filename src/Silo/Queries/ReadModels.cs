@@ -21,7 +21,13 @@ public sealed record MessageView(
     Guid Id, Guid ConversationId, string Direction, string? ProviderMessageId, string Type, string? Text, JsonElement Content,
     string? ReplyToProviderId, DateTimeOffset SentAt, string? Status, DateTimeOffset? StatusAt, JsonElement? Error,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
-    bool OutOfWindow, string? Category, int? FailureCode, string? FailureReason, IReadOnlyList<string> Warnings, DateTimeOffset? AcceptedAt);
+    bool OutOfWindow, string? Category, int? FailureCode, string? FailureReason, IReadOnlyList<string> Warnings, DateTimeOffset? AcceptedAt,
+    MessageMediaView? Media = null);
+
+/// <summary>A customer's attachment: <c>pending</c> while it is fetched, <c>stored</c> (read it at <see cref="Url"/>),
+/// <c>unavailable</c> (with the <see cref="Reason"/>) or <c>erased</c>.</summary>
+public sealed record MessageMediaView(string Status, string? ContentType, long? Size, string? Filename, string? Reason,
+    string Url);
 
 public sealed record ContactView(
     Guid Id, Guid ChannelId, string ExternalId, string? Name, string? Phone, string? Bsuid,

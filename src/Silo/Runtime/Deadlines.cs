@@ -13,7 +13,8 @@ namespace Engine.Silo.Runtime;
 /// moved).
 /// </summary>
 public sealed class BusinessDeadlineStore(
-    NpgsqlDataSource db, Transactions runtime, Alerts.Alerts alerts, TimeProvider clock) : IBusinessDeadlines
+    NpgsqlDataSource db, Transactions runtime, Alerts.Alerts alerts, TimeProvider clock, Media.IMediaStore media)
+    : IBusinessDeadlines
 {
     public const string DailyCheck = "daily-check";
 
@@ -23,13 +24,14 @@ public sealed class BusinessDeadlineStore(
         await using (var conn = await db.OpenConnectionAsync(ct))
             read = await DueAtAsync(conn, null, business, ct);
         if (read is null || read > clock.GetUtcNow()) return Pending(0, read);
-        return await runtime.CallAsync(async (conn, tx, ct2) =>
+        string[] files = [];
+        var firing = await runtime.CallAsync(async (conn, tx, ct2) =>
         {
             var now = clock.GetUtcNow();
             if (await DueAtAsync(conn, tx, business, ct2) is not { } at || at > now) return Pending(0, null);
             var effects = new Effects();
             var next = await alerts.DailyAsync(conn, tx, business, now, effects, ct2);
-            await Contacts.Erasure.ApplyRetentionAsync(conn, tx, business, now, ct2);   // the business's retention
+            (_, files) = await Contacts.Erasure.ApplyRetentionAsync(conn, tx, business, now, ct2);   // its retention
             if (await Sql.ExecAsync(conn, tx,
                     "update businesses set daily_check_at = @next where id = @b and daily_check_at = @at",
                     ct2, ("next", next), ("b", business), ("at", at)) == 0)
@@ -42,6 +44,8 @@ public sealed class BusinessDeadlineStore(
             }
             return Pending(1, next);
         }, ct);
+        await Contacts.Erasure.ForgetUnreferencedAsync(db, media, files, ct);   // attachments the retention removed
+        return firing;
     }
 
     private static DeadlineFiring Pending(int fired, DateTimeOffset? at) => at is { } due

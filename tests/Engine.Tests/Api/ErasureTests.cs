@@ -75,6 +75,16 @@ public class ErasureTests(OutboundFixture f) : IClassFixture<OutboundFixture>
         var (_, person) = await TeamFixture.AgentAsync(f, "Sam Supervisor", role: "Administrator", online: false);
         (await person.PostAsJsonAsync($"/api/v1/conversations/{conversation}/notes", new { text = "Quillfeather parcel lost" }))
             .EnsureSuccessStatusCode();
+        // A photo of the parcel, fetched and stored.
+        var photo = System.Security.Cryptography.RandomNumberGenerator.GetBytes(700);
+        var photoSha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(photo));
+        var image = Wa.Media(phone, Wa.NewId(), f.Clock.GetUtcNow().ToUnixTimeSeconds(), "image",
+            f.Provider.AddMedia(photo, "image/jpeg"), photoSha, "image/jpeg");
+        (await Wa.PostAsync(f.Host.CreateClient(), f.WhatsAppChannel,
+            Wa.Envelope($"[{Wa.Contact(phone, "Zephyrine Quist")}]", $"[{image}]"))).EnsureSuccessStatusCode();
+        await f.DrainAsync();
+        var store = (Engine.Silo.Media.DirectoryMediaStore)f.Host.Service<Engine.Silo.Media.IMediaStore>();
+        Assert.Single(Directory.GetFiles(store.Root, photoSha, SearchOption.AllDirectories));
         await ResolveOpenAsync(whatsApp);
         var weChat = await WeChatWritesAsync(openId, "Quillfeather again");
         (await f.Admin.PostAsJsonAsync($"/api/v1/contacts/{whatsApp}/merge", new { sourceContactId = weChat })).EnsureSuccessStatusCode();
@@ -101,6 +111,8 @@ public class ErasureTests(OutboundFixture f) : IClassFixture<OutboundFixture>
         Assert.Equal(1, result.GetProperty("conversationNotes").GetInt32());
 
         foreach (var p in personal) Assert.Empty(await MentionsAsync(p));
+        Assert.Empty(Directory.GetFiles(store.Root, photoSha, SearchOption.AllDirectories));   // the photo is gone
+        Assert.Empty(await MentionsAsync(photoSha));
         Assert.Equal(HttpStatusCode.NotFound, (await f.Admin.GetAsync($"/api/v1/contacts/{whatsApp}")).StatusCode);
         var anonymous = await f.Admin.GetFromJsonAsync<JsonElement>(
             $"/api/v1/contacts/{result.GetProperty("anonymisedContactId").GetGuid()}");

@@ -128,6 +128,11 @@ public sealed class DeploymentFileTests
             Assert.Equal(name, env["Engine__NodeId"]);
             var database = Regex.Match(env["ConnectionStrings__Postgres"], "Host=([^;]+)").Groups[1].Value;
             Assert.Equal("service_healthy", DependsOn(node["depends_on"])[database]);
+            // Every node keeps attachments on one shared named volume.
+            var media = List(node, "volumes").Select(Text).Select(v => v.Split(':'))
+                .SingleOrDefault(v => v.Length >= 2 && v[1] == env["Engine__Media__Path"]);
+            Assert.True(media is not null && !media[0].StartsWith('.') && !media[0].StartsWith('/'),
+                $"{name}: Engine__Media__Path must be a shared named volume");
             Assert.True(ParseDuration(Text(node["stop_grace_period"])) >= shutdown.DrainDelay + shutdown.Timeout,
                 $"{name}: the grace period must cover the drain delay and the shutdown timeout");
         }

@@ -22,6 +22,18 @@ public static class Wa
     public static string Text(string from, string id, long ts, string body) =>
         $$$"""{"from":"{{{from}}}","id":"{{{id}}}","timestamp":"{{{ts}}}","type":"text","text":{"body":"{{{body}}}"}}""";
 
+    /// <summary>A media message (image, audio, video, document, sticker) as Meta shapes it: the media id to fetch, its
+    /// type and SHA-256, and the caption or file name when given.</summary>
+    public static string Media(string from, string id, long ts, string type, string mediaId, string sha256, string mimeType,
+        string? filename = null, string? caption = null)
+    {
+        var media = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string?>
+        {
+            ["id"] = mediaId, ["mime_type"] = mimeType, ["sha256"] = sha256, ["caption"] = caption, ["filename"] = filename,
+        }.Where(e => e.Value is not null).ToDictionary());
+        return $$"""{"from":"{{from}}","id":"{{id}}","timestamp":"{{ts}}","type":"{{type}}","{{type}}":{{media}}}""";
+    }
+
     /// <summary>One customer, one text message.</summary>
     public static string TextDelivery(string from, string id, long ts, string body, string name = "Ana Lima", string phoneNumberId = PhoneNumberId) =>
         Envelope($"[{Contact(from, name)}]", $"[{Text(from, id, ts, body)}]", phoneNumberId: phoneNumberId);

@@ -85,6 +85,17 @@ public sealed class BrowserFixture : IAsyncLifetime
         r.EnsureSuccessStatusCode();
     }
 
+    /// <summary>A customer sends an attachment: the fake provider holds the bytes; the webhook names its media id.</summary>
+    public async Task CustomerSendsMediaAsync(string phone, string type, byte[] bytes, string mimeType,
+        string? filename = null, string? caption = null, string name = "Ana Lima")
+    {
+        using var client = new HttpClient { BaseAddress = BaseUrl };
+        var message = Wa.Media(phone, Wa.NewId(), Clock.GetUtcNow().ToUnixTimeSeconds(), type, Provider.AddMedia(bytes, mimeType),
+            Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), mimeType, filename, caption);
+        (await Wa.PostAsync(client, WhatsAppChannel, Wa.Envelope($"[{Wa.Contact(phone, name)}]", $"[{message}]")))
+            .EnsureSuccessStatusCode();
+    }
+
     /// <summary>A page that records console errors and uncaught exceptions (a test fails on any).</summary>
     public async Task<(IPage Page, List<string> Errors)> PageAsync(int width = 1280, int height = 800)
     {

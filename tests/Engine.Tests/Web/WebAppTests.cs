@@ -241,4 +241,78 @@ public class WebAppTests(BrowserFixture f) : IClassFixture<BrowserFixture>
         Assert.Equal("Returns are free within 7 days.", flow.GetProperty("definition").GetProperty("nodes").GetProperty("start").GetProperty("options")[0].GetProperty("answer").GetString());
         NoConsoleErrors(errors);
     }
+
+    [Fact]
+    public async Task A_customers_photo_is_shown_inline_and_their_document_links_to_its_file()
+    {
+        var (agent, email) = await f.UserAsync("Mo Media", "Agent");
+        var (page, errors) = await f.PageAsync();
+        await BrowserFixture.SignInAsync(page, email);
+        await page.SelectOptionAsync("select.presence", "online");
+        await page.WaitForSelectorAsync("select.presence.is-online");
+
+        var phone = NewPhone();
+        var png = Png(160, 100);   // a real picture: the browser has to decode what the engine serves it
+        await f.CustomerSendsMediaAsync(phone, "image", png, "image/png", caption: "the box arrived crushed", name: "Mo Customer");
+        await f.CustomerSendsMediaAsync(phone, "document", System.Security.Cryptography.RandomNumberGenerator.GetBytes(2048),
+            "application/pdf", filename: "invoice-77.pdf", name: "Mo Customer");
+        var conversation = await f.Db.ScalarAsync<Guid>(
+            "select v.id from conversations v join contacts c on c.id = v.contact_id where c.external_id = @p", ("p", phone));
+        await BrowserFixture.EventuallyAsync(async () => await f.Db.CountAsync(
+            "from message_media mm join messages m on m.id = mm.message_id where m.conversation_id = @c and mm.status = 'stored'",
+            ("c", conversation)) == 2 ? "stored" : null, "both attachments to be fetched");
+        (await f.Admin.PostAsJsonAsync($"/api/v1/conversations/{conversation}/assign", new { agentId = agent })).EnsureSuccessStatusCode();
+
+        await page.Locator("ul.conversations li", new() { HasText = "Mo Customer" }).ClickAsync();
+        var image = page.Locator("ol.thread img.attachment");
+        await Assertions.Expect(image).ToBeVisibleAsync();
+        await BrowserFixture.EventuallyAsync(async () => await image.EvaluateAsync<int>("i => i.complete ? i.naturalWidth : 0") == 160
+            ? "decoded" : null, "the photo to load");
+        await Assertions.Expect(page.Locator("ol.thread")).ToContainTextAsync("the box arrived crushed");
+        var document = page.Locator("ol.thread a.document");
+        await Assertions.Expect(document).ToContainTextAsync("invoice-77.pdf");
+        await Assertions.Expect(document).ToHaveAttributeAsync("href", new System.Text.RegularExpressions.Regex("^/api/v1/messages/[0-9a-f-]+/media$"));
+        await BrowserFixture.ScreenshotAsync(page, "inbox-media");
+        NoConsoleErrors(errors);
+    }
+
+    /// <summary>A width × height PNG (a colour gradient), encoded here: signature, IHDR, one zlib IDAT, IEND.</summary>
+    private static byte[] Png(int width, int height)
+    {
+        var raw = new MemoryStream();
+        for (var y = 0; y < height; y++)
+        {
+            raw.WriteByte(0);   // no filter
+            for (var x = 0; x < width; x++) raw.Write([(byte)(x * 255 / width), (byte)(y * 255 / height), 160]);
+        }
+        var compressed = new MemoryStream();
+        using (var z = new System.IO.Compression.ZLibStream(compressed, System.IO.Compression.CompressionLevel.Optimal, true))
+            z.Write(raw.ToArray());
+        var png = new MemoryStream();
+        png.Write([137, 80, 78, 71, 13, 10, 26, 10]);
+        void Chunk(string type, byte[] data)
+        {
+            var typed = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
+            png.Write(BigEndian((uint)data.Length));
+            png.Write(typed);
+            png.Write(BigEndian(Crc32(typed)));
+        }
+        Chunk("IHDR", [.. BigEndian((uint)width), .. BigEndian((uint)height), 8, 2, 0, 0, 0]);   // 8-bit RGB
+        Chunk("IDAT", compressed.ToArray());
+        Chunk("IEND", []);
+        return png.ToArray();
+    }
+
+    private static byte[] BigEndian(uint v) => [(byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v];
+
+    private static uint Crc32(byte[] data)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in data)
+        {
+            crc ^= b;
+            for (var k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+        }
+        return ~crc;
+    }
 }

@@ -233,15 +233,41 @@ export function renderInbox(main, app, path) {
     return h('span.ticks', { class: s, 'data-status': s, title: reason || s }, ` ${text}`, reason ? h('span.reason', ` ${reason}`) : null);
   }
 
+  // A customer's attachment as the engine stored it (m.media): shown inline (images, stickers), played (audio, video)
+  // or linked with its name and size (documents); while it is fetched, or when it could not be, said so.
+  function attachment(m, media) {
+    const a = m.media;
+    if (!a) {
+      const link = media.url || media.link;   // an outbound attachment sent by link
+      return h('div', h('span.mediatag', `[${m.type}]`), link && m.type === 'image' ? h('img.attachment', { src: link, alt: media.caption || 'image', loading: 'lazy' }) : null,
+        media.filename ? h('p.small', media.filename) : null);
+    }
+    if (a.status === 'pending') return h('span.mediatag.media-pending', `[${m.type}: fetching…]`);
+    if (a.status === 'unavailable') return h('span.mediatag.media-unavailable', { title: a.reason || '' }, `[${m.type} unavailable]`);
+    if (a.status === 'erased') return h('span.mediatag', `[${m.type} removed]`);
+    const kind = (a.contentType || '').split('/')[0];
+    if (m.type === 'image' || m.type === 'sticker' || kind === 'image')
+      return h('a', { href: a.url, target: '_blank', rel: 'noopener' }, h('img.attachment', { src: a.url, alt: media.caption || m.type, loading: 'lazy' }));
+    if (kind === 'audio') return h('audio.attachment', { src: a.url, controls: true, preload: 'metadata' });
+    if (kind === 'video') return h('video.attachment', { src: a.url, controls: true, preload: 'metadata' });
+    return h('a.document', { href: a.url, download: a.filename || '' }, h('span.mediatag', 'Document '), a.filename || m.type, h('span.small', ` ${size(a.size)}`));
+  }
+
+  function size(bytes) {
+    if (bytes == null) return '';
+    if (bytes < 1024) return `${bytes} B`;
+    if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+    return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  }
+
   function messageBody(m) {
     const c = m.content || {};
     switch (m.type) {
       case 'text': return h('p', m.text ?? (c.text && c.text.body) ?? '');
       case 'image': case 'video': case 'document': case 'audio': case 'sticker': {
         const media = c[m.type] || c.media || {};
-        const link = media.url || media.link;
-        return h('div', h('span.mediatag', `[${m.type}]`), link && m.type === 'image' ? h('img', { src: link, alt: media.caption || 'image', loading: 'lazy' }) : null,
-          media.caption || m.text ? h('p', media.caption || m.text) : null, media.filename ? h('p.small', media.filename) : null);
+        const caption = media.caption || m.text;
+        return h('div', attachment(m, media), caption && caption !== (m.media && m.media.filename) ? h('p', caption) : null);
       }
       case 'location': {
         const l = c.location || {};
