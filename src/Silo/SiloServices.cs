@@ -84,6 +84,7 @@ public static class SiloServices
         services.AddSingleton<IOutboxHandler, Engine.Silo.Contacts.WeChatProfiles>();
         services.AddSingleton<Engine.Silo.Media.IMediaStore, Engine.Silo.Media.DirectoryMediaStore>();
         services.AddSingleton<IOutboxHandler, Engine.Silo.Media.MediaFetcher>();
+        services.AddSingleton<IOutboxHandler, Engine.Silo.Outbound.ReadReceipts>();
         services.AddSingleton<Engine.Silo.Webhooks.WebhookStore>();
         services.AddSingleton<Engine.Silo.Automation.AutomationStore>();
         services.AddSingleton<Engine.Silo.Automation.Labels>();

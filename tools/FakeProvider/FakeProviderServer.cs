@@ -40,6 +40,8 @@ public sealed class FakeProviderServer : IAsyncDisposable
 
     public Uri BaseUrl { get; private set; } = null!;
     public ConcurrentQueue<SentMessage> Sent { get; } = new();
+    /// <summary>The received messages' ids marked read (<c>status: read</c>), in order.</summary>
+    public ConcurrentQueue<string> ReadReceipts { get; } = new();
     public int SendRequests;
     public int TokenFetches;
     public int MaxConcurrentTokenFetches;
@@ -178,6 +180,15 @@ public sealed class FakeProviderServer : IAsyncDisposable
         JsonNode? body;
         try { body = JsonNode.Parse(await new StreamReader(request.Body).ReadToEndAsync()); }
         catch (JsonException) { return GraphError(400, 100, "Invalid parameter", "Request body is not JSON"); }
+        if (body?["status"]?.GetValue<string>() == "read")
+        {
+            // Marking a received message read: no recipient, no type; an id WhatsApp never gave is refused.
+            if (body["messaging_product"]?.GetValue<string>() != "whatsapp"
+                || body["message_id"]?.GetValue<string>() is not { } read || !read.StartsWith("wamid."))
+                return GraphError(400, 100, "Invalid parameter", "message_id must be the id of a received message");
+            ReadReceipts.Enqueue(read);
+            return Results.Json(new { success = true });
+        }
         var to = (body?["to"]?.GetValue<string>() ?? body?["recipient"]?.GetValue<string>() ?? "").TrimStart('+');
         var type = body?["type"]?.GetValue<string>() ?? "";
         if (body?["messaging_product"]?.GetValue<string>() != "whatsapp" || to.Length == 0 || type.Length == 0)

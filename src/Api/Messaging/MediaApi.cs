@@ -49,6 +49,9 @@ public static class MediaApi
         disposition.SetHttpFileName(media.Filename ?? $"{message.Type}-{id}{Extension(media.ContentType)}");
         http.Response.Headers.ContentDisposition = disposition.ToString();
         http.Response.Headers["X-Content-Type-Options"] = "nosniff";
+        // A customer's file never runs in the app's origin (an SVG's script, an HTML "document").
+        http.Response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
+        http.Response.Headers.CacheControl = "private, max-age=86400";   // content-addressed: it never changes
         return Results.Stream(content, media.ContentType ?? "application/octet-stream", enableRangeProcessing: true);
     }
 

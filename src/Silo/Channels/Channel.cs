@@ -16,7 +16,8 @@ public sealed record ChannelSettings(
     int ResponseWindowHours,
     string? OutsideWindowPolicy = null,
     int? RateLimitPerSecond = null,
-    int? WindowQuota = null);
+    int? WindowQuota = null,
+    bool ReadReceipts = false);
 
 /// <summary>Credentials: used by webhooks and senders, never returned by the API.</summary>
 public sealed record ChannelSecrets(

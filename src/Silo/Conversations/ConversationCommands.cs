@@ -26,8 +26,16 @@ public sealed class ConversationCommands(
 {
     public const int NoteMax = 300;
 
+    /// <summary>An agent opens the conversation: the lock, and — when the channel sends read receipts — the customer's
+    /// last message marked read at the provider (once per message: opening again without news sends nothing).</summary>
     public Task<ConversationState> LockAsync(Actor actor, Guid id, CancellationToken ct) =>
-        RunAsync(actor, id, "conversation.lock_taken", Access.Work, (s, p, now) => ConversationRules.TakeLock(s, User(actor), p, now), ct);
+        RunAsync(actor, id, "conversation.lock_taken", Access.Work, async (conn, tx, s, p, now) =>
+        {
+            var decision = ConversationRules.TakeLock(s, User(actor), p, now);
+            return await Outbound.ReadReceipts.LastInboundAsync(conn, tx, s.Id, ct) is { } message
+                ? decision with { Outbox = [.. decision.Outbox, Outbound.ReadReceipts.Mark(message)] }
+                : decision;
+        }, ct);
 
     public Task<ConversationState> UnlockAsync(Actor actor, Guid id, CancellationToken ct) =>
         RunAsync(actor, id, "conversation.lock_released", Access.Work, (s, _, now) => ConversationRules.ReleaseLock(s, User(actor), now), ct);

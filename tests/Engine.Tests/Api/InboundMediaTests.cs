@@ -63,6 +63,7 @@ public class InboundMediaTests(OutboundFixture f) : IClassFixture<OutboundFixtur
         Assert.Equal(photo, await served.Content.ReadAsByteArrayAsync());
         Assert.Equal("image/jpeg", served.Content.Headers.ContentType?.MediaType);
         Assert.Equal("inline", served.Content.Headers.ContentDisposition?.DispositionType);
+        Assert.Contains("sandbox", served.Headers.GetValues("Content-Security-Policy").Single());
 
         // The same picture from another customer is kept once.
         var second = await SendsAsync(Phone(), "image", f.Provider.AddMedia(photo, "image/jpeg"), Sha(photo), "image/jpeg");
