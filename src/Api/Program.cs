@@ -85,6 +85,7 @@ app.UseStaticFiles();
 app.MapWhatsAppWebhooks();
 app.MapWeChatWebhooks();
 app.MapChannels();
+app.MapTemplates();
 app.MapConversationReads();
 app.MapMessages();
 app.MapMedia();

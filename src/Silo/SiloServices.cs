@@ -85,6 +85,8 @@ public static class SiloServices
         services.AddSingleton<Engine.Silo.Media.IMediaStore, Engine.Silo.Media.DirectoryMediaStore>();
         services.AddSingleton<IOutboxHandler, Engine.Silo.Media.MediaFetcher>();
         services.AddSingleton<IOutboxHandler, Engine.Silo.Outbound.ReadReceipts>();
+        services.AddSingleton<Engine.Silo.Channels.TemplateCatalog>();
+        services.AddSingleton<IOutboxHandler, Engine.Silo.Channels.TemplateSyncs>();
         services.AddSingleton<Engine.Silo.Webhooks.WebhookStore>();
         services.AddSingleton<Engine.Silo.Automation.AutomationStore>();
         services.AddSingleton<Engine.Silo.Automation.Labels>();

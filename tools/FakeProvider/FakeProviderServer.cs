@@ -73,6 +73,22 @@ public sealed class FakeProviderServer : IAsyncDisposable
     public int ExpireNextMediaUrls;
     public int MediaDownloads;
 
+    /// <summary>Message templates by WhatsApp Business Account id: what <c>GET /{version}/{waba-id}/message_templates</c>
+    /// lists, <see cref="TemplatePageSize"/> at a time.</summary>
+    public ConcurrentDictionary<string, ConcurrentDictionary<string, FakeTemplate>> Templates { get; } = new();
+    public sealed record FakeTemplate(string Id, string Name, string Language, string Category, string Status, string Body,
+        string? RejectedReason = null);
+    public int TemplatePageSize { get; set; } = 100;
+
+    /// <summary>Adds (or replaces) a template of the business account; returns its id.</summary>
+    public string AddTemplate(string waba, string name, string language, string body, string status = "APPROVED",
+        string category = "UTILITY")
+    {
+        var id = RandomNumberGenerator.GetInt32(100_000_000, int.MaxValue).ToString();
+        Templates.GetOrAdd(waba, _ => new())[$"{name}|{language}"] = new FakeTemplate(id, name, language, category, status, body);
+        return id;
+    }
+
     /// <summary>Registers media as a customer's upload; returns its media id.</summary>
     public string AddMedia(byte[] bytes, string mimeType, string? claimedSha256 = null)
     {
@@ -118,6 +134,7 @@ public sealed class FakeProviderServer : IAsyncDisposable
         app.MapGet("/cgi-bin/token", WeChatToken);
         app.MapGet("/{version}/{mediaId}", WhatsAppMediaInfo);
         app.MapGet("/_fake/media/{mediaId}/download", WhatsAppMediaDownload);
+        app.MapGet("/{version}/{waba}/message_templates", WhatsAppTemplates);
         app.MapPost("/cgi-bin/message/custom/send", WeChatSend);
         app.MapGet("/cgi-bin/user/info", WeChatUserInfo);
         app.MapGet("/cgi-bin/media/get", WeChatMedia);
@@ -153,6 +170,33 @@ public sealed class FakeProviderServer : IAsyncDisposable
             messaging_product = "whatsapp",
             url = new Uri(BaseUrl, $"_fake/media/{mediaId}/download?expires={expires}").ToString(),
             mime_type = media.MimeType, sha256 = media.Sha256, file_size = media.Bytes.LongLength, id = mediaId,
+        });
+    }
+
+    /// <summary>The business account's templates, a page at a time (cursor <c>after</c>, a <c>next</c> URL while more).</summary>
+    private IResult WhatsAppTemplates(string version, string waba, string? after, int? limit, HttpRequest request)
+    {
+        if (!HasBearer(request)) return GraphError(401, 190, "Access token has expired", "Error validating access token");
+        if (!Templates.TryGetValue(waba, out var all))
+            return GraphError(400, 100, "Unsupported get request", $"Object with ID '{waba}' does not exist.");
+        var ordered = all.Values.OrderBy(t => t.Id, StringComparer.Ordinal).ToList();
+        var start = int.TryParse(after, out var a) ? a : 0;
+        var size = Math.Min(limit ?? 25, TemplatePageSize);
+        var page = ordered.Skip(start).Take(size).Select(t => new
+        {
+            name = t.Name, language = t.Language, status = t.Status, category = t.Category, id = t.Id,
+            rejected_reason = t.RejectedReason ?? "NONE",
+            components = new object[] { new { type = "BODY", text = t.Body } },
+        }).ToList();
+        var more = start + size < ordered.Count;
+        var cursor = (start + size).ToString();
+        return Results.Json(new
+        {
+            data = page,
+            paging = more
+                ? (object)new { cursors = new { before = start.ToString(), after = cursor },
+                    next = new Uri(BaseUrl, $"{version}/{waba}/message_templates?limit={size}&after={cursor}").ToString() }
+                : new { cursors = new { before = start.ToString(), after = cursor } },
         });
     }
 

@@ -12,7 +12,8 @@ public sealed record ChannelRequest(
     string? PhoneNumberId, string? DisplayPhoneNumber, string? AppSecret, string? VerifyToken, string? AccessToken,
     string? AppId, string? Token, string? EncodingAesKey,
     string? ApiBaseUrl, string? ApiVersion, int? ResponseWindowHours,
-    string? OutsideWindowPolicy = null, int? RateLimitPerSecond = null, int? WindowQuota = null, bool? ReadReceipts = null);
+    string? OutsideWindowPolicy = null, int? RateLimitPerSecond = null, int? WindowQuota = null, bool? ReadReceipts = null,
+    string? BusinessAccountId = null);
 
 /// <summary>Which secrets are set; their values are never returned.</summary>
 public sealed record SecretsSet(bool AppSecret, bool VerifyToken, bool AccessToken, bool Token, bool EncodingAesKey);
@@ -21,13 +22,13 @@ public sealed record ChannelResponse(
     Guid Id, string Kind, string Name, bool Enabled,
     string? PhoneNumberId, string? DisplayPhoneNumber, string? AppId,
     string ApiBaseUrl, string? ApiVersion, int ResponseWindowHours,
-    string OutsideWindowPolicy, int RateLimitPerSecond, int WindowQuota, bool ReadReceipts,
+    string OutsideWindowPolicy, int RateLimitPerSecond, int WindowQuota, bool ReadReceipts, string? BusinessAccountId,
     SecretsSet Secrets, string WebhookPath, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, long Version)
 {
     public static ChannelResponse From(Channel c) => new(
         c.Id, c.Kind, c.Name, c.Enabled, c.Settings.PhoneNumberId, c.Settings.DisplayPhoneNumber, c.Settings.AppId,
         c.Settings.ApiBaseUrl, c.Settings.ApiVersion, c.Settings.ResponseWindowHours,
-        c.OutsideWindowPolicy, c.RateLimitPerSecond, c.WindowQuota, c.Settings.ReadReceipts,
+        c.OutsideWindowPolicy, c.RateLimitPerSecond, c.WindowQuota, c.Settings.ReadReceipts, c.Settings.BusinessAccountId,
         new SecretsSet(Has(c.Secrets.AppSecret), Has(c.Secrets.VerifyToken), Has(c.Secrets.AccessToken), Has(c.Secrets.Token), Has(c.Secrets.EncodingAesKey)),
         $"/webhooks/{c.Kind}/{c.Id}", c.CreatedAt, c.UpdatedAt, c.Version);
 
@@ -118,6 +119,7 @@ public static class ChannelsApi
                 RateLimitPerSecond = r.RateLimitPerSecond ?? s.RateLimitPerSecond,
                 WindowQuota = r.WindowQuota ?? s.WindowQuota,
                 ReadReceipts = r.ReadReceipts ?? s.ReadReceipts,
+                BusinessAccountId = r.BusinessAccountId ?? s.BusinessAccountId,
             },
             Secrets = x with
             {
@@ -141,7 +143,10 @@ public static class ChannelsApi
             .Require(c.Settings.OutsideWindowPolicy is null or "refuse" or "surcharge", "outsideWindowPolicy", "'refuse' or 'surcharge'.")
             .Require(c.Settings.RateLimitPerSecond is null or (>= 1 and <= 1000), "rateLimitPerSecond", "Between 1 and 1,000 messages per second.")
             .Require(c.Settings.WindowQuota is null or (>= 1 and <= 100), "windowQuota", "Between 1 and 100 messages per customer message.")
-            .Require(!c.Settings.ReadReceipts || c.Kind == ChannelKinds.WhatsApp, "readReceipts", "Read receipts are WhatsApp's.");
+            .Require(!c.Settings.ReadReceipts || c.Kind == ChannelKinds.WhatsApp, "readReceipts", "Read receipts are WhatsApp's.")
+            .Require(c.Settings.BusinessAccountId is null || (c.Kind == ChannelKinds.WhatsApp
+                && Regex.IsMatch(c.Settings.BusinessAccountId, @"^\d{5,20}$")), "businessAccountId",
+                "WhatsApp only: the numeric WhatsApp Business Account id (its message templates are synced from it).");
         if (c.Kind == ChannelKinds.WhatsApp)
             v.Require(c.Settings.PhoneNumberId is { } p && Regex.IsMatch(p, @"^\d{5,20}$"), "phoneNumberId", "Required: the numeric phone number id from Meta.")
              .Require(!string.IsNullOrEmpty(c.Secrets.AppSecret), "appSecret", "Required: the app secret signs every webhook.")

@@ -22,8 +22,9 @@ public sealed class RefusedHandler(IProblemDetailsService problems) : IException
         "not_found" => 404,
         "forbidden" or "not_assigned" or "not_your_team" or "user_required" => 403,
         "comment_required" or "invalid_target" or "invalid_attribute" or "invalid_phone" or "invalid_merge" or "invalid_label"
-            or "unknown_alert" or "invalid_threshold" => 400,
+            or "unknown_alert" or "invalid_threshold" or "unknown_template" or "template_parameters" => 400,
         "idempotency_key_reused" => 422,
+        "provider_error" => 502,
         _ => 409,
     };
 }

@@ -28,7 +28,8 @@ public static class MessagesApi
     {
         app.MapPost("/api/v1/conversations/{id:guid}/messages", Send)
             .WithTags("Conversations").RequireAuthorization(Permissions.Reply)
-            .Refuses("window_closed", "window_quota_exhausted", "channel_disabled", "not_assigned", "idempotency_key_reused")
+            .Refuses("window_closed", "window_quota_exhausted", "channel_disabled", "not_assigned", "idempotency_key_reused",
+                "unknown_template", "template_not_approved", "template_parameters")
             .WithSummary("Send a message. Validated against the channel's limits and the response window before it is accepted; " +
                          "refusals: window_closed, window_quota_exhausted, channel_disabled (409); idempotency_key_reused (422: the key was used for another request). "
                          + "202 when accepted, 200 when the idempotency key was already used for this very request.");

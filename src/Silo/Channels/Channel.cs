@@ -17,7 +17,8 @@ public sealed record ChannelSettings(
     string? OutsideWindowPolicy = null,
     int? RateLimitPerSecond = null,
     int? WindowQuota = null,
-    bool ReadReceipts = false);
+    bool ReadReceipts = false,
+    string? BusinessAccountId = null);
 
 /// <summary>Credentials: used by webhooks and senders, never returned by the API.</summary>
 public sealed record ChannelSecrets(

@@ -31,6 +31,25 @@ public abstract record SendResult
 /// </summary>
 public sealed class OutboundService(Transactions runtime, ChannelStore channels, TimeProvider clock)
 {
+    /// <summary>A channel with a template catalog sends only its approved templates, with as many parameters as the
+    /// template's body has slots.</summary>
+    private static async Task<SendResult.Refused?> TemplateRefusalAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
+        Guid channel, OutboundTemplate template, CancellationToken ct)
+    {
+        var known = (await Sql.QueryAsync(conn, tx, """
+            select status, body_parameters from whatsapp_templates where channel_id = @c and name = @n and language = @l
+            """, r => (Status: r.GetString(0), Slots: r.GetInt32(1)), ct, ("c", channel), ("n", template.Name),
+            ("l", template.Language))).ToList();
+        if (known is not [var t])
+            return new SendResult.Refused("unknown_template",
+                $"The channel has no template {template.Name} in {template.Language} (sync its templates first).");
+        if (t.Status != "APPROVED")
+            return new SendResult.Refused("template_not_approved", $"Template {template.Name} ({template.Language}) is {t.Status}.");
+        var given = template.Parameters?.Count ?? 0;
+        return given == t.Slots ? null : new SendResult.Refused("template_parameters",
+            $"Template {template.Name} takes {t.Slots} parameter(s); {given} given.");
+    }
+
     public Task<SendResult> SendAsync(Guid businessId, Guid conversationId, OutboundMessage message, IReadOnlyList<string> warnings,
         string? idempotencyKey, Actor actor, CancellationToken ct, byte[]? fingerprint = null, string? notice = null) =>
         runtime.CallAsync<SendResult>(async (conn, tx, ct2) =>
@@ -51,6 +70,9 @@ public sealed class OutboundService(Transactions runtime, ChannelStore channels,
             if (!channel.Enabled) return new SendResult.Refused("channel_disabled", "The conversation's channel is disabled.");
             if (actor.Role == "Agent" && (actor.UserId is null || state.AssigneeId != actor.UserId))
                 return new SendResult.Refused("not_assigned", "Agents reply only to conversations assigned to them.");
+            if (message.Type == "template" && channel.Settings.BusinessAccountId is not null
+                && await TemplateRefusalAsync(conn, tx, channel.Id, message.Template!, ct2) is { } refused)
+                return refused;
 
             var now = clock.GetUtcNow();
             var locks = await BusinessSettings.LockPolicyAsync(conn, tx, businessId, ct2);

@@ -32,6 +32,7 @@ public sealed class BusinessDeadlineStore(
             var effects = new Effects();
             var next = await alerts.DailyAsync(conn, tx, business, now, effects, ct2);
             (_, files) = await Contacts.Erasure.ApplyRetentionAsync(conn, tx, business, now, ct2);   // its retention
+            await Channels.TemplateSyncs.QueueAsync(conn, tx, business, now, ct2);   // its WhatsApp templates, daily
             if (await Sql.ExecAsync(conn, tx,
                     "update businesses set daily_check_at = @next where id = @b and daily_check_at = @at",
                     ct2, ("next", next), ("b", business), ("at", at)) == 0)

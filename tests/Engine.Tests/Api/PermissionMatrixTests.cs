@@ -38,6 +38,7 @@ public class PermissionMatrixTests(EngineFixture f) : IClassFixture<EngineFixtur
         ["GET /api/v1/conversations/"] = [A, E, G], ["GET /api/v1/conversations/{id:guid}"] = [A, E, G],
         ["GET /api/v1/conversations/{id:guid}/messages"] = [A, E, G], ["POST /api/v1/conversations/{id:guid}/messages"] = [A, E, G],
         ["GET /api/v1/messages/{id:guid}/media"] = [A, E, G],
+        ["GET /api/v1/channels/{id:guid}/templates/"] = [A, E, G], ["POST /api/v1/channels/{id:guid}/templates/sync"] = [A],
         ["POST /api/v1/conversations/{id:guid}/lock"] = [A, E, G], ["POST /api/v1/conversations/{id:guid}/unlock"] = [A, E, G],
         ["POST /api/v1/conversations/{id:guid}/assign"] = [A, E], ["POST /api/v1/conversations/{id:guid}/claim"] = [A, E, G],
         ["POST /api/v1/conversations/claim"] = [A, E, G], ["POST /api/v1/conversations/{id:guid}/transfer"] = [A, E, G],

@@ -9,7 +9,13 @@ public sealed class PayloadException(string message) : Exception(message);
 
 /// <summary>A delivery read for one channel, and how many of its changes named another phone number (not stored
 /// here).</summary>
-public sealed record WhatsAppDelivery(InboundBatch Batch, int ForeignChanges);
+public sealed record WhatsAppDelivery(InboundBatch Batch, int ForeignChanges,
+    IReadOnlyList<TemplateStatusUpdate>? Templates = null);
+
+/// <summary>Meta's <c>message_template_status_update</c>: a template of the business account <see cref="AccountId"/>
+/// was approved, rejected, paused, disabled…</summary>
+public sealed record TemplateStatusUpdate(string? AccountId, string Event, string? TemplateId, string? Name,
+    string? Language, string? Reason);
 
 /// <summary>
 /// Reads a WhatsApp Cloud API webhook: every entry, change, message and status. A message is kept
@@ -35,9 +41,19 @@ public static class WhatsAppPayload
         var messages = new List<InboundMessage>();
         var statuses = new List<InboundStatus>();
         var foreign = 0;
+        var templates = new List<TemplateStatusUpdate>();
         foreach (var entry in Array(root, "entry"))
         foreach (var change in Array(entry, "changes"))
         {
+            if (Str(change, "field") == "message_template_status_update" && change.TryGetProperty("value", out var update)
+                && update.ValueKind == JsonValueKind.Object && Str(update, "event") is { Length: > 0 } status)
+            {
+                var templateId = update.TryGetProperty("message_template_id", out var tid)
+                    ? tid.ValueKind == JsonValueKind.Number ? tid.GetRawText() : Str(update, "message_template_id") : null;
+                templates.Add(new TemplateStatusUpdate(Str(entry, "id"), status, templateId,
+                    Str(update, "message_template_name"), Str(update, "message_template_language"), Str(update, "reason")));
+                continue;
+            }
             if (Str(change, "field") != "messages" || !change.TryGetProperty("value", out var value) || value.ValueKind != JsonValueKind.Object) continue;
             var number = value.TryGetProperty("metadata", out var metadata) ? Str(metadata, "phone_number_id") : null;
             if (number is null || number != phoneNumberId)
@@ -49,7 +65,7 @@ public static class WhatsAppPayload
             foreach (var m in Array(value, "messages")) messages.Add(Message(m, profiles));
             foreach (var s in Array(value, "statuses")) statuses.Add(Status(s));
         }
-        return new WhatsAppDelivery(new InboundBatch(channelId, messages, statuses, []), foreign);
+        return new WhatsAppDelivery(new InboundBatch(channelId, messages, statuses, []), foreign, templates);
     }
 
     private static InboundMessage Message(JsonElement m, List<JsonElement> profiles)

@@ -38,8 +38,8 @@ public static class WhatsAppWebhookApi
     }
 
     private static async Task<Results<Ok, ProblemHttpResult>> Receive(
-        Guid channelId, HttpRequest request, ChannelStore channels, InboundRouter ingest, ILogger<WhatsAppDelivery> log,
-        CancellationToken ct)
+        Guid channelId, HttpRequest request, ChannelStore channels, InboundRouter ingest, TemplateCatalog catalog,
+        ILogger<WhatsAppDelivery> log, CancellationToken ct)
     {
         var channel = await channels.FindCachedAsync(channelId, ct);
         if (channel is not { Kind: ChannelKinds.WhatsApp, Enabled: true }) return UnknownChannel(channelId);
@@ -57,6 +57,10 @@ public static class WhatsAppWebhookApi
                 channel.Id, delivery.ForeignChanges, channel.Settings.PhoneNumberId);
         // Acknowledge only once committed: Meta redelivers anything not acknowledged, and duplicates are stored once.
         await ingest.IngestAsync(channel, delivery.Batch);
+        // A template's new status applies at once (the composer offers approved templates only).
+        foreach (var t in delivery.Templates ?? [])
+            if (t.AccountId is not null && t.AccountId == channel.Settings.BusinessAccountId)
+                await catalog.ApplyStatusAsync(channel.Id, t.TemplateId, t.Name, t.Language, t.Event, t.Reason, ct);
         return TypedResults.Ok();
     }
 
