@@ -6,7 +6,6 @@ using Engine.Grains.Interfaces.Runtime;
 using Engine.Silo.Audit;
 using Engine.Silo.Database;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Engine.Silo.Channels;
 
@@ -77,7 +76,10 @@ public sealed partial class TemplateCatalog(NpgsqlDataSource db, IHttpClientFact
                         + (answer?["error"]?["message"]?.GetValue<string>() ?? $"HTTP {(int)response.StatusCode}"));
                 templates.AddRange(data.OfType<JsonObject>());
             }
-            catch (HttpRequestException e) { throw new RefusedException("provider_error", $"WhatsApp is unreachable: {e.Message}"); }
+            catch (HttpRequestException e)
+            {
+                throw new RefusedException("provider_error", $"WhatsApp is unreachable: {e.Message}");
+            }
             catch (TaskCanceledException) when (!ct.IsCancellationRequested)
             {
                 throw new RefusedException("provider_error", "WhatsApp did not answer in time.");
@@ -98,7 +100,8 @@ public sealed partial class TemplateCatalog(NpgsqlDataSource db, IHttpClientFact
         await using (var upsert = Sql.Command(conn, tx, """
             insert into whatsapp_templates (channel_id, name, language, provider_id, category, status, reason, components,
                                             body_parameters, synced_at, updated_at)
-            select @c, n, l, i, k, s, r, j::jsonb, p, @now, @now from unnest(@n, @l, @i, @k, @s, @r, @j, @p) as u(n, l, i, k, s, r, j, p)
+            select @c, n, l, i, k, s, r, j::jsonb, p, @now, @now
+              from unnest(@n, @l, @i, @k, @s, @r, @j, @p) as u(n, l, i, k, s, r, j, p)
             on conflict (channel_id, name, language) do update
                set provider_id = excluded.provider_id, category = excluded.category, status = excluded.status,
                    reason = excluded.reason, components = excluded.components, body_parameters = excluded.body_parameters,
@@ -111,9 +114,9 @@ public sealed partial class TemplateCatalog(NpgsqlDataSource db, IHttpClientFact
             upsert.Parameters.Add(new NpgsqlParameter("n", rows.Select(t => t.Name).ToArray()));
             upsert.Parameters.Add(new NpgsqlParameter("l", rows.Select(t => t.Language).ToArray()));
             upsert.Parameters.Add(new NpgsqlParameter("i", rows.Select(t => t.Id).ToArray()));
-            upsert.Parameters.Add(Texts("k", rows.Select(t => t.Category)));
+            upsert.Parameters.Add(Ingestion.InboundWriter.Texts("k", rows.Select(t => t.Category)));
             upsert.Parameters.Add(new NpgsqlParameter("s", rows.Select(t => t.Status).ToArray()));
-            upsert.Parameters.Add(Texts("r", rows.Select(t => t.Reason)));
+            upsert.Parameters.Add(Ingestion.InboundWriter.Texts("r", rows.Select(t => t.Reason)));
             upsert.Parameters.Add(new NpgsqlParameter("j", rows.Select(t => t.Components).ToArray()));
             upsert.Parameters.Add(new NpgsqlParameter("p", rows.Select(t => t.Parameters).ToArray()));
             await upsert.ExecuteNonQueryAsync(ct);
@@ -140,7 +143,4 @@ public sealed partial class TemplateCatalog(NpgsqlDataSource db, IHttpClientFact
             """, ct, ("s", status.ToUpperInvariant()), ("r", reason is "NONE" ? null : reason), ("now", clock.GetUtcNow()),
             ("c", channel), ("i", providerId), ("n", name), ("l", language)) > 0;
     }
-
-    private static NpgsqlParameter Texts(string name, IEnumerable<string?> values) =>
-        new(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = values.Select(v => (object?)v ?? DBNull.Value).ToArray() };
 }

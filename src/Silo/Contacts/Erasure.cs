@@ -23,7 +23,8 @@ public sealed class Erasure(NpgsqlDataSource db, TimeProvider clock, Media.IMedi
     /// <summary>
     /// Erases the customer <paramref name="contactId"/> belongs to, every merged identity included, in one transaction:
     /// each identity is replaced by an anonymised one under a new id (no name, phone, provider id, e-mail, country,
-    /// attributes, tags, order; its language, VIP flag and spend stay for the reports), which takes over its conversations and messages; message bodies and media references, notes,
+    /// attributes, tags, order; its language, VIP flag and spend stay for the reports), which takes over its
+    /// conversations and messages; message bodies and media references, notes,
     /// rating comments, CRM and channel event details, and the personal fields of its events and audit entries are
     /// removed; sends still queued to it are cancelled. The id the provider's identity derives is free again: the
     /// person writing later is a new customer. Refused while one of its conversations is open. Null when no such
@@ -129,28 +130,26 @@ public sealed class Erasure(NpgsqlDataSource db, TimeProvider clock, Media.IMedi
              where e.business_id = @b and (e.entity_id = any(@old) or e.entity_id = any(@c)
                    or e.entity_id in (select id from messages where conversation_id = any(@c)))
             """, ct, P(("b", actor.BusinessId), ("c", conversations)));
+        // Audit entries and outbox payloads name their entities as text.
+        var (oldText, cText) = (old.Select(i => i.ToString()).ToArray(), conversations.Select(i => i.ToString()).ToArray());
         var audit = await Sql.ExecAsync(conn, tx, """
             update audit_log a set before = erase_personal(a.before), after = erase_personal(a.after),
                    entity_id = coalesce((select n.new::text from unnest(@old, @new) as n(old, new)
                                           where n.old::text = a.entity_id), a.entity_id)
              where a.business_id = @b and (a.entity_id = any(@oldText) or a.entity_id = any(@cText)
                    or a.entity_id in (select id::text from messages where conversation_id = any(@c)))
-            """, ct, P(("b", actor.BusinessId), ("c", conversations),
-                ("oldText", old.Select(i => i.ToString()).ToArray()),
-                ("cText", conversations.Select(i => i.ToString()).ToArray())));
+            """, ct, P(("b", actor.BusinessId), ("c", conversations), ("oldText", oldText), ("cText", cText)));
         var cancelled = await Sql.ExecAsync(conn, tx, """
             update outbox set status = 'failed', last_error = 'the customer was erased', lease_owner = null,
                    lease_until = null, updated_at = @now
              where business_id = @b and status = 'pending'
                and (payload->>'conversationId' = any(@cText) or payload->>'contactId' = any(@oldText))
-            """, ct, ("b", actor.BusinessId), ("now", now), ("cText", conversations.Select(i => i.ToString()).ToArray()),
-            ("oldText", old.Select(i => i.ToString()).ToArray()));
+            """, ct, ("b", actor.BusinessId), ("now", now), ("cText", cText), ("oldText", oldText));
         await Sql.ExecAsync(conn, tx, """
             update outbox set payload = erase_personal(payload)
              where business_id = @b
                and (payload->>'conversationId' = any(@cText) or payload->>'contactId' = any(@oldText))
-            """, ct, ("b", actor.BusinessId), ("cText", conversations.Select(i => i.ToString()).ToArray()),
-            ("oldText", old.Select(i => i.ToString()).ToArray()));
+            """, ct, ("b", actor.BusinessId), ("cText", cText), ("oldText", oldText));
         await Sql.ExecAsync(conn, tx, "update contacts set merged_into = null where id = any(@old)", ct, map);
         await Sql.ExecAsync(conn, tx, "delete from contacts where id = any(@old)", ct, map);
 
@@ -167,12 +166,13 @@ public sealed class Erasure(NpgsqlDataSource db, TimeProvider clock, Media.IMedi
     /// quiet since the last complete run are not read again. Returns the stored contents of their attachments, for
     /// <see cref="ForgetUnreferencedAsync"/> once the transaction committed.
     /// </summary>
-    public static async Task<(int Removed, string[] Files)> ApplyRetentionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid business,
-        DateTimeOffset now, CancellationToken ct, int limit = 20_000)
+    public static async Task<(int Removed, string[] Files)> ApplyRetentionAsync(NpgsqlConnection conn,
+        NpgsqlTransaction tx, Guid business, DateTimeOffset now, CancellationToken ct, int limit = 20_000)
     {
         var policy = (await Sql.QueryAsync(conn, tx,
             "select message_retention_days, retention_through from businesses where id = @b",
-            r => (Days: r.IsDBNull(0) ? (int?)null : r.GetInt32(0), Through: r.NullableTime(1)), ct, ("b", business))).SingleOrDefault();
+            r => (Days: r.IsDBNull(0) ? (int?)null : r.GetInt32(0), Through: r.NullableTime(1)), ct,
+            ("b", business))).SingleOrDefault();
         if (policy.Days is not { } days) return (0, []);
         var cutoff = now - TimeSpan.FromDays(days);
         var (removed, files) = (await Sql.QueryAsync(conn, tx, $"""

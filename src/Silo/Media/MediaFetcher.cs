@@ -17,7 +17,8 @@ namespace Engine.Silo.Media;
 /// <c>GET /{version}/{media-id}</c> with the channel's token gives a short-lived URL (about 5 minutes), downloaded with
 /// the same token; the bytes must match the SHA-256 the webhook gave and stay within the business's size limit; they
 /// are kept in the <see cref="IMediaStore"/>. WeChat's temporary media (image, voice, video; kept there three days) come
-/// from <c>/cgi-bin/media/get</c> with the channel's access token, without a hash to check. A provider that no longer has the media, a mismatch found twice, or an
+/// from <c>/cgi-bin/media/get</c> with the channel's access token, without a hash to check. A provider that no longer
+/// has the media, a mismatch found twice, or an
 /// attachment over the limit makes it <c>unavailable</c> with the reason; network failures and an expired URL are
 /// retried with back-off.
 /// </summary>
@@ -59,7 +60,7 @@ public sealed class MediaFetcher(
     }
 
     /// <summary>The media id a stored WhatsApp message's content names, with the SHA-256 and file name it gives.</summary>
-    public static (string Id, string? Sha256, string? MimeType, string? Filename)? WhatsAppMedia(string type, string content)
+    private static (string Id, string? Sha256, string? MimeType, string? Filename)? WhatsAppMedia(string type, string content)
     {
         if (!WhatsAppTypes.Contains(type)) return null;
         try
@@ -211,7 +212,8 @@ public sealed class MediaFetcher(
         try
         {
             using (request)
-            using (var response = await http.CreateClient("providers").SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct))
+            using (var response = await http.CreateClient("providers")
+                       .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct))
             {
                 if (!response.IsSuccessStatusCode)
                     return new Download.Again($"download: HTTP {(int)response.StatusCode}", TimeSpan.FromSeconds(1));

@@ -40,7 +40,8 @@ public sealed class ReadReceipts(NpgsqlDataSource db, ChannelStore channels, IHt
             r => (Channel: r.GetGuid(0), Wamid: r.NullableString(1)), ct, ("m", id))).SingleOrDefault();
         if (message.Wamid is null || await channels.FindCachedAsync(message.Channel, ct) is not { Enabled: true } channel)
             return new OutboxResult.Done();
-        var url = $"{channel.Settings.ApiBaseUrl.TrimEnd('/')}/{channel.Settings.ApiVersion}/{channel.Settings.PhoneNumberId}/messages";
+        var settings = channel.Settings;
+        var url = $"{settings.ApiBaseUrl.TrimEnd('/')}/{settings.ApiVersion}/{settings.PhoneNumberId}/messages";
         var body = new JsonObject { ["messaging_product"] = "whatsapp", ["status"] = "read", ["message_id"] = message.Wamid };
         using var request = new HttpRequestMessage(HttpMethod.Post, url)
         {
