@@ -89,6 +89,8 @@ app.MapTemplates();
 app.MapConversationReads();
 app.MapMessages();
 app.MapMedia();
+app.MapAttachments();
+app.MapStartConversation();
 app.MapUsage();
 app.MapApiKeys();
 app.MapNodes();

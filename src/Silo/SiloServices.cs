@@ -52,7 +52,12 @@ public static class SiloServices
         services.AddSingleton<Engine.Grains.Customers.IInboundPort, InboundPort>();
         services.AddSingleton<ReplayGuard>();
         var providerTimeout = config.GetValue<TimeSpan?>("Engine:ProviderTimeout") ?? TimeSpan.FromSeconds(20);
-        services.AddHttpClient("providers", c => c.Timeout = providerTimeout);
+        // Every provider call names the engine and the node that made it (the providers' support logs show it).
+        services.AddHttpClient("providers", c =>
+        {
+            c.Timeout = providerTimeout;
+            c.DefaultRequestHeaders.UserAgent.ParseAdd($"conversation-engine/1.0 (node {node.Id})");
+        });
         services.AddSingleton<OutboundService>();
         services.AddSingleton<WhatsAppClient>();
         services.AddSingleton<WeChatClient>();
@@ -61,6 +66,8 @@ public static class SiloServices
         services.AddSingleton<RecipientHistory>();
         services.AddSingleton<Engine.Grains.Customers.IRecipientHistory>(sp => sp.GetRequiredService<RecipientHistory>());
         services.AddSingleton<Engine.Grains.Customers.IAutomatedHistory>(sp => sp.GetRequiredService<RecipientHistory>());
+        services.AddSingleton<AttachmentUploads>();
+        services.AddSingleton<Engine.Silo.Media.Attachments>();
         services.AddSingleton<IOutboxHandler, SendHandler>();
         services.AddSingleton<UserStore>();
         services.AddSingleton<Engine.Grains.Agents.IAgentActivity>(sp => sp.GetRequiredService<UserStore>());

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -89,6 +90,38 @@ public sealed class FakeProviderServer : IAsyncDisposable
         return id;
     }
 
+    /// <summary>Files the business uploaded to send (WhatsApp <c>POST /{phone-number-id}/media</c>, WeChat
+    /// <c>/cgi-bin/media/upload</c>), by the media id the upload answered with; a send may name only these.</summary>
+    public ConcurrentDictionary<string, Upload> Uploads { get; } = new();
+    public sealed record Upload(string Provider, string Owner, byte[] Bytes, string MimeType, string? Filename, string Kind,
+        string? UserAgent = null);
+    public int UploadRequests;
+    /// <summary>While set, an upload is stored but its answer waits for this task (a node can die in between).</summary>
+    public TaskCompletionSource? HoldUploadAnswers { get; set; }
+    public TaskCompletionSource UploadArrived { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>What WhatsApp's media endpoint takes, by message type: the MIME types and the largest size.</summary>
+    private static readonly Dictionary<string, (string[] Types, long Max)> WhatsAppUploadRules = new()
+    {
+        ["image"] = (["image/jpeg", "image/png"], 5L << 20),
+        ["video"] = (["video/mp4", "video/3gpp"], 16L << 20),
+        ["audio"] = (["audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"], 16L << 20),
+        ["document"] = (["text/plain", "application/pdf", "application/msword",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "application/vnd.ms-excel",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/vnd.ms-powerpoint",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation"], 100L << 20),
+        ["sticker"] = (["image/webp"], 500L << 10),
+    };
+
+    /// <summary>WeChat's temporary media by upload type: formats (file extensions) and the largest size.</summary>
+    private static readonly Dictionary<string, (string[] Formats, long Max)> WeChatUploadRules = new()
+    {
+        ["image"] = (["png", "jpeg", "jpg", "gif"], 10L << 20),
+        ["voice"] = (["amr", "mp3"], 2L << 20),
+        ["video"] = (["mp4"], 10L << 20),
+        ["thumb"] = (["jpg", "jpeg"], 64L << 10),
+    };
+
     /// <summary>Registers media as a customer's upload; returns its media id.</summary>
     public string AddMedia(byte[] bytes, string mimeType, string? claimedSha256 = null)
     {
@@ -133,6 +166,8 @@ public sealed class FakeProviderServer : IAsyncDisposable
         app.MapPost("/{version}/{phoneNumberId}/messages", WhatsAppSend);
         app.MapGet("/cgi-bin/token", WeChatToken);
         app.MapGet("/{version}/{mediaId}", WhatsAppMediaInfo);
+        app.MapPost("/{version}/{phoneNumberId}/media", WhatsAppUpload).DisableAntiforgery();
+        app.MapPost("/cgi-bin/media/upload", WeChatUpload).DisableAntiforgery();
         app.MapGet("/_fake/media/{mediaId}/download", WhatsAppMediaDownload);
         app.MapGet("/{version}/{waba}/message_templates", WhatsAppTemplates);
         app.MapPost("/cgi-bin/message/custom/send", WeChatSend);
@@ -171,6 +206,72 @@ public sealed class FakeProviderServer : IAsyncDisposable
             url = new Uri(BaseUrl, $"_fake/media/{mediaId}/download?expires={expires}").ToString(),
             mime_type = media.MimeType, sha256 = media.Sha256, file_size = media.Bytes.LongLength, id = mediaId,
         });
+    }
+
+    /// <summary>
+    /// WhatsApp's media upload: multipart with <c>messaging_product=whatsapp</c>, <c>type</c> (the MIME type) and
+    /// <c>file</c>; a type WhatsApp does not send, or a file over its type's limit, is error 131053; answers the media id.
+    /// </summary>
+    private async Task<IResult> WhatsAppUpload(string version, string phoneNumberId, HttpRequest request)
+    {
+        Interlocked.Increment(ref UploadRequests);
+        if (!HasBearer(request)) return GraphError(401, 190, "Access token has expired", "Error validating access token");
+        if (!request.HasFormContentType) return GraphError(400, 100, "Invalid parameter", "The upload must be multipart/form-data");
+        var form = await request.ReadFormAsync();
+        if (form["messaging_product"] != "whatsapp")
+            return GraphError(400, 100, "Invalid parameter", "messaging_product is required and must be whatsapp");
+        if (form.Files.GetFile("file") is not { } file) return GraphError(400, 100, "Invalid parameter", "file is required");
+        var mime = form["type"].ToString();
+        if (mime.Length == 0) return GraphError(400, 100, "Invalid parameter", "type is required");
+        var kind = WhatsAppUploadRules.FirstOrDefault(r => r.Value.Types.Contains(mime)).Key;
+        if (kind is null) return GraphError(400, 131053, "Media upload error", $"Unsupported file type: {mime}");
+        if (file.Length > WhatsAppUploadRules[kind].Max)
+            return GraphError(400, 131053, "Media upload error",
+                $"The {kind} is {file.Length} bytes; the limit is {WhatsAppUploadRules[kind].Max}");
+        var id = await StoreUploadAsync("whatsapp", phoneNumberId, file, mime, kind, request.Headers.UserAgent);
+        return Results.Json(new { id });
+    }
+
+    /// <summary>
+    /// WeChat's temporary media upload (<c>?access_token&amp;type=image|voice|video|thumb</c>, form field
+    /// <c>media</c>): 40004 for another type, 40005 for a format the type does not take, 40006 over its size.
+    /// </summary>
+    private async Task<IResult> WeChatUpload(string? access_token, string? type, HttpRequest request)
+    {
+        Interlocked.Increment(ref UploadRequests);
+        bool valid;
+        lock (_validTokens) valid = access_token is not null && _validTokens.Contains(access_token);
+        if (!valid) return WeChatError(40001, "invalid credential, access_token is invalid or not latest");
+        if (type is null || !WeChatUploadRules.TryGetValue(type, out var rule)) return WeChatError(40004, "invalid media type");
+        if (!request.HasFormContentType || (await request.ReadFormAsync()).Files.GetFile("media") is not { } file)
+            return WeChatError(41005, "media data missing");
+        var extension = Path.GetExtension(file.FileName).TrimStart('.').ToLowerInvariant();
+        if (!rule.Formats.Contains(extension)) return WeChatError(40005, "invalid file type");
+        if (file.Length > rule.Max) return WeChatError(40006, "invalid meida size");
+        var id = await StoreUploadAsync("wechat", "", file, file.ContentType, type, request.Headers.UserAgent);
+        return Results.Json(new { type, media_id = id, created_at = DateTimeOffset.UtcNow.ToUnixTimeSeconds() });
+    }
+
+    private async Task<string> StoreUploadAsync(string provider, string owner, IFormFile file, string mime, string kind,
+        string? userAgent)
+    {
+        using var buffer = new MemoryStream();
+        await file.CopyToAsync(buffer);
+        var id = provider == "wechat"
+            ? "WX" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16))
+            : RandomNumberGenerator.GetInt32(100_000_000, int.MaxValue).ToString() + RandomNumberGenerator.GetInt32(1000, 9999);
+        Uploads[id] = new Upload(provider, owner, buffer.ToArray(), mime, file.FileName, kind, userAgent);
+        UploadArrived.TrySetResult();
+        if (HoldUploadAnswers is { } hold) await hold.Task;
+        return id;
+    }
+
+    /// <summary>Registers a file as uploaded by a number (as if through the media endpoint); returns its media id.</summary>
+    public string AddUpload(string phoneNumberId, byte[] bytes, string mimeType, string kind, string? filename = null)
+    {
+        var id = RandomNumberGenerator.GetInt32(100_000_000, int.MaxValue).ToString() + RandomNumberGenerator.GetInt32(1000, 9999);
+        Uploads[id] = new Upload("whatsapp", phoneNumberId, bytes, mimeType, filename, kind);
+        return id;
     }
 
     /// <summary>The business account's templates, a page at a time (cursor <c>after</c>, a <c>next</c> URL while more).</summary>
@@ -239,6 +340,14 @@ public sealed class FakeProviderServer : IAsyncDisposable
             return GraphError(400, 100, "Invalid parameter", "messaging_product, to and type are required");
         if (type == "text" && (body?["text"]?["body"]?.GetValue<string>()?.Length ?? 0) > 4096)
             return GraphError(400, 100, "Invalid parameter", "Param text['body'] must be at most 4096 characters long.");
+        if (type is "image" or "video" or "audio" or "document" or "sticker"
+            && body?[type]?["id"]?.GetValue<string>() is { } mediaId)
+        {
+            if (!Uploads.TryGetValue(mediaId, out var upload) || upload.Provider != "whatsapp" || upload.Owner != phoneNumberId)
+                return GraphError(400, 131053, "Media upload error", $"Media id {mediaId} was not uploaded by this phone number");
+            if (upload.Kind != type)
+                return GraphError(400, 100, "Invalid parameter", $"Media {mediaId} is a {upload.Kind}, not a {type}");
+        }
         var second = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         if (_rate.AddOrUpdate((phoneNumberId, second), 1, (_, n) => n + 1) > RatePerSecond)
             return GraphError(400, 130429, "Rate limit hit", "Cloud API message throughput has been reached.");
@@ -286,6 +395,10 @@ public sealed class FakeProviderServer : IAsyncDisposable
         var to = body?["touser"]?.GetValue<string>() ?? "";
         var type = body?["msgtype"]?.GetValue<string>() ?? "";
         if (to.Length == 0 || type.Length == 0) return WeChatError(44002, "empty post data");
+        if (type is "image" or "voice" or "video"
+            && (body?[type]?["media_id"]?.GetValue<string>() is not { } mediaId
+                || !Uploads.TryGetValue(mediaId, out var upload) || upload.Provider != "wechat" || upload.Kind != type))
+            return WeChatError(40007, "invalid media_id");
         if (Unreachable.GetValueOrDefault(to)) return WeChatError(40003, "invalid openid");
         if (ClosedWindow.GetValueOrDefault(to)) return WeChatError(45015, "response out of time limit or subscription is canceled");
         if (_weChatWindowSends.AddOrUpdate(to, 1, (_, n) => n + 1) > WeChatWindowQuota) return WeChatError(45047, "out of response count limit");

@@ -35,14 +35,17 @@ public sealed record ChannelResponse(
     private static bool Has(string? s) => !string.IsNullOrEmpty(s);
 }
 
-/// <summary>Channels (a WhatsApp number or a WeChat service account): Administrator only.</summary>
+/// <summary>Channels (a WhatsApp number or a WeChat service account): managed by Administrators, listed to everyone who
+/// works conversations.</summary>
 public static class ChannelsApi
 {
     public static void MapChannels(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/channels").WithTags("Channels").RequireAuthorization(Permissions.ManageSettings);
         group.MapPost("/", Create).WithSummary("Create a WhatsApp or WeChat channel.");
-        group.MapGet("/", List).WithSummary("List the business's channels (secrets are never returned).");
+        // Everyone who works conversations sees which channels there are (to filter by, to start a conversation from).
+        app.MapGet("/api/v1/channels/", List).WithTags("Channels").RequireAuthorization(Permissions.ReadConversations)
+            .WithSummary("List the business's channels (secrets are never returned).");
         group.MapGet("/{id:guid}", Get);
         group.MapPatch("/{id:guid}", Update).WithSummary("Change settings or rotate secrets; a new EncodingAESKey keeps the previous one for decryption.");
         group.MapPost("/{id:guid}/disable", (Guid id, HttpContext http, ChannelStore s, CancellationToken ct) => SetEnabled(id, false, http, s, ct))

@@ -25,6 +25,7 @@ public static class Problems
         404 => "Not found",
         409 => "Conflict",
         413 => "Payload too large",
+        415 => "Unsupported media type",
         422 => "Unprocessable",
         429 => "Too many requests",
         _ => "Error",

@@ -24,6 +24,8 @@ public sealed class RefusedHandler(IProblemDetailsService problems) : IException
         "comment_required" or "invalid_target" or "invalid_attribute" or "invalid_phone" or "invalid_merge" or "invalid_label"
             or "unknown_alert" or "invalid_threshold" or "unknown_template" or "template_parameters" => 400,
         "idempotency_key_reused" => 422,
+        "unsupported_media_type" => 415,
+        "attachment_too_large" => 413,
         "provider_error" => 502,
         _ => 409,
     };

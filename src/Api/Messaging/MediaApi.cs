@@ -46,7 +46,7 @@ public static class MediaApi
         var media = message.Media;
         var inline = media.ContentType?.Split('/')[0] is "image" or "audio" or "video";
         var disposition = new ContentDispositionHeaderValue(inline ? "inline" : "attachment");
-        disposition.SetHttpFileName(media.Filename ?? $"{message.Type}-{id}{Extension(media.ContentType)}");
+        disposition.SetHttpFileName(media.Filename ?? $"{message.Type}-{id}{MediaSniffer.ExtensionOf(media.ContentType)}");
         http.Response.Headers.ContentDisposition = disposition.ToString();
         http.Response.Headers["X-Content-Type-Options"] = "nosniff";
         // A customer's file never runs in the app's origin (an SVG's script, an HTML "document").
@@ -54,10 +54,4 @@ public static class MediaApi
         http.Response.Headers.CacheControl = "private, max-age=86400";   // content-addressed: it never changes
         return Results.Stream(content, media.ContentType ?? "application/octet-stream", enableRangeProcessing: true);
     }
-
-    private static string Extension(string? contentType) => contentType switch
-    {
-        "image/jpeg" => ".jpg", "image/png" => ".png", "image/webp" => ".webp", "audio/ogg" => ".ogg",
-        "audio/mpeg" => ".mp3", "video/mp4" => ".mp4", "application/pdf" => ".pdf", _ => "",
-    };
 }

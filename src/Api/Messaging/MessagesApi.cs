@@ -37,7 +37,7 @@ public static class MessagesApi
 
     private static async Task<Results<Accepted<SendMessageResponse>, Ok<SendMessageResponse>, ValidationProblem, ProblemHttpResult>> Send(
         Guid id, SendMessageRequest req, HttpContext http, Engine.Silo.Conversations.ConversationDesk desk, ConversationQueries queries, ChannelStore channels,
-        Engine.Silo.Automation.QuickReplies quickReplies, [FromHeader(Name = "Idempotency-Key")] string? idempotencyHeader, CancellationToken ct)
+        Engine.Silo.Automation.QuickReplies quickReplies, Engine.Silo.Media.Attachments attachments, [FromHeader(Name = "Idempotency-Key")] string? idempotencyHeader, CancellationToken ct)
     {
         // What this key stands for: the same key with another request (or conversation) is refused, not answered with
         // the first.
@@ -56,6 +56,15 @@ public static class MessagesApi
         var key = req.IdempotencyKey ?? idempotencyHeader;
         if (key is { Length: > 200 }) return Problems.Invalid("idempotencyKey", "At most 200 characters.");
 
+        // An uploaded attachment is described as measured on upload (its type, size and dimensions), not as declared.
+        if (req.Media?.AttachmentId is { } attachmentId)
+        {
+            if (await attachments.FindAsync(business, id, attachmentId, channel?.Kind ?? ChannelKinds.WhatsApp, ct)
+                is not { } attachment)
+                return Problems.Invalid("media.attachmentId", "No such attachment uploaded to this conversation.");
+            req = req with { Media = req.Media with { ContentType = attachment.ContentType, SizeBytes = attachment.Size,
+                Width = attachment.Width, Height = attachment.Height, Filename = req.Media.Filename ?? attachment.Filename } };
+        }
         var message = new OutboundMessage(req.Type ?? "", req.Text, req.PreviewUrl, req.Media, req.Header, req.Footer,
             req.Buttons, req.List, req.Template, req.ReplyToProviderId);
         var check = OutboundRules.Validate(message, channel?.Kind ?? ChannelKinds.WhatsApp);

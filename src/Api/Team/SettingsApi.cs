@@ -7,11 +7,12 @@ namespace Engine.Api.Team;
 
 public sealed record SettingsRequest(string? Name, string? TimeZone, int? LockMinutes, int? IdleReleaseMinutes, int? StickyHours,
     bool? AutoMergeVerifiedPhone = null, int? InactiveAfterHours = null, int? BotQuietMinutes = null,
-    int? MessageRetentionDays = null, long? MediaMaxBytes = null);
+    int? MessageRetentionDays = null, long? MediaMaxBytes = null, bool? AgentsStartConversations = null);
 
 /// <summary>The business's settings: name, time zone, lock length (5–15 minutes), idle release, sticky-ownership window, the hours of customer silence after the agent spoke last before a conversation is resolved as inactive (24), the contact matching rule (merge contacts that share a verified phone), and how many days message bodies and media
 /// are kept (<c>messageRetentionDays</c>, 1–3650; 0 keeps them, the default), applied by the daily check, and the largest
-/// customer attachment stored (<c>mediaMaxBytes</c>, 100 MB by default, at most 1 GB).</summary>
+/// customer attachment stored (<c>mediaMaxBytes</c>, 100 MB by default, at most 1 GB); whether agents may start
+/// conversations (<c>agentsStartConversations</c>; editors and administrators always may).</summary>
 public static class SettingsApi
 {
     public static void MapSettings(this IEndpointRouteBuilder app)
@@ -49,6 +50,7 @@ public static class SettingsApi
             BotQuietMinutes = r.BotQuietMinutes ?? before.BotQuietMinutes,
             MessageRetentionDays = r.MessageRetentionDays switch { null => before.MessageRetentionDays, 0 => null, var d => d },
             MediaMaxBytes = r.MediaMaxBytes ?? before.MediaMaxBytes,
+            AgentsStartConversations = r.AgentsStartConversations ?? before.AgentsStartConversations,
         }, ct));
     }
 }

@@ -14,10 +14,14 @@ public sealed record OutboundMessage(
     [property: Id(8)] OutboundTemplate? Template = null,
     [property: Id(9)] string? ReplyToProviderId = null);
 
+/// <summary>A message's file: a public <see cref="Url"/>, a provider's media <see cref="Id"/>, or an
+/// <see cref="AttachmentId"/> uploaded to the engine (sent by uploading it to the provider as part of the send).
+/// <see cref="ContentType"/>, size and dimensions are the attachment's as measured, or what the sender declares.</summary>
 [GenerateSerializer, Immutable, Alias("outbound-media")]
 public sealed record OutboundMedia(
     [property: Id(0)] string? Url, [property: Id(1)] string? Id, [property: Id(2)] string? Caption, [property: Id(3)] string? Filename,
-    [property: Id(4)] long? SizeBytes, [property: Id(5)] int? Width, [property: Id(6)] int? Height);
+    [property: Id(4)] long? SizeBytes, [property: Id(5)] int? Width, [property: Id(6)] int? Height,
+    [property: Id(7)] Guid? AttachmentId = null, [property: Id(8)] string? ContentType = null);
 
 [GenerateSerializer, Immutable, Alias("reply-button")]
 public sealed record ReplyButton([property: Id(0)] string Id, [property: Id(1)] string Title);

@@ -4,8 +4,9 @@ namespace Engine.Grains.Messaging;
 
 /// <summary>
 /// The providers' limits, checked before a message is accepted: WhatsApp text ≤ 4,096; reply buttons
-/// ≤ 3 with unique titles ≤ 20 and a body ≤ 1,024; lists ≤ 10 sections and 10 rows; video ≤ 16 MB;
-/// images are checked against the recommended 800×600 (a warning, not a refusal).
+/// ≤ 3 with unique titles ≤ 20 and a body ≤ 1,024; lists ≤ 10 sections and 10 rows; files of the types and sizes
+/// the channel takes (<see cref="MediaLimits"/>); images are checked against the recommended 800×600 (a warning, not
+/// a refusal).
 /// </summary>
 public static class OutboundRules
 {
@@ -13,9 +14,15 @@ public static class OutboundRules
     public const int ButtonBodyMax = 1024;
     public const int MaxButtons = 3;
     public const int ButtonTitleMax = 20;
-    public const long VideoMaxBytes = 16L * 1024 * 1024;
     public const int RecommendedImageWidth = 800, RecommendedImageHeight = 600;
     public static readonly string[] Types = ["text", "image", "video", "audio", "document", "buttons", "list", "template"];
+
+    /// <summary>The warning an image of this size gets (null at the recommended 800×600, or when its size is not
+    /// known).</summary>
+    public static string? ImageWarning(int? width, int? height) =>
+        width is { } w && height is { } h && (w != RecommendedImageWidth || h != RecommendedImageHeight)
+            ? $"image_dimensions: {w}×{h} is not the recommended {RecommendedImageWidth}×{RecommendedImageHeight}."
+            : null;
 
     public sealed record Result(IReadOnlyDictionary<string, string[]> Errors, IReadOnlyList<string> Warnings)
     {
@@ -92,15 +99,22 @@ public static class OutboundRules
         void Media(string type, OutboundMedia? media)
         {
             if (media is null) { Error("media", "Required."); return; }
-            if ((media.Url is null) == (media.Id is null)) Error("media", "Give exactly one of url and id.");
+            var sources = (media.Url is null ? 0 : 1) + (media.Id is null ? 0 : 1) + (media.AttachmentId is null ? 0 : 1);
+            if (sources != 1) Error("media", "Give exactly one of url, id and attachmentId.");
             if (media.Url is not null && !(Uri.TryCreate(media.Url, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"))
                 Error("media.url", "Must be an absolute http(s) URL.");
             if (wechat && media.Url is not null) Error("media.url", "WeChat sends media by uploaded media id.");
             Max(media.Caption, 1024, "media.caption");
-            if (type == "video" && media.SizeBytes > VideoMaxBytes)
-                Error("media.sizeBytes", $"Videos are limited to 16 MB ({media.SizeBytes - VideoMaxBytes} bytes too many).");
-            if (type == "image" && media.Width is { } w && media.Height is { } h && (w != RecommendedImageWidth || h != RecommendedImageHeight))
-                warnings.Add($"image_dimensions: {w}×{h} is not the recommended {RecommendedImageWidth}×{RecommendedImageHeight}.");
+            Max(media.Filename, 240, "media.filename");
+            var allowed = MediaLimits.ForType(channelKind, type);
+            var channel = wechat ? "WeChat" : "WhatsApp";
+            if (allowed is not null && media.ContentType is { } contentType && !allowed.ContentTypes.Contains(contentType))
+                Error("media.contentType", $"{channel} does not send {contentType} as {type} (it takes "
+                    + $"{string.Join(", ", allowed.ContentTypes.Order())}).");
+            if (allowed is not null && media.SizeBytes > allowed.MaxBytes)
+                Error("media.sizeBytes", $"{channel} limits {type} files to {MediaLimits.Readable(allowed.MaxBytes)} "
+                    + $"({media.SizeBytes - allowed.MaxBytes} bytes too many).");
+            if (type == "image" && ImageWarning(media.Width, media.Height) is { } warning) warnings.Add(warning);
         }
 
         Result Done() => new(errors.ToDictionary(e => e.Key, e => e.Value.ToArray()), warnings);

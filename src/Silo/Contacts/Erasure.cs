@@ -45,8 +45,10 @@ public sealed class Erasure(NpgsqlDataSource db, TimeProvider clock, Media.IMedi
     {
         if (files.Count == 0) return;
         await using var conn = await db.OpenConnectionAsync(ct);
-        var kept = (await Sql.QueryAsync(conn, null, "select distinct sha256 from message_media where sha256 = any(@s)",
-            r => r.GetString(0), ct, ("s", files.ToArray()))).ToHashSet();
+        var kept = (await Sql.QueryAsync(conn, null, """
+            select sha256 from message_media where sha256 = any(@s)
+            union select sha256 from attachments where sha256 = any(@s)
+            """, r => r.GetString(0), ct, ("s", files.ToArray()))).ToHashSet();
         foreach (var file in files.Where(f => !kept.Contains(f))) store.Delete(file);
     }
 
@@ -87,10 +89,13 @@ public sealed class Erasure(NpgsqlDataSource db, TimeProvider clock, Media.IMedi
              order by n.i
             """, ct, P(("now", now)));
         // Their attachments: erased with the messages, the stored contents deleted after the commit.
+        // Files agents uploaded to send in those conversations go too.
         var files = (await Sql.QueryAsync(conn, tx, """
-            select distinct mm.sha256 from message_media mm join messages m on m.id = mm.message_id
+            select mm.sha256 from message_media mm join messages m on m.id = mm.message_id
              where m.conversation_id = any(@c) and mm.sha256 is not null
+            union select sha256 from attachments where conversation_id = any(@c)
             """, r => r.GetString(0), ct, ("c", conversations))).ToArray();
+        await Sql.ExecAsync(conn, tx, "delete from attachments where conversation_id = any(@c)", ct, ("c", conversations));
         await Sql.ExecAsync(conn, tx, """
             update message_media mm set status = 'erased', sha256 = null, filename = null, reason = null, updated_at = @now
               from messages m where m.id = mm.message_id and m.conversation_id = any(@c)
@@ -188,9 +193,12 @@ public sealed class Erasure(NpgsqlDataSource db, TimeProvider clock, Media.IMedi
             files as (select mm.sha256 from message_media mm join due on due.id = mm.message_id where mm.sha256 is not null),
             media as (
                 update message_media mm set status = 'erased', sha256 = null, filename = null, updated_at = @now
-                  from due where mm.message_id = due.id returning mm.message_id)
+                  from due where mm.message_id = due.id returning mm.message_id),
+            uploads as (
+                delete from attachments a where a.business_id = @b and a.created_at < @cutoff returning a.sha256)
             select (select count(*) from erased)::int, (select count(*) from media)::int,
-                   coalesce((select array_agg(distinct sha256) from files), array[]::text[])
+                   coalesce((select array_agg(distinct sha256)
+                               from (select sha256 from files union select sha256 from uploads) f), array[]::text[])
             """, r => (r.GetInt32(0), r.GetFieldValue<string[]>(2)), ct, ("b", business), ("cutoff", cutoff),
             ("since", policy.Through ?? DateTimeOffset.MinValue), ("limit", limit), ("now", now))).Single();
         await Sql.ExecAsync(conn, tx, """

@@ -37,6 +37,16 @@ public static class OutboundMessages
         return insert;
     }
 
+    /// <summary>The uploaded attachment a message sends, as its stored media (shown in the thread, served like a
+    /// customer's; the provider's media id is recorded when the send uploads it).</summary>
+    public static NpgsqlBatchCommand AttachMedia(Guid message, Guid attachment, Guid business, DateTimeOffset now) =>
+        Sql.Command("""
+            insert into message_media (message_id, business_id, status, sha256, content_type, filename, size, created_at,
+                                       updated_at)
+            select @m, business_id, 'stored', sha256, content_type, filename, size, @now, @now
+              from attachments where id = @a and business_id = @b
+            """, ("m", message), ("a", attachment), ("b", business), ("now", now));
+
     /// <summary>
     /// A person's reply goes before the automated messages of the conversation still waiting for their turn (held by
     /// the new-customer limit or a retry): each moves behind it — a new row of the conversation's send order, the old

@@ -21,11 +21,12 @@ namespace Engine.Silo.Outbound;
 /// outbox's ordering key, so asking and recording cannot race), then a slot in the number's per-second budget (its
 /// channel grain, one activation for the whole cluster) — and
 /// a message over a limit waits its turn. Then the provider call with the message id as idempotency
-/// key; the outcome is recorded (and priced) in one transaction.
+/// key; the outcome is recorded (and priced) in one transaction. An uploaded attachment goes to the provider first
+/// (<see cref="AttachmentUploads"/>), and the message is sent by the media id it gets.
 /// </summary>
 public sealed class SendHandler(
-    NpgsqlDataSource db, ChannelStore channels, WhatsAppClient whatsApp, WeChatClient weChat, UsageLedger ledger,
-    TimeProvider clock, IGrainFactory grains, IOptions<EngineOptions> options, EngineMetrics metrics) : IOutboxHandler
+    NpgsqlDataSource db, ChannelStore channels, WhatsAppClient whatsApp, WeChatClient weChat, AttachmentUploads uploads,
+    UsageLedger ledger, TimeProvider clock, IGrainFactory grains, IOptions<EngineOptions> options, EngineMetrics metrics) : IOutboxHandler
 {
     public string Topic => ConversationRules.SendTopic;
 
@@ -56,20 +57,29 @@ public sealed class SendHandler(
             await tx.CommitAsync(ct);
             return new OutboxResult.Done();
         }
-        var o = options.Value;
-        var recipient = grains.GetGrain<ICustomerGrain>(GrainKeys.Customer(row.Contact));
-        var limits = new RecipientLimits(o.PairLimit, o.PairWindow, o.NewCustomerSendsPerMinute, o.NewCustomerAge,
-            row.FirstSeen);
-        if (await recipient.SendWaitUntil(limits) is { } until)
-            return new OutboxResult.Defer(until - now, "recipient rate limit");
-        var number = grains.GetGrain<IChannelGrain>(GrainKeys.Channel(channel.Id));
-        var slot = await number.TakeSendSlot(channel.RateLimitPerSecond);
-        if (!slot.Granted) return new OutboxResult.Defer(slot.RetryAfter, "number rate limit");
-
         var message = JsonSerializer.Deserialize<OutboundMessage>(row.Payload, Effects.Json)!;
-        var result = channel.Kind == ChannelKinds.WhatsApp
-            ? await whatsApp.SendAsync(channel, row.To, message, messageId.ToString(), ct)
-            : await weChat.SendAsync(channel, row.To, message, ct);
+        var result = message.Media?.AttachmentId is null ? null
+            : await uploads.MediaIdAsync(conn, channel, messageId, message.Type, ct);
+        if (result is ProviderResult.Sent { ProviderMessageId: { } mediaId })
+        {
+            message = message with { Media = message.Media! with { Id = mediaId } };
+            result = null;
+        }
+        var recipient = grains.GetGrain<ICustomerGrain>(GrainKeys.Customer(row.Contact));
+        if (result is null)
+        {
+            var o = options.Value;
+            var limits = new RecipientLimits(o.PairLimit, o.PairWindow, o.NewCustomerSendsPerMinute, o.NewCustomerAge,
+                row.FirstSeen);
+            if (await recipient.SendWaitUntil(limits) is { } until)
+                return new OutboxResult.Defer(until - now, "recipient rate limit");
+            var number = grains.GetGrain<IChannelGrain>(GrainKeys.Channel(channel.Id));
+            var slot = await number.TakeSendSlot(channel.RateLimitPerSecond);
+            if (!slot.Granted) return new OutboxResult.Defer(slot.RetryAfter, "number rate limit");
+            result = channel.Kind == ChannelKinds.WhatsApp
+                ? await whatsApp.SendAsync(channel, row.To, message, messageId.ToString(), ct)
+                : await weChat.SendAsync(channel, row.To, message, ct);
+        }
 
         now = clock.GetUtcNow();
         metrics.Sent(channel.Kind, result switch

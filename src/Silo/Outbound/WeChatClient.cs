@@ -27,7 +27,7 @@ public sealed class WeChatClient(IHttpClientFactory http, IGrainFactory grains)
     public Task<ProviderResult> UserLanguageAsync(Channel channel, string openId, CancellationToken ct) =>
         WithTokenAsync(channel, token => CallAsync(HttpMethod.Get,
             $"{channel.Settings.ApiBaseUrl.TrimEnd('/')}/cgi-bin/user/info?access_token={Uri.EscapeDataString(token)}" +
-            $"&openid={Uri.EscapeDataString(openId)}&lang=en", null,
+            $"&openid={Uri.EscapeDataString(openId)}&lang=en", () => null,
             json => json?["language"]?.GetValue<string>() is { Length: > 0 } l ? l.Split('_')[0].ToLowerInvariant() : null, ct));
 
     /// <summary>A call with the channel's access token from its grain; a token WeChat no longer accepts (another fetch,
@@ -53,18 +53,33 @@ public sealed class WeChatClient(IHttpClientFactory http, IGrainFactory grains)
     private Task<ProviderResult> PostAsync(Channel channel, string token, Recipient to, OutboundMessage m, CancellationToken ct) =>
         CallAsync(HttpMethod.Post,
             $"{channel.Settings.ApiBaseUrl.TrimEnd('/')}/cgi-bin/message/custom/send?access_token={Uri.EscapeDataString(token)}",
-            Body(to.ExternalId, m).ToJsonString(), _ => null, ct);
+            () => new StringContent(Body(to.ExternalId, m).ToJsonString(), Encoding.UTF8, "application/json"), _ => null, ct);
+
+    /// <summary>Uploads a file as temporary media (<c>/cgi-bin/media/upload?type=</c> image, voice or video; kept three
+    /// days); <see cref="ProviderResult.Sent"/> carries its media_id.</summary>
+    public Task<ProviderResult> UploadAsync(Channel channel, byte[] content, string contentType, string filename,
+        string mediaType, CancellationToken ct) =>
+        WithTokenAsync(channel, token => CallAsync(HttpMethod.Post,
+            $"{channel.Settings.ApiBaseUrl.TrimEnd('/')}/cgi-bin/media/upload?access_token={Uri.EscapeDataString(token)}" +
+            $"&type={mediaType}",
+            () =>
+            {
+                var file = new ByteArrayContent(content);
+                file.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+                return new MultipartFormDataContent { { file, "media", filename } };
+            },
+            json => json?["media_id"]?.GetValue<string>(), ct));
 
     /// <summary>One call to WeChat's API: errcode 0 is <see cref="ProviderResult.Sent"/> (with what
     /// <paramref name="read"/> takes from the answer); token errors and busy answers are transient.</summary>
-    private async Task<ProviderResult> CallAsync(HttpMethod method, string url, string? body, Func<JsonNode?, string?> read,
-        CancellationToken ct)
+    private async Task<ProviderResult> CallAsync(HttpMethod method, string url, Func<HttpContent?> body,
+        Func<JsonNode?, string?> read, CancellationToken ct)
     {
         JsonNode? json;
         try
         {
             using var request = new HttpRequestMessage(method, url);
-            if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+            request.Content = body();
             using var response = await http.CreateClient("providers").SendAsync(request, ct);
             if ((int)response.StatusCode >= 500) return new ProviderResult.Transient(null, $"HTTP {(int)response.StatusCode}");
             json = JsonNode.Parse(await response.Content.ReadAsStringAsync(ct));
@@ -87,6 +102,10 @@ public sealed class WeChatClient(IHttpClientFactory http, IGrainFactory grains)
         40003 => $"The OpenID does not belong to this account ({errmsg}).",
         43004 => $"The user does not follow the account ({errmsg}).",
         48001 => $"The account lacks customer-service permission ({errmsg}).",
+        40004 => $"WeChat does not take this type of media ({errmsg}).",
+        40005 => $"WeChat does not take this file format ({errmsg}).",
+        40006 => $"The file is over WeChat's size limit for its type ({errmsg}).",
+        40007 => $"WeChat no longer has this media (temporary media last three days) ({errmsg}).",
         _ => errmsg,
     };
 

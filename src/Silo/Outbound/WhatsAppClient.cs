@@ -14,15 +14,43 @@ public sealed class WhatsAppClient(IHttpClientFactory http)
     /// <summary>Codes worth retrying: throughput and pair limits, temporary failures.</summary>
     private static readonly HashSet<int> Retryable = [1, 2, 4, 80007, 130429, 131000, 131016, 131056, 131057];
 
-    public async Task<ProviderResult> SendAsync(Channel channel, Recipient to, OutboundMessage message, string idempotencyKey, CancellationToken ct)
+    public Task<ProviderResult> SendAsync(Channel channel, Recipient to, OutboundMessage message, string idempotencyKey, CancellationToken ct)
     {
-        var url = $"{channel.Settings.ApiBaseUrl.TrimEnd('/')}/{channel.Settings.ApiVersion}/{channel.Settings.PhoneNumberId}/messages";
-        using var request = new HttpRequestMessage(HttpMethod.Post, url)
+        var request = new HttpRequestMessage(HttpMethod.Post, $"{PhoneNumberUrl(channel)}/messages")
         {
             Content = new StringContent(Body(to, message, idempotencyKey).ToJsonString(), Encoding.UTF8, "application/json"),
         };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", channel.Secrets.AccessToken);
         request.Headers.Add("Idempotency-Key", idempotencyKey);
+        return CallAsync(channel, request, json => json?["messages"]?[0]?["id"]?.GetValue<string>(), ct);
+    }
+
+    /// <summary>Uploads a file for sending (<c>POST /{phone-number-id}/media</c>, multipart: messaging_product, type
+    /// and the file); <see cref="ProviderResult.Sent"/> carries the media id to send it by.</summary>
+    public Task<ProviderResult> UploadAsync(Channel channel, byte[] content, string contentType, string filename,
+        CancellationToken ct)
+    {
+        var file = new ByteArrayContent(content);
+        file.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        var form = new MultipartFormDataContent
+        {
+            { new StringContent("whatsapp"), "messaging_product" },
+            { new StringContent(contentType), "type" },
+            { file, "file", filename },
+        };
+        var request = new HttpRequestMessage(HttpMethod.Post, $"{PhoneNumberUrl(channel)}/media") { Content = form };
+        return CallAsync(channel, request, json => json?["id"]?.GetValue<string>(), ct);
+    }
+
+    private static string PhoneNumberUrl(Channel channel) =>
+        $"{channel.Settings.ApiBaseUrl.TrimEnd('/')}/{channel.Settings.ApiVersion}/{channel.Settings.PhoneNumberId}";
+
+    /// <summary>One Graph API call with the channel's token: a success with what <paramref name="read"/> finds is
+    /// <see cref="ProviderResult.Sent"/>; throughput, temporary and server errors are transient.</summary>
+    private async Task<ProviderResult> CallAsync(Channel channel, HttpRequestMessage request, Func<JsonNode?, string?> read,
+        CancellationToken ct)
+    {
+        using var _ = request;
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", channel.Secrets.AccessToken);
         HttpResponseMessage response;
         try { response = await http.CreateClient("providers").SendAsync(request, ct); }
         catch (HttpRequestException e) { return new ProviderResult.Transient(null, $"network error: {e.Message}"); }
@@ -32,7 +60,7 @@ public sealed class WhatsAppClient(IHttpClientFactory http)
             var text = await response.Content.ReadAsStringAsync(ct);
             JsonNode? json = null;
             try { json = JsonNode.Parse(text); } catch (JsonException) { }
-            if (response.IsSuccessStatusCode && json?["messages"]?[0]?["id"]?.GetValue<string>() is { } id)
+            if (response.IsSuccessStatusCode && read(json) is { } id)
                 return new ProviderResult.Sent(id);
             var error = json?["error"];
             var code = error?["code"]?.GetValue<int>();

@@ -58,6 +58,14 @@ public class ErasureTests(OutboundFixture f) : IClassFixture<OutboundFixture>
         await f.Admin.GetFromJsonAsync<JsonElement>(
             $"/api/v1/reports/summary?from={Uri.EscapeDataString(from.ToString("O"))}&to={Uri.EscapeDataString(f.Clock.GetUtcNow().AddMinutes(1).ToString("O"))}");
 
+    private async Task<Guid> UploadAsync(Guid conversation, byte[] content, string filename)
+    {
+        var r = await f.Admin.PostAsync($"/api/v1/conversations/{conversation}/attachments",
+            new MultipartFormDataContent { { new ByteArrayContent(content), "file", filename } });
+        Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        return JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
+    }
+
     [Fact]
     public async Task Erasing_a_customer_leaves_nothing_personal_in_any_table_and_the_reports_unchanged()
     {
@@ -85,6 +93,16 @@ public class ErasureTests(OutboundFixture f) : IClassFixture<OutboundFixture>
         await f.DrainAsync();
         var store = (Engine.Silo.Media.DirectoryMediaStore)f.Host.Service<Engine.Silo.Media.IMediaStore>();
         Assert.Single(Directory.GetFiles(store.Root, photoSha, SearchOption.AllDirectories));
+        // The agent answers with a document named after the customer, and uploads another they never send.
+        var label = System.Text.Encoding.ASCII.GetBytes("%PDF-1.4\n% shipping label\n%%EOF");
+        var draft = System.Text.Encoding.UTF8.GetBytes("12 Quillfeather Lane, second floor");
+        var labelId = await UploadAsync(conversation, label, "Zephyrine-label.pdf");
+        await UploadAsync(conversation, draft, "Quillfeather-draft.txt");
+        (await f.SendAsync(conversation, new { type = "document", media = new { attachmentId = labelId } }))
+            .EnsureSuccessStatusCode();
+        await f.DrainAsync();
+        var uploaded = new[] { label, draft }.Select(b => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(b)));
+        Assert.All(uploaded, sha => Assert.Single(Directory.GetFiles(store.Root, sha, SearchOption.AllDirectories)));
         await ResolveOpenAsync(whatsApp);
         var weChat = await WeChatWritesAsync(openId, "Quillfeather again");
         (await f.Admin.PostAsJsonAsync($"/api/v1/contacts/{whatsApp}/merge", new { sourceContactId = weChat })).EnsureSuccessStatusCode();
@@ -113,6 +131,7 @@ public class ErasureTests(OutboundFixture f) : IClassFixture<OutboundFixture>
         foreach (var p in personal) Assert.Empty(await MentionsAsync(p));
         Assert.Empty(Directory.GetFiles(store.Root, photoSha, SearchOption.AllDirectories));   // the photo is gone
         Assert.Empty(await MentionsAsync(photoSha));
+        Assert.All(uploaded, sha => Assert.Empty(Directory.GetFiles(store.Root, sha, SearchOption.AllDirectories)));
         Assert.Equal(HttpStatusCode.NotFound, (await f.Admin.GetAsync($"/api/v1/contacts/{whatsApp}")).StatusCode);
         var anonymous = await f.Admin.GetFromJsonAsync<JsonElement>(
             $"/api/v1/contacts/{result.GetProperty("anonymisedContactId").GetGuid()}");

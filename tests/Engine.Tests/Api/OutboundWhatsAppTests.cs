@@ -50,10 +50,12 @@ public class OutboundWhatsAppTests(OutboundFixture f) : IClassFixture<OutboundFi
     {
         var phone = NewPhone();
         var conversation = await f.CustomerWritesAsync(phone);
+        // A document the integrator uploaded to the number themselves, sent by its media id.
+        var invoice = f.Provider.AddUpload("990123456789012", "%PDF-1.4"u8.ToArray(), "application/pdf", "document");
         object[] messages =
         [
             new { type = "image", media = new { url = "https://cdn.example.com/p.jpg", caption = "your item", width = 800, height = 600 } },
-            new { type = "document", media = new { id = "1479537139650973", filename = "invoice.pdf" } },
+            new { type = "document", media = new { id = invoice, filename = "invoice.pdf" } },
             new { type = "buttons", text = "How can we help?", buttons = new[] { new { id = "buy", title = "Buy now" }, new { id = "agent", title = "Talk to an agent" } } },
             new { type = "list", text = "Pick a topic", list = new { button = "Topics", sections = new[] { new { title = "Orders", rows = new[] { new { id = "ship", title = "Shipping", description = "Fees and times" } } } } } },
             new { type = "template", template = new { name = "order_update", language = "en_US", parameters = new[] { "4411" } } },
@@ -63,7 +65,7 @@ public class OutboundWhatsAppTests(OutboundFixture f) : IClassFixture<OutboundFi
         var bodies = f.Provider.Sent.Where(s => s.Recipient == phone).Select(s => JsonDocument.Parse(s.Body).RootElement).ToList();
         Assert.Equal(["image", "document", "interactive", "interactive", "template"], bodies.Select(b => b.GetProperty("type").GetString()));
         Assert.Equal("https://cdn.example.com/p.jpg", bodies[0].GetProperty("image").GetProperty("link").GetString());
-        Assert.Equal("1479537139650973", bodies[1].GetProperty("document").GetProperty("id").GetString());
+        Assert.Equal(invoice, bodies[1].GetProperty("document").GetProperty("id").GetString());
         Assert.Equal(2, bodies[2].GetProperty("interactive").GetProperty("action").GetProperty("buttons").GetArrayLength());
         Assert.Equal("ship", bodies[3].GetProperty("interactive").GetProperty("action").GetProperty("sections")[0].GetProperty("rows")[0].GetProperty("id").GetString());
         Assert.Equal("4411", bodies[4].GetProperty("template").GetProperty("components")[0].GetProperty("parameters")[0].GetProperty("text").GetString());

@@ -16,7 +16,7 @@ public class PermissionMatrixTests(EngineFixture f) : IClassFixture<EngineFixtur
     /// <summary>The contract: who may call what. A new endpoint must be added here (the test fails otherwise).</summary>
     private static readonly Dictionary<string, string[]> Allowed = new()
     {
-        ["GET /api/v1/channels/"] = [A], ["POST /api/v1/channels/"] = [A], ["GET /api/v1/channels/{id:guid}"] = [A],
+        ["GET /api/v1/channels/"] = [A, E, G], ["POST /api/v1/channels/"] = [A], ["GET /api/v1/channels/{id:guid}"] = [A],
         ["PATCH /api/v1/channels/{id:guid}"] = [A], ["POST /api/v1/channels/{id:guid}/disable"] = [A], ["POST /api/v1/channels/{id:guid}/enable"] = [A],
         ["GET /api/v1/api-keys/"] = [A], ["POST /api/v1/api-keys/"] = [A], ["DELETE /api/v1/api-keys/{id:guid}"] = [A],
         ["GET /api/v1/nodes"] = [A], ["GET /api/v1/audit"] = [A],
@@ -38,6 +38,9 @@ public class PermissionMatrixTests(EngineFixture f) : IClassFixture<EngineFixtur
         ["GET /api/v1/conversations/"] = [A, E, G], ["GET /api/v1/conversations/{id:guid}"] = [A, E, G],
         ["GET /api/v1/conversations/{id:guid}/messages"] = [A, E, G], ["POST /api/v1/conversations/{id:guid}/messages"] = [A, E, G],
         ["GET /api/v1/messages/{id:guid}/media"] = [A, E, G],
+        ["POST /api/v1/conversations/{id:guid}/attachments"] = [A, E, G],
+        ["POST /api/v1/conversations"] = [A, E],   // agents too when the business allows it (StartConversationTests)
+        ["GET /api/v1/conversations/{id:guid}/attachments/{attachmentId:guid}"] = [A, E, G],
         ["GET /api/v1/channels/{id:guid}/templates/"] = [A, E, G], ["POST /api/v1/channels/{id:guid}/templates/sync"] = [A],
         ["POST /api/v1/conversations/{id:guid}/lock"] = [A, E, G], ["POST /api/v1/conversations/{id:guid}/unlock"] = [A, E, G],
         ["POST /api/v1/conversations/{id:guid}/assign"] = [A, E], ["POST /api/v1/conversations/{id:guid}/claim"] = [A, E, G],
@@ -133,7 +136,7 @@ public class PermissionMatrixTests(EngineFixture f) : IClassFixture<EngineFixtur
     {
         var (method, pattern) = (endpoint.Split(' ')[0], endpoint.Split(' ')[1]);
         var request = new HttpRequestMessage(new HttpMethod(method),
-            pattern.Replace("{id:guid}", Guid.Empty.ToString()).Replace("{labelId:guid}", Guid.Empty.ToString()).Replace("{key}", "some-flow")
+            System.Text.RegularExpressions.Regex.Replace(pattern, @"\{\w+:guid\}", Guid.Empty.ToString()).Replace("{key}", "some-flow")
             .Replace("{page:int}", "1"));
         if (method is "POST" or "PATCH" or "PUT") request.Content = JsonContent.Create(new { });
         return request;

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Engine.Tests.Infrastructure;
 using Microsoft.Playwright;
 
 namespace Engine.Tests.Web;
@@ -252,7 +253,7 @@ public class WebAppTests(BrowserFixture f) : IClassFixture<BrowserFixture>
         await page.WaitForSelectorAsync("select.presence.is-online");
 
         var phone = NewPhone();
-        var png = Png(160, 100);   // a real picture: the browser has to decode what the engine serves it
+        var png = TestImages.Png(160, 100);   // a real picture: the browser has to decode what the engine serves it
         await f.CustomerSendsMediaAsync(phone, "image", png, "image/png", caption: "the box arrived crushed", name: "Mo Customer");
         await f.CustomerSendsMediaAsync(phone, "document", System.Security.Cryptography.RandomNumberGenerator.GetBytes(2048),
             "application/pdf", filename: "invoice-77.pdf", name: "Mo Customer");
@@ -274,45 +275,5 @@ public class WebAppTests(BrowserFixture f) : IClassFixture<BrowserFixture>
         await Assertions.Expect(document).ToHaveAttributeAsync("href", new System.Text.RegularExpressions.Regex("^/api/v1/messages/[0-9a-f-]+/media$"));
         await BrowserFixture.ScreenshotAsync(page, "inbox-media");
         NoConsoleErrors(errors);
-    }
-
-    /// <summary>A width × height PNG (a colour gradient), encoded here: signature, IHDR, one zlib IDAT, IEND.</summary>
-    private static byte[] Png(int width, int height)
-    {
-        var raw = new MemoryStream();
-        for (var y = 0; y < height; y++)
-        {
-            raw.WriteByte(0);   // no filter
-            for (var x = 0; x < width; x++) raw.Write([(byte)(x * 255 / width), (byte)(y * 255 / height), 160]);
-        }
-        var compressed = new MemoryStream();
-        using (var z = new System.IO.Compression.ZLibStream(compressed, System.IO.Compression.CompressionLevel.Optimal, true))
-            z.Write(raw.ToArray());
-        var png = new MemoryStream();
-        png.Write([137, 80, 78, 71, 13, 10, 26, 10]);
-        void Chunk(string type, byte[] data)
-        {
-            var typed = System.Text.Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
-            png.Write(BigEndian((uint)data.Length));
-            png.Write(typed);
-            png.Write(BigEndian(Crc32(typed)));
-        }
-        Chunk("IHDR", [.. BigEndian((uint)width), .. BigEndian((uint)height), 8, 2, 0, 0, 0]);   // 8-bit RGB
-        Chunk("IDAT", compressed.ToArray());
-        Chunk("IEND", []);
-        return png.ToArray();
-    }
-
-    private static byte[] BigEndian(uint v) => [(byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v];
-
-    private static uint Crc32(byte[] data)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in data)
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
-        }
-        return ~crc;
     }
 }

@@ -24,6 +24,14 @@ public class OutboundRulesTests
         { "media with both sources", new("image", Media: new("https://x/y.jpg", "123", null, null, null, null, null)), "media" },
         { "media url not http", new("document", Media: new("ftp://x/y.pdf", null, null, null, null, null, null)), "media.url" },
         { "video over 16 MB", new("video", Media: new("https://x/v.mp4", null, null, null, 16L * 1024 * 1024 + 1, null, null)), "media.sizeBytes" },
+        { "image over WhatsApp's 5 MB", new("image", Media: new(null, null, null, null, 5L * 1024 * 1024 + 1, null, null,
+            Guid.NewGuid(), "image/png")), "media.sizeBytes" },
+        { "a GIF on WhatsApp", new("image", Media: new(null, null, null, null, 10, null, null, Guid.NewGuid(), "image/gif")),
+            "media.contentType" },
+        { "a PDF sent as an image", new("image", Media: new(null, null, null, null, 10, null, null, Guid.NewGuid(),
+            "application/pdf")), "media.contentType" },
+        { "attachment and url", new("image", Media: new("https://x/y.jpg", null, null, null, null, null, null, Guid.NewGuid())),
+            "media" },
         { "list without rows", new("list", Text: "Choose", List: new("Options", [new("S", [])])), "list.sections" },
         { "list row title over 24", new("list", Text: "Choose", List: new("Options", [new("S", [new("r1", new string('t', 25), null)])])), "list.rows[0].title" },
         { "eleven rows", new("list", Text: "Choose", List: new("Options", [new("S", Enumerable.Range(0, 11).Select(i => new ListRow($"r{i}", $"Row {i}", null)).ToList())])), "list.sections" },
@@ -74,6 +82,18 @@ public class OutboundRulesTests
             Media: new(null, "media1", null, null, null, null, null));
         Assert.True(Errors(m, "wechat").ContainsKey("type"));
     }
+
+    [Theory]
+    [InlineData("whatsapp", "document", "application/pdf", 100L * 1024 * 1024, true)]
+    [InlineData("whatsapp", "audio", "audio/ogg", 16L * 1024 * 1024 + 1, false)]
+    [InlineData("wechat", "image", "image/gif", 10L * 1024 * 1024, true)]
+    [InlineData("wechat", "audio", "audio/mpeg", 2L * 1024 * 1024 + 1, false)]
+    [InlineData("wechat", "audio", "audio/ogg", 10, false)]
+    [InlineData("wechat", "video", "video/mp4", 10L * 1024 * 1024 + 1, false)]
+    public void Attachments_keep_to_each_channels_documented_types_and_sizes(string kind, string type, string contentType,
+        long size, bool valid) =>
+        Assert.Equal(valid, OutboundRules.Validate(new(type, Media: new(null, null, null, null, size, null, null,
+            Guid.NewGuid(), contentType)), kind).IsValid);
 
     [Fact]
     public void WeChat_media_goes_by_media_id() =>
