@@ -118,7 +118,7 @@ public class StickyAndDefaultTeamTests(OutboundFixture f) : IClassFixture<Outbou
         var email = me.GetProperty("email").GetString();
         var wrong = await f.Host.CreateClient().PostAsJsonAsync("/api/v1/auth/login", new { email, password = "not the password" });
         Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/api/v1/channels")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/api/v1/audit")).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await client.PostAsync("/api/v1/auth/logout", null)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/v1/me")).StatusCode);
         Assert.Contains("pbkdf2-sha256$", await f.Db.ScalarAsync<string>("select password_hash from users where id = @id", ("id", agent)));

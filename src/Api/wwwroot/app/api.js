@@ -10,7 +10,8 @@ export class ApiError extends Error {
 
 export async function api(method, path, body) {
   const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
-  if (body !== undefined) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
+  if (body instanceof FormData) init.body = body;   // multipart: the browser sets the boundary
+  else if (body !== undefined) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
   const r = await fetch(path, init);
   const text = await r.text();
   let data = null;
@@ -24,6 +25,13 @@ export const post = (path, body = {}) => api('POST', path, body);
 export const patch = (path, body) => api('PATCH', path, body);
 export const put = (path, body) => api('PUT', path, body);
 export const del = path => api('DELETE', path);
+
+/** Uploads a file as the multipart field "file". */
+export function upload(path, file) {
+  const form = new FormData();
+  form.append('file', file, file.name);
+  return api('POST', path, form);
+}
 
 export function query(params) {
   const q = new URLSearchParams();

@@ -1,7 +1,9 @@
 // The agent inbox: the conversation list with filters and live updates, and the conversation view
-// (thread, composer with quick replies, notes, labels, lock, transfer/escalate, resolve/reopen).
-import { get, post, del, query } from './api.js';
+// (thread, composer with quick replies, attachments and templates, notes, labels, lock, transfer/escalate,
+// resolve/reopen), and starting a conversation.
+import { get, post, del, query, upload } from './api.js';
 import { h, clear, toast, duration, clock, time, counter, showProblem } from './ui.js';
+import { templateChooser } from './templates.js';
 
 const FILTERS = [
   ['mine', 'Mine'], ['queues', 'Team queues'], ['open', 'All open'], ['resolved', 'Resolved'],
@@ -20,11 +22,10 @@ export function renderInbox(main, app, path) {
   main.classList.toggle('has-selection', !!state.selected);
 
   // Reference data the filters and the composer use.
-  const canManage = app.me.role !== 'Agent';
   Promise.all([
     get('/api/v1/labels').catch(() => []),
     get('/api/v1/teams/').catch(() => []),
-    canManage && app.me.role === 'Administrator' ? get('/api/v1/channels/').catch(() => []) : Promise.resolve([]),
+    get('/api/v1/channels/').catch(() => []),
     get('/api/v1/quick-replies/').catch(() => []),
   ]).then(([labels, teams, channels, quickReplies]) => {
     state.labels = labels.items || labels;
@@ -45,7 +46,53 @@ export function renderInbox(main, app, path) {
       h('option', { value: '' }, 'Any team'), state.teams.map(t => h('option', { value: t.id, selected: t.id === state.team }, `${t.name} (${t.waiting})`)));
     const channelSelect = state.channels.length ? h('select', { 'aria-label': 'Channel', on: { change: e => { state.channel = e.target.value; load(); } } },
       h('option', { value: '' }, 'Any channel'), state.channels.map(c => h('option', { value: c.id, selected: c.id === state.channel }, c.name))) : null;
-    clear(filterBar, h('div.tabs', tabs), h('div.selects', labelSelect, teamSelect, channelSelect));
+    const start = state.channels.some(c => c.kind === 'whatsapp')
+      ? h('button.newconv', { type: 'button', 'data-action': 'new-conversation', on: { click: startConversation } }, '+ New conversation')
+      : null;
+    clear(filterBar, h('div.tabs', tabs), h('div.selects', labelSelect, teamSelect, channelSelect), start);
+  }
+
+  // Writing first: to a phone number, with an approved template (the only message WhatsApp allows before the customer
+  // writes). Agents may when their business allows it; the API says so otherwise.
+  function startConversation() {
+    const whatsApp = state.channels.filter(c => c.kind === 'whatsapp');
+    const channel = h('select', { name: 'channel', 'aria-label': 'Channel' }, whatsApp.map(c => h('option', { value: c.id }, c.name)));
+    const phone = h('input', { name: 'phone', type: 'tel', required: true, placeholder: '+55 11 91234-5678', autocomplete: 'off' });
+    const holder = h('div');
+    const error = h('div.error', { hidden: true });
+    let chooser;
+    const choose = () => {
+      chooser = templateChooser({ channelId: channel.value, variables: { agent_name: app.me.name, date: today() } });
+      clear(holder, chooser.element);
+    };
+    channel.addEventListener('change', choose);
+    choose();
+    const close = () => { dialog.close(); dialog.remove(); };
+    const dialog = h('dialog.modal.startconv',
+      h('form', {
+        method: 'dialog',
+        on: {
+          submit: async e => {
+            e.preventDefault();
+            error.hidden = true;
+            const template = chooser.value();
+            if (!template) return;
+            try {
+              const r = await post('/api/v1/conversations', { channelId: channel.value, phone: phone.value, template });
+              close();
+              await load();
+              await select(r.conversation.id);
+            } catch (err) { showProblem(error, err); }
+          },
+        },
+      },
+        h('h3', 'New conversation'),
+        h('label', 'Channel', channel), h('label', 'Phone number', phone), holder, error,
+        h('div.actions', h('button', { type: 'button', on: { click: close } }, 'Cancel'),
+          h('button.primary', { type: 'submit', 'data-action': 'start' }, 'Start'))));
+    document.body.append(dialog);
+    dialog.showModal();
+    phone.focus();
   }
 
   async function load() {
@@ -361,8 +408,38 @@ export function renderInbox(main, app, path) {
     const draft = view.drafts[c.id] || (view.drafts[c.id] = { text: '', chosen: null });   // chosen: { quickReply, rendered, variables }
     text.value = draft.text;
 
-    const templateName = h('input', { name: 'templateName', placeholder: 'template name' });
-    const templateLanguage = h('input', { name: 'templateLanguage', placeholder: 'language, e.g. en_US', value: 'en_US' });
+    // The window closed: an approved template in the customer's language, its parameters filled (the quick-reply
+    // variables offered, the customer's name first).
+    const templateHolder = h('div.templatehold');
+    let chooser = null;
+    if (!windowOpen) get(`/api/v1/contacts/${c.contact.id}`).catch(() => ({})).then(contact => {
+      chooser = templateChooser({
+        channelId: c.channelId, language: contact.language,
+        variables: { name: contact.name, phone: contact.phoneE164, email: contact.email, agent_name: app.me.name, date: today() },
+      });
+      clear(templateHolder, chooser.element);
+    });
+
+    // A file to send: uploaded at once (checked against the channel), sent with the text as its caption.
+    const fileInput = h('input', { type: 'file', name: 'attachment', hidden: true, 'aria-label': 'Attach a file' });
+    const attachedRow = h('div.attached');
+    const showAttached = () => {
+      const a = draft.attachment;
+      clear(attachedRow, a ? h('span.chip', { 'data-attachment': a.id }, `📎 ${a.filename || a.type} · ${size(a.size)}`,
+        h('button.x', { type: 'button', 'aria-label': 'Remove the attachment', on: { click: () => { draft.attachment = null; showAttached(); } } }, '×')) : null,
+      a ? a.warnings.map(w => h('span.small.warn', w.replace(/^[a-z_]+: /, ''))) : null);
+    };
+    fileInput.addEventListener('change', async () => {
+      const file = fileInput.files[0];
+      fileInput.value = '';
+      if (!file) return;
+      error.hidden = true;
+      clear(attachedRow, h('span.small.muted', `Uploading ${file.name}…`));
+      try { draft.attachment = await upload(`/api/v1/conversations/${c.id}/attachments`, file); }
+      catch (e) { draft.attachment = null; showProblem(error, e); }
+      showAttached();
+    });
+    showAttached();
 
     text.addEventListener('input', () => {
       draft.text = text.value;
@@ -406,8 +483,13 @@ export function renderInbox(main, app, path) {
     async function send() {
       error.hidden = true;
       let body;
-      if (!windowOpen && c.channelId && templateName.value) {
-        body = { type: 'template', template: { name: templateName.value, language: templateLanguage.value, parameters: [] } };
+      if (!windowOpen) {
+        const template = chooser && chooser.value();
+        if (!template) return;
+        body = { type: 'template', template };
+      } else if (draft.attachment) {
+        const caption = text.value.trim();
+        body = { type: draft.attachment.type, media: { attachmentId: draft.attachment.id, caption: caption && draft.attachment.type !== 'audio' ? caption : undefined } };
       } else if (draft.chosen) {
         body = { type: 'text', quickReplyId: draft.chosen.quickReply.id, variables: draft.chosen.variables };
       } else if (buttons.some(b => b.value.trim())) {
@@ -420,7 +502,8 @@ export function renderInbox(main, app, path) {
       }
       try {
         await post(`/api/v1/conversations/${c.id}/messages`, body);
-        text.value = draft.text = ''; draft.chosen = null; buttons.length = 0; buttonRow.replaceChildren();
+        text.value = draft.text = ''; draft.chosen = null; draft.attachment = null; buttons.length = 0; buttonRow.replaceChildren();
+        showAttached();
         await openConversation(c.id, { quiet: true });
         document.getElementById('composer')?.focus();
       } catch (e) { showProblem(error, e); }
@@ -434,12 +517,16 @@ export function renderInbox(main, app, path) {
     const left = c.windowClosesAt ? (new Date(c.windowClosesAt) - Date.now()) / 1000 : 0;
     return h('form.composer', { on: { submit: e => { e.preventDefault(); send(); } } },
       h('div.small.muted', windowOpen ? `Window open: ${duration(left)} left` : 'Window closed — only templates reach the customer.'),
-      suggestions, text,
-      windowOpen ? null : h('div.row', templateName, templateLanguage),
+      suggestions, windowOpen ? text : templateHolder,
+      windowOpen ? attachedRow : null,
       buttonRow, error,
       h('div.row', windowOpen ? h('button', { type: 'button', on: { click: addButton } }, '+ Button') : null,
+        windowOpen ? h('button', { type: 'button', 'data-action': 'attach', on: { click: () => fileInput.click() } }, 'Attach') : null,
+        fileInput,
         h('span.spacer'), h('button.primary', { type: 'submit', 'data-action': 'send' }, 'Send')));
   }
+
+  function today() { return new Date().toISOString().slice(0, 10); }
 
   // Keyboard: "/" focuses the composer, "j"/"k" move to the next/previous conversation.
   const keys = e => {
