@@ -39,7 +39,8 @@ public static class ContactsApi
         g.MapPut("/{id:guid}/language", SetLanguage).RequireAuthorization(Permissions.Reply)
             .WithSummary("Correct the customer's language (also agents, for a customer whose open conversation they work): it drives language routing and quick-reply versions.");
         g.MapGet("/{id:guid}/conversations", History).RequireAuthorization(Permissions.ReadConversations)
-            .WithSummary("Every conversation of this customer on every channel, including contacts merged into it.");
+            .WithSummary("Every conversation of this customer on every channel, including contacts merged into it (an "
+                + "agent who may see the customer sees all of them).");
         g.MapGet("/{id:guid}/notes", Notes)
             .RequireAuthorization(Permissions.ReadConversations);
         g.MapPost("/{id:guid}/notes", AddNote).RequireAuthorization(Permissions.Reply).Refuses("not_assigned");
@@ -81,7 +82,9 @@ public static class ContactsApi
     private static async Task<Results<Ok<IReadOnlyList<ConversationView>>, ProblemHttpResult>> History(Guid id, HttpContext http, ConversationQueries q, CancellationToken ct) =>
         await q.ContactAsync(http.User.BusinessId(), id, ct, ConversationCommandsApi.Scope(http)) is null
             ? Problems.NotFound("contact", id)
-            : TypedResults.Ok(await q.HistoryAsync(http.User.BusinessId(), id, ct, ConversationCommandsApi.Scope(http)));
+            // Whoever may see the customer (an agent: through a conversation of theirs or their teams') sees all of
+            // their history: the conversations before are what the one in hand is about.
+            : TypedResults.Ok(await q.HistoryAsync(http.User.BusinessId(), id, ct));
 
     private static async Task<Results<Ok<IReadOnlyList<ContactNote>>, ProblemHttpResult>> Notes(Guid id, HttpContext http, ConversationQueries q, ContactStore s,
         CancellationToken ct) =>

@@ -4,6 +4,7 @@
 import { get, post, del, query, upload } from './api.js';
 import { h, clear, toast, duration, clock, time, counter, showProblem } from './ui.js';
 import { templateChooser } from './templates.js';
+import { customerPanel } from './customer.js';
 
 const FILTERS = [
   ['mine', 'Mine'], ['queues', 'Team queues'], ['open', 'All open'], ['resolved', 'Resolved'],
@@ -13,6 +14,7 @@ export function renderInbox(main, app, path) {
   const state = {
     filter: app.me.role === 'Agent' ? 'mine' : 'open', label: '', channel: '', team: '',
     items: [], selected: path[0] || null, conversation: null, labels: [], teams: [], channels: [], quickReplies: [],
+    users: [],
   };
   const timers = [];
   const list = h('ul.conversations', { role: 'list' });
@@ -27,7 +29,9 @@ export function renderInbox(main, app, path) {
     get('/api/v1/teams/').catch(() => []),
     get('/api/v1/channels/').catch(() => []),
     get('/api/v1/quick-replies/').catch(() => []),
-  ]).then(([labels, teams, channels, quickReplies]) => {
+    app.me.role === 'Agent' ? Promise.resolve([]) : get('/api/v1/users/').catch(() => []),
+  ]).then(([labels, teams, channels, quickReplies, users]) => {
+    state.users = users;
     state.labels = labels.items || labels;
     state.teams = teams;
     state.channels = channels.items || channels;
@@ -200,7 +204,8 @@ export function renderInbox(main, app, path) {
     // What is being typed survives live re-renders: kept elements keep their text, and focus and selection come back.
     const focused = pane.contains(document.activeElement) ? document.activeElement : null;
     const selection = focused && 'selectionStart' in focused ? [focused.selectionStart, focused.selectionEnd] : null;
-    const side = h('aside.side', notesPanel(c), labelsPanel(c));
+    const customer = kept('customer', c.id, () => customerPanel(c, { channels: state.channels, users: state.users, me: app.me, open: select }));
+    const side = h('aside.side', customer, notesPanel(c), labelsPanel(c));
     const typing = focused && focused.id === 'composer';
     // The composer is kept while the conversation's state for it is the same.
     const composer = kept('composer', `${c.id}|${readOnly}|${c.windowOpen}|${lockedByOther}`, () => readOnly
@@ -225,6 +230,7 @@ export function renderInbox(main, app, path) {
     if (c.status === 'open') {
       if (c.lock && c.lock.holderId === app.me.id) box.append(h('button', { on: { click: () => run('unlock') } }, 'Release'));
       if (!c.assigneeId && c.queuedAt) box.append(h('button', { on: { click: () => run('claim') } }, 'Claim'));
+      if (app.me.role !== 'Agent') box.append(h('button', { 'data-action': 'assign', on: { click: () => assignTo(c) } }, 'Assign'));
       if (!readOnly) {
         box.append(h('button', { 'data-action': 'transfer', on: { click: () => handOver(c, 'transfer') } }, 'Transfer'));
         box.append(h('button', { 'data-action': 'escalate', on: { click: () => handOver(c, 'escalate') } }, 'Escalate'));
@@ -232,6 +238,30 @@ export function renderInbox(main, app, path) {
       }
     } else if (app.me.role !== 'Agent') box.append(h('button', { 'data-action': 'reopen', on: { click: () => run('reopen') } }, 'Reopen'));
     return box;
+  }
+
+  // A supervisor gives the conversation to a named person, seeing each one's presence and load against capacity.
+  async function assignTo(c) {
+    const people = (await get('/api/v1/users/').catch(() => state.users))
+      .filter(u => !u.disabled && (u.role === 'Agent' || u.role === 'Editor'))
+      .sort((a, b) => (b.online - a.online) || a.name.localeCompare(b.name));
+    const error = h('div.error', { hidden: true });
+    const close = () => { dialog.close(); dialog.remove(); };
+    const choose = async u => {
+      try { await post(`/api/v1/conversations/${c.id}/assign`, { agentId: u.id }); close(); await openConversation(c.id, { quiet: true }); load(); toast(`Assigned to ${u.name}`); }
+      catch (err) { showProblem(error, err); }
+    };
+    const dialog = h('dialog.modal.assign',
+      h('h3', 'Assign to'),
+      h('ul.people', people.map(u => h('li', { 'data-user': u.id },
+        h('button', { type: 'button', disabled: u.id === c.assigneeId, on: { click: () => choose(u) } },
+          h('strong', u.name), ' ', h('span.badge', { class: u.online ? 'window' : 'muted' }, u.presence),
+          ' ', h('span.load', { title: 'Open conversations / capacity' }, `${u.openLoad}/${u.capacity}`),
+          u.openLoad >= u.capacity ? h('span.small.warn', ' at capacity') : null)))),
+      error,
+      h('div.actions', h('button', { type: 'button', on: { click: close } }, 'Cancel')));
+    document.body.append(dialog);
+    dialog.showModal();
   }
 
   function handOver(c, kind) {

@@ -4,6 +4,7 @@ import { h, clear, toast } from './ui.js';
 import { renderInbox } from './inbox.js';
 import { renderDashboard } from './dashboard.js';
 import { renderSettings } from './settings.js';
+import { notificationCentre } from './notifications.js';
 
 const root = document.getElementById('root');
 const SIGNED_IN = 'engine.signedIn';
@@ -111,6 +112,7 @@ function header(active) {
     h('nav', nav),
     h('span.spacer'),
     app.me.role === 'Analyst' ? null : h('span.status', presence, load),
+    app.me.role === 'Administrator' || app.me.role === 'Editor' ? notificationCentre(app) : null,
     h('span.who', app.me.name, h('small', ` · ${app.me.role}`)),
     h('button.link', {
       on: {
@@ -138,7 +140,11 @@ function dispatch(event) {
     notifyAssigned();
     app.refreshMe && app.refreshMe().catch(() => {});
   }
-  if (event.type === 'alert.raised' && app.me && app.me.role !== 'Agent') toast('New alert — see the dashboard', 'warn');
+  if (event.type === 'alert.raised' && app.me && app.me.role !== 'Agent') {
+    const vip = event.kind === 'vip_waiting';
+    toast(vip ? 'A VIP customer is waiting' : 'New alert — see the dashboard', 'warn');
+    if (vip) browserNotification('A VIP customer is waiting');
+  }
   for (const fn of app.listeners) {
     try { fn(event); } catch (e) { console.warn(e); }
   }
@@ -157,8 +163,20 @@ function notifyAssigned() {
     osc.start();
     osc.stop(ctx.currentTime + 0.15);
   } catch { /* sound is best effort */ }
-  if ('Notification' in window && Notification.permission === 'granted') new Notification('New conversation assigned');
+  browserNotification('New conversation assigned');
 }
+
+// Browser notifications, asked for once (the answer is the browser's to keep), on the first click after signing in.
+const ASKED = 'engine.notificationsAsked';
+function askForNotifications() {
+  if (!('Notification' in window) || Notification.permission !== 'default' || localStorage.getItem(ASKED)) return;
+  localStorage.setItem(ASKED, '1');
+  Notification.requestPermission().catch(() => {});
+}
+function browserNotification(text) {
+  if ('Notification' in window && Notification.permission === 'granted') new Notification(text);
+}
+document.addEventListener('click', askForNotifications, { once: true });
 
 start().catch(e => { console.warn(e); toast(e.message, 'error'); });
 export { api };
