@@ -10,6 +10,8 @@ public sealed record LabelRequest(string? Name, Guid? ParentId);
 public sealed record LabelCreated(LabelView Label, string? Warning);
 public sealed record LabelRuleRequest(Guid? LabelId, IReadOnlyList<string>? Keywords, string? Pattern);
 public sealed record ApplyLabelRequest(Guid? LabelId);
+/// <summary>A new name, and/or retired (true: offered nowhere, applied by no rule; false: restored).</summary>
+public sealed record LabelUpdate(string? Name, bool? Retired);
 
 /// <summary>Labels (main → sub), auto-label rules, labelling conversations, and label usage.</summary>
 public static class LabelsApi
@@ -19,6 +21,12 @@ public static class LabelsApi
         var g = app.MapGroup("/api/v1/labels").WithTags("Automation");
         g.MapPost("/", Create).RequireAuthorization(Permissions.ManageSettings).WithSummary("A main label, or a sub-label with parentId (two levels). Warns above 20 labels.");
         g.MapGet("/", async (HttpContext h, Labels s, CancellationToken ct) => TypedResults.Ok(await s.ListAsync(h.User.BusinessId(), ct))).RequireAuthorization(Permissions.ReadConversations);
+        g.MapPatch("/{id:guid}", Update).RequireAuthorization(Permissions.ManageSettings).Refuses("label_exists")
+            .WithSummary("Rename (sub-labels and the conversations carrying it follow) or retire/restore a label. A retired "
+                + "label stays on its conversations and in reports, is offered nowhere and applied by no rule.");
+        g.MapDelete("/{id:guid}", Delete).RequireAuthorization(Permissions.ManageSettings).Refuses("label_in_use")
+            .WithSummary("Delete a label no conversation ever had, with its rules; answers what it removed. 409 label_in_use "
+                + "for one in use (retire it instead) or with sub-labels.");
         g.MapGet("/usage", async (HttpContext h, Labels s, CancellationToken ct, DateTimeOffset? from = null, DateTimeOffset? to = null, string? format = null) =>
             {
                 var report = await s.UsageAsync(h.User.BusinessId(), from, to, ct);
@@ -31,6 +39,8 @@ public static class LabelsApi
             .WithSummary("Auto-label rules; `flagged` ones had their pattern run out of time on a message (it matched nothing there).");
         app.MapPost("/api/v1/label-rules", CreateRule).WithTags("Automation").RequireAuthorization(Permissions.ManageSettings)
             .WithSummary("Auto-label: keywords or a regex on the customer's message (e.g. a tracking number → Logistics).");
+        app.MapDelete("/api/v1/label-rules/{id:guid}", DeleteRule).WithTags("Automation")
+            .RequireAuthorization(Permissions.ManageSettings).WithSummary("Delete an auto-label rule; answers the rule removed.");
         app.MapPost("/api/v1/conversations/{id:guid}/labels", (Guid id, ApplyLabelRequest r, HttpContext h, ConversationDesk s) => Set(id, r.LabelId, true, h, s))
             .WithTags("Conversations").RequireAuthorization(Permissions.Reply);
         app.MapDelete("/api/v1/conversations/{id:guid}/labels/{labelId:guid}", (Guid id, Guid labelId, HttpContext h, ConversationDesk s) => Set(id, labelId, false, h, s))
@@ -58,6 +68,22 @@ public static class LabelsApi
         var rule = await s.AddRuleAsync(http.User.Actor(), r.LabelId!.Value, r.Keywords ?? [], r.Pattern, ct);
         return TypedResults.Created("/api/v1/label-rules", rule);
     }
+
+    private static async Task<IResult> Update(Guid id, LabelUpdate r, HttpContext http, Labels s, CancellationToken ct)
+    {
+        var v = new Validation().Require(r.Name is null || !string.IsNullOrWhiteSpace(r.Name) && r.Name.Trim().Length <= 60
+            && !r.Name.Contains('/'), "name", "1–60 characters, no '/'.")
+            .Require(r.Name is not null || r.Retired is not null, "name", "Give a new name, retired, or both.");
+        if (!v.IsValid) return v.Problem();
+        return await s.UpdateAsync(http.User.Actor(), id, r.Name?.Trim(), r.Retired, ct) is { } label
+            ? TypedResults.Ok(label) : Problems.NotFound("label", id);
+    }
+
+    private static async Task<IResult> Delete(Guid id, HttpContext http, Labels s, CancellationToken ct) =>
+        await s.DeleteAsync(http.User.Actor(), id, ct) is { } deleted ? TypedResults.Ok(deleted) : Problems.NotFound("label", id);
+
+    private static async Task<IResult> DeleteRule(Guid id, HttpContext http, Labels s, CancellationToken ct) =>
+        await s.DeleteRuleAsync(http.User.Actor(), id, ct) is { } rule ? TypedResults.Ok(rule) : Problems.NotFound("label rule", id);
 
     /// <summary>By hand, through the conversation's grain (a refusal "not_found" when the conversation or label is
     /// not this business's).</summary>

@@ -19,6 +19,10 @@ public static class QuickRepliesApi
         g.MapPost("/", Create).RequireAuthorization(Permissions.ManageConversations);
         g.MapGet("/", async (HttpContext h, QuickReplies q, CancellationToken ct) => TypedResults.Ok(await q.ListAsync(h.User.BusinessId(), ct))).RequireAuthorization(Permissions.ReadConversations);
         g.MapPatch("/{id:guid}", Update).RequireAuthorization(Permissions.ManageConversations);
+        g.MapDelete("/{id:guid}", async (Guid id, HttpContext h, QuickReplies q, CancellationToken ct) =>
+                await q.DeleteAsync(h.User.Actor(), id, ct) is { } deleted ? Results.Ok(deleted) : Problems.NotFound("quick reply", id))
+            .RequireAuthorization(Permissions.ManageConversations)
+            .WithSummary("Delete a quick reply; answers what was removed. Its past uses stay counted in each agent's share.");
         g.MapPost("/{id:guid}/render", Render).RequireAuthorization(Permissions.Reply)
             .WithSummary("The text for a conversation: the scenario's version in the contact's language, with variables filled.");
         g.MapGet("/usage", async (HttpContext h, QuickReplies q, CancellationToken ct, DateTimeOffset? from = null, DateTimeOffset? to = null, string? format = null) =>

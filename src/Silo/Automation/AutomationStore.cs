@@ -160,7 +160,7 @@ public sealed class AutomationStore(NpgsqlDataSource db, TimeProvider clock)
               from routing_rules where business_id = any(@b) order by priority desc, created_at
             """,
             "select b.id, b.time_zone, b.hours::text, (select t.id from teams t where t.business_id = b.id and t.is_default), b.bot_quiet_minutes from businesses b where b.id = any(@b)",
-            Labels.RulesQuery,
+            Labels.ActiveRulesQuery,
             BotFlows.LatestQuery,
         })
             batch.BatchCommands.Add(Sql.Command(sql, ("b", businesses)));

@@ -6,7 +6,13 @@ using Npgsql;
 
 namespace Engine.Silo.Automation;
 
-public sealed record LabelView(Guid Id, string Name, Guid? ParentId, string Path, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+/// <summary>A label; a <see cref="Retired"/> one stays on the conversations that have it but is offered nowhere and
+/// applied by no rule.</summary>
+public sealed record LabelView(Guid Id, string Name, Guid? ParentId, string Path, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    bool Retired = false);
+
+/// <summary>What deleting a label removed: the label, its rules.</summary>
+public sealed record LabelDeleted(Guid Id, string Path, int Rules);
 /// <summary>An auto-label rule; <see cref="PatternTimeouts"/> counts the messages on which its pattern ran out of
 /// time (flagged).</summary>
 public sealed record LabelRule(Guid Id, Guid LabelId, string Path, IReadOnlyList<string> Keywords, string? Pattern, int PatternTimeouts = 0,
@@ -67,9 +73,107 @@ public sealed class Labels(NpgsqlDataSource db, Reports.Rollups rollups, TimePro
     public async Task<IReadOnlyList<LabelView>> ListAsync(Guid business, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        return await Sql.QueryAsync(conn, null, "select id, name, parent_id, path, created_at, updated_at from labels where business_id = @b order by path",
-            r => new LabelView(r.GetGuid(0), r.GetString(1), r.NullableGuid(2), r.GetString(3), r.Time(4), r.Time(5)), ct, ("b", business));
+        return await Sql.QueryAsync(conn, null, $"select {LabelColumns} from labels where business_id = @b order by path",
+            ReadLabel, ct, ("b", business));
     }
+
+    /// <summary>A change in one transaction (committed when <paramref name="work"/> returns, also with nothing to
+    /// change; rolled back when it throws).</summary>
+    private async Task<T> InTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, DateTimeOffset, Task<T>> work,
+        CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var result = await work(conn, tx, now);
+        await tx.CommitAsync(ct);
+        return result;
+    }
+
+    private const string LabelColumns = "id, name, parent_id, path, created_at, updated_at, retired_at is not null";
+
+    private static LabelView ReadLabel(NpgsqlDataReader r) =>
+        new(r.GetGuid(0), r.GetString(1), r.NullableGuid(2), r.GetString(3), r.Time(4), r.Time(5), r.GetBoolean(6));
+
+    /// <summary>
+    /// Renames a label (its sub-labels' paths and the conversations that carry them follow, so reports continue under
+    /// the new name) and retires or restores it. Null when no such label is in the business.
+    /// </summary>
+    public Task<LabelView?> UpdateAsync(Actor actor, Guid id, string? name, bool? retired, CancellationToken ct) =>
+        InTransactionAsync(async (conn, tx, now) =>
+        {
+            var before = (await Sql.QueryAsync(conn, tx, $"select {LabelColumns} from labels where id = @id and business_id = @b for update",
+                ReadLabel, ct, ("id", id), ("b", actor.BusinessId))).SingleOrDefault();
+            if (before is null) return null;
+            if (name is not null && name != before.Name)
+            {
+                var path = before.ParentId is null ? name : $"{before.Path[..before.Path.LastIndexOf('/')]}/{name}";
+                if (await Sql.QueryAsync(conn, tx, "select 1 from labels where business_id = @b and path = @p", r => r.GetInt32(0), ct,
+                        ("b", actor.BusinessId), ("p", path)) is [_])
+                    throw new RefusedException("label_exists", $"There is a label {path} already.");
+                var renames = (await Sql.QueryAsync(conn, tx, """
+                    select path, @new || substr(path, length(@old) + 1) from labels
+                     where business_id = @b and (id = @id or parent_id = @id)
+                    """, r => (Old: r.GetString(0), New: r.GetString(1)), ct, ("b", actor.BusinessId), ("id", id), ("old", before.Path),
+                    ("new", path))).ToList();
+                await Sql.ExecAsync(conn, tx, """
+                    update labels set name = case when id = @id then @name else name end,
+                           path = @new || substr(path, length(@old) + 1), updated_at = @now
+                     where business_id = @b and (id = @id or parent_id = @id)
+                    """, ct, ("id", id), ("name", name), ("new", path), ("old", before.Path), ("now", now), ("b", actor.BusinessId));
+                // The conversations carrying it (their report rows follow through the rollup triggers) and the routing
+                // rules naming it.
+                foreach (var (old, renamed) in renames)
+                    await Sql.ExecAsync(conn, tx, """
+                        update conversations set labels = array_replace(labels, @old, @new), updated_at = @now, version = version + 1
+                         where business_id = @b and @old = any(labels);
+                        update routing_rules set labels = array_replace(labels, @old, @new), updated_at = @now
+                         where business_id = @b and @old = any(labels);
+                        """, ct, ("old", old), ("new", renamed), ("now", now), ("b", actor.BusinessId));
+            }
+            if (retired is { } r2 && r2 != before.Retired)
+                await Sql.ExecAsync(conn, tx, "update labels set retired_at = @at, updated_at = @now where id = @id", ct,
+                    ("at", r2 ? now : null), ("now", now), ("id", id));
+            var after = (await Sql.QueryAsync(conn, tx, $"select {LabelColumns} from labels where id = @id", ReadLabel, ct, ("id", id))).Single();
+            await AuditLog.WriteAsync(conn, tx, actor, "label.updated", "label", id, before, after, now, ct);
+            return after;
+        }, ct);
+
+    /// <summary>Deletes a label no conversation ever had (with its rules); one in use is refused — retire it instead,
+    /// its history stays. Null when no such label is in the business.</summary>
+    public Task<LabelDeleted?> DeleteAsync(Actor actor, Guid id, CancellationToken ct) =>
+        InTransactionAsync(async (conn, tx, now) =>
+        {
+            var label = (await Sql.QueryAsync(conn, tx, $"select {LabelColumns} from labels where id = @id and business_id = @b for update",
+                ReadLabel, ct, ("id", id), ("b", actor.BusinessId))).SingleOrDefault();
+            if (label is null) return null;
+            var (used, children) = (await Sql.QueryAsync(conn, tx, """
+                select (select count(*) from conversation_labels where label_id = @id)::int,
+                       (select count(*) from labels where parent_id = @id)::int
+                """, r => (r.GetInt32(0), r.GetInt32(1)), ct, ("id", id))).Single();
+            if (used > 0)
+                throw new RefusedException("label_in_use",
+                    $"{label.Path} is on {used} conversation(s): retire it instead (it stays on them, offered nowhere).");
+            if (children > 0)
+                throw new RefusedException("label_in_use", $"{label.Path} has {children} sub-label(s): delete or retire those first.");
+            var rules = await Sql.ExecAsync(conn, tx, "delete from label_rules where label_id = @id", ct, ("id", id));
+            await Sql.ExecAsync(conn, tx, "delete from labels where id = @id", ct, ("id", id));
+            var deleted = new LabelDeleted(id, label.Path, rules);
+            await AuditLog.WriteAsync(conn, tx, actor, "label.deleted", "label", id, label, deleted, now, ct);
+            return deleted;
+        }, ct);
+
+    /// <summary>Deletes an auto-label rule; null when no such rule is in the business.</summary>
+    public Task<LabelRule?> DeleteRuleAsync(Actor actor, Guid id, CancellationToken ct) =>
+        InTransactionAsync(async (conn, tx, now) =>
+        {
+            var rule = (await Sql.QueryAsync(conn, tx, RulesQuery.Replace("where r.business_id = any(@b)", "where r.business_id = any(@b) and r.id = @id"),
+                r => ReadRule(r).Rule, ct, ("b", new[] { actor.BusinessId }), ("id", id))).SingleOrDefault();
+            if (rule is null) return null;
+            await Sql.ExecAsync(conn, tx, "delete from label_rules where id = @id", ct, ("id", id));
+            await AuditLog.WriteAsync(conn, tx, actor, "label_rule.deleted", "label_rule", id, rule, null, now, ct);
+            return rule;
+        }, ct);
 
     public async Task<LabelRule> AddRuleAsync(Actor actor, Guid label, IReadOnlyList<string> keywords, string? pattern, CancellationToken ct)
     {
@@ -92,10 +196,12 @@ public sealed class Labels(NpgsqlDataSource db, Reports.Rollups rollups, TimePro
         var now = clock.GetUtcNow();
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var path = (await Sql.QueryAsync(conn, tx, """
-            select l.path from labels l join conversations c on c.business_id = l.business_id where l.id = @l and c.id = @c and c.business_id = @b
-            """, r => r.GetString(0), ct, ("l", label), ("c", conversation), ("b", actor.BusinessId))).SingleOrDefault();
+        var (path, retired) = (await Sql.QueryAsync(conn, tx, """
+            select l.path, l.retired_at is not null from labels l join conversations c on c.business_id = l.business_id
+             where l.id = @l and c.id = @c and c.business_id = @b
+            """, r => (r.GetString(0), r.GetBoolean(1)), ct, ("l", label), ("c", conversation), ("b", actor.BusinessId))).SingleOrDefault();
         if (path is null) return false;
+        if (apply && retired) throw new RefusedException("label_retired", $"{path} is retired: it is applied no more.");
         var batch = new NpgsqlBatch(conn, tx);
         if (apply) foreach (var cmd in Apply(conversation, label, path, actor.UserId?.ToString() ?? actor.Id, now)) batch.BatchCommands.Add(cmd);
         else
@@ -153,6 +259,10 @@ public sealed class Labels(NpgsqlDataSource db, Reports.Rollups rollups, TimePro
     }
 
     /// <summary>Auto-label rules of the businesses in @b (read with the rest of their automation).</summary>
+    /// <summary>The rules that label incoming messages: those of labels not retired.</summary>
+    internal static readonly string ActiveRulesQuery = RulesQuery.Replace("where r.business_id = any(@b)",
+        "where r.business_id = any(@b) and l.retired_at is null");
+
     internal const string RulesQuery = """
         select r.business_id, r.id, r.label_id, l.path, r.keywords, r.pattern, r.pattern_timeouts, r.pattern_timed_out_at
           from label_rules r join labels l on l.id = r.label_id where r.business_id = any(@b) order by r.created_at, r.id

@@ -11,6 +11,8 @@ namespace Engine.Silo.Automation;
 public sealed record QuickReply(Guid Id, string Shortcut, string Name, IReadOnlyList<QuickReplyVersion> Versions, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 public sealed record TemplateUsage(Guid TemplateId, string Shortcut, int Uses, decimal Share, bool Flagged);
 public sealed record AgentTemplateUsage(string AgentId, string? Name, int Replies, int WithTemplate, decimal Share, bool Flagged);
+/// <summary>What deleting a quick reply removed: the template; its <see cref="Uses"/> stay counted for the agents.</summary>
+public sealed record QuickReplyDeleted(Guid Id, string Shortcut, int Uses);
 public sealed record QuickReplyUsageReport(DateTimeOffset From, DateTimeOffset To, int AgentReplies, IReadOnlyList<TemplateUsage> Templates, IReadOnlyList<AgentTemplateUsage> Agents);
 
 /// <summary>Quick-reply templates, rendering for a conversation, and usage per template and per agent.</summary>
@@ -39,6 +41,24 @@ public sealed class QuickReplies(NpgsqlDataSource db, Reports.Rollups rollups, T
         await AuditLog.WriteAsync(conn, tx, actor, id is null ? "quick_reply.created" : "quick_reply.updated", "quick_reply", reply.Id, null, reply, now, ct);
         await tx.CommitAsync(ct);
         return reply;
+    }
+
+    /// <summary>Deletes a quick reply; its past uses stay counted in each agent's share. Null when there is no such one.</summary>
+    public async Task<QuickReplyDeleted?> DeleteAsync(Actor actor, Guid id, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var reply = (await Sql.QueryAsync(conn, tx, $"select {Columns} from quick_replies where business_id = @b and id = @id for update",
+            Read, ct, ("b", actor.BusinessId), ("id", id))).SingleOrDefault();
+        if (reply is null) return null;
+        var uses = (await Sql.QueryAsync(conn, tx, "select count(*)::int from quick_reply_uses where template_id = @id",
+            r => r.GetInt32(0), ct, ("id", id))).Single();
+        await Sql.ExecAsync(conn, tx, "delete from quick_replies where id = @id", ct, ("id", id));
+        var deleted = new QuickReplyDeleted(id, reply.Shortcut, uses);
+        await AuditLog.WriteAsync(conn, tx, actor, "quick_reply.deleted", "quick_reply", id, reply, deleted, now, ct);
+        await tx.CommitAsync(ct);
+        return deleted;
     }
 
     public async Task<IReadOnlyList<QuickReply>> ListAsync(Guid business, CancellationToken ct)

@@ -32,6 +32,10 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
         if (agent is not null) { sql.Append(AgentScope); ps.Add(("agent", agent)); }
         if (f.TeamId is not null) { sql.Append(" and c.team_id = @team"); ps.Add(("team", f.TeamId)); }
         if (f.Queued == true) sql.Append(" and c.status = 'open' and c.assignee_id is null and c.team_id is not null");
+        // The bot's: it answered and nobody else holds the conversation (ConversationRules.WithTheBot).
+        if (f.WithBot == true)
+            sql.Append(" and c.status = 'open' and c.team_id is null and c.assignee_id is null and c.first_human_reply_at is null"
+                + " and c.bot_outcome is null and c.bot_replies > 0");
         if (f.Status is not null) { sql.Append(" and c.status = @status"); ps.Add(("status", f.Status)); }
         if (f.ChannelId is not null) { sql.Append(" and c.channel_id = @channel"); ps.Add(("channel", f.ChannelId)); }
         if (f.ContactId is not null) { sql.Append(" and c.contact_id = @contact"); ps.Add(("contact", f.ContactId)); }

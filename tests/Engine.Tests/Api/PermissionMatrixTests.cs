@@ -66,11 +66,13 @@ public class PermissionMatrixTests(EngineFixture f) : IClassFixture<EngineFixtur
         ["POST /api/v1/auto-replies/test-set"] = [A], ["GET /api/v1/auto-replies/match-rate"] = [A, E, N],
         ["POST /api/v1/bot-flows/"] = [A], ["GET /api/v1/bot-flows/"] = [A, E], ["GET /api/v1/bot-flows/{key}/versions"] = [A, E],
         ["POST /api/v1/quick-replies/"] = [A, E], ["GET /api/v1/quick-replies/"] = [A, E, G], ["PATCH /api/v1/quick-replies/{id:guid}"] = [A, E],
+        ["DELETE /api/v1/quick-replies/{id:guid}"] = [A, E],
         ["POST /api/v1/quick-replies/{id:guid}/render"] = [A, E, G], ["GET /api/v1/quick-replies/usage"] = [A, E, N],
         ["GET /api/v1/reports/csat"] = [A, E, N], ["GET /api/v1/reports/summary"] = [A, E, N], ["GET /api/v1/reports/conversations.csv"] = [A, E, N],
         ["GET /api/v1/reports/agents"] = [A, E, N], ["GET /api/v1/reports/heatmap"] = [A, E, N], ["GET /api/v1/reports/daily"] = [A, E, N],
         ["GET /api/v1/reports/weekly"] = [A, E, N], ["GET /api/v1/alerts"] = [A, E, N], ["GET /api/v1/alert-rules/"] = [A, E, N], ["PUT /api/v1/alert-rules/"] = [A],
         ["POST /api/v1/labels/"] = [A], ["GET /api/v1/labels/"] = [A, E, G], ["GET /api/v1/labels/usage"] = [A, E, N], ["POST /api/v1/label-rules"] = [A], ["GET /api/v1/label-rules"] = [A, E],
+        ["PATCH /api/v1/labels/{id:guid}"] = [A], ["DELETE /api/v1/labels/{id:guid}"] = [A], ["DELETE /api/v1/label-rules/{id:guid}"] = [A],
         ["POST /api/v1/conversations/{id:guid}/labels"] = [A, E, G], ["DELETE /api/v1/conversations/{id:guid}/labels/{labelId:guid}"] = [A, E, G],
         ["POST /api/v1/auth/logout"] = All, ["GET /api/v1/me/"] = All, ["POST /api/v1/me/presence"] = All, ["POST /api/v1/me/heartbeat"] = All, ["GET /api/v1/stream"] = All,
     };

@@ -53,6 +53,21 @@ public class QuickReplyTests(OutboundFixture f) : IClassFixture<OutboundFixture>
         var refund = usage.GetProperty("templates").EnumerateArray().Single(t => t.GetProperty("shortcut").GetString() == "/refund");
         Assert.Equal(1, refund.GetProperty("uses").GetInt32());
         Assert.False(refund.GetProperty("flagged").GetBoolean());             // 1 of 2 agent replies
+
+        // Deleted: gone from the list and from use, its one use still counted for the agent.
+        var deleted = await f.Admin.DeleteAsync($"/api/v1/quick-replies/{template}");
+        Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        var what = JsonDocument.Parse(await deleted.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(("/refund", 1), (what.GetProperty("shortcut").GetString(), what.GetProperty("uses").GetInt32()));
+        Assert.DoesNotContain((await f.Admin.GetFromJsonAsync<JsonElement[]>("/api/v1/quick-replies"))!,
+            q => q.GetProperty("id").GetGuid() == template);
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsJsonAsync($"/api/v1/conversations/{english}/messages",
+            new { quickReplyId = template })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await f.Admin.DeleteAsync($"/api/v1/quick-replies/{template}")).StatusCode);
+        var after = await f.Admin.GetFromJsonAsync<JsonElement>("/api/v1/quick-replies/usage");
+        Assert.Equal(1, after.GetProperty("agents").EnumerateArray().Single(a => a.GetProperty("agentId").GetString() == agent.ToString())
+            .GetProperty("withTemplate").GetInt32());
+        Assert.DoesNotContain(after.GetProperty("templates").EnumerateArray(), t => t.GetProperty("shortcut").GetString() == "/refund");
         f.Clock.Rewind(TimeSpan.FromMinutes(1));
     }
 }

@@ -185,6 +185,12 @@ public class WebAppTests(BrowserFixture f) : IClassFixture<BrowserFixture>
         await Assertions.Expect(page.Locator("#trend-volume")).ToBeVisibleAsync();
         await BrowserFixture.ScreenshotAsync(page, "dashboard");
         NoConsoleErrors(errors);
+        var (narrow, narrowErrors) = await f.PageAsync(375, 812);   // the same at a phone's width
+        await BrowserFixture.SignInAsync(narrow, editorEmail);
+        await narrow.ClickAsync("nav a[data-view=dashboard]");
+        await Assertions.Expect(narrow.Locator("[data-figure=conversations] .value")).ToHaveTextAsync("4");
+        await BrowserFixture.ScreenshotAsync(narrow, "dashboard-375");
+        NoConsoleErrors(narrowErrors);
 
         var (analyst, analystErrors) = await f.PageAsync();
         await BrowserFixture.SignInAsync(analyst, analystEmail);

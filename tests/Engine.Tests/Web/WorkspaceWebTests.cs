@@ -132,4 +132,155 @@ public class WorkspaceWebTests(BrowserFixture f) : IClassFixture<BrowserFixture>
         await Assertions.Expect(page.Locator(".notifpanel li.read[data-kind=csat_low]", new() { HasText = "2/5" })).ToBeVisibleAsync();
         WebAppTests.NoConsoleErrors(errors);
     }
+
+    [Fact]
+    public async Task An_administrator_edits_an_auto_replys_content_and_retires_and_deletes_labels()
+    {
+        var created = await f.Admin.PostAsJsonAsync("/api/v1/auto-replies/", new
+        {
+            name = "Prices desk", trigger = "keyword", keywords = new[] { "pricelist" }, variants = new[] { "Our prices start at 10 USD." },
+            buttons = Array.Empty<object>(), enabled = true,
+        });
+        created.EnsureSuccessStatusCode();
+        var rule = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("rule").GetProperty("id").GetGuid();
+        var legacy = (await (await f.Admin.PostAsJsonAsync("/api/v1/labels", new { name = $"Legacy {Guid.NewGuid():N}"[..14] }))
+            .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("label");
+        var temp = (await (await f.Admin.PostAsJsonAsync("/api/v1/labels", new { name = $"Temp {Guid.NewGuid():N}"[..12] }))
+            .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("label");
+        var phone = WebAppTests.NewPhone();
+        await f.CustomerWritesAsync(phone, "hello there", name: "Lea Legacy");
+        (await f.Admin.PostAsJsonAsync($"/api/v1/conversations/{await OpenConversationOfAsync(phone)}/labels",
+            new { labelId = legacy.GetProperty("id").GetGuid() })).EnsureSuccessStatusCode();
+        var (_, email) = await f.UserAsync("Ari Admin", "Administrator");
+        var (page, errors) = await f.PageAsync();
+        await BrowserFixture.SignInAsync(page, email);
+        await page.ClickAsync("a[data-view=settings]");
+
+        // The auto-reply's content, not only its switch: a new text and the hours it answers in.
+        await page.ClickAsync("a[data-section=auto-replies]");
+        await page.ClickAsync($"button[data-action=edit][data-rule='{rule}']");
+        var editor = page.Locator(".autoreplyform form");
+        await Assertions.Expect(editor.Locator("textarea[name=variant1]")).ToHaveValueAsync("Our prices start at 10 USD.");
+        await editor.Locator("textarea[name=variant1]").FillAsync("Our prices start at 12 USD, see the list.");
+        await editor.Locator("input[name=activeFrom]").FillAsync("09:00");
+        await editor.Locator("input[name=activeTo]").FillAsync("18:00");
+        await editor.Locator("button[type=submit]").ClickAsync();
+        await Assertions.Expect(page.Locator("table.list")).ToContainTextAsync("Our prices start at 12 USD, see the list.");
+        var saved = await f.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/auto-replies/{rule}");
+        Assert.Equal("Our prices start at 12 USD, see the list.", saved.GetProperty("variants")[0].GetString());
+        Assert.StartsWith("09:00", saved.GetProperty("activeFrom").GetString());
+        Assert.Equal("pricelist", saved.GetProperty("keywords")[0].GetString());
+
+        // Labels: the one in use is retired (kept on its conversation); deleting it is refused; an unused one goes.
+        await page.ClickAsync("a[data-section=labels]");
+        var legacyRow = page.Locator($"tr[data-label='{legacy.GetProperty("id").GetGuid()}']");
+        await legacyRow.Locator("button[data-action=retire]").ClickAsync();
+        await Assertions.Expect(page.Locator($"tr[data-label='{legacy.GetProperty("id").GetGuid()}'].retired")).ToContainTextAsync("retired");
+        Assert.True((await f.Admin.GetFromJsonAsync<JsonElement[]>("/api/v1/labels"))!
+            .Single(l => l.GetProperty("id").GetGuid() == legacy.GetProperty("id").GetGuid()).GetProperty("retired").GetBoolean());
+        await page.Locator($"tr[data-label='{legacy.GetProperty("id").GetGuid()}'] button[data-action=delete]").ClickAsync();
+        await page.ClickAsync("dialog.confirm button[data-action=confirm]");
+        await Assertions.Expect(page.Locator(".toast.error")).ToContainTextAsync("retire it instead");
+        await page.Locator($"tr[data-label='{temp.GetProperty("id").GetGuid()}'] button[data-action=delete]").ClickAsync();
+        await page.ClickAsync("dialog.confirm button[data-action=confirm]");
+        await Assertions.Expect(page.Locator(".toast", new() { HasText = "Deleted" })).ToContainTextAsync(temp.GetProperty("path").GetString()!);
+        await Assertions.Expect(page.Locator($"tr[data-label='{temp.GetProperty("id").GetGuid()}']")).ToHaveCountAsync(0);
+        Assert.Equal(["" + legacy.GetProperty("path").GetString()],
+            (await f.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/conversations/{await OpenConversationOfAsync(phone)}"))
+            .GetProperty("labels").EnumerateArray().Select(l => l.GetString()));
+        await BrowserFixture.ScreenshotAsync(page, "settings-labels");
+
+        // What was done shows in the audit log, filtered by action.
+        await page.ClickAsync("a[data-section=audit]");
+        await page.FillAsync("form.audit input[name=action]", "label.deleted");
+        await page.ClickAsync("form.audit button[type=submit]");
+        await Assertions.Expect(page.Locator("table.audit tbody tr[data-action='label.deleted']")).ToContainTextAsync(
+            temp.GetProperty("id").GetGuid().ToString());
+        await Assertions.Expect(page.Locator("table.audit tbody tr[data-action='label.updated']")).ToHaveCountAsync(0);
+        lock (errors) errors.RemoveAll(e => e.Contains("status of 409"));   // the refused delete, shown to the administrator
+        WebAppTests.NoConsoleErrors(errors);
+    }
+
+    [Fact]
+    public async Task An_administrator_resumes_a_paused_webhook_and_replays_its_deliveries_from_a_point()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var created = await f.Admin.PostAsJsonAsync("/api/v1/webhooks/", new { url = receiver.Url, events = new[] { "message.received" } });
+        created.EnsureSuccessStatusCode();
+        var hook = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("webhook").GetProperty("id").GetGuid();
+        var phone = WebAppTests.NewPhone();
+        await f.CustomerWritesAsync(phone, "first question", name: "Hal Hook");
+        await f.CustomerWritesAsync(phone, "second question", name: "Hal Hook");
+        await BrowserFixture.EventuallyAsync(() => Task.FromResult(receiver.Deliveries.Count == 2 ? "two" : null), "both deliveries");
+        var second = receiver.Deliveries.Select(d => JsonDocument.Parse(d.Body).RootElement.GetProperty("id").ToString())
+            .OrderBy(id => long.Parse(id)).Last();
+        // The subscription was paused (as a day of failures does); nothing is delivered while it is.
+        await f.Db.ExecAsync("update webhook_subscriptions set paused_at = now(), pause_reason = 'failing for 24 hours' where id = @id", ("id", hook));
+
+        var (_, email) = await f.UserAsync("Wen Webhooks", "Administrator");
+        var (page, errors) = await f.PageAsync();
+        await BrowserFixture.SignInAsync(page, email);
+        await page.ClickAsync("a[data-view=settings]");
+        await page.ClickAsync("a[data-section=webhooks]");
+        await Assertions.Expect(page.Locator("table.list").First).ToContainTextAsync("paused: failing for 24 hours");
+        await page.ClickAsync("button[data-action=resume]");
+        await Assertions.Expect(page.Locator("table.list").First).ToContainTextAsync("active");
+        Assert.False((await f.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/webhooks/{hook}")).GetProperty("paused").GetBoolean());
+
+        // Replay from the second delivery on: exactly that one again.
+        await page.ClickAsync("button[data-action=deliveries]");
+        var rows = page.Locator(".deliveries button[data-action=replay-from]");
+        await Assertions.Expect(rows).ToHaveCountAsync(2);
+        await rows.Nth(1).ClickAsync();
+        await Assertions.Expect(page.Locator(".toast", new() { HasText = "queued again" })).ToContainTextAsync("1 delivery");
+        await BrowserFixture.EventuallyAsync(() => Task.FromResult(receiver.Deliveries.Count == 3 ? "replayed" : null),
+            "the second delivery again");
+        Assert.Equal(2, receiver.Deliveries.Count(d => JsonDocument.Parse(d.Body).RootElement.GetProperty("id").ToString() == second));
+        WebAppTests.NoConsoleErrors(errors);
+    }
+
+    [Fact]
+    public async Task An_agent_picks_a_quick_replys_scenario_and_an_editor_deletes_a_quick_reply()
+    {
+        var created = await f.Admin.PostAsJsonAsync("/api/v1/quick-replies", new
+        {
+            shortcut = "/late", name = "Late parcel",
+            versions = new[]
+            {
+                new { scenario = "standard", language = (string?)null, text = "Sorry {name}, your parcel is on its way." },
+                new { scenario = "refusal", language = (string?)null, text = "Sorry {name}, we cannot refund this parcel." },
+            },
+        });
+        created.EnsureSuccessStatusCode();
+        var template = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        var (agent, email) = await f.UserAsync("Sam Scenario", "Agent");
+        var phone = WebAppTests.NewPhone();
+        await f.CustomerWritesAsync(phone, "where is my refund", name: "Pia Parcel");
+        (await f.Admin.PostAsJsonAsync($"/api/v1/conversations/{await OpenConversationOfAsync(phone)}/assign", new { agentId = agent }))
+            .EnsureSuccessStatusCode();
+        var (page, errors) = await f.PageAsync();
+        await BrowserFixture.SignInAsync(page, email);
+        await page.Locator("ul.conversations li", new() { HasText = "Pia Parcel" }).ClickAsync();
+        await page.FillAsync("#composer", "/late");
+        await page.ClickAsync("ul.suggestions li[data-shortcut='/late']");
+        await Assertions.Expect(page.Locator("#composer")).ToHaveValueAsync("Sorry Pia Parcel, your parcel is on its way.");
+        await page.SelectOptionAsync("select[name=scenario]", "refusal");
+        await Assertions.Expect(page.Locator("#composer")).ToHaveValueAsync("Sorry Pia Parcel, we cannot refund this parcel.");
+        await page.ClickAsync("button[data-action=send]");
+        await BrowserFixture.EventuallyAsync(() => Task.FromResult(f.Provider.Sent.FirstOrDefault(s => s.Recipient == phone
+            && s.Body.Contains("we cannot refund"))?.Body), "the refusal version to be sent");
+        WebAppTests.NoConsoleErrors(errors);
+
+        var (_, editorEmail) = await f.UserAsync("Eli Editor", "Editor");
+        var (settings, settingsErrors) = await f.PageAsync();
+        await BrowserFixture.SignInAsync(settings, editorEmail);
+        await settings.ClickAsync("a[data-view=settings]");
+        await settings.ClickAsync("a[data-section=quick-replies]");
+        await settings.ClickAsync($"button[data-action=delete][data-quick-reply='{template}']");
+        await settings.ClickAsync("dialog.confirm button[data-action=confirm]");
+        await Assertions.Expect(settings.Locator(".toast", new() { HasText = "Deleted" })).ToContainTextAsync("/late (used 1 time(s))");
+        Assert.DoesNotContain((await f.Admin.GetFromJsonAsync<JsonElement[]>("/api/v1/quick-replies"))!,
+            q => q.GetProperty("id").GetGuid() == template);
+        WebAppTests.NoConsoleErrors(settingsErrors);
+    }
 }

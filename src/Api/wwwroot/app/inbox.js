@@ -7,7 +7,7 @@ import { templateChooser } from './templates.js';
 import { customerPanel } from './customer.js';
 
 const FILTERS = [
-  ['mine', 'Mine'], ['queues', 'Team queues'], ['open', 'All open'], ['resolved', 'Resolved'],
+  ['mine', 'Mine'], ['queues', 'Team queues'], ['bot', 'With the bot'], ['open', 'All open'], ['resolved', 'Resolved'],
 ];
 
 export function renderInbox(main, app, path) {
@@ -40,7 +40,7 @@ export function renderInbox(main, app, path) {
   });
 
   function renderFilters() {
-    const tabs = FILTERS.map(([key, label]) => h('button.tab', {
+    const tabs = FILTERS.filter(([key]) => key !== 'bot' || app.me.role !== 'Agent').map(([key, label]) => h('button.tab', {
       class: state.filter === key ? 'active' : null, 'data-filter': key,
       on: { click: () => { state.filter = key; renderFilters(); load(); } },
     }, label));
@@ -103,6 +103,7 @@ export function renderInbox(main, app, path) {
     const q = { limit: 100, label: state.label, channelId: state.channel, teamId: state.team };
     if (state.filter === 'mine') Object.assign(q, { status: 'open', assigneeId: app.me.id });
     if (state.filter === 'queues') Object.assign(q, { status: 'open', queued: true });
+    if (state.filter === 'bot') Object.assign(q, { status: 'open', withBot: true });
     if (state.filter === 'open') q.status = 'open';
     if (state.filter === 'resolved') q.status = 'resolved';
     const page = await get('/api/v1/conversations/' + query(q));
@@ -412,7 +413,7 @@ export function renderInbox(main, app, path) {
   function labelsPanel(c) {
     const current = new Set(c.labels);
     const select = h('select', { 'aria-label': 'Add label' }, h('option', { value: '' }, 'Add label…'),
-      state.labels.filter(l => !current.has(l.name)).map(l => h('option', { value: l.id }, l.path || l.name)));
+      state.labels.filter(l => !l.retired && !current.has(l.path)).map(l => h('option', { value: l.id }, l.path)));
     select.addEventListener('change', async () => {
       if (!select.value) return;
       try { await post(`/api/v1/conversations/${c.id}/labels`, { labelId: select.value }); await openConversation(c.id, { quiet: true }); load(); }
@@ -420,7 +421,7 @@ export function renderInbox(main, app, path) {
     });
     return h('section.labels', h('h3', 'Labels'),
       h('div', c.labels.map(name => {
-        const label = state.labels.find(l => l.name === name);
+        const label = state.labels.find(l => l.path === name);
         return h('span.chip', name, label ? h('button.link', {
           'aria-label': `Remove ${name}`,
           on: { click: async () => { await del(`/api/v1/conversations/${c.id}/labels/${label.id}`); await openConversation(c.id, { quiet: true }); load(); } },
@@ -455,7 +456,7 @@ export function renderInbox(main, app, path) {
     const attachedRow = h('div.attached');
     const showAttached = () => {
       const a = draft.attachment;
-      clear(attachedRow, a ? h('span.chip', { 'data-attachment': a.id }, `📎 ${a.filename || a.type} · ${size(a.size)}`,
+      clear(attachedRow, a ? h('span.chip', { 'data-attachment': a.id }, `Attached: ${a.filename || a.type} · ${size(a.size)}`,
         h('button.x', { type: 'button', 'aria-label': 'Remove the attachment', on: { click: () => { draft.attachment = null; showAttached(); } } }, '×')) : null,
       a ? a.warnings.map(w => h('span.small.warn', w.replace(/^[a-z_]+: /, ''))) : null);
     };
@@ -473,7 +474,7 @@ export function renderInbox(main, app, path) {
 
     text.addEventListener('input', () => {
       draft.text = text.value;
-      if (draft.chosen && text.value !== draft.chosen.rendered) draft.chosen = null;   // edited: sent as typed
+      if (draft.chosen && text.value !== draft.chosen.rendered) { draft.chosen = null; scenarioRow.hidden = true; }   // edited: sent as typed
       const m = text.value.match(/^\/(\S*)$/);
       if (!m) { suggestions.hidden = true; return; }
       const matches = state.quickReplies.filter(q => q.shortcut.toLowerCase().startsWith('/' + m[1].toLowerCase())).slice(0, 8);
@@ -482,22 +483,29 @@ export function renderInbox(main, app, path) {
       suggestions.hidden = matches.length === 0;
     });
 
-    async function pick(q, variables = {}) {
+    // A quick reply in the scenario chosen (standard, express, refusal…: those it has versions for), variables filled.
+    const scenarioRow = h('div.scenario', { hidden: true });
+    async function pick(q, variables = {}, scenario = 'standard') {
       suggestions.hidden = true;
       try {
-        const r = await post(`/api/v1/quick-replies/${q.id}/render`, { conversationId: c.id, variables });
+        const r = await post(`/api/v1/quick-replies/${q.id}/render`, { conversationId: c.id, variables, scenario });
         const missing = [...new Set((r.text.match(/\{[a-z_]+\}/g) || []))];
-        if (missing.length) return askVariables(q, missing, variables);
-        draft.chosen = { quickReply: q, rendered: r.text, variables };
+        if (missing.length) return askVariables(q, missing, variables, scenario);
+        draft.chosen = { quickReply: q, rendered: r.text, variables, scenario };
         text.value = draft.text = r.text;
+        const scenarios = [...new Set(q.versions.map(v => v.scenario))];
+        const select = h('select', { name: 'scenario', 'aria-label': 'Scenario', on: { change: e => pick(q, variables, e.target.value) } },
+          scenarios.map(x => h('option', { value: x, selected: x === scenario }, x)));
+        clear(scenarioRow, h('span.small.muted', `${q.shortcut} · scenario `), select);
+        scenarioRow.hidden = scenarios.length < 2;
         text.focus();
       } catch (e) { showProblem(error, e); }
     }
 
-    function askVariables(q, missing, known) {
+    function askVariables(q, missing, known, scenario) {
       const inputs = missing.map(v => [v.slice(1, -1), h('input', { name: v.slice(1, -1), required: true })]);
       const form = h('form.vars', {
-        on: { submit: e => { e.preventDefault(); form.remove(); pick(q, { ...known, ...Object.fromEntries(inputs.map(([k, i]) => [k, i.value])) }); } },
+        on: { submit: e => { e.preventDefault(); form.remove(); pick(q, { ...known, ...Object.fromEntries(inputs.map(([k, i]) => [k, i.value])) }, scenario); } },
       }, h('strong', `${q.shortcut} needs:`), inputs.map(([k, i]) => h('label', k, i)), h('button', { type: 'submit' }, 'Fill in'));
       text.before(form);
       inputs[0][1].focus();
@@ -521,7 +529,7 @@ export function renderInbox(main, app, path) {
         const caption = text.value.trim();
         body = { type: draft.attachment.type, media: { attachmentId: draft.attachment.id, caption: caption && draft.attachment.type !== 'audio' ? caption : undefined } };
       } else if (draft.chosen) {
-        body = { type: 'text', quickReplyId: draft.chosen.quickReply.id, variables: draft.chosen.variables };
+        body = { type: 'text', quickReplyId: draft.chosen.quickReply.id, variables: draft.chosen.variables, scenario: draft.chosen.scenario };
       } else if (buttons.some(b => b.value.trim())) {
         const titles = buttons.map(b => b.value.trim()).filter(Boolean);
         if (titles.some(t => t.length > 20)) { error.textContent = 'Button titles are at most 20 characters.'; error.hidden = false; return; }
@@ -533,6 +541,7 @@ export function renderInbox(main, app, path) {
       try {
         await post(`/api/v1/conversations/${c.id}/messages`, body);
         text.value = draft.text = ''; draft.chosen = null; draft.attachment = null; buttons.length = 0; buttonRow.replaceChildren();
+        scenarioRow.hidden = true;
         showAttached();
         await openConversation(c.id, { quiet: true });
         document.getElementById('composer')?.focus();
@@ -547,7 +556,7 @@ export function renderInbox(main, app, path) {
     const left = c.windowClosesAt ? (new Date(c.windowClosesAt) - Date.now()) / 1000 : 0;
     return h('form.composer', { on: { submit: e => { e.preventDefault(); send(); } } },
       h('div.small.muted', windowOpen ? `Window open: ${duration(left)} left` : 'Window closed — only templates reach the customer.'),
-      suggestions, windowOpen ? text : templateHolder,
+      suggestions, windowOpen ? scenarioRow : null, windowOpen ? text : templateHolder,
       windowOpen ? attachedRow : null,
       buttonRow, error,
       h('div.row', windowOpen ? h('button', { type: 'button', on: { click: addButton } }, '+ Button') : null,

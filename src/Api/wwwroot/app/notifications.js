@@ -9,7 +9,7 @@ export function notificationCentre(app) {
   const count = h('span.count', { 'aria-live': 'polite' });
   const panel = h('div.notifpanel', { hidden: true, role: 'dialog', 'aria-label': 'Notifications' });
   const button = h('button.bell', { type: 'button', 'data-action': 'notifications', 'aria-label': 'Notifications',
-    on: { click: () => { panel.hidden = !panel.hidden; if (!panel.hidden) show(); } } }, '🔔', count);
+    on: { click: () => { panel.hidden = !panel.hidden; if (!panel.hidden) show(); } } }, 'Notifications', count);
 
   async function refresh() {
     try { setCount((await get('/api/v1/notifications/unread')).unread); } catch { /* the header stays usable */ }

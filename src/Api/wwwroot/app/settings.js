@@ -1,6 +1,6 @@
 // Settings: Administrators change everything; Editors read and change what the API allows them.
-import { get, post, put, patch, del } from './api.js';
-import { h, clear, toast, counter, showProblem } from './ui.js';
+import { get, post, put, patch, del, query } from './api.js';
+import { h, clear, toast, counter, showProblem, confirmDialog } from './ui.js';
 
 const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
 
@@ -20,6 +20,7 @@ export function renderSettings(main, app) {
     ['webhooks', 'Webhooks', webhooks, true],
     ['api-keys', 'API keys', apiKeys, true],
     ['channels', 'Channels', channels, true],
+    ['audit', 'Audit log', auditLog, true],
   ].filter(s => admin || !s[3]);
   const content = h('section.settings-body');
   const nav = h('nav.settings-nav', sections.map(([key, title]) => h('a', { href: '#', 'data-section': key, on: { click: e => { e.preventDefault(); show(key); } } }, title)));
@@ -59,35 +60,49 @@ export function renderSettings(main, app) {
 
   async function autoReplies(el) {
     const rules = await get('/api/v1/auto-replies/');
+    const holder = h('div.autoreplyform');
+    const edit = r => { clear(holder, autoReplyForm(r)); holder.querySelector('input[name=name]').focus(); };
     const list = table([['Name', r => r.name], ['Trigger', r => r.trigger], ['Keywords', r => r.keywords.join(', ')],
       ['Replies', r => r.variants.map(v => h('div.small', v))], ['Buttons', r => r.buttons.map(b => b.title).join(', ')],
+      ['Hours', r => r.activeFrom || r.activeTo ? `${(r.activeFrom || '00:00').slice(0, 5)}–${(r.activeTo || '24:00').slice(0, 5)}` : 'always'],
       ['Enabled', r => h('input', {
         type: 'checkbox', checked: r.enabled, 'aria-label': `Enabled ${r.name}`,
         on: { change: async e => { await patch(`/api/v1/auto-replies/${r.id}`, { enabled: e.target.checked }); toast('Saved'); } },
-      })]], rules);
-    el.append(list);
-    if (!admin) return;
-    const name = h('input', { name: 'name', required: true, maxlength: 100 });
-    const trigger = h('select', { name: 'trigger' }, ['keyword', 'first_contact', 'offline'].map(t => h('option', { value: t }, t)));
-    const keywords = h('input', { name: 'keywords', placeholder: 'price, delivery time' });
+      })],
+      ['', r => h('button.link', { type: 'button', 'data-action': 'edit', 'data-rule': r.id, on: { click: () => edit(r) } }, 'Edit')]], rules);
+    el.append(list, holder);
+    if (admin) holder.append(autoReplyForm(null));
+  }
+
+  /** The form for a new auto-reply, or for editing one's content: name, trigger, keywords, the hours it answers in,
+   * its reply variants and buttons, with the limits counted as you type. */
+  function autoReplyForm(rule) {
+    const name = h('input', { name: 'name', required: true, maxlength: 100, value: rule ? rule.name : '' });
+    const trigger = h('select', { name: 'trigger' }, ['keyword', 'first_contact', 'offline'].map(t => h('option', { value: t, selected: rule && rule.trigger === t }, t)));
+    const keywords = h('input', { name: 'keywords', placeholder: 'price, delivery time', value: rule ? rule.keywords.join(', ') : '' });
+    const from = h('input', { name: 'activeFrom', type: 'time', value: rule && rule.activeFrom ? rule.activeFrom.slice(0, 5) : '' });
+    const to = h('input', { name: 'activeTo', type: 'time', value: rule && rule.activeTo ? rule.activeTo.slice(0, 5) : '' });
     const variants = h('div.variants');
     const buttons = h('div.buttons');
-    const addVariant = () => {
+    const addVariant = (value = '') => {
       if (variants.children.length >= 5) return toast('At most 5 reply variants.', 'warn');
       const t = h('textarea', { name: `variant${variants.children.length + 1}`, rows: 3 });
+      t.value = value;
       variants.append(h('div.variant', t, h('div.small', counter(t, 256, 150), ' characters · {name} {hours} {next_open}')));
     };
-    const addButton = () => {
+    const addButton = (value = '') => {
       if (buttons.children.length >= 3) return toast('At most 3 buttons.', 'warn');
-      const t = h('input', { name: `button${buttons.children.length + 1}`, placeholder: 'Button title' });
+      const t = h('input', { name: `button${buttons.children.length + 1}`, placeholder: 'Button title', value });
       buttons.append(h('span.btninput', t, counter(t, 20)));
     };
-    addVariant();
+    if (rule) { rule.variants.forEach(v => addVariant(v)); rule.buttons.forEach(b => addButton(b.title)); } else addVariant();
     const f = form([
-      h('h3', 'New auto-reply'), h('label', 'Name', name), h('label', 'Trigger', trigger), h('label', 'Keywords (comma separated)', keywords),
-      h('div', h('strong', 'Reply variants (one is picked at random)'), variants, h('button', { type: 'button', on: { click: addVariant } }, '+ Variant')),
-      h('div', h('strong', 'Buttons'), buttons, h('button', { type: 'button', on: { click: addButton } }, '+ Button')),
-    ], 'Create auto-reply', async () => {
+      h('h3', rule ? `Edit "${rule.name}"` : 'New auto-reply'), h('label', 'Name', name), h('label', 'Trigger', trigger),
+      h('label', 'Keywords (comma separated)', keywords),
+      h('div.row', h('label', 'Answers from', from), h('label', 'until', to), h('span.small.muted', 'empty: at any time')),
+      h('div', h('strong', 'Reply variants (one is picked at random)'), variants, h('button', { type: 'button', on: { click: () => addVariant() } }, '+ Variant')),
+      h('div', h('strong', 'Buttons'), buttons, h('button', { type: 'button', on: { click: () => addButton() } }, '+ Button')),
+    ], rule ? 'Save changes' : 'Create auto-reply', async () => {
       const texts = [...variants.querySelectorAll('textarea')].map(t => t.value).filter(t => t.trim());
       const titles = [...buttons.querySelectorAll('input')].map(t => t.value.trim()).filter(Boolean);
       // The limits, checked as you type and again here, before anything is sent.
@@ -96,15 +111,16 @@ export function renderSettings(main, app) {
       titles.forEach((t, i) => { if (t.length > 20) problems.push(`Button ${i + 1} is ${t.length - 20} characters over the 20-character limit.`); });
       if (!texts.length) problems.push('Write at least one reply.');
       if (problems.length) { clear(f.error, problems.map(p => h('div', p))); f.error.hidden = false; return; }
-      const r = await post('/api/v1/auto-replies/', {
+      const body = {
         name: name.value, trigger: trigger.value, keywords: csv(keywords.value), variants: texts,
-        buttons: titles.map((t, i) => ({ id: `b${i + 1}`, title: t })), enabled: true,
-      });
+        buttons: titles.map((t, i) => ({ id: `b${i + 1}`, title: t })), activeFrom: from.value, activeTo: to.value,   // '' clears the window
+      };
+      const r = rule ? await patch(`/api/v1/auto-replies/${rule.id}`, body) : await post('/api/v1/auto-replies/', { ...body, enabled: true });
       (r.warnings || []).forEach(w => toast(w, 'warn'));
-      toast('Auto-reply created');
+      toast(rule ? 'Auto-reply saved' : 'Auto-reply created');
       show('auto-replies');
     });
-    el.append(f);
+    return f;
   }
 
   async function botFlows(el) {
@@ -249,14 +265,82 @@ export function renderSettings(main, app) {
     }));
   }
 
+  // Every change with who made it, when (to the second) and what it was before and after; filtered by actor, action,
+  // entity and period, newest first, a page at a time.
+  async function auditLog(el) {
+    const actor = h('input', { name: 'actorId', placeholder: 'user or key id' });
+    const action = h('input', { name: 'action', placeholder: 'e.g. label.updated' });
+    const entityType = h('input', { name: 'entityType', placeholder: 'e.g. label' });
+    const entityId = h('input', { name: 'entityId', placeholder: 'id' });
+    const from = h('input', { name: 'from', type: 'date' });
+    const to = h('input', { name: 'to', type: 'date' });
+    const rows = h('tbody');
+    const more = h('button', { type: 'button', hidden: true }, 'Older entries');
+    let cursor = null;
+    const json = v => v === null || v === undefined ? '' : h('details', h('summary', 'show'), h('pre.small', JSON.stringify(v, null, 2)));
+    async function load(reset) {
+      if (reset) { cursor = null; rows.replaceChildren(); }
+      const q = { actorId: actor.value.trim(), action: action.value.trim(), entityType: entityType.value.trim(), entityId: entityId.value.trim(),
+        from: from.value ? new Date(from.value + 'T00:00:00').toISOString() : '', to: to.value ? new Date(to.value + 'T00:00:00').toISOString() : '',
+        cursor, limit: 50 };
+      const page = await get('/api/v1/audit' + query(q));
+      if (reset && !page.items.length) rows.append(h('tr', h('td', { colspan: 6 }, 'No entries.')));
+      for (const e of page.items) rows.append(h('tr', { 'data-action': e.action },
+        h('td.small', new Date(e.at).toLocaleString()), h('td', e.actorName || e.actorId, h('div.small.muted', e.actorType)),
+        h('td', e.action), h('td.small', `${e.entityType} ${e.entityId}`), h('td', json(e.before)), h('td', json(e.after))));
+      cursor = page.nextCursor;
+      more.hidden = !cursor;
+    }
+    more.addEventListener('click', () => load(false).catch(e => toast(e.message, 'error')));
+    const filters = h('form.filters.audit', { on: { submit: e => { e.preventDefault(); load(true).catch(err => toast(err.message, 'error')); } } },
+      h('label', 'Actor', actor), h('label', 'Action', action), h('label', 'Entity type', entityType), h('label', 'Entity id', entityId),
+      h('label', 'From', from), h('label', 'To (exclusive)', to), h('button.primary', { type: 'submit' }, 'Filter'));
+    el.append(filters, h('div.scroll', h('table.list.audit', h('thead', h('tr', ['When', 'Who', 'Action', 'What', 'Before', 'After'].map(t => h('th', t)))), rows)), more);
+    await load(true);
+  }
+
   async function labels(el) {
-    const ls = await get('/api/v1/labels/');
+    const [ls, usage, rules] = await Promise.all([get('/api/v1/labels/'), get('/api/v1/labels/usage').catch(() => null),
+      get('/api/v1/label-rules').catch(() => [])]);
     const all = ls.items || ls;
-    if (all.length > 20) el.append(h('p.warn', `${all.length} labels: more than about 20 makes labelling slow and inconsistent.`));
-    el.append(table([['Label', l => l.path || l.name]], all));
+    const used = Object.fromEntries(((usage && usage.labels) || []).map(u => [u.labelId, u]));
+    if (all.filter(l => !l.retired).length > 20) el.append(h('p.warn', `${all.length} labels: more than about 20 makes labelling slow and inconsistent.`));
+    const act = async (fn, done) => { try { const r = await fn(); toast(done(r)); show('labels'); } catch (e) { toast(e.message, 'error'); } };
+    const rename = l => {
+      const input = h('input', { name: 'rename', value: l.name, 'aria-label': `New name for ${l.path}` });
+      const row = el.querySelector(`tr[data-label="${l.id}"] td.labelactions`);
+      clear(row, h('form.inline', { on: { submit: e => { e.preventDefault(); act(() => patch(`/api/v1/labels/${l.id}`, { name: input.value }), r => `Renamed to ${r.path}`); } } },
+        input, h('button', { type: 'submit' }, 'Save')));
+      input.focus();
+    };
+    const remove = async l => {
+      if (!await confirmDialog(`Delete the label ${l.path}${rules.some(r => r.labelId === l.id) ? ' and its rules' : ''}? This cannot be undone.`)) return;
+      act(() => del(`/api/v1/labels/${l.id}`), r => `Deleted ${r.path}${r.rules ? ` and ${r.rules} rule(s)` : ''}`);
+    };
+    const rows = all.map(l => ({ ...l, usage: used[l.id] }));
+    el.append(h('div.scroll', h('table.list.labels',
+      h('thead', h('tr', h('th', 'Label'), h('th', 'Share (last quarter)'), h('th', 'Status'), admin ? h('th', '') : null)),
+      h('tbody', rows.length ? rows.map(l => h('tr', { 'data-label': l.id, class: l.retired ? 'retired' : null },
+        h('td', l.path),
+        h('td', l.usage ? [`${(l.usage.share * 100).toFixed(1)}% · ${l.usage.conversations}`,
+          l.usage.flaggedForRetirement && !l.retired ? h('span.chip.warn', { title: 'On under 5% of conversations' }, 'rarely used') : null] : '–'),
+        h('td', l.retired ? h('span.chip', 'retired') : 'in use'),
+        admin ? h('td.labelactions',
+          h('button.link', { type: 'button', 'data-action': 'rename', on: { click: () => rename(l) } }, 'Rename'),
+          h('button.link', { type: 'button', 'data-action': l.retired ? 'restore' : 'retire',
+            on: { click: () => act(() => patch(`/api/v1/labels/${l.id}`, { retired: !l.retired }), r => r.retired ? `Retired ${r.path}` : `Restored ${r.path}`) } },
+            l.retired ? 'Restore' : 'Retire'),
+          h('button.link.danger', { type: 'button', 'data-action': 'delete', on: { click: () => remove(l) } }, 'Delete')) : null))
+        : h('tr', h('td', { colspan: 4 }, 'None yet.'))))));
+    el.append(h('h3', 'Auto-label rules'), table([['Label', r => r.path], ['Keywords', r => r.keywords.join(', ')], ['Pattern', r => r.pattern || ''],
+      ['', r => r.flagged ? h('span.chip.warn', 'pattern timed out') : ''],
+      ...(admin ? [['', r => h('button.link.danger', { type: 'button', 'data-action': 'delete-rule', on: { click: async () => {
+        if (!await confirmDialog(`Delete the rule labelling ${r.path}?`)) return;
+        act(() => del(`/api/v1/label-rules/${r.id}`), x => `Deleted the rule for ${x.path}`);
+      } } }, 'Delete')]] : [])], rules));
     if (!admin) return;
     const name = h('input', { name: 'name', required: true });
-    const parent = h('select', { name: 'parent' }, h('option', { value: '' }, '(main label)'), all.filter(l => !l.parentId).map(l => h('option', { value: l.id }, l.name)));
+    const parent = h('select', { name: 'parent' }, h('option', { value: '' }, '(main label)'), all.filter(l => !l.parentId && !l.retired).map(l => h('option', { value: l.id }, l.name)));
     el.append(form([h('h3', 'New label'), h('label', 'Name', name), h('label', 'Under', parent)], 'Add label', async () => {
       await post('/api/v1/labels/', { name: name.value, parentId: parent.value || null });
       toast('Label added'); show('labels');
@@ -264,8 +348,18 @@ export function renderSettings(main, app) {
   }
 
   async function quickReplies(el) {
-    const qs = await get('/api/v1/quick-replies/');
-    el.append(table([['Shortcut', q => q.shortcut], ['Name', q => q.name], ['Versions', q => q.versions.map(v => h('div.small', `${v.scenario}${v.language ? ' · ' + v.language : ''}: ${v.text}`))]], qs));
+    const [qs, usage] = await Promise.all([get('/api/v1/quick-replies/'), get('/api/v1/quick-replies/usage').catch(() => null)]);
+    const uses = Object.fromEntries(((usage && usage.templates) || []).map(t => [t.templateId, t]));
+    const remove = async q => {
+      if (!await confirmDialog(`Delete the quick reply ${q.shortcut}? Its past uses stay counted for the agents.`)) return;
+      try { const r = await del(`/api/v1/quick-replies/${q.id}`); toast(`Deleted ${r.shortcut} (used ${r.uses} time(s))`); show('quick-replies'); }
+      catch (e) { toast(e.message, 'error'); }
+    };
+    el.append(table([['Shortcut', q => q.shortcut], ['Name', q => q.name], ['Versions', q => q.versions.map(v => h('div.small', `${v.scenario}${v.language ? ' · ' + v.language : ''}: ${v.text}`))],
+      ['Uses (30 days)', q => uses[q.id] ? [`${uses[q.id].uses} · ${(uses[q.id].share * 100).toFixed(1)}%`, uses[q.id].flagged ? h('span.chip.warn', 'rarely used') : null] : '0'],
+      ['', q => h('button.link.danger', { type: 'button', 'data-action': 'delete', 'data-quick-reply': q.id, on: { click: () => remove(q) } }, 'Delete')]], qs));
+    if (usage) el.append(h('h3', 'Use by agent'), table([['Agent', a => a.name || a.agentId], ['Replies', a => a.replies],
+      ['From a quick reply', a => [`${a.withTemplate} · ${(a.share * 100).toFixed(1)}%`, a.flagged ? h('span.chip.warn', 'under 60%') : null]]], usage.agents));
     const shortcut = h('input', { name: 'shortcut', required: true, placeholder: '/shipping' });
     const name = h('input', { name: 'name', required: true });
     const versions = h('div.versions');
@@ -319,7 +413,30 @@ export function renderSettings(main, app) {
 
   async function webhooks(el) {
     const hooks = await get('/api/v1/webhooks/');
-    el.append(table([['URL', w => w.url], ['Events', w => w.events.join(', ')], ['State', w => w.paused ? `paused: ${w.pauseReason || ''}` : 'active']], hooks.items || hooks));
+    const detail = h('div.deliveries');
+    const act = async (fn, done) => { try { toast(done(await fn())); show('webhooks'); } catch (e) { toast(e.message, 'error'); } };
+    // A subscription's deliveries: replay one, or everything from a point on, in order.
+    const deliveries = async w => {
+      const list = await get(`/api/v1/webhooks/${w.id}/deliveries`);
+      const items = (list.items || list).slice().sort((a, b) => a.eventId - b.eventId);
+      const replay = async ids => {
+        try { const n = await post(`/api/v1/webhooks/${w.id}/replay`, { eventIds: ids }); toast(`${n} deliver${n === 1 ? 'y' : 'ies'} queued again`); deliveries(w); }
+        catch (e) { toast(e.message, 'error'); }
+      };
+      clear(detail, h('h3', `Deliveries to ${w.url}`), table([['Event', d => `${d.eventId} · ${d.eventType}`], ['Status', d => d.status],
+        ['Attempts', d => d.attempts], ['Last error', d => d.lastError || ''], ['When', d => new Date(d.updatedAt).toLocaleString()],
+        ['', d => h('button.link', { type: 'button', 'data-action': 'replay-from', 'data-event': d.eventId,
+          on: { click: () => replay(items.filter(x => x.eventId >= d.eventId).map(x => x.eventId)) } }, 'Replay from here')]], items),
+        h('button', { type: 'button', 'data-action': 'replay-failed', on: { click: () => replay(null) } }, 'Replay every failed delivery'));
+    };
+    el.append(table([['URL', w => w.url], ['Events', w => w.events.join(', ')], ['State', w => w.paused ? `paused: ${w.pauseReason || ''}` : 'active'],
+      ['', w => [
+        w.paused ? h('button.link', { type: 'button', 'data-action': 'resume', on: { click: () => act(() => patch(`/api/v1/webhooks/${w.id}`, { resume: true }), () => 'Resumed') } }, 'Resume') : null,
+        h('button.link', { type: 'button', 'data-action': 'deliveries', on: { click: () => deliveries(w).catch(e => toast(e.message, 'error')) } }, 'Deliveries'),
+        h('button.link.danger', { type: 'button', 'data-action': 'delete', on: { click: async () => {
+          if (!await confirmDialog(`Delete the subscription of ${w.url}? Nothing more is delivered to it.`)) return;
+          act(() => del(`/api/v1/webhooks/${w.id}`), () => `Deleted the subscription of ${w.url}`);
+        } } }, 'Delete')]]], hooks.items || hooks), detail);
     const url = h('input', { name: 'url', type: 'url', required: true, placeholder: 'https://example.com/hooks' });
     const events = ['conversation.created', 'conversation.assigned', 'conversation.resolved', 'message.received', 'message.sent', 'message.failed', 'csat.submitted', 'alert.raised', 'alert.cleared']
       .map(e => [e, h('input', { type: 'checkbox', value: e })]);

@@ -84,3 +84,17 @@ export function showProblem(container, error) {
   clear(container, lines.map(l => h('div', l)));
   container.hidden = false;
 }
+
+/** Asks before something is removed: resolves true when the person confirms. */
+export function confirmDialog(question, action = 'Delete') {
+  return new Promise(resolve => {
+    const done = answer => { dialog.close(); dialog.remove(); resolve(answer); };
+    const dialog = h('dialog.modal.confirm', { role: 'alertdialog' },
+      h('p', question),
+      h('div.actions', h('button', { type: 'button', 'data-action': 'cancel', on: { click: () => done(false) } }, 'Cancel'),
+        h('button.danger', { type: 'button', 'data-action': 'confirm', on: { click: () => done(true) } }, action)));
+    dialog.addEventListener('cancel', () => done(false));
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
