@@ -36,7 +36,8 @@ public static class AutomationApi
         g.MapGet("/{id:guid}", Get).RequireAuthorization(Permissions.ReadTeam);
         g.MapPatch("/{id:guid}", Update).RequireAuthorization(Permissions.ManageConversations)
             .WithSummary("Change a rule at run time (e.g. switch to 'limited pre-order' when stock is low); at most 5 KB; used for the next message on every node.");
-        g.MapDelete("/{id:guid}", Delete).RequireAuthorization(Permissions.ManageSettings);
+        g.MapDelete("/{id:guid}", Delete).RequireAuthorization(Permissions.ManageSettings)
+            .WithSummary("Delete an auto-reply; answers the rule removed.");
         g.MapPost("/dry-run", DryRun).RequireAuthorization(Permissions.ReadTeam)
             .WithSummary("Which rule, hand-over or routing would apply to a message (optionally for a contact and a time), and why. Sends nothing.");
 
@@ -108,8 +109,8 @@ public static class AutomationApi
         return TypedResults.Ok(new AutoReplyResponse(rule!, warnings));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(Guid id, HttpContext h, AutomationStore s, CancellationToken ct) =>
-        await s.DeleteRuleAsync(h.User.Actor(), id, ct) ? TypedResults.NoContent() : Problems.NotFound("auto-reply", id);
+    private static async Task<Results<Ok<AutoReplyRule>, ProblemHttpResult>> Delete(Guid id, HttpContext h, AutomationStore s, CancellationToken ct) =>
+        await s.DeleteRuleAsync(h.User.Actor(), id, ct) is { } deleted ? TypedResults.Ok(deleted) : Problems.NotFound("auto-reply", id);
 
     private static async Task<Results<Ok<DryRunResponse>, ValidationProblem>> DryRun(DryRunRequest r, HttpContext http,
         AutomationStore s, TimeProvider clock, CancellationToken ct)

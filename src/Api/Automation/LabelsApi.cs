@@ -12,6 +12,8 @@ public sealed record LabelRuleRequest(Guid? LabelId, IReadOnlyList<string>? Keyw
 public sealed record ApplyLabelRequest(Guid? LabelId);
 /// <summary>A new name, and/or retired (true: offered nowhere, applied by no rule; false: restored).</summary>
 public sealed record LabelUpdate(string? Name, bool? Retired);
+/// <summary>New keywords and/or pattern for an auto-label rule ("" as the pattern removes it).</summary>
+public sealed record LabelRuleUpdate(IReadOnlyList<string>? Keywords, string? Pattern);
 
 /// <summary>Labels (main → sub), auto-label rules, labelling conversations, and label usage.</summary>
 public static class LabelsApi
@@ -39,6 +41,9 @@ public static class LabelsApi
             .WithSummary("Auto-label rules; `flagged` ones had their pattern run out of time on a message (it matched nothing there).");
         app.MapPost("/api/v1/label-rules", CreateRule).WithTags("Automation").RequireAuthorization(Permissions.ManageSettings)
             .WithSummary("Auto-label: keywords or a regex on the customer's message (e.g. a tracking number → Logistics).");
+        app.MapPatch("/api/v1/label-rules/{id:guid}", UpdateRule).WithTags("Automation")
+            .RequireAuthorization(Permissions.ManageSettings).Refuses("invalid_rule")
+            .WithSummary("Change an auto-label rule's keywords and/or pattern (\"\" removes the pattern); it labels the next message by them.");
         app.MapDelete("/api/v1/label-rules/{id:guid}", DeleteRule).WithTags("Automation")
             .RequireAuthorization(Permissions.ManageSettings).WithSummary("Delete an auto-label rule; answers the rule removed.");
         app.MapPost("/api/v1/conversations/{id:guid}/labels", (Guid id, ApplyLabelRequest r, HttpContext h, ConversationDesk s) => Set(id, r.LabelId, true, h, s))
@@ -81,6 +86,19 @@ public static class LabelsApi
 
     private static async Task<IResult> Delete(Guid id, HttpContext http, Labels s, CancellationToken ct) =>
         await s.DeleteAsync(http.User.Actor(), id, ct) is { } deleted ? TypedResults.Ok(deleted) : Problems.NotFound("label", id);
+
+    private static async Task<IResult> UpdateRule(Guid id, LabelRuleUpdate r, HttpContext http, Labels s, CancellationToken ct)
+    {
+        var pattern = r.Pattern is { Length: > 0 } p ? p : null;
+        var problem = pattern is null ? null : Engine.Grains.Automation.RulePattern.Problem(pattern);
+        var v = new Validation()
+            .Require(r.Keywords is not null || r.Pattern is not null, "keywords", "Give keywords, a pattern, or both.")
+            .Require(r.Keywords is null || r.Keywords.All(k => !string.IsNullOrWhiteSpace(k)), "keywords", "No empty keywords.")
+            .Require(problem is null, "pattern", problem ?? "");
+        if (!v.IsValid) return v.Problem();
+        return await s.UpdateRuleAsync(http.User.Actor(), id, r.Keywords?.Select(k => k.Trim()).ToList(), pattern, r.Pattern == "", ct) is { } rule
+            ? TypedResults.Ok(rule) : Problems.NotFound("label rule", id);
+    }
 
     private static async Task<IResult> DeleteRule(Guid id, HttpContext http, Labels s, CancellationToken ct) =>
         await s.DeleteRuleAsync(http.User.Actor(), id, ct) is { } rule ? TypedResults.Ok(rule) : Problems.NotFound("label rule", id);

@@ -11,7 +11,7 @@ public static class ConversationsApi
     public static void MapConversationReads(this IEndpointRouteBuilder app)
     {
         var conversations = app.MapGroup("/api/v1/conversations").WithTags("Conversations").RequireAuthorization(Permissions.ReadConversations);
-        conversations.MapGet("/", List).WithSummary("Conversations, newest change first (order=asc for oldest first, e.g. to sync with updatedSince). Pass nextCursor back as cursor. queued=true: waiting in a team queue; withBot=true: the ones the bot is handling.");
+        conversations.MapGet("/", List).WithSummary("Conversations, newest change first (order=asc for oldest first, e.g. to sync with updatedSince). Pass nextCursor back as cursor. queued=true: waiting in a team queue; withBot=true: the ones the bot is handling; waitingForHours=true: queued for a team whose hours are closed now.");
         conversations.MapGet("/{id:guid}", Get);
         conversations.MapGet("/{id:guid}/messages", Messages).WithSummary("The conversation's messages, oldest first, each with the provider's content.");
 
@@ -21,7 +21,7 @@ public static class ConversationsApi
         HttpContext http, ConversationQueries queries, CancellationToken ct,
         string? status = null, Guid? channelId = null, Guid? contactId = null, Guid? assigneeId = null,
         string? label = null, DateTimeOffset? updatedSince = null, string? cursor = null, int limit = 50, string order = "desc",
-        Guid? teamId = null, bool? queued = null, bool? withBot = null)
+        Guid? teamId = null, bool? queued = null, bool? withBot = null, bool? waitingForHours = null)
     {
         var v = new Validation()
             .Require(status is null or "open" or "resolved", "status", "Must be 'open' or 'resolved'.")
@@ -30,7 +30,7 @@ public static class ConversationsApi
             .Require(cursor is null || Cursor.TryDecode(cursor, out _), "cursor", "Not a cursor this API returned.");
         if (!v.IsValid) return v.Problem();
         var filter = new ConversationFilter(status, channelId, contactId, assigneeId, label, updatedSince, cursor, limit, teamId, queued,
-            withBot);
+            withBot, waitingForHours);
         return TypedResults.Ok(await queries.ListAsync(http.User.BusinessId(), filter, order == "asc", ct, ConversationCommandsApi.Scope(http)));
     }
 

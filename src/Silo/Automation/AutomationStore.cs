@@ -70,16 +70,17 @@ public sealed class AutomationStore(NpgsqlDataSource db, TimeProvider clock)
         return rule;
     }
 
-    public async Task<bool> DeleteRuleAsync(Actor actor, Guid id, CancellationToken ct)
+    /// <summary>Deletes an auto-reply; returns the rule removed, or null when there is no such one.</summary>
+    public async Task<AutoReplyRule?> DeleteRuleAsync(Actor actor, Guid id, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var before = await GetRuleAsync(conn, tx, actor.BusinessId, id, ct);
-        if (before is null) return false;
+        if (before is null) return null;
         await Sql.ExecAsync(conn, tx, "delete from auto_reply_rules where id = @id", ct, ("id", id));
         await AuditLog.WriteAsync(conn, tx, actor, "auto_reply.deleted", "auto_reply", id, before, null, clock.GetUtcNow(), ct);
         await tx.CommitAsync(ct);
-        return true;
+        return before;
     }
 
     public async Task<AutoReplyRule?> GetRuleAsync(Guid business, Guid id, CancellationToken ct)

@@ -163,12 +163,37 @@ public sealed class Labels(NpgsqlDataSource db, Reports.Rollups rollups, TimePro
             return deleted;
         }, ct);
 
+    /// <summary>Changes an auto-label rule's keywords and/or pattern (the next message is labelled by the new ones);
+    /// null when no such rule is in the business.</summary>
+    public Task<LabelRule?> UpdateRuleAsync(Actor actor, Guid id, IReadOnlyList<string>? keywords, string? pattern, bool clearPattern,
+        CancellationToken ct) =>
+        InTransactionAsync(async (conn, tx, now) =>
+        {
+            var before = await RuleAsync(conn, tx, actor.BusinessId, id, ct);
+            if (before is null) return null;
+            var words = keywords ?? before.Keywords;
+            var regex = clearPattern ? null : pattern ?? before.Pattern;
+            if (words.Count == 0 && regex is null)
+                throw new RefusedException("invalid_rule", "A rule needs keywords, a pattern, or both.");
+            await Sql.ExecAsync(conn, tx, """
+                update label_rules set keywords = @k, pattern = @p, pattern_timeouts = case when @p is distinct from pattern then 0 else pattern_timeouts end,
+                       updated_at = @now
+                 where id = @id
+                """, ct, ("k", words.ToArray()), ("p", regex), ("now", now), ("id", id));
+            var after = (await RuleAsync(conn, tx, actor.BusinessId, id, ct))!;
+            await AuditLog.WriteAsync(conn, tx, actor, "label_rule.updated", "label_rule", id, before, after, now, ct);
+            return after;
+        }, ct);
+
+    private static async Task<LabelRule?> RuleAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid business, Guid id, CancellationToken ct) =>
+        (await Sql.QueryAsync(conn, tx, RulesQuery.Replace("where r.business_id = any(@b)", "where r.business_id = any(@b) and r.id = @id"),
+            r => ReadRule(r).Rule, ct, ("b", new[] { business }), ("id", id))).SingleOrDefault();
+
     /// <summary>Deletes an auto-label rule; null when no such rule is in the business.</summary>
     public Task<LabelRule?> DeleteRuleAsync(Actor actor, Guid id, CancellationToken ct) =>
         InTransactionAsync(async (conn, tx, now) =>
         {
-            var rule = (await Sql.QueryAsync(conn, tx, RulesQuery.Replace("where r.business_id = any(@b)", "where r.business_id = any(@b) and r.id = @id"),
-                r => ReadRule(r).Rule, ct, ("b", new[] { actor.BusinessId }), ("id", id))).SingleOrDefault();
+            var rule = await RuleAsync(conn, tx, actor.BusinessId, id, ct);
             if (rule is null) return null;
             await Sql.ExecAsync(conn, tx, "delete from label_rules where id = @id", ct, ("id", id));
             await AuditLog.WriteAsync(conn, tx, actor, "label_rule.deleted", "label_rule", id, rule, null, now, ct);

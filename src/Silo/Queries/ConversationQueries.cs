@@ -32,6 +32,12 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
         if (agent is not null) { sql.Append(AgentScope); ps.Add(("agent", agent)); }
         if (f.TeamId is not null) { sql.Append(" and c.team_id = @team"); ps.Add(("team", f.TeamId)); }
         if (f.Queued == true) sql.Append(" and c.status = 'open' and c.assignee_id is null and c.team_id is not null");
+        // Waiting in the queue of a team whose hours (its own, or the business's) are closed now.
+        if (f.WaitingForHours == true)
+        {
+            sql.Append(" and c.status = 'open' and c.assignee_id is null and c.team_id = any(@closed)");
+            ps.Add(("closed", await ClosedTeamsAsync(businessId, ct)));
+        }
         // The bot's: it answered and nobody else holds the conversation (ConversationRules.WithTheBot).
         if (f.WithBot == true)
             sql.Append(" and c.status = 'open' and c.team_id is null and c.assignee_id is null and c.first_human_reply_at is null"
@@ -82,6 +88,19 @@ public sealed class ConversationQueries(NpgsqlDataSource db, TimeProvider clock)
         await using var conn = await db.OpenConnectionAsync(ct);
         return (await Sql.QueryAsync(conn, null, MessageSelect + " where id = @id and business_id = @b", ReadMessage, ct,
             ("id", messageId), ("b", businessId))).SingleOrDefault();
+    }
+
+    /// <summary>The business's teams whose hours (their own, or the business's) are closed now.</summary>
+    private async Task<Guid[]> ClosedTeamsAsync(Guid businessId, CancellationToken ct)
+    {
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var teams = await Sql.QueryAsync(conn, null, "select id from teams where business_id = @b", r => r.GetGuid(0), ct,
+            ("b", businessId));
+        var now = clock.GetUtcNow();
+        var closed = new List<Guid>();
+        foreach (var team in teams)
+            if (!(await Automation.AutomationStore.HoursForAsync(conn, null, businessId, team, ct)).IsOpen(now)) closed.Add(team);
+        return [.. closed];
     }
 
     /// <summary>The stored attachment's name in the media store (its SHA-256), when it is stored.</summary>

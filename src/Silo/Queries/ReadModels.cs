@@ -39,4 +39,4 @@ public sealed record ContactView(
 public sealed record ConversationFilter(
     string? Status = null, Guid? ChannelId = null, Guid? ContactId = null, Guid? AssigneeId = null,
     string? Label = null, DateTimeOffset? UpdatedSince = null, string? Cursor = null, int Limit = 50, Guid? TeamId = null, bool? Queued = null,
-    bool? WithBot = null);
+    bool? WithBot = null, bool? WaitingForHours = null);

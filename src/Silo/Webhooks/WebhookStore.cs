@@ -10,6 +10,8 @@ public sealed record WebhookView(Guid Id, string Url, IReadOnlyList<string> Even
 
 public sealed record WebhookAttempt(long Id, long EventId, string EventType, int? StatusCode, string? Error, int DurationMs, bool Succeeded, DateTimeOffset At);
 
+/// <summary>What deleting a subscription removed: it, and its deliveries still pending (cancelled).</summary>
+public sealed record WebhookDeleted(Guid Id, string Url, int PendingCancelled);
 public sealed record DeliveryView(long EventId, string EventType, string Status, int Attempts, string? LastError, DateTimeOffset UpdatedAt);
 
 /// <summary>Subscriptions, their delivery log, resuming and replay.</summary>
@@ -62,20 +64,23 @@ public sealed class WebhookStore(NpgsqlDataSource db, TimeProvider clock, Access
         return after;
     }
 
-    public async Task<bool> DeleteAsync(Actor actor, Guid id, CancellationToken ct)
+    /// <summary>Deletes a subscription, cancelling its pending deliveries; returns what it removed, or null when there is
+    /// no such one.</summary>
+    public async Task<WebhookDeleted?> DeleteAsync(Actor actor, Guid id, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var before = await GetAsync(conn, tx, actor.BusinessId, id, ct);
-        if (before is null) return false;
-        await Sql.ExecAsync(conn, tx, "update outbox set status = 'failed', last_error = 'subscription deleted', updated_at = @now where topic = @t and status = 'pending' and payload->>'subscriptionId' = @id::text",
+        if (before is null) return null;
+        var cancelled = await Sql.ExecAsync(conn, tx, "update outbox set status = 'failed', last_error = 'subscription deleted', updated_at = @now where topic = @t and status = 'pending' and payload->>'subscriptionId' = @id::text",
             ct, ("t", WebhookDelivery.Topic), ("id", id), ("now", now));
         await Sql.ExecAsync(conn, tx, "delete from webhook_attempts where subscription_id = @id", ct, ("id", id));
         await Sql.ExecAsync(conn, tx, "delete from webhook_subscriptions where id = @id", ct, ("id", id));
-        await AuditLog.WriteAsync(conn, tx, actor, "webhook.deleted", "webhook", id, before, null, now, ct);
+        var deleted = new WebhookDeleted(id, before.Url, cancelled);
+        await AuditLog.WriteAsync(conn, tx, actor, "webhook.deleted", "webhook", id, before, deleted, now, ct);
         await tx.CommitAsync(ct);
-        return true;
+        return deleted;
     }
 
     public async Task<IReadOnlyList<WebhookView>> ListAsync(Guid businessId, CancellationToken ct)

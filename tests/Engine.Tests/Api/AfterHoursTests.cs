@@ -25,6 +25,10 @@ public class AfterHoursTests(OutboundFixture f) : IClassFixture<OutboundFixture>
     private Task<long> AlertsOn(Guid conversation, string kind) =>
         f.Db.CountAsync("from alerts where subject_id = @c and kind = @k", ("c", conversation), ("k", kind));
 
+    private async Task<Guid[]> WaitingForHoursAsync() =>
+        [.. (await f.Admin.GetFromJsonAsync<JsonElement>("/api/v1/conversations?waitingForHours=true&limit=200"))
+            .GetProperty("items").EnumerateArray().Select(c => c.GetProperty("id").GetGuid())];
+
     [Fact]
     public async Task Opened_after_hours_it_hears_the_hours_waits_without_alerts_and_is_offered_when_they_open()
     {
@@ -45,6 +49,7 @@ public class AfterHoursTests(OutboundFixture f) : IClassFixture<OutboundFixture>
             var waiting = await TeamFixture.ConversationAsync(f, conversation);
             Assert.Equal(team, waiting.GetProperty("teamId").GetGuid());
             Assert.Null(TeamFixture.Assignee(waiting));   // the agent is online, but the hours are closed
+            Assert.Contains(conversation, await WaitingForHoursAsync());
             Assert.Contains(TextsTo(phone), t => t.StartsWith("We're closed. We reply from"));
             Assert.Contains(TextsTo(phone), t => t.StartsWith("We are closed now") && t.Contains("number 1 in the queue")
                 && t.Contains($"Expect a reply by {opens.AddMinutes(5):ddd HH:mm}"));
@@ -64,6 +69,7 @@ public class AfterHoursTests(OutboundFixture f) : IClassFixture<OutboundFixture>
             await TeamFixture.RunTimersAsync(f);
             await f.DrainAsync();
             Assert.Equal(agent, TeamFixture.Assignee(await TeamFixture.ConversationAsync(f, conversation)));
+            Assert.Empty(await WaitingForHoursAsync());
 
             // First response counts from the opening: its alert is due 3 business minutes in, not before.
             f.Clock.Advance(TimeSpan.FromSeconds(179));

@@ -63,7 +63,9 @@ public class AutomationTests(OutboundFixture f) : IClassFixture<OutboundFixture>
         Assert.Equal(team, c.GetProperty("teamId").GetGuid());
         Assert.Equal(1, await f.Db.CountAsync("from entity_events where entity_id = @c and type = 'bot.handed_over'", ("c", c.GetProperty("id").GetGuid())));
         // Other tests here start new conversations: leave no welcome (and no default team) behind.
-        Assert.Equal(HttpStatusCode.NoContent, (await f.Admin.DeleteAsync($"/api/v1/auto-replies/{welcome.GetProperty("id").GetGuid()}")).StatusCode);
+        var removed = await f.Admin.DeleteAsync($"/api/v1/auto-replies/{welcome.GetProperty("id").GetGuid()}");
+        Assert.Equal(HttpStatusCode.OK, removed.StatusCode);   // answered with the rule removed
+        Assert.Equal("Welcome", JsonDocument.Parse(await removed.Content.ReadAsStringAsync()).RootElement.GetProperty("name").GetString());
         await f.Admin.PatchAsJsonAsync($"/api/v1/teams/{team}", new { isDefault = false });
     }
 

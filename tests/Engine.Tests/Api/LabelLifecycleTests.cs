@@ -100,11 +100,20 @@ public class LabelLifecycleTests(OutboundFixture f) : IClassFixture<OutboundFixt
         Assert.Equal(("Never used", 1), (what.GetProperty("path").GetString(), what.GetProperty("rules").GetInt32()));
         Assert.DoesNotContain((await f.Admin.GetFromJsonAsync<JsonElement[]>("/api/v1/labels"))!, l => l.GetProperty("id").GetGuid() == unused);
         Assert.Equal(HttpStatusCode.NotFound, (await f.Admin.DeleteAsync($"/api/v1/labels/{unused}")).StatusCode);
+        // The rule's words change: the next message is labelled by the new ones.
+        var changed = await f.Admin.PatchAsJsonAsync($"/api/v1/label-rules/{ruleId}", new { keywords = new[] { "grievance" } });
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        Assert.Empty(await LabelsOf(await WritesAsync("66932000005", "a complaint again")));
+        Assert.Equal(["Complaint"], await LabelsOf(await WritesAsync("66932000006", "I file a grievance")));
+        Assert.Equal(HttpStatusCode.BadRequest, (await f.Admin.PatchAsJsonAsync($"/api/v1/label-rules/{ruleId}",
+            new { pattern = "(unclosed" })).StatusCode);
+        var emptied = await f.Admin.PatchAsJsonAsync($"/api/v1/label-rules/{ruleId}", new { keywords = Array.Empty<string>() });
+        Assert.Equal(HttpStatusCode.Conflict, emptied.StatusCode);   // a rule with nothing to match
         var ruleGone = await f.Admin.DeleteAsync($"/api/v1/label-rules/{ruleId}");
         Assert.Equal(HttpStatusCode.OK, ruleGone.StatusCode);
         Assert.Empty(await LabelsOf(await WritesAsync("66932000004", "one more complaint")));
-        Assert.Equal(4, await f.Db.CountAsync(   // retired, restored, deleted, rule deleted
-            "from audit_log where action in ('label.updated', 'label.deleted', 'label_rule.deleted') and entity_id = any(@ids)",
+        Assert.Equal(5, await f.Db.CountAsync(   // retired, restored, deleted, rule changed, rule deleted
+            "from audit_log where action in ('label.updated', 'label.deleted', 'label_rule.updated', 'label_rule.deleted') and entity_id = any(@ids)",
             ("ids", new[] { vip.ToString(), unused.ToString(), ruleId.ToString() })));
     }
 }

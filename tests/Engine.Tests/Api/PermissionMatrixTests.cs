@@ -73,6 +73,7 @@ public class PermissionMatrixTests(EngineFixture f) : IClassFixture<EngineFixtur
         ["GET /api/v1/reports/weekly"] = [A, E, N], ["GET /api/v1/alerts"] = [A, E, N], ["GET /api/v1/alert-rules/"] = [A, E, N], ["PUT /api/v1/alert-rules/"] = [A],
         ["POST /api/v1/labels/"] = [A], ["GET /api/v1/labels/"] = [A, E, G], ["GET /api/v1/labels/usage"] = [A, E, N], ["POST /api/v1/label-rules"] = [A], ["GET /api/v1/label-rules"] = [A, E],
         ["PATCH /api/v1/labels/{id:guid}"] = [A], ["DELETE /api/v1/labels/{id:guid}"] = [A], ["DELETE /api/v1/label-rules/{id:guid}"] = [A],
+        ["PATCH /api/v1/label-rules/{id:guid}"] = [A],
         ["POST /api/v1/conversations/{id:guid}/labels"] = [A, E, G], ["DELETE /api/v1/conversations/{id:guid}/labels/{labelId:guid}"] = [A, E, G],
         ["POST /api/v1/auth/logout"] = All, ["GET /api/v1/me/"] = All, ["POST /api/v1/me/presence"] = All, ["POST /api/v1/me/heartbeat"] = All, ["GET /api/v1/stream"] = All,
     };

@@ -68,7 +68,7 @@ public class WebhookTargetTests(OutboundFixture f) : IClassFixture<OutboundFixtu
         var outside = await admin.PostAsJsonAsync("/api/v1/webhooks", new { url = "https://hooks.example.com/engine", events = new[] { "message.received" } });
         Assert.Equal(HttpStatusCode.Created, outside.StatusCode);
         var outsideId = JsonDocument.Parse(await outside.Content.ReadAsStringAsync()).RootElement.GetProperty("webhook").GetProperty("id").GetGuid();
-        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/v1/webhooks/{outsideId}")).StatusCode);   // no internet here
+        Assert.Equal(HttpStatusCode.OK, (await admin.DeleteAsync($"/api/v1/webhooks/{outsideId}")).StatusCode);   // no internet here
 
         // A subscription that a permissive node accepted is still not called by a strict node.
         await using var receiver = await WebhookReceiver.StartAsync();

@@ -180,6 +180,15 @@ public class WebAppTests(BrowserFixture f) : IClassFixture<BrowserFixture>
         await Assertions.Expect(page.Locator("[data-figure=abandonment] .value")).ToHaveTextAsync(Pct(summary.GetProperty("abandonmentRate")));
         await Assertions.Expect(page.Locator("[data-figure=first-response] .value")).ToHaveTextAsync("1 min 30 s");   // median of 60 s and 120 s
         Assert.Equal(4, summary.GetProperty("conversations").GetInt32());
+        // Each time with mean, median and p90; the funnel; the wait tiers; week over week.
+        var firstResponse = page.Locator("tr[data-time=first-response] td");
+        await Assertions.Expect(firstResponse.Nth(1)).ToHaveTextAsync("1 min 30 s");   // mean of 60 s and 120 s
+        await Assertions.Expect(firstResponse.Nth(4)).ToHaveTextAsync("2");
+        await Assertions.Expect(page.Locator("tr[data-step=opened] td").Nth(1)).ToHaveTextAsync("4");
+        await Assertions.Expect(page.Locator("tr[data-step=replied] td").Nth(2)).ToHaveTextAsync(
+            Pct(JsonDocument.Parse($"{summary.GetProperty("funnel").GetProperty("replied").GetInt32() / 4.0}").RootElement));
+        await Assertions.Expect(page.Locator("section.tiers tbody tr")).ToHaveCountAsync(summary.GetProperty("waitTiers").GetArrayLength());
+        await Assertions.Expect(page.Locator("section.weekly tbody tr").First).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("table.agents tr[data-agent='" + agent + "']")).ToContainTextAsync("Dash Agent");
         await Assertions.Expect(page.Locator("table.heatmap")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#trend-volume")).ToBeVisibleAsync();

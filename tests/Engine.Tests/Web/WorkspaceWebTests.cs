@@ -147,6 +147,8 @@ public class WorkspaceWebTests(BrowserFixture f) : IClassFixture<BrowserFixture>
             .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("label");
         var temp = (await (await f.Admin.PostAsJsonAsync("/api/v1/labels", new { name = $"Temp {Guid.NewGuid():N}"[..12] }))
             .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("label");
+        var temp2 = (await (await f.Admin.PostAsJsonAsync("/api/v1/labels", new { name = $"Promo {Guid.NewGuid():N}"[..13] }))
+            .Content.ReadFromJsonAsync<JsonElement>()).GetProperty("label").GetProperty("id").GetGuid();
         var phone = WebAppTests.NewPhone();
         await f.CustomerWritesAsync(phone, "hello there", name: "Lea Legacy");
         (await f.Admin.PostAsJsonAsync($"/api/v1/conversations/{await OpenConversationOfAsync(phone)}/labels",
@@ -170,6 +172,10 @@ public class WorkspaceWebTests(BrowserFixture f) : IClassFixture<BrowserFixture>
         Assert.Equal("Our prices start at 12 USD, see the list.", saved.GetProperty("variants")[0].GetString());
         Assert.StartsWith("09:00", saved.GetProperty("activeFrom").GetString());
         Assert.Equal("pricelist", saved.GetProperty("keywords")[0].GetString());
+        await page.ClickAsync($"button[data-action=delete][data-rule='{rule}']");
+        await page.ClickAsync("dialog.confirm button[data-action=confirm]");
+        await Assertions.Expect(page.Locator(".toast", new() { HasText = "Deleted Prices desk" })).ToBeVisibleAsync();
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await f.Admin.GetAsync($"/api/v1/auto-replies/{rule}")).StatusCode);
 
         // Labels: the one in use is retired (kept on its conversation); deleting it is refused; an unused one goes.
         await page.ClickAsync("a[data-section=labels]");
@@ -183,12 +189,23 @@ public class WorkspaceWebTests(BrowserFixture f) : IClassFixture<BrowserFixture>
         await Assertions.Expect(page.Locator(".toast.error")).ToContainTextAsync("retire it instead");
         await page.Locator($"tr[data-label='{temp.GetProperty("id").GetGuid()}'] button[data-action=delete]").ClickAsync();
         await page.ClickAsync("dialog.confirm button[data-action=confirm]");
-        await Assertions.Expect(page.Locator(".toast", new() { HasText = "Deleted" })).ToContainTextAsync(temp.GetProperty("path").GetString()!);
+        await Assertions.Expect(page.Locator(".toast", new() { HasText = "Deleted " + temp.GetProperty("path").GetString() })).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator($"tr[data-label='{temp.GetProperty("id").GetGuid()}']")).ToHaveCountAsync(0);
         Assert.Equal(["" + legacy.GetProperty("path").GetString()],
             (await f.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/conversations/{await OpenConversationOfAsync(phone)}"))
             .GetProperty("labels").EnumerateArray().Select(l => l.GetString()));
         await BrowserFixture.ScreenshotAsync(page, "settings-labels");
+
+        // An auto-label rule's words are edited in place.
+        var ruleMade = await f.Admin.PostAsJsonAsync("/api/v1/label-rules", new { labelId = temp2, keywords = new[] { "voucher" } });
+        var labelRule = (await ruleMade.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        await page.ClickAsync("a[data-section=labels]");
+        await page.ClickAsync($"button[data-action=edit-rule][data-rule='{labelRule}']");
+        await page.FillAsync(".ruleedit input[name=ruleKeywords]", "voucher, coupon");
+        await page.ClickAsync(".ruleedit button[type=submit]");
+        await Assertions.Expect(page.Locator(".toast", new() { HasText = "Rule saved" })).ToBeVisibleAsync();
+        Assert.Equal(["voucher", "coupon"], (await f.Admin.GetFromJsonAsync<JsonElement[]>("/api/v1/label-rules"))!
+            .Single(r => r.GetProperty("id").GetGuid() == labelRule).GetProperty("keywords").EnumerateArray().Select(k => k.GetString()));
 
         // What was done shows in the audit log, filtered by action.
         await page.ClickAsync("a[data-section=audit]");
@@ -282,5 +299,94 @@ public class WorkspaceWebTests(BrowserFixture f) : IClassFixture<BrowserFixture>
         Assert.DoesNotContain((await f.Admin.GetFromJsonAsync<JsonElement[]>("/api/v1/quick-replies"))!,
             q => q.GetProperty("id").GetGuid() == template);
         WebAppTests.NoConsoleErrors(settingsErrors);
+    }
+
+    [Fact]
+    public async Task An_administrator_edits_an_agents_profile_and_a_teams_routing()
+    {
+        var (agent, _) = await f.UserAsync("Kai Skills", "Agent");
+        var team = await f.TeamAsync("Refund desk", [agent]);
+        var (_, email) = await f.UserAsync("Ida Admin", "Administrator");
+        var (page, errors) = await f.PageAsync();
+        await BrowserFixture.SignInAsync(page, email);
+        await page.ClickAsync("a[data-view=settings]");
+
+        await page.ClickAsync("a[data-section=users]");
+        await page.ClickAsync($"button[data-action=edit-user][data-user='{agent}']");
+        var user = page.Locator(".useredit form");
+        await user.Locator("input[name=skills]").FillAsync("refunds, thai");
+        await user.Locator("input[name=languages]").FillAsync("th, en");
+        await user.Locator("select[name=tier]").SelectOptionAsync("senior");
+        await user.Locator("input[name=capacity]").FillAsync("7");
+        await user.Locator("input[name=dailyBaseline]").FillAsync("90");
+        await user.Locator("button[type=submit]").ClickAsync();
+        await Assertions.Expect(page.Locator(".toast", new() { HasText = "Agent saved" })).ToBeVisibleAsync();
+        var saved = await f.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/users/{agent}");
+        Assert.Equal(["refunds", "thai"], saved.GetProperty("skills").EnumerateArray().Select(x => x.GetString()));
+        Assert.Equal(["th", "en"], saved.GetProperty("languages").EnumerateArray().Select(x => x.GetString()));
+        Assert.Equal(("senior", 7, 90), (saved.GetProperty("tier").GetString(), saved.GetProperty("capacity").GetInt32(),
+            saved.GetProperty("dailyBaseline").GetInt32()));
+
+        await page.ClickAsync("a[data-section=teams]");
+        await page.ClickAsync($"button[data-action=edit-team][data-team='{team}']");
+        var editor = page.Locator(".teamedit form");
+        await editor.Locator("select[name=strategy]").SelectOptionAsync("round_robin");
+        await editor.Locator("input[name=requiredSkills]").FillAsync("refunds");
+        await editor.Locator("input[name=matchLanguage]").CheckAsync();
+        await editor.Locator("button[type=submit]").ClickAsync();
+        await Assertions.Expect(page.Locator(".toast", new() { HasText = "Team saved" })).ToBeVisibleAsync();
+        var routed = await f.Admin.GetFromJsonAsync<JsonElement>($"/api/v1/teams/{team}");
+        Assert.Equal("round_robin", routed.GetProperty("strategy").GetString());
+        Assert.Equal(["refunds"], routed.GetProperty("requiredSkills").EnumerateArray().Select(x => x.GetString()));
+        Assert.True(routed.GetProperty("matchLanguage").GetBoolean());
+        Assert.Equal([agent], routed.GetProperty("members").EnumerateArray().Select(x => x.GetGuid()));
+
+        // Revoking a key asks first: cancelled, the key stays; confirmed, it is gone.
+        var key = await f.Admin.PostAsJsonAsync("/api/v1/api-keys/", new { name = "Old CRM", role = "Editor" });
+        key.EnsureSuccessStatusCode();
+        var keyId = (await key.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("info").GetProperty("id").GetGuid();
+        await page.ClickAsync("a[data-section=api-keys]");
+        var revoke = page.Locator("tr", new() { HasText = "Old CRM" }).Locator("button[data-action=revoke]");
+        await revoke.ClickAsync();
+        await page.ClickAsync("dialog.confirm button[data-action=cancel]");
+        async Task<bool> Revoked() => (await f.Admin.GetFromJsonAsync<JsonElement>("/api/v1/api-keys/")).EnumerateArray()
+            .All(k => k.GetProperty("id").GetGuid() != keyId || k.GetProperty("revokedAt").ValueKind != JsonValueKind.Null);
+        Assert.False(await Revoked());
+        await revoke.ClickAsync();
+        await page.ClickAsync("dialog.confirm button[data-action=confirm]");
+        await Assertions.Expect(page.Locator(".toast", new() { HasText = "Revoked Old CRM" })).ToBeVisibleAsync();
+        Assert.True(await Revoked());
+        WebAppTests.NoConsoleErrors(errors);
+    }
+
+    [Fact]
+    public async Task Browser_notifications_are_asked_for_once_and_announce_an_assignment()
+    {
+        var (agent, email) = await f.UserAsync("Noa Notify", "Agent");
+        var (page, errors) = await f.PageAsync();
+        // The browser's notifications, recorded: the permission and the asking survive reloads, as a browser keeps them.
+        await page.AddInitScriptAsync("""
+            window.__notified = [];
+            window.Notification = class { constructor(text) { window.__notified.push(text); } };
+            Object.defineProperty(window.Notification, 'permission', { get: () => localStorage.getItem('__permission') || 'default' });
+            window.Notification.requestPermission = () => {
+              localStorage.setItem('__asked', String(Number(localStorage.getItem('__asked') || 0) + 1));
+              localStorage.setItem('__permission', 'granted');
+              return Promise.resolve('granted');
+            };
+            """);
+        await BrowserFixture.SignInAsync(page, email);
+        await page.ClickAsync("header.top");
+        await page.ReloadAsync();
+        await page.ClickAsync("header.top");
+        Assert.Equal("1", await page.EvaluateAsync<string>("localStorage.getItem('__asked')"));
+
+        var phone = WebAppTests.NewPhone();
+        await f.CustomerWritesAsync(phone, "hello, anyone?", name: "Ola Online");
+        (await f.Admin.PostAsJsonAsync($"/api/v1/conversations/{await OpenConversationOfAsync(phone)}/assign", new { agentId = agent }))
+            .EnsureSuccessStatusCode();
+        await BrowserFixture.EventuallyAsync(async () => (await page.EvaluateAsync<string[]>("window.__notified"))
+            .Contains("New conversation assigned") ? "shown" : null, "the browser notification");
+        WebAppTests.NoConsoleErrors(errors);
     }
 }

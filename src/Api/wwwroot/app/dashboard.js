@@ -14,7 +14,7 @@ function isoDate(d) { return d.toISOString().slice(0, 10); }
 
 export function renderDashboard(main, app) {
   const today = new Date();
-  const state = { from: isoDate(new Date(today.getTime() - 29 * 86400000)), to: isoDate(today), team: '', channel: '' };
+  const state = { from: isoDate(new Date(today.getTime() - 29 * 86400000)), to: isoDate(today), team: '', channel: '', agent: '', label: '', language: '' };
   const charts = [];
   const body = h('div.dashboard');
   const from = h('input', { type: 'date', name: 'from', value: state.from });
@@ -23,11 +23,22 @@ export function renderDashboard(main, app) {
   const channel = h('select', { name: 'channel', 'aria-label': 'Channel' }, h('option', { value: '' }, 'All channels'));
   const supervisor = app.me.role !== 'Analyst';
   if (supervisor) get('/api/v1/teams/').then(ts => team.append(...ts.map(t => h('option', { value: t.id }, t.name)))).catch(() => {});
-  if (app.me.role === 'Administrator') get('/api/v1/channels/').then(cs => channel.append(...(cs.items || cs).map(c => h('option', { value: c.id }, c.name)))).catch(() => {});
-  const apply = () => { Object.assign(state, { from: from.value, to: to.value, team: team.value, channel: channel.value }); load(); };
-  for (const el of [from, to, team, channel]) el.addEventListener('change', apply);
+  if (supervisor) get('/api/v1/channels/').then(cs => channel.append(...(cs.items || cs).map(c => h('option', { value: c.id }, c.name)))).catch(() => {});
+  // The filters every report takes: team, channel, agent, label, language.
+  const agent = h('select', { name: 'agent', 'aria-label': 'Agent' }, h('option', { value: '' }, 'All agents'));
+  const label = h('select', { name: 'label', 'aria-label': 'Label' }, h('option', { value: '' }, 'Any label'));
+  const language = h('input', { name: 'language', size: 4, placeholder: 'lang', 'aria-label': 'Language' });
+  if (supervisor) get('/api/v1/users/').then(us => agent.append(...us.filter(u => u.role !== 'Analyst').map(u => h('option', { value: u.id }, u.name)))).catch(() => {});
+  // The labels as the reports know them (analysts read reports, not the label settings).
+  get('/api/v1/labels/usage').then(u => label.append(...u.labels.map(l => h('option', { value: l.path }, l.path)))).catch(() => {});
+  const apply = () => {
+    Object.assign(state, { from: from.value, to: to.value, team: team.value, channel: channel.value, agent: agent.value, label: label.value,
+      language: language.value.trim() });
+    load();
+  };
+  for (const el of [from, to, team, channel, agent, label, language]) el.addEventListener('change', apply);
   clear(main, h('div.pad', h('div.toolbar', h('h2', 'Dashboard'), h('span.spacer'), h('label', 'From ', from), h('label', 'To ', to),
-    supervisor ? team : null, app.me.role === 'Administrator' ? channel : null,
+    supervisor ? team : null, supervisor ? channel : null, supervisor ? agent : null, label, language,
     h('a.button', { href: '#', on: { click: e => { e.preventDefault(); download(); } } }, 'Export CSV')), body));
 
   function period() {
@@ -45,8 +56,8 @@ export function renderDashboard(main, app) {
   async function load() {
     charts.splice(0).forEach(c => c.destroy());
     const p = period();
-    const filter = { ...p, teamId: state.team, channelId: state.channel };
-    const [summary, csat, daily, heatmap, agents, alerts, usage, teams, waiting] = await Promise.all([
+    const filter = { ...p, teamId: state.team, channelId: state.channel, agentId: state.agent, label: state.label, language: state.language };
+    const [summary, csat, daily, heatmap, agents, alerts, usage, teams, waiting, weekly] = await Promise.all([
       get('/api/v1/reports/summary' + query(filter)),
       get('/api/v1/reports/csat' + query({ ...p, teamId: state.team })),
       get('/api/v1/reports/daily?days=14'),
@@ -56,9 +67,12 @@ export function renderDashboard(main, app) {
       get('/api/v1/usage').catch(() => null),
       supervisor ? get('/api/v1/teams/') : Promise.resolve(null),
       supervisor ? get('/api/v1/conversations/?status=open&queued=true&limit=200') : Promise.resolve(null),
+      get('/api/v1/reports/weekly').catch(() => null),
     ]);
     clear(body,
       figures(summary, csat),
+      h('div.grid2', timesSection(summary), funnelSection(summary)),
+      h('div.grid2', tiersSection(summary), weeklySection(weekly)),
       h('div.grid2', h('section.card', h('h3', 'Volume and first response, last 14 days'), canvas('trend-volume')),
         h('section.card', h('h3', 'Rates, last 14 days'), canvas('trend-rates'))),
       heatmapSection(heatmap),
@@ -86,6 +100,44 @@ export function renderDashboard(main, app) {
       figure('csat', 'CSAT', pct(csat.csat), `target ≥ 90% · ${csat.answered} ratings`, csat.csat === null ? undefined : csat.csat >= 0.9),
       figure('bot-resolved', 'Bot-resolved share', pct(s.botResolvedShare), `${s.botHoursSaved} h saved`, undefined),
       figure('conversations', 'Conversations', String(s.conversations), `repeat ${pct(s.repeatRate)} · transfers ${pct(s.transferRate)}`, undefined));
+  }
+
+  // Each time with its mean, median and 90th percentile.
+  function timesSection(s) {
+    const row = (key, name, d) => h('tr', { 'data-time': key }, h('td', name), h('td', duration(d.mean)), h('td', duration(d.median)),
+      h('td', duration(d.p90)), h('td', d.count));
+    return h('section.card.times', h('h3', 'Times'), h('table.list', h('thead', h('tr', ['', 'Mean', 'Median', 'p90', 'Count'].map(t => h('th', t)))),
+      h('tbody', row('first-response', 'First response', s.firstResponse), row('resolution', 'Resolution', s.resolution),
+        row('reply', 'Reply time', s.replyTime))));
+  }
+
+  // Opened → replied → resolved → converted, each as a share of the opened; the top-5 label share and the repeat rate.
+  function funnelSection(s) {
+    const f = s.funnel;
+    const step = (key, name, n) => h('tr', { 'data-step': key }, h('td', name), h('td', n), h('td', f.opened ? pct(n / f.opened) : '–'));
+    return h('section.card.funnel', h('h3', 'Funnel'), h('table.list', h('tbody',
+      step('opened', 'Opened', f.opened), step('replied', 'Replied', f.replied), step('resolved', 'Resolved', f.resolved),
+      step('converted', 'Converted', f.converted))),
+      h('p.small', { 'data-figure': 'top5' }, `Top-5 labels carry ${pct(s.topFiveLabelShare)} of labelled conversations`),
+      h('p.small', { 'data-figure': 'repeat' }, `7-day repeat rate ${pct(s.repeatRate)}`));
+  }
+
+  // How long customers waited for the first person, and how many of each wait converted.
+  function tiersSection(s) {
+    return h('section.card.tiers', h('h3', 'Wait before the first reply'), h('table.list',
+      h('thead', h('tr', ['Wait', 'Conversations', 'Converted', 'Conversion'].map(t => h('th', t)))),
+      h('tbody', s.waitTiers.map(t => h('tr', { 'data-tier': t.tier }, h('td', t.tier), h('td', t.conversations), h('td', t.converted),
+        h('td', pct(t.conversionRate)))))));
+  }
+
+  // This week against the week before (the weekly report).
+  function weeklySection(w) {
+    if (!w) return h('section.card', h('h3', 'Week over week'), h('p.muted', 'Not available.'));
+    const fmt = (m, v) => v === null || v === undefined ? '–' : /rate|share|csat/i.test(m) ? pct(v) : /time|response|resolution/i.test(m) ? duration(v) : String(+v.toFixed(2));
+    return h('section.card.weekly', h('h3', `Week of ${w.weekOf} against the week before`), h('table.list',
+      h('thead', h('tr', ['', 'This week', 'Week before', 'Change'].map(t => h('th', t)))),
+      h('tbody', w.metrics.map(m => h('tr', { 'data-metric': m.metric }, h('td', m.metric.replace(/_/g, ' ')), h('td', fmt(m.metric, m.current)),
+        h('td', fmt(m.metric, m.previous)), h('td', m.changePercent === null ? '–' : `${m.changePercent > 0 ? '+' : ''}${m.changePercent.toFixed(1)}%`))))));
   }
 
   function canvas(id) { return h('div.chartbox', h('canvas', { id, height: 220 })); }

@@ -7,7 +7,8 @@ import { templateChooser } from './templates.js';
 import { customerPanel } from './customer.js';
 
 const FILTERS = [
-  ['mine', 'Mine'], ['queues', 'Team queues'], ['bot', 'With the bot'], ['open', 'All open'], ['resolved', 'Resolved'],
+  ['mine', 'Mine'], ['queues', 'Team queues'], ['bot', 'With the bot'], ['hours', 'Waiting for opening'], ['open', 'All open'],
+  ['resolved', 'Resolved'],
 ];
 
 export function renderInbox(main, app, path) {
@@ -104,6 +105,7 @@ export function renderInbox(main, app, path) {
     if (state.filter === 'mine') Object.assign(q, { status: 'open', assigneeId: app.me.id });
     if (state.filter === 'queues') Object.assign(q, { status: 'open', queued: true });
     if (state.filter === 'bot') Object.assign(q, { status: 'open', withBot: true });
+    if (state.filter === 'hours') Object.assign(q, { status: 'open', waitingForHours: true });
     if (state.filter === 'open') q.status = 'open';
     if (state.filter === 'resolved') q.status = 'resolved';
     const page = await get('/api/v1/conversations/' + query(q));

@@ -69,7 +69,11 @@ export function renderSettings(main, app) {
         type: 'checkbox', checked: r.enabled, 'aria-label': `Enabled ${r.name}`,
         on: { change: async e => { await patch(`/api/v1/auto-replies/${r.id}`, { enabled: e.target.checked }); toast('Saved'); } },
       })],
-      ['', r => h('button.link', { type: 'button', 'data-action': 'edit', 'data-rule': r.id, on: { click: () => edit(r) } }, 'Edit')]], rules);
+      ['', r => [h('button.link', { type: 'button', 'data-action': 'edit', 'data-rule': r.id, on: { click: () => edit(r) } }, 'Edit'),
+        admin ? h('button.link.danger', { type: 'button', 'data-action': 'delete', 'data-rule': r.id, on: { click: async () => {
+          if (!await confirmDialog(`Delete the auto-reply ${r.name}? Customers get no more answers from it.`)) return;
+          try { await del(`/api/v1/auto-replies/${r.id}`); toast(`Deleted ${r.name}`); show('auto-replies'); } catch (e) { toast(e.message, 'error'); }
+        } } }, 'Delete') : null]]], rules);
     el.append(list, holder);
     if (admin) holder.append(autoReplyForm(null));
   }
@@ -228,7 +232,25 @@ export function renderSettings(main, app) {
   async function teams(el) {
     const [ts, us] = await Promise.all([get('/api/v1/teams/'), get('/api/v1/users/')]);
     const userName = id => (us.find(u => u.id === id) || {}).name || id;
-    el.append(table([['Team', t => t.name], ['Strategy', t => t.strategy], ['Members', t => t.members.map(userName).join(', ')], ['Waiting', t => t.waiting], ['Default', t => t.isDefault ? 'yes' : '']], ts));
+    const editor = h('div.teamedit');
+    // A team's routing: its strategy, the skills its conversations need, language matching, its members.
+    const edit = t => {
+      const strategy = h('select', { name: 'strategy' }, ['round_robin', 'least_open', 'round_robin_online', 'manual'].map(x => h('option', { value: x, selected: x === t.strategy }, x)));
+      const skills = h('input', { name: 'requiredSkills', value: t.requiredSkills.join(', '), placeholder: 'refunds, thai' });
+      const match = h('input', { type: 'checkbox', name: 'matchLanguage', checked: t.matchLanguage });
+      const members = h('select', { name: 'members', multiple: true, size: 6 }, us.filter(u => u.role !== 'Analyst')
+        .map(u => h('option', { value: u.id, selected: t.members.includes(u.id) }, u.name)));
+      clear(editor, form([h('h3', `Edit ${t.name}`), h('label', 'Strategy', strategy), h('label', 'Required skills (comma separated)', skills),
+        h('label.inline', match, ' Match the customer\'s language'), h('label', 'Members', members)], 'Save team', async () => {
+        await patch(`/api/v1/teams/${t.id}`, { strategy: strategy.value, requiredSkills: csv(skills.value), matchLanguage: match.checked,
+          members: [...members.selectedOptions].map(o => o.value) });
+        toast('Team saved'); show('teams');
+      }));
+    };
+    el.append(table([['Team', t => t.name], ['Strategy', t => t.strategy], ['Required skills', t => t.requiredSkills.join(', ')],
+      ['Language', t => t.matchLanguage ? 'matched' : ''], ['Members', t => t.members.map(userName).join(', ')], ['Waiting', t => t.waiting],
+      ['Default', t => t.isDefault ? 'yes' : ''],
+      ['', t => admin ? h('button.link', { type: 'button', 'data-action': 'edit-team', 'data-team': t.id, on: { click: () => edit(t) } }, 'Edit') : '']], ts), editor);
     if (!admin) return;
     const name = h('input', { name: 'name', required: true });
     const strategy = h('select', { name: 'strategy' }, ['round_robin', 'least_open', 'round_robin_online', 'manual'].map(s => h('option', { value: s }, s)));
@@ -243,12 +265,29 @@ export function renderSettings(main, app) {
 
   async function users(el) {
     const us = await get('/api/v1/users/');
-    el.append(table([['Name', u => u.name], ['Email', u => u.email], ['Role', u => u.role], ['Tier', u => u.tier], ['Load', u => u.load], ['Baseline/day', u => u.dailyBaseline ?? ''],
+    const editor = h('div.useredit');
+    // An agent's profile for routing: skills, languages, tier, capacity, daily baseline.
+    const edit = u => {
+      const skills = h('input', { name: 'skills', value: u.skills.join(', ') });
+      const languages = h('input', { name: 'languages', value: u.languages.join(', '), placeholder: 'en, th' });
+      const tier = h('select', { name: 'tier' }, ['frontline', 'senior', 'supervisor'].map(x => h('option', { value: x, selected: x === u.tier }, x)));
+      const capacity = h('input', { name: 'capacity', type: 'number', min: 1, max: 100, value: u.capacity });
+      const baseline = h('input', { name: 'dailyBaseline', type: 'number', min: 1, value: u.dailyBaseline ?? '' });
+      clear(editor, form([h('h3', `Edit ${u.name}`), h('label', 'Skills (comma separated)', skills), h('label', 'Languages', languages),
+        h('label', 'Tier', tier), h('label', 'Capacity', capacity), h('label', 'Daily baseline', baseline)], 'Save agent', async () => {
+        await patch(`/api/v1/users/${u.id}`, { skills: csv(skills.value), languages: csv(languages.value), tier: tier.value,
+          capacity: Number(capacity.value), dailyBaseline: baseline.value ? Number(baseline.value) : null });
+        toast('Agent saved'); show('users');
+      }));
+    };
+    el.append(table([['Name', u => u.name], ['Email', u => u.email], ['Role', u => u.role], ['Skills', u => u.skills.join(', ')],
+      ['Languages', u => u.languages.join(', ')], ['Tier', u => u.tier], ['Load', u => u.load], ['Baseline/day', u => u.dailyBaseline ?? ''],
       ['Status', u => u.disabled ? 'disabled' : u.online ? 'online' : u.presence],
       ['Capacity', u => admin ? h('input.small', {
         type: 'number', min: 1, max: 100, value: u.capacity, 'aria-label': `Capacity of ${u.name}`,
         on: { change: async e => { await patch(`/api/v1/users/${u.id}`, { capacity: Number(e.target.value) }); toast('Saved'); } },
-      }) : u.capacity]], us));
+      }) : u.capacity],
+      ['', u => admin ? h('button.link', { type: 'button', 'data-action': 'edit-user', 'data-user': u.id, on: { click: () => edit(u) } }, 'Edit') : '']], us), editor);
     if (!admin) return;
     const email = h('input', { name: 'email', type: 'email', required: true });
     const name = h('input', { name: 'name', required: true });
@@ -332,12 +371,23 @@ export function renderSettings(main, app) {
             l.retired ? 'Restore' : 'Retire'),
           h('button.link.danger', { type: 'button', 'data-action': 'delete', on: { click: () => remove(l) } }, 'Delete')) : null))
         : h('tr', h('td', { colspan: 4 }, 'None yet.'))))));
+    const ruleEditor = h('div.ruleedit');
+    const editRule = r => {
+      const keywords = h('input', { name: 'ruleKeywords', value: r.keywords.join(', ') });
+      const pattern = h('input', { name: 'rulePattern', value: r.pattern || '', placeholder: 'e.g. \\b[A-Z]{2}\\d{9}[A-Z]{2}\\b' });
+      clear(ruleEditor, form([h('h3', `Rule for ${r.path}`), h('label', 'Keywords (comma separated)', keywords), h('label', 'Pattern (regex)', pattern)],
+        'Save rule', async () => {
+          await patch(`/api/v1/label-rules/${r.id}`, { keywords: csv(keywords.value), pattern: pattern.value.trim() });
+          toast('Rule saved'); show('labels');
+        }));
+    };
     el.append(h('h3', 'Auto-label rules'), table([['Label', r => r.path], ['Keywords', r => r.keywords.join(', ')], ['Pattern', r => r.pattern || ''],
       ['', r => r.flagged ? h('span.chip.warn', 'pattern timed out') : ''],
-      ...(admin ? [['', r => h('button.link.danger', { type: 'button', 'data-action': 'delete-rule', on: { click: async () => {
-        if (!await confirmDialog(`Delete the rule labelling ${r.path}?`)) return;
-        act(() => del(`/api/v1/label-rules/${r.id}`), x => `Deleted the rule for ${x.path}`);
-      } } }, 'Delete')]] : [])], rules));
+      ...(admin ? [['', r => [h('button.link', { type: 'button', 'data-action': 'edit-rule', 'data-rule': r.id, on: { click: () => editRule(r) } }, 'Edit'),
+        h('button.link.danger', { type: 'button', 'data-action': 'delete-rule', on: { click: async () => {
+          if (!await confirmDialog(`Delete the rule labelling ${r.path}?`)) return;
+          act(() => del(`/api/v1/label-rules/${r.id}`), x => `Deleted the rule for ${x.path}`);
+        } } }, 'Delete')]]] : [])], rules), ruleEditor);
     if (!admin) return;
     const name = h('input', { name: 'name', required: true });
     const parent = h('select', { name: 'parent' }, h('option', { value: '' }, '(main label)'), all.filter(l => !l.parentId && !l.retired).map(l => h('option', { value: l.id }, l.name)));
@@ -435,7 +485,7 @@ export function renderSettings(main, app) {
         h('button.link', { type: 'button', 'data-action': 'deliveries', on: { click: () => deliveries(w).catch(e => toast(e.message, 'error')) } }, 'Deliveries'),
         h('button.link.danger', { type: 'button', 'data-action': 'delete', on: { click: async () => {
           if (!await confirmDialog(`Delete the subscription of ${w.url}? Nothing more is delivered to it.`)) return;
-          act(() => del(`/api/v1/webhooks/${w.id}`), () => `Deleted the subscription of ${w.url}`);
+          act(() => del(`/api/v1/webhooks/${w.id}`), r => `Deleted the subscription of ${r.url} (${r.pendingCancelled} pending deliveries cancelled)`);
         } } }, 'Delete')]]], hooks.items || hooks), detail);
     const url = h('input', { name: 'url', type: 'url', required: true, placeholder: 'https://example.com/hooks' });
     const events = ['conversation.created', 'conversation.assigned', 'conversation.resolved', 'message.received', 'message.sent', 'message.failed', 'csat.submitted', 'alert.raised', 'alert.cleared']
@@ -450,7 +500,10 @@ export function renderSettings(main, app) {
   async function apiKeys(el) {
     const keys = await get('/api/v1/api-keys/');
     el.append(table([['Name', k => k.name], ['Role', k => k.role], ['Created', k => new Date(k.createdAt).toLocaleDateString()],
-      ['', k => h('button.link', { on: { click: async () => { await del(`/api/v1/api-keys/${k.id}`); show('api-keys'); } } }, 'Revoke')]], keys.items || keys));
+      ['', k => h('button.link.danger', { type: 'button', 'data-action': 'revoke', on: { click: async () => {
+        if (!await confirmDialog(`Revoke the key ${k.name}? Whatever uses it is refused from then on.`, 'Revoke')) return;
+        try { await del(`/api/v1/api-keys/${k.id}`); toast(`Revoked ${k.name}`); show('api-keys'); } catch (e) { toast(e.message, 'error'); }
+      } } }, 'Revoke')]], keys.items || keys));
     const name = h('input', { name: 'name', required: true });
     const role = h('select', { name: 'role' }, ['Administrator', 'Editor', 'Agent', 'Analyst'].map(r => h('option', { value: r }, r)));
     el.append(form([h('h3', 'New API key'), h('label', 'Name', name), h('label', 'Role', role)], 'Create key', async () => {
