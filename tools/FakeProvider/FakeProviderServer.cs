@@ -96,6 +96,9 @@ public sealed class FakeProviderServer : IAsyncDisposable
     public sealed record Upload(string Provider, string Owner, byte[] Bytes, string MimeType, string? Filename, string Kind,
         string? UserAgent = null);
     public int UploadRequests;
+    /// <summary>The next uploads succeed but answer without their media id (a provider fault the engine must not take
+    /// for a send).</summary>
+    public int OmitNextUploadIds;
     /// <summary>While set, an upload is stored but its answer waits for this task (a node can die in between).</summary>
     public TaskCompletionSource? HoldUploadAnswers { get; set; }
     public TaskCompletionSource UploadArrived { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -249,6 +252,9 @@ public sealed class FakeProviderServer : IAsyncDisposable
         if (!rule.Formats.Contains(extension)) return WeChatError(40005, "invalid file type");
         if (file.Length > rule.Max) return WeChatError(40006, "invalid meida size");
         var id = await StoreUploadAsync("wechat", "", file, file.ContentType, type, request.Headers.UserAgent);
+        if (Interlocked.Decrement(ref OmitNextUploadIds) >= 0)
+            return Results.Json(new { errcode = 0, type, created_at = DateTimeOffset.UtcNow.ToUnixTimeSeconds() });
+        Interlocked.Exchange(ref OmitNextUploadIds, 0);
         return Results.Json(new { type, media_id = id, created_at = DateTimeOffset.UtcNow.ToUnixTimeSeconds() });
     }
 

@@ -109,8 +109,10 @@ public static class AutomationApi
         return TypedResults.Ok(new AutoReplyResponse(rule!, warnings));
     }
 
-    private static async Task<Results<Ok<AutoReplyRule>, ProblemHttpResult>> Delete(Guid id, HttpContext h, AutomationStore s, CancellationToken ct) =>
-        await s.DeleteRuleAsync(h.User.Actor(), id, ct) is { } deleted ? TypedResults.Ok(deleted) : Problems.NotFound("auto-reply", id);
+    private static async Task<Results<Ok<AutoReplyRule>, ProblemHttpResult>> Delete(Guid id, HttpContext h, AutomationStore s,
+        CancellationToken ct) =>
+        await s.DeleteRuleAsync(h.User.Actor(), id, ct) is { } deleted
+            ? TypedResults.Ok(deleted) : Problems.NotFound("auto-reply", id);
 
     private static async Task<Results<Ok<DryRunResponse>, ValidationProblem>> DryRun(DryRunRequest r, HttpContext http,
         AutomationStore s, TimeProvider clock, CancellationToken ct)

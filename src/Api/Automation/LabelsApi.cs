@@ -43,7 +43,8 @@ public static class LabelsApi
             .WithSummary("Auto-label: keywords or a regex on the customer's message (e.g. a tracking number → Logistics).");
         app.MapPatch("/api/v1/label-rules/{id:guid}", UpdateRule).WithTags("Automation")
             .RequireAuthorization(Permissions.ManageSettings).Refuses("invalid_rule")
-            .WithSummary("Change an auto-label rule's keywords and/or pattern (\"\" removes the pattern); it labels the next message by them.");
+            .WithSummary("Change an auto-label rule's keywords and/or pattern (\"\" removes the pattern); it labels the "
+                + "next message by them.");
         app.MapDelete("/api/v1/label-rules/{id:guid}", DeleteRule).WithTags("Automation")
             .RequireAuthorization(Permissions.ManageSettings).WithSummary("Delete an auto-label rule; answers the rule removed.");
         app.MapPost("/api/v1/conversations/{id:guid}/labels", (Guid id, ApplyLabelRequest r, HttpContext h, ConversationDesk s) => Set(id, r.LabelId, true, h, s))
@@ -96,7 +97,8 @@ public static class LabelsApi
             .Require(r.Keywords is null || r.Keywords.All(k => !string.IsNullOrWhiteSpace(k)), "keywords", "No empty keywords.")
             .Require(problem is null, "pattern", problem ?? "");
         if (!v.IsValid) return v.Problem();
-        return await s.UpdateRuleAsync(http.User.Actor(), id, r.Keywords?.Select(k => k.Trim()).ToList(), pattern, r.Pattern == "", ct) is { } rule
+        var keywords = r.Keywords?.Select(k => k.Trim()).ToList();
+        return await s.UpdateRuleAsync(http.User.Actor(), id, keywords, pattern, r.Pattern == "", ct) is { } rule
             ? TypedResults.Ok(rule) : Problems.NotFound("label rule", id);
     }
 

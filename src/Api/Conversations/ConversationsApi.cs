@@ -11,7 +11,9 @@ public static class ConversationsApi
     public static void MapConversationReads(this IEndpointRouteBuilder app)
     {
         var conversations = app.MapGroup("/api/v1/conversations").WithTags("Conversations").RequireAuthorization(Permissions.ReadConversations);
-        conversations.MapGet("/", List).WithSummary("Conversations, newest change first (order=asc for oldest first, e.g. to sync with updatedSince). Pass nextCursor back as cursor. queued=true: waiting in a team queue; withBot=true: the ones the bot is handling; waitingForHours=true: queued for a team whose hours are closed now.");
+        conversations.MapGet("/", List).WithSummary("Conversations, newest change first (order=asc for oldest first, e.g. to "
+            + "sync with updatedSince). Pass nextCursor back as cursor. queued=true: waiting in a team queue; withBot=true: "
+            + "the ones the bot is handling; waitingForHours=true: queued for a team whose hours are closed now.");
         conversations.MapGet("/{id:guid}", Get);
         conversations.MapGet("/{id:guid}/messages", Messages).WithSummary("The conversation's messages, oldest first, each with the provider's content.");
 

@@ -23,7 +23,8 @@ public static class WebhooksApi
         g.MapGet("/", async (HttpContext h, WebhookStore s, CancellationToken ct) => TypedResults.Ok(await s.ListAsync(h.User.BusinessId(), ct)));
         g.MapGet("/{id:guid}", Get);
         g.MapPatch("/{id:guid}", Update).WithSummary("Change url, events, description or secret; resume=true lifts a pause.");
-        g.MapDelete("/{id:guid}", Delete).WithSummary("Delete a subscription; its pending deliveries are cancelled. Answers what was removed.");
+        g.MapDelete("/{id:guid}", Delete)
+            .WithSummary("Delete a subscription; its pending deliveries are cancelled. Answers what was removed.");
         g.MapGet("/{id:guid}/attempts", Attempts).WithSummary("The delivery log: every attempt with the receiver's status code, newest first.");
         g.MapGet("/{id:guid}/deliveries", Deliveries).WithSummary("Each event's delivery: pending, done or failed (status filter).");
         g.MapPost("/{id:guid}/replay", Replay).WithSummary("Deliver again, in order: the given eventIds, or every failed delivery when none are given.");
@@ -63,8 +64,10 @@ public static class WebhooksApi
             ? TypedResults.Ok(w) : Problems.NotFound("webhook", id);
     }
 
-    private static async Task<Results<Ok<WebhookDeleted>, ProblemHttpResult>> Delete(Guid id, HttpContext http, WebhookStore s, CancellationToken ct) =>
-        await s.DeleteAsync(http.User.Actor(), id, ct) is { } deleted ? TypedResults.Ok(deleted) : Problems.NotFound("webhook", id);
+    private static async Task<Results<Ok<WebhookDeleted>, ProblemHttpResult>> Delete(Guid id, HttpContext http, WebhookStore s,
+        CancellationToken ct) =>
+        await s.DeleteAsync(http.User.Actor(), id, ct) is { } deleted
+            ? TypedResults.Ok(deleted) : Problems.NotFound("webhook", id);
 
     private static async Task<Results<Ok<IReadOnlyList<WebhookAttempt>>, ProblemHttpResult>> Attempts(Guid id, HttpContext http, WebhookStore s, CancellationToken ct, int limit = 100) =>
         await s.GetAsync(http.User.BusinessId(), id, ct) is null ? Problems.NotFound("webhook", id) : TypedResults.Ok(await s.AttemptsAsync(id, Math.Clamp(limit, 1, 500), ct));

@@ -53,6 +53,9 @@ public sealed class AttachmentUploads(IMediaStore store, WhatsAppClient whatsApp
         var result = channel.Kind == ChannelKinds.WeChat
             ? await weChat.UploadAsync(channel, content, contentType, filename, type == "audio" ? "voice" : type, ct)
             : await whatsApp.UploadAsync(channel, content, contentType, filename, ct);
+        // A success without a media id sends nothing: it is retried like a provider hiccup, never taken as sent.
+        if (result is ProviderResult.Sent { ProviderMessageId: null })
+            return new ProviderResult.Transient(null, "the provider answered the upload without a media id");
         if (result is ProviderResult.Sent { ProviderMessageId: { } mediaId })
             await Sql.ExecAsync(conn, null, """
                 update message_media set provider_media_id = @id, uploaded_at = @now, updated_at = @now

@@ -196,8 +196,14 @@ public class OutboundAttachmentTests(OutboundFixture f) : IClassFixture<Outbound
         // A photo named without an extension: the upload still carries the one WeChat reads the format from.
         var attachment = await UploadedAsync(conversation, TestImages.Png(800, 600), "photo");
         Assert.Equal("photo", attachment.GetProperty("filename").GetString());
+        // WeChat first answers the upload without a media id: nothing is sent until an upload gives one.
+        f.Provider.OmitNextUploadIds = 1;
         var r = await f.SendAsync(conversation, new { type = "image", media = new { attachmentId = attachment.GetProperty("id") } });
         var message = await OutboundFixture.MessageIdOf(r);
+        await f.DrainAsync();
+        Assert.Equal("queued", (await f.MessageAsync(conversation, message)).GetProperty("status").GetString());
+        Assert.DoesNotContain(f.Provider.Sent, s => s.Recipient == openId && s.Type == "image");
+        f.Clock.Advance(TimeSpan.FromMinutes(5));
         await f.DrainAsync();
 
         Assert.Equal("sent", (await f.MessageAsync(conversation, message)).GetProperty("status").GetString());
