@@ -37,7 +37,7 @@ public sealed record LabelUsageReport(DateTimeOffset From, DateTimeOffset To, in
 /// tracking number → "logistics") in the inbound transaction. Usage per label over a period; labels on
 /// fewer than 5% of the period's conversations are flagged for retirement; more than 20 labels draws a warning.
 /// </summary>
-public sealed class Labels(NpgsqlDataSource db, Reports.Rollups rollups, TimeProvider clock)
+public sealed class Labels(NpgsqlDataSource db, Runtime.Transactions runtime, Reports.Rollups rollups, TimeProvider clock)
 {
     public const int WarnAbove = 20;
     public const decimal RetireBelowShare = 0.05m;
@@ -77,18 +77,16 @@ public sealed class Labels(NpgsqlDataSource db, Reports.Rollups rollups, TimePro
             ReadLabel, ct, ("b", business));
     }
 
-    /// <summary>A change in one transaction (committed when <paramref name="work"/> returns, also with nothing to
-    /// change; rolled back when it throws).</summary>
-    private async Task<T> InTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, DateTimeOffset, Task<T>> work,
-        CancellationToken ct)
-    {
-        var now = clock.GetUtcNow();
-        await using var conn = await db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        var result = await work(conn, tx, now);
-        await tx.CommitAsync(ct);
-        return result;
-    }
+    /// <summary>A change in one transaction (the project's: retried on a transient failure, rolled back when
+    /// <paramref name="work"/> throws), at the clock's now.</summary>
+    private Task<T> InTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, DateTimeOffset, Task<T>> work,
+        CancellationToken ct) =>
+        runtime.CallAsync((conn, tx, _) => work(conn, tx, clock.GetUtcNow()), ct);
+
+    private static async Task<LabelView?> LabelForUpdateAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid business,
+        Guid id, CancellationToken ct) =>
+        (await Sql.QueryAsync(conn, tx, $"select {LabelColumns} from labels where id = @id and business_id = @b for update",
+            ReadLabel, ct, ("id", id), ("b", business))).SingleOrDefault();
 
     private const string LabelColumns = "id, name, parent_id, path, created_at, updated_at, retired_at is not null";
 
@@ -102,30 +100,31 @@ public sealed class Labels(NpgsqlDataSource db, Reports.Rollups rollups, TimePro
     public Task<LabelView?> UpdateAsync(Actor actor, Guid id, string? name, bool? retired, CancellationToken ct) =>
         InTransactionAsync(async (conn, tx, now) =>
         {
-            var before = (await Sql.QueryAsync(conn, tx, $"select {LabelColumns} from labels where id = @id and business_id = @b for update",
-                ReadLabel, ct, ("id", id), ("b", actor.BusinessId))).SingleOrDefault();
+            var before = await LabelForUpdateAsync(conn, tx, actor.BusinessId, id, ct);
             if (before is null) return null;
             if (name is not null && name != before.Name)
             {
                 var path = before.ParentId is null ? name : $"{before.Path[..before.Path.LastIndexOf('/')]}/{name}";
-                if (await Sql.QueryAsync(conn, tx, "select 1 from labels where business_id = @b and path = @p", r => r.GetInt32(0), ct,
-                        ("b", actor.BusinessId), ("p", path)) is [_])
+                if (await Sql.QueryAsync(conn, tx, "select 1 from labels where business_id = @b and path = @p",
+                        r => r.GetInt32(0), ct, ("b", actor.BusinessId), ("p", path)) is [_])
                     throw new RefusedException("label_exists", $"There is a label {path} already.");
                 var renames = (await Sql.QueryAsync(conn, tx, """
                     select path, @new || substr(path, length(@old) + 1) from labels
                      where business_id = @b and (id = @id or parent_id = @id)
-                    """, r => (Old: r.GetString(0), New: r.GetString(1)), ct, ("b", actor.BusinessId), ("id", id), ("old", before.Path),
-                    ("new", path))).ToList();
+                    """, r => (Old: r.GetString(0), New: r.GetString(1)), ct, ("b", actor.BusinessId), ("id", id),
+                    ("old", before.Path), ("new", path))).ToList();
                 await Sql.ExecAsync(conn, tx, """
                     update labels set name = case when id = @id then @name else name end,
                            path = @new || substr(path, length(@old) + 1), updated_at = @now
                      where business_id = @b and (id = @id or parent_id = @id)
-                    """, ct, ("id", id), ("name", name), ("new", path), ("old", before.Path), ("now", now), ("b", actor.BusinessId));
+                    """, ct, ("id", id), ("name", name), ("new", path), ("old", before.Path), ("now", now),
+                ("b", actor.BusinessId));
                 // The conversations carrying it (their report rows follow through the rollup triggers) and the routing
                 // rules naming it.
                 foreach (var (old, renamed) in renames)
                     await Sql.ExecAsync(conn, tx, """
-                        update conversations set labels = array_replace(labels, @old, @new), updated_at = @now, version = version + 1
+                        update conversations set labels = array_replace(labels, @old, @new), updated_at = @now,
+                               version = version + 1
                          where business_id = @b and @old = any(labels);
                         update routing_rules set labels = array_replace(labels, @old, @new), updated_at = @now
                          where business_id = @b and @old = any(labels);
@@ -134,7 +133,7 @@ public sealed class Labels(NpgsqlDataSource db, Reports.Rollups rollups, TimePro
             if (retired is { } r2 && r2 != before.Retired)
                 await Sql.ExecAsync(conn, tx, "update labels set retired_at = @at, updated_at = @now where id = @id", ct,
                     ("at", r2 ? now : null), ("now", now), ("id", id));
-            var after = (await Sql.QueryAsync(conn, tx, $"select {LabelColumns} from labels where id = @id", ReadLabel, ct, ("id", id))).Single();
+            var after = (await LabelForUpdateAsync(conn, tx, actor.BusinessId, id, ct))!;
             await AuditLog.WriteAsync(conn, tx, actor, "label.updated", "label", id, before, after, now, ct);
             return after;
         }, ct);
@@ -144,8 +143,7 @@ public sealed class Labels(NpgsqlDataSource db, Reports.Rollups rollups, TimePro
     public Task<LabelDeleted?> DeleteAsync(Actor actor, Guid id, CancellationToken ct) =>
         InTransactionAsync(async (conn, tx, now) =>
         {
-            var label = (await Sql.QueryAsync(conn, tx, $"select {LabelColumns} from labels where id = @id and business_id = @b for update",
-                ReadLabel, ct, ("id", id), ("b", actor.BusinessId))).SingleOrDefault();
+            var label = await LabelForUpdateAsync(conn, tx, actor.BusinessId, id, ct);
             if (label is null) return null;
             var (used, children) = (await Sql.QueryAsync(conn, tx, """
                 select (select count(*) from conversation_labels where label_id = @id)::int,
@@ -153,9 +151,11 @@ public sealed class Labels(NpgsqlDataSource db, Reports.Rollups rollups, TimePro
                 """, r => (r.GetInt32(0), r.GetInt32(1)), ct, ("id", id))).Single();
             if (used > 0)
                 throw new RefusedException("label_in_use",
-                    $"{label.Path} is on {used} conversation(s): retire it instead (it stays on them, offered nowhere).");
+                    $"{label.Path} is on {used} conversation(s): retire it instead (it stays on them, offered "
+                    + "nowhere).");
             if (children > 0)
-                throw new RefusedException("label_in_use", $"{label.Path} has {children} sub-label(s): delete or retire those first.");
+                throw new RefusedException("label_in_use",
+                    $"{label.Path} has {children} sub-label(s): delete or retire those first.");
             var rules = await Sql.ExecAsync(conn, tx, "delete from label_rules where label_id = @id", ct, ("id", id));
             await Sql.ExecAsync(conn, tx, "delete from labels where id = @id", ct, ("id", id));
             var deleted = new LabelDeleted(id, label.Path, rules);
@@ -165,8 +165,8 @@ public sealed class Labels(NpgsqlDataSource db, Reports.Rollups rollups, TimePro
 
     /// <summary>Changes an auto-label rule's keywords and/or pattern (the next message is labelled by the new ones);
     /// null when no such rule is in the business.</summary>
-    public Task<LabelRule?> UpdateRuleAsync(Actor actor, Guid id, IReadOnlyList<string>? keywords, string? pattern, bool clearPattern,
-        CancellationToken ct) =>
+    public Task<LabelRule?> UpdateRuleAsync(Actor actor, Guid id, IReadOnlyList<string>? keywords, string? pattern,
+        bool clearPattern, CancellationToken ct) =>
         InTransactionAsync(async (conn, tx, now) =>
         {
             var before = await RuleAsync(conn, tx, actor.BusinessId, id, ct);
@@ -176,8 +176,8 @@ public sealed class Labels(NpgsqlDataSource db, Reports.Rollups rollups, TimePro
             if (words.Count == 0 && regex is null)
                 throw new RefusedException("invalid_rule", "A rule needs keywords, a pattern, or both.");
             await Sql.ExecAsync(conn, tx, """
-                update label_rules set keywords = @k, pattern = @p, pattern_timeouts = case when @p is distinct from pattern then 0 else pattern_timeouts end,
-                       updated_at = @now
+                update label_rules set keywords = @k, pattern = @p, updated_at = @now,
+                       pattern_timeouts = case when @p is distinct from pattern then 0 else pattern_timeouts end
                  where id = @id
                 """, ct, ("k", words.ToArray()), ("p", regex), ("now", now), ("id", id));
             var after = (await RuleAsync(conn, tx, actor.BusinessId, id, ct))!;
@@ -185,9 +185,9 @@ public sealed class Labels(NpgsqlDataSource db, Reports.Rollups rollups, TimePro
             return after;
         }, ct);
 
-    private static async Task<LabelRule?> RuleAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid business, Guid id, CancellationToken ct) =>
-        (await Sql.QueryAsync(conn, tx, RulesQuery.Replace("where r.business_id = any(@b)", "where r.business_id = any(@b) and r.id = @id"),
-            r => ReadRule(r).Rule, ct, ("b", new[] { business }), ("id", id))).SingleOrDefault();
+    private static async Task<LabelRule?> RuleAsync(NpgsqlConnection conn, NpgsqlTransaction tx, Guid business, Guid id,
+        CancellationToken ct) =>
+        (await Sql.QueryAsync(conn, tx, RuleQuery, r => ReadRule(r).Rule, ct, ("b", new[] { business }), ("id", id))).SingleOrDefault();
 
     /// <summary>Deletes an auto-label rule; null when no such rule is in the business.</summary>
     public Task<LabelRule?> DeleteRuleAsync(Actor actor, Guid id, CancellationToken ct) =>
@@ -224,7 +224,8 @@ public sealed class Labels(NpgsqlDataSource db, Reports.Rollups rollups, TimePro
         var (path, retired) = (await Sql.QueryAsync(conn, tx, """
             select l.path, l.retired_at is not null from labels l join conversations c on c.business_id = l.business_id
              where l.id = @l and c.id = @c and c.business_id = @b
-            """, r => (r.GetString(0), r.GetBoolean(1)), ct, ("l", label), ("c", conversation), ("b", actor.BusinessId))).SingleOrDefault();
+            """, r => (r.GetString(0), r.GetBoolean(1)), ct, ("l", label), ("c", conversation), ("b", actor.BusinessId)))
+            .SingleOrDefault();
         if (path is null) return false;
         if (apply && retired) throw new RefusedException("label_retired", $"{path} is retired: it is applied no more.");
         var batch = new NpgsqlBatch(conn, tx);
@@ -284,14 +285,17 @@ public sealed class Labels(NpgsqlDataSource db, Reports.Rollups rollups, TimePro
     }
 
     /// <summary>Auto-label rules of the businesses in @b (read with the rest of their automation).</summary>
-    /// <summary>The rules that label incoming messages: those of labels not retired.</summary>
-    internal static readonly string ActiveRulesQuery = RulesQuery.Replace("where r.business_id = any(@b)",
-        "where r.business_id = any(@b) and l.retired_at is null");
-
-    internal const string RulesQuery = """
+    private const string RulesSelect = """
         select r.business_id, r.id, r.label_id, l.path, r.keywords, r.pattern, r.pattern_timeouts, r.pattern_timed_out_at
-          from label_rules r join labels l on l.id = r.label_id where r.business_id = any(@b) order by r.created_at, r.id
+          from label_rules r join labels l on l.id = r.label_id where r.business_id = any(@b)
         """;
+
+    internal const string RulesQuery = RulesSelect + " order by r.created_at, r.id";
+
+    /// <summary>The rules that label incoming messages: those of labels not retired.</summary>
+    internal const string ActiveRulesQuery = RulesSelect + " and l.retired_at is null order by r.created_at, r.id";
+
+    private const string RuleQuery = RulesSelect + " and r.id = @id";
 
     internal static (Guid Business, LabelRule Rule) ReadRule(NpgsqlDataReader r) =>
         (r.GetGuid(0), new LabelRule(r.GetGuid(1), r.GetGuid(2), r.GetString(3), r.GetFieldValue<string[]>(4), r.NullableString(5), r.GetInt32(6),
